@@ -1,0 +1,9 @@
+//! bedrock-cost-monitor: exact, near-real-time spend for Claude on AWS Bedrock.
+//!
+//! Data flows one way (see ARCHITECTURE.md):
+//! sources → pricing → ledger → budgets → alerts / telemetry.
+
+pub mod diag;
+pub mod money;
+pub mod names;
+pub mod pricing;

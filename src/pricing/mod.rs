@@ -1,0 +1,21 @@
+//! Pricing: the effective-dated price table, model-ID resolution and exact cost.
+//!
+//! Pure: no I/O, no async, no AWS SDK types, no floating point. Callers read
+//! files and pass text in; this module turns usage into `Decimal` dollars.
+
+pub mod catalog;
+pub mod cost;
+pub mod file;
+mod file_checks;
+pub mod model_id;
+pub mod pricer;
+pub mod resolve;
+pub mod table;
+pub mod token;
+
+pub use cost::{Cost, CostError, CostLine, PriceOptions};
+pub use model_id::{Endpoint, IdForm};
+pub use pricer::{PriceOutcome, Priced, Pricer};
+pub use resolve::{Resolution, ResolvedModel, Resolver, UnpricedReason};
+pub use table::{PriceEntry, PriceTable, Scope};
+pub use token::{TokenType, Usage};

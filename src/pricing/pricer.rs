@@ -1,0 +1,76 @@
+//! The pricing facade: model ID + region + instant + usage → priced lines or
+//! an explicit "unpriced" outcome. What the CLI, the collector and the
+//! benchmarks call; it only composes resolution, lookup and cost.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::cost::{cost, Cost, CostError, PriceOptions};
+use super::resolve::{Resolution, ResolvedModel, Resolver, UnpricedReason};
+use super::table::{PriceEntry, PriceTable};
+use super::token::Usage;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Priced<'t> {
+    pub resolved: ResolvedModel,
+    pub entry: &'t PriceEntry,
+    pub cost: Cost,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PriceOutcome<'t> {
+    Priced(Priced<'t>),
+    /// Never a zero price: the ID and the reason travel on, to be shown.
+    Unpriced {
+        model_id: String,
+        reason: UnpricedReason,
+    },
+}
+
+pub struct Pricer<'t> {
+    table: &'t PriceTable,
+    app_profiles: &'t BTreeMap<String, String>,
+}
+
+impl<'t> Pricer<'t> {
+    pub fn new(table: &'t PriceTable, app_profiles: &'t BTreeMap<String, String>) -> Self {
+        Pricer { table, app_profiles }
+    }
+
+    pub fn resolve(&self, model_id: &str) -> Resolution {
+        Resolver::new(self.table.catalog(), self.app_profiles).resolve(model_id)
+    }
+
+    /// Prices `usage` of `model_id` called in `region` at `at`.
+    pub fn price(
+        &self,
+        model_id: &str,
+        region: &str,
+        at: DateTime<Utc>,
+        usage: &Usage,
+        opts: PriceOptions,
+    ) -> Result<PriceOutcome<'t>, CostError> {
+        let resolved = match self.resolve(model_id) {
+            Resolution::Resolved(r) => r,
+            Resolution::Unpriced { model_id, reason } => {
+                return Ok(PriceOutcome::Unpriced { model_id, reason })
+            }
+        };
+        let entry = match self.table.lookup(&resolved.model, &resolved.endpoint, region, at) {
+            Ok(e) => e,
+            Err(no_price) => {
+                return Ok(PriceOutcome::Unpriced {
+                    model_id: model_id.to_string(),
+                    reason: UnpricedReason::NoPriceInForce(no_price.to_string()),
+                })
+            }
+        };
+        let cost = cost(entry, usage, opts)?;
+        Ok(PriceOutcome::Priced(Priced {
+            resolved,
+            entry,
+            cost,
+        }))
+    }
+}
