@@ -54,6 +54,8 @@ struct RawPrice {
     usd_per_million: BTreeMap<String, toml::Value>,
     long_context: Option<RawLongContext>,
     batch_discount: Option<toml::Value>,
+    /// Why this entry's cache prices break the usual ratios (silences the warning).
+    cache_ratio_note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -180,7 +182,10 @@ fn build_entry(
     if !p.source.starts_with("https://") {
         findings.push(Finding::error(path.key("source"), "must be an https:// URL of the published price"));
     }
-    let prices = prices(&p.usd_per_million, &path.key("usd_per_million"), findings);
+    let prices = prices_of(&p.usd_per_million, &path.key("usd_per_million"), findings);
+    if p.cache_ratio_note.is_none() {
+        super::file_checks::warn_cache_ratios(&prices, &path.key("usd_per_million"), findings);
+    }
     let long_context = p.long_context.as_ref().map(|lc| {
         let lc_path = path.key("long_context");
         if lc.above_prompt_tokens == 0 {
@@ -212,13 +217,6 @@ fn build_entry(
         long_context,
         batch_discount,
     })
-}
-
-/// The entry's standard prices, with the cache-ratio sanity warnings.
-fn prices(raw: &BTreeMap<String, toml::Value>, path: &FieldPath, findings: &mut Vec<Finding>) -> Prices {
-    let prices = prices_of(raw, path, findings);
-    super::file_checks::warn_cache_ratios(&prices, path, findings);
-    prices
 }
 
 fn prices_of(raw: &BTreeMap<String, toml::Value>, path: &FieldPath, findings: &mut Vec<Finding>) -> Prices {

@@ -1,0 +1,61 @@
+//! Argument definitions (clap). Names and flags are a user contract: see README.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "bedrock-cost-monitor", version, about = "Exact, near-real-time cost of Claude on AWS Bedrock")]
+pub struct Cli {
+    /// Monitor configuration file.
+    #[arg(long, global = true, env = "BCM_CONFIG", default_value = crate::config::DEFAULT_PATH)]
+    pub config: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Price one usage of a model exactly, with the price in force at a time.
+    Price(PriceArgs),
+    /// Validate the configuration and price table and print a summary.
+    CheckConfig,
+}
+
+#[derive(Debug, Args)]
+pub struct PriceArgs {
+    /// Model ID as passed to Bedrock: base ID, inference profile (us., eu., global., …) or ARN.
+    #[arg(long)]
+    pub model: String,
+    /// AWS region the call was made in (default: the ARN's region, else the first configured region).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Price in force at this time: RFC 3339 (2026-03-13T00:00:00Z) or a date (midnight UTC). Default: now.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Input tokens (excluding cache reads and writes).
+    #[arg(long, default_value_t = 0)]
+    pub input: u64,
+    /// Output tokens.
+    #[arg(long, default_value_t = 0)]
+    pub output: u64,
+    /// Cache read tokens.
+    #[arg(long, default_value_t = 0)]
+    pub cache_read: u64,
+    /// Cache write tokens at the 5-minute TTL.
+    #[arg(long, default_value_t = 0)]
+    pub cache_write: u64,
+    /// Cache write tokens at the 1-hour TTL.
+    #[arg(long = "cache-write-1h", default_value_t = 0)]
+    pub cache_write_1h: u64,
+    /// Batch inference (the batch discount applies).
+    #[arg(long)]
+    pub batch: bool,
+    /// The usage belongs to requests above the model's long-context threshold.
+    #[arg(long)]
+    pub long_context: bool,
+    /// Print JSON with money as exact decimal strings.
+    #[arg(long)]
+    pub json: bool,
+}

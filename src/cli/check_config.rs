@@ -1,0 +1,135 @@
+//! `check-config`: validates the configuration and price table and prints
+//! what the daemon would do with them. Exit status non-zero on any error.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+
+use super::CliError;
+use crate::clock::Clock;
+use crate::config::{Config, ConfigError, CronSchedule, Loaded};
+use crate::money::{display_rate, display_usd};
+use crate::pricing::{Endpoint, PriceTable, TokenType};
+
+pub fn run(path: &Path, clock: &dyn Clock, out: &mut dyn Write) -> Result<ExitCode, CliError> {
+    let loaded = match crate::config::load(path) {
+        Ok(l) => l,
+        Err(ConfigError::Invalid(diags)) => {
+            for d in &diags.0 {
+                eprintln!("{d}");
+            }
+            let errors = diags.errors().count();
+            eprintln!("{}: {errors} error(s); configuration refused", path.display());
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for w in loaded.warnings.warnings() {
+        eprintln!("{w}");
+    }
+    summary(&loaded, clock.now(), out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn summary(l: &Loaded, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Result<()> {
+    let c = &l.config;
+    writeln!(out, "config       {} (valid)", l.path.display())?;
+    writeln!(out, "price table  {} ({} models, {} entries)", l.price_table_path.display(), l.prices.catalog().models().len(), l.prices.entries().len())?;
+    writeln!(out, "regions      {}", c.monitor.regions.join(", "))?;
+    writeln!(out, "timezone     {}", c.monitor.timezone.0)?;
+    writeln!(out, "store        {}", store_line(c))?;
+    writeln!(out, "alerts       {}", c.alerts.sns_topic_arn.as_deref().unwrap_or("log only (no SNS topic)"))?;
+    writeln!(out, "http         {}", c.http.listen)?;
+    writeln!(out, "\nmodels priced at {} (USD per 1M tokens: input / output / cache read / cache write 5m / 1h)", now.format("%Y-%m-%d %H:%M UTC"))?;
+    models(&l.prices, &c.monitor.regions[0], now, out)?;
+    writeln!(out, "\nbudgets")?;
+    budgets(c, out)?;
+    writeln!(out, "\njobs (next three runs, {})", c.monitor.timezone.0)?;
+    jobs(c, now, out)?;
+    let warnings = l.warnings.warnings().count();
+    writeln!(out, "\n{warnings} warning(s), 0 errors")
+}
+
+fn store_line(c: &Config) -> String {
+    match c.store.kind {
+        crate::config::StoreKind::Sqlite => format!("sqlite in {}", c.monitor.data_dir.display()),
+        crate::config::StoreKind::Dynamodb => format!("dynamodb table {}", c.store.dynamodb_table.as_deref().unwrap_or("?")),
+    }
+}
+
+fn models(table: &PriceTable, region: &str, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Result<()> {
+    for m in table.catalog().models() {
+        let mut shown: Vec<&str> = Vec::new();
+        let mut parts = Vec::new();
+        for endpoint in [Endpoint::InRegion, Endpoint::Global] {
+            let Ok(e) = table.lookup(&m.key, &endpoint, region, now) else { continue };
+            if shown.contains(&e.id.as_str()) {
+                continue;
+            }
+            shown.push(&e.id);
+            let p = TokenType::ALL.map(|t| display_rate(e.prices.get(t))).join(" / ");
+            let lc = if e.long_context.is_some() { ", long-context tier" } else { "" };
+            parts.push(format!("{} {p}{lc}", e.scope));
+        }
+        let text = if parts.is_empty() { "no price in force (unpriced)".to_string() } else { parts.join("; ") };
+        writeln!(out, "  {:<22} {}", m.key, text)?;
+    }
+    Ok(())
+}
+
+fn budgets(c: &Config, out: &mut dyn Write) -> std::io::Result<()> {
+    if c.budgets.is_empty() {
+        return writeln!(out, "  (none)");
+    }
+    for b in &c.budgets {
+        let thresholds = b.thresholds_pct.iter().map(|t| format!("{t}%")).collect::<Vec<_>>().join("/");
+        let mut scope = Vec::new();
+        if !b.models.is_empty() {
+            scope.push(format!("models {}", b.models.join(",")));
+        }
+        if !b.regions.is_empty() {
+            scope.push(format!("regions {}", b.regions.join(",")));
+        }
+        if !b.principals.is_empty() {
+            scope.push(format!("principals {}", b.principals.join(",")));
+        }
+        if b.per_principal {
+            scope.push("per principal".into());
+        }
+        let scope = if scope.is_empty() { "all spend".to_string() } else { scope.join("; ") };
+        writeln!(
+            out,
+            "  {:<22} {:<5} {:>12} USD  at {thresholds}  {}  [{scope}]",
+            b.name,
+            b.period.as_str(),
+            display_usd(b.limit_usd.0),
+            b.severity.as_str()
+        )?;
+    }
+    Ok(())
+}
+
+fn jobs(c: &Config, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Result<()> {
+    let s = &c.sources;
+    let list: [(&str, bool, &CronSchedule); 3] = [
+        ("cloudwatch", s.cloudwatch.enabled, &s.cloudwatch.schedule),
+        ("cloudtrail", s.cloudtrail.enabled, &s.cloudtrail.schedule),
+        ("digest", c.alerts.digest.enabled, &c.alerts.digest.schedule),
+    ];
+    for (name, enabled, schedule) in list {
+        if !enabled {
+            writeln!(out, "  {name:<11} disabled")?;
+            continue;
+        }
+        let runs = schedule
+            .next_runs(now, &c.monitor.timezone.0, 3)
+            .iter()
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S %Z").to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        writeln!(out, "  {name:<11} {:<16} {runs}", schedule.expression())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! Environment overrides for deployment-specific values, so one config file
+//! serves every environment (the ECS task sets these in its definition).
+
+use std::collections::BTreeMap;
+
+use super::types::{Config, StoreKind};
+use crate::diag::FieldPath;
+
+/// `(variable, field it overrides)`, documented in config/example.toml.
+pub const OVERRIDES: [(&str, &str); 7] = [
+    ("BCM_REGIONS", "monitor.regions"),
+    ("BCM_DATA_DIR", "monitor.data_dir"),
+    ("BCM_LISTEN", "http.listen"),
+    ("BCM_STORE", "store.kind"),
+    ("BCM_DYNAMODB_TABLE", "store.dynamodb_table"),
+    ("BCM_SNS_TOPIC_ARN", "alerts.sns_topic_arn"),
+    ("BCM_AWS_ENDPOINT_URL", "aws.endpoint_url"),
+];
+
+/// An environment value that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvError {
+    pub var: &'static str,
+    pub field: &'static str,
+    pub reason: String,
+}
+
+/// Applies every set variable; returns which field paths now come from which
+/// variable (so later validation blames the variable, not the file).
+pub fn apply(
+    config: &mut Config,
+    get: &dyn Fn(&str) -> Option<String>,
+) -> Result<BTreeMap<String, &'static str>, Vec<EnvError>> {
+    let mut origins = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (var, field) in OVERRIDES {
+        let Some(value) = get(var).filter(|v| !v.trim().is_empty()) else {
+            continue;
+        };
+        let value = value.trim().to_string();
+        match set(config, field, value) {
+            Ok(()) => {
+                origins.insert(field.to_string(), var);
+            }
+            Err(reason) => errors.push(EnvError { var, field, reason }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(origins)
+    } else {
+        Err(errors)
+    }
+}
+
+fn set(config: &mut Config, field: &str, value: String) -> Result<(), String> {
+    match field {
+        "monitor.regions" => {
+            config.monitor.regions = value.split(',').map(|r| r.trim().to_string()).collect();
+        }
+        "monitor.data_dir" => config.monitor.data_dir = value.into(),
+        "http.listen" => {
+            config.http.listen = value
+                .parse()
+                .map_err(|e| format!("`{value}` is not an address like 0.0.0.0:9470: {e}"))?
+        }
+        "store.kind" => {
+            config.store.kind = match value.as_str() {
+                "sqlite" => StoreKind::Sqlite,
+                "dynamodb" => StoreKind::Dynamodb,
+                _ => return Err(format!("`{value}` is not one of sqlite, dynamodb")),
+            }
+        }
+        "store.dynamodb_table" => config.store.dynamodb_table = Some(value),
+        "alerts.sns_topic_arn" => config.alerts.sns_topic_arn = Some(value),
+        "aws.endpoint_url" => config.aws.endpoint_url = Some(value),
+        // OVERRIDES and this match are kept together; a new entry needs both.
+        other => return Err(format!("no override for field {other}")),
+    }
+    Ok(())
+}
+
+/// The variable that set `path`, if its first segments name an overridden field.
+pub fn origin_of(origins: &BTreeMap<String, &'static str>, path: &FieldPath) -> Option<&'static str> {
+    let text = path.to_string();
+    origins
+        .iter()
+        .find(|(field, _)| text == **field || text.starts_with(&format!("{field}[")))
+        .map(|(_, var)| *var)
+}

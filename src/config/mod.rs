@@ -1,0 +1,130 @@
+//! The monitor configuration: TOML file + environment overrides + the price
+//! table it points to, loaded and validated as one unit.
+//!
+//! Owns reading these files and reporting every problem as
+//! `file:line: field: reason`. It must not start anything: loading a config
+//! has no side effects beyond reading files.
+
+pub mod budget;
+pub mod env;
+pub mod schedule;
+pub mod types;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use budget::{AlertSeverity, BudgetConfig, Period, Usd};
+pub use schedule::CronSchedule;
+pub use types::{CacheTtl, Config, StoreKind, Timezone};
+
+use crate::diag::{Diagnostic, Diagnostics, Finding, Severity, TomlDoc};
+use crate::pricing::{self, PriceTable};
+
+/// The default config path, relative to the working directory.
+pub const DEFAULT_PATH: &str = "config/monitor.toml";
+
+/// A valid configuration and the warnings it raised.
+#[derive(Debug)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub config: Config,
+    pub price_table_path: PathBuf,
+    pub prices: PriceTable,
+    pub warnings: Diagnostics,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(Diagnostics),
+}
+
+/// Loads `path` with the process environment.
+pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
+    load_with_env(path, &|k| std::env::var(k).ok())
+}
+
+/// Loads `path`; `env` answers environment look-ups (tests pass a map).
+pub fn load_with_env(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError> {
+    let doc = read_doc(path)?;
+    let mut config: Config = doc
+        .deserialize()
+        .map_err(|d| ConfigError::Invalid(Diagnostics(vec![d])))?;
+    let origins = env::apply(&mut config, env).map_err(|errors| {
+        ConfigError::Invalid(Diagnostics(
+            errors
+                .into_iter()
+                .map(|e| Diagnostic {
+                    severity: Severity::Error,
+                    origin: format!("environment variable {}", e.var),
+                    line: None,
+                    field: e.field.to_string(),
+                    reason: e.reason,
+                })
+                .collect(),
+        ))
+    })?;
+    let mut diags = locate(&doc, &origins, &validate::config(&config));
+
+    let price_table_path = path
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join(&config.pricing.table);
+    let price_doc = read_doc(&price_table_path)?;
+    let prices = match pricing::file::load(&price_doc) {
+        Ok(loaded) => {
+            diags.extend(loaded.warnings);
+            loaded.table
+        }
+        Err(price_diags) => {
+            diags.extend(price_diags);
+            return Err(ConfigError::Invalid(diags));
+        }
+    };
+    diags.extend(locate(&doc, &origins, &validate::against_prices(&config, &prices)));
+    if diags.has_errors() {
+        return Err(ConfigError::Invalid(diags));
+    }
+    Ok(Loaded {
+        path: path.to_path_buf(),
+        config,
+        price_table_path,
+        prices,
+        warnings: diags,
+    })
+}
+
+fn read_doc(path: &Path) -> Result<TomlDoc, ConfigError> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: origin.clone(),
+        source,
+    })?;
+    TomlDoc::parse(origin, text).map_err(ConfigError::Invalid)
+}
+
+/// Findings about env-overridden fields blame the variable, others the file line.
+fn locate(doc: &TomlDoc, origins: &BTreeMap<String, &'static str>, findings: &[Finding]) -> Diagnostics {
+    Diagnostics(
+        findings
+            .iter()
+            .map(|f| match env::origin_of(origins, &f.path) {
+                Some(var) => Diagnostic {
+                    severity: f.severity,
+                    origin: format!("environment variable {var}"),
+                    line: None,
+                    field: f.path.to_string(),
+                    reason: f.reason.clone(),
+                },
+                None => doc.locate(f),
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,255 @@
+//! The typed monitor configuration. Every section rejects unknown fields and
+//! every default is written here once (and documented in config/example.toml).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Deserializer};
+
+use super::budget::BudgetConfig;
+use super::schedule::CronSchedule;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub monitor: MonitorSection,
+    #[serde(default)]
+    pub aws: AwsSection,
+    #[serde(default)]
+    pub http: HttpSection,
+    #[serde(default)]
+    pub store: StoreSection,
+    #[serde(default)]
+    pub sources: SourcesSection,
+    #[serde(default)]
+    pub pricing: PricingSection,
+    #[serde(default)]
+    pub alerts: AlertsSection,
+    #[serde(default)]
+    pub budgets: Vec<BudgetConfig>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MonitorSection {
+    pub regions: Vec<String>,
+    pub timezone: Timezone,
+    pub data_dir: PathBuf,
+    /// Seconds to drain after SIGTERM; below ECS's 30 s stop timeout.
+    pub shutdown_deadline_secs: u64,
+}
+
+impl Default for MonitorSection {
+    fn default() -> Self {
+        MonitorSection {
+            regions: vec!["us-east-1".into()],
+            timezone: Timezone(chrono_tz::UTC),
+            data_dir: PathBuf::from("data"),
+            shutdown_deadline_secs: 20,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AwsSection {
+    /// Overrides every service endpoint (an emulator); the standard
+    /// `AWS_ENDPOINT_URL*` variables apply when this is unset.
+    pub endpoint_url: Option<String>,
+    pub operation_timeout_secs: u64,
+    pub attempt_timeout_secs: u64,
+    pub max_attempts: u32,
+}
+
+impl Default for AwsSection {
+    fn default() -> Self {
+        AwsSection {
+            endpoint_url: None,
+            operation_timeout_secs: 30,
+            attempt_timeout_secs: 10,
+            max_attempts: 3,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSection {
+    pub listen: SocketAddr,
+}
+
+impl Default for HttpSection {
+    fn default() -> Self {
+        HttpSection {
+            listen: SocketAddr::from(([0, 0, 0, 0], 9470)),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    #[default]
+    Sqlite,
+    Dynamodb,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreSection {
+    pub kind: StoreKind,
+    pub dynamodb_table: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourcesSection {
+    pub cloudwatch: CloudWatchSource,
+    pub cloudtrail: CloudTrailSource,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CloudWatchSource {
+    pub enabled: bool,
+    pub schedule: CronSchedule,
+    /// Trailing minutes re-read every run, so late datapoints converge.
+    pub restatement_minutes: u32,
+    /// History fetched on first start (CloudWatch keeps 1-minute data 15 days).
+    pub backfill_hours: u32,
+    /// Names of the prompt-cache metrics, which AWS documents inconsistently.
+    pub cache_read_metric: String,
+    pub cache_write_metric: String,
+}
+
+impl Default for CloudWatchSource {
+    fn default() -> Self {
+        CloudWatchSource {
+            enabled: true,
+            schedule: default_schedule("0 */5 * * * *"),
+            restatement_minutes: 20,
+            backfill_hours: 24,
+            cache_read_metric: "CacheReadInputTokenCount".into(),
+            cache_write_metric: "CacheWriteInputTokenCount".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CloudTrailSource {
+    pub enabled: bool,
+    pub schedule: CronSchedule,
+    /// Trailing minutes re-read every run: events arrive late, up to ~15 min.
+    pub overlap_minutes: u32,
+    pub backfill_hours: u32,
+    pub event_names: Vec<String>,
+}
+
+impl Default for CloudTrailSource {
+    fn default() -> Self {
+        CloudTrailSource {
+            enabled: true,
+            schedule: default_schedule("0 */5 * * * *"),
+            overlap_minutes: 20,
+            backfill_hours: 24,
+            event_names: ["InvokeModel", "InvokeModelWithResponseStream", "Converse", "ConverseStream"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+pub enum CacheTtl {
+    #[default]
+    #[serde(rename = "5m")]
+    FiveMinutes,
+    #[serde(rename = "1h")]
+    OneHour,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PricingSection {
+    /// Price table path, relative to this config file's directory.
+    pub table: PathBuf,
+    pub cache_write_ttl: CacheTtl,
+    pub cache_write_ttl_by_model: BTreeMap<String, CacheTtl>,
+    /// Application inference profile ARN or ID → the model ID it was created from.
+    pub application_profiles: BTreeMap<String, String>,
+}
+
+impl Default for PricingSection {
+    fn default() -> Self {
+        PricingSection {
+            table: PathBuf::from("prices.toml"),
+            cache_write_ttl: CacheTtl::FiveMinutes,
+            cache_write_ttl_by_model: BTreeMap::new(),
+            application_profiles: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsSection {
+    /// Without a topic, alerts are written to the log as the same JSON.
+    pub sns_topic_arn: Option<String>,
+    pub digest: DigestSection,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DigestSection {
+    pub enabled: bool,
+    /// Evaluated in `monitor.timezone`.
+    pub schedule: CronSchedule,
+}
+
+impl Default for DigestSection {
+    fn default() -> Self {
+        DigestSection {
+            enabled: true,
+            schedule: default_schedule("0 0 8 * * *"),
+        }
+    }
+}
+
+fn default_schedule(expr: &str) -> CronSchedule {
+    // Defaults are literals covered by `defaults_are_valid` below.
+    expr.parse().unwrap_or_else(|e| panic!("built-in schedule: {e}"))
+}
+
+/// An IANA timezone such as `Europe/Berlin`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timezone(pub chrono_tz::Tz);
+
+impl Default for Timezone {
+    fn default() -> Self {
+        Timezone(chrono_tz::UTC)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timezone {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse::<chrono_tz::Tz>()
+            .map(Timezone)
+            .map_err(|_| serde::de::Error::custom(format!("unknown IANA timezone `{s}` (e.g. UTC, Europe/Berlin)")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        let _ = CloudWatchSource::default();
+        let _ = CloudTrailSource::default();
+        let _ = DigestSection::default();
+    }
+}

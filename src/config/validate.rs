@@ -1,0 +1,172 @@
+//! Cross-field checks that types alone cannot express. Produces findings at
+//! field paths; `load.rs` turns them into `file:line: field: reason`.
+
+use std::collections::BTreeSet;
+
+use rust_decimal::Decimal;
+
+use super::types::{Config, StoreKind};
+use crate::diag::{FieldPath, Finding};
+use crate::names::{is_arn_of, is_region};
+use crate::pricing::{PriceTable, Resolution, Resolver};
+
+pub fn config(c: &Config) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let root = FieldPath::root();
+    regions(&c.monitor.regions, &root.key("monitor").key("regions"), true, &mut out);
+    if c.monitor.shutdown_deadline_secs == 0 || c.monitor.shutdown_deadline_secs >= 30 {
+        out.push(Finding::error(
+            root.key("monitor").key("shutdown_deadline_secs"),
+            "must be between 1 and 29: ECS kills the container 30 s after SIGTERM by default",
+        ));
+    }
+    aws(c, &root.key("aws"), &mut out);
+    if c.store.kind == StoreKind::Dynamodb && c.store.dynamodb_table.as_deref().is_none_or(str::is_empty) {
+        out.push(Finding::error(root.key("store").key("dynamodb_table"), "required when store.kind = \"dynamodb\""));
+    }
+    if let Some(arn) = &c.alerts.sns_topic_arn {
+        if !is_arn_of(arn, "sns") {
+            out.push(Finding::error(
+                root.key("alerts").key("sns_topic_arn"),
+                format!("`{arn}` is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)"),
+            ));
+        }
+    }
+    sources(c, &root.key("sources"), &mut out);
+    budgets(c, &mut out);
+    out
+}
+
+fn regions(list: &[String], path: &FieldPath, required: bool, out: &mut Vec<Finding>) {
+    if required && list.is_empty() {
+        out.push(Finding::error(path.clone(), "needs at least one AWS region"));
+    }
+    let mut seen = BTreeSet::new();
+    for (i, r) in list.iter().enumerate() {
+        if !is_region(r) {
+            out.push(Finding::error(path.index(i), format!("`{r}` is not an AWS region name")));
+        } else if !seen.insert(r) {
+            out.push(Finding::error(path.index(i), format!("region `{r}` is listed twice")));
+        }
+    }
+}
+
+fn aws(c: &Config, path: &FieldPath, out: &mut Vec<Finding>) {
+    if let Some(url) = &c.aws.endpoint_url {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            out.push(Finding::error(path.key("endpoint_url"), format!("`{url}` is not an http(s) URL")));
+        }
+    }
+    if c.aws.operation_timeout_secs == 0 {
+        out.push(Finding::error(path.key("operation_timeout_secs"), "must be greater than 0"));
+    }
+    if c.aws.attempt_timeout_secs == 0 || c.aws.attempt_timeout_secs > c.aws.operation_timeout_secs {
+        out.push(Finding::error(
+            path.key("attempt_timeout_secs"),
+            "must be greater than 0 and at most operation_timeout_secs",
+        ));
+    }
+    if !(1..=10).contains(&c.aws.max_attempts) {
+        out.push(Finding::error(path.key("max_attempts"), "must be between 1 and 10"));
+    }
+}
+
+fn sources(c: &Config, path: &FieldPath, out: &mut Vec<Finding>) {
+    let cw = &c.sources.cloudwatch;
+    let cw_path = path.key("cloudwatch");
+    if !(1..=1440).contains(&cw.restatement_minutes) {
+        out.push(Finding::error(cw_path.key("restatement_minutes"), "must be between 1 and 1440"));
+    }
+    // CloudWatch keeps 1-minute datapoints for 15 days.
+    if !(1..=360).contains(&cw.backfill_hours) {
+        out.push(Finding::error(
+            cw_path.key("backfill_hours"),
+            "must be between 1 and 360 (CloudWatch keeps 1-minute data for 15 days)",
+        ));
+    }
+    for (field, name) in [("cache_read_metric", &cw.cache_read_metric), ("cache_write_metric", &cw.cache_write_metric)] {
+        if name.trim().is_empty() {
+            out.push(Finding::error(cw_path.key(field), "must name a CloudWatch metric"));
+        }
+    }
+    let ct = &c.sources.cloudtrail;
+    let ct_path = path.key("cloudtrail");
+    if !(1..=1440).contains(&ct.overlap_minutes) {
+        out.push(Finding::error(ct_path.key("overlap_minutes"), "must be between 1 and 1440"));
+    }
+    // LookupEvents reaches back 90 days.
+    if !(1..=2160).contains(&ct.backfill_hours) {
+        out.push(Finding::error(ct_path.key("backfill_hours"), "must be between 1 and 2160 (90 days)"));
+    }
+    if ct.enabled && ct.event_names.is_empty() {
+        out.push(Finding::error(ct_path.key("event_names"), "needs at least one event name"));
+    }
+}
+
+fn budgets(c: &Config, out: &mut Vec<Finding>) {
+    let mut names = BTreeSet::new();
+    for (i, b) in c.budgets.iter().enumerate() {
+        let path = FieldPath::root().key("budgets").index(i);
+        if b.name.trim().is_empty() {
+            out.push(Finding::error(path.key("name"), "must not be empty"));
+        } else if !names.insert(b.name.as_str()) {
+            out.push(Finding::error(path.key("name"), format!("budget `{}` is defined twice", b.name)));
+        }
+        if b.limit_usd.0 <= Decimal::ZERO {
+            out.push(Finding::error(path.key("limit_usd"), format!("{} must be greater than 0", b.limit_usd.0)));
+        }
+        if b.thresholds_pct.is_empty() {
+            out.push(Finding::error(path.key("thresholds_pct"), "needs at least one threshold"));
+        }
+        let mut last = 0;
+        for (j, t) in b.thresholds_pct.iter().enumerate() {
+            if !(1..=1000).contains(t) || *t <= last {
+                out.push(Finding::error(
+                    path.key("thresholds_pct").index(j),
+                    format!("{t}: thresholds must be increasing percentages between 1 and 1000"),
+                ));
+            }
+            last = *t;
+        }
+        regions(&b.regions, &path.key("regions"), false, out);
+        if b.per_principal && !c.sources.cloudtrail.enabled {
+            out.push(Finding::error(path.key("per_principal"), "needs sources.cloudtrail.enabled = true"));
+        }
+    }
+}
+
+/// Checks that refer to the price table: model keys and profile targets.
+pub fn against_prices(c: &Config, table: &PriceTable) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let pricing = FieldPath::root().key("pricing");
+    for model in c.pricing.cache_write_ttl_by_model.keys() {
+        if table.catalog().get(model).is_none() {
+            out.push(Finding::error(
+                pricing.key("cache_write_ttl_by_model").key(model.clone()),
+                format!("`{model}` is not a model key of the price table"),
+            ));
+        }
+    }
+    let none = Default::default();
+    let resolver = Resolver::new(table.catalog(), &none);
+    for (profile, target) in &c.pricing.application_profiles {
+        if let Resolution::Unpriced { reason, .. } = resolver.resolve(target) {
+            out.push(Finding::error(
+                pricing.key("application_profiles").key(profile.clone()),
+                format!("target `{target}` cannot be priced: {reason}"),
+            ));
+        }
+    }
+    for (i, b) in c.budgets.iter().enumerate() {
+        for (j, m) in b.models.iter().enumerate() {
+            let known = table.catalog().get(m).is_some() || m.contains('*') || m.contains('.');
+            if !known {
+                out.push(Finding::error(
+                    FieldPath::root().key("budgets").index(i).key("models").index(j),
+                    format!("`{m}` is neither a model key of the price table nor a model-ID pattern"),
+                ));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,538 @@
+//! Local AWS emulator: launches `tests/emulator/gateway.py` (moto plus a gateway that
+//! adds CloudWatch RPCv2-CBOR, CloudTrail `LookupEvents`, fault injection and a request
+//! log) and drives its JSON control API under `/_emulator/`.
+//!
+//! Used by the integration tests and by the `demo` command.
+//!
+//! Owns: finding the emulator virtualenv, spawning the gateway, waiting for its ready
+//! line, killing it on drop, and SDK configuration that points at it with dummy
+//! credentials.
+//!
+//! Must not: install anything (that is `tests/emulator/setup.sh`), read real AWS
+//! credentials, or send anything anywhere but the loopback gateway it started.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_cloudwatch::config::Credentials;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Environment variable overriding the virtualenv location (same as `setup.sh`).
+pub const VENV_ENV: &str = "BCM_EMULATOR_VENV";
+/// The command, relative to the repository root, that creates the virtualenv.
+pub const SETUP_COMMAND: &str = "tests/emulator/setup.sh";
+/// Default virtualenv location, relative to the repository root.
+pub const DEFAULT_VENV: &str = ".venv/emulator";
+/// Dummy access key id signed into every request sent through [`Emulator::sdk_config`].
+pub const ACCESS_KEY_ID: &str = "AKIDBCMEMULATOR";
+
+const GATEWAY_SCRIPT: &str = "tests/emulator/gateway.py";
+const SECRET_ACCESS_KEY: &str = "bcm-emulator-secret";
+/// Importing moto takes a few seconds; a loaded CI machine may need many more.
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+const CONTROL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Everything that can go wrong starting or driving the emulator.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    #[error(
+        "emulator virtualenv not found at {}: run `{SETUP_COMMAND}` first (or set {VENV_ENV})",
+        venv.display()
+    )]
+    VenvMissing { venv: PathBuf },
+    #[error("emulator gateway script not found at {}", path.display())]
+    ScriptMissing { path: PathBuf },
+    #[error("cannot start the emulator gateway {}: {source}", program.display())]
+    Spawn {
+        program: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("emulator gateway did not report ready within {0:?}")]
+    ReadyTimeout(Duration),
+    #[error("emulator gateway exited before it was ready ({0}); its stderr is above")]
+    EarlyExit(String),
+    #[error("emulator gateway printed an invalid ready line {line:?}: {reason}")]
+    BadReadyLine { line: String, reason: String },
+    #[error("emulator control request {request} failed: {source}")]
+    ControlIo {
+        request: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("emulator control request {request} timed out after {timeout:?}")]
+    ControlTimeout { request: String, timeout: Duration },
+    #[error("emulator control request {request} answered HTTP {status}: {body}")]
+    ControlStatus {
+        request: String,
+        status: u16,
+        body: String,
+    },
+    #[error("emulator control request {request} got an unreadable answer: {reason}")]
+    ControlResponse { request: String, reason: String },
+}
+
+/// What an injected fault does to the matching requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// Answer with the service's own throttling error (HTTP 400).
+    Throttle,
+    /// Answer `InternalFailure` (or `ServiceUnavailable` for 503) with this 5xx status.
+    ServerError { status: u16 },
+    /// Delay the request, then handle it normally.
+    Latency(Duration),
+}
+
+/// A fault rule for [`Emulator::inject_fault`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// `cloudwatch`, `cloudtrail`, `dynamodb`, `sns`, `sqs`, `sts`, ...
+    pub service: String,
+    /// Operation name such as `GetMetricData`; `None` matches every operation.
+    pub operation: Option<String>,
+    pub kind: FaultKind,
+    /// How many matching requests to affect; `None` means until cleared.
+    pub count: Option<u32>,
+}
+
+impl Fault {
+    pub fn new(service: impl Into<String>, kind: FaultKind) -> Self {
+        Self {
+            service: service.into(),
+            operation: None,
+            kind,
+            count: None,
+        }
+    }
+
+    pub fn operation(mut self, operation: impl Into<String>) -> Self {
+        self.operation = Some(operation.into());
+        self
+    }
+
+    pub fn count(mut self, count: u32) -> Self {
+        self.count = Some(count);
+        self
+    }
+
+    fn to_json(&self) -> Value {
+        let mut rule = json!({ "service": self.service });
+        match self.kind {
+            FaultKind::Throttle => rule["kind"] = json!("throttle"),
+            FaultKind::ServerError { status } => {
+                rule["kind"] = json!("server_error");
+                rule["status"] = json!(status);
+            }
+            FaultKind::Latency(delay) => {
+                rule["kind"] = json!("latency");
+                rule["latency_ms"] = json!(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX));
+            }
+        }
+        if let Some(operation) = &self.operation {
+            rule["operation"] = json!(operation);
+        }
+        if let Some(count) = self.count {
+            rule["count"] = json!(count);
+        }
+        rule
+    }
+}
+
+/// One AWS request the gateway handled (control requests are not logged).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RequestRecord {
+    pub service: String,
+    pub operation: String,
+    pub region: String,
+    /// Arrival time in epoch seconds; for `LookupEvents`, the instant the rate
+    /// limiter decided on.
+    pub t: f64,
+    pub status: u16,
+}
+
+#[derive(Deserialize)]
+struct ReadyLine {
+    gateway: String,
+    moto: String,
+    pid: u32,
+}
+
+/// A running emulator. Dropping it kills the gateway process.
+///
+/// Holds no async-runtime resources, so one instance can be shared by tests that each
+/// run their own Tokio runtime.
+#[derive(Debug)]
+pub struct Emulator {
+    gateway_url: String,
+    moto_url: String,
+    control_addr: SocketAddr,
+    process: GatewayProcess,
+}
+
+impl Emulator {
+    /// Starts the emulator from the virtualenv in `$BCM_EMULATOR_VENV` or
+    /// `<repo_root>/.venv/emulator`.
+    pub async fn start(repo_root: &Path) -> Result<Self, EmulatorError> {
+        Self::start_with_venv(repo_root, &venv_path(repo_root)).await
+    }
+
+    /// Starts the emulator with the Python of an explicit virtualenv.
+    pub async fn start_with_venv(repo_root: &Path, venv: &Path) -> Result<Self, EmulatorError> {
+        let python = venv.join("bin").join("python");
+        if !python.is_file() {
+            return Err(EmulatorError::VenvMissing {
+                venv: venv.to_path_buf(),
+            });
+        }
+        let script = repo_root.join(GATEWAY_SCRIPT);
+        if !script.is_file() {
+            return Err(EmulatorError::ScriptMissing { path: script });
+        }
+        let mut child = Command::new(&python)
+            .arg(&script)
+            .current_dir(repo_root)
+            // The gateway exits at stdin EOF: if this process dies, so does the gateway.
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|source| EmulatorError::Spawn {
+                program: python.clone(),
+                source,
+            })?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take();
+        let mut process = GatewayProcess { child, stdin };
+
+        let line = match stdout {
+            Some(stdout) => read_ready_line(stdout, &mut process).await?,
+            None => return Err(EmulatorError::EarlyExit("no stdout pipe".into())),
+        };
+        let ready: ReadyLine =
+            serde_json::from_str(&line).map_err(|err| EmulatorError::BadReadyLine {
+                line: line.clone(),
+                reason: err.to_string(),
+            })?;
+        let control_addr = ready
+            .gateway
+            .strip_prefix("http://")
+            .and_then(|addr| addr.parse::<SocketAddr>().ok())
+            .ok_or_else(|| EmulatorError::BadReadyLine {
+                line: line.clone(),
+                reason: "gateway is not http://IP:PORT".into(),
+            })?;
+        if ready.pid != process.child.id() {
+            return Err(EmulatorError::BadReadyLine {
+                line,
+                reason: format!("pid is not the spawned child's {}", process.child.id()),
+            });
+        }
+        Ok(Self {
+            gateway_url: ready.gateway,
+            moto_url: ready.moto,
+            control_addr,
+            process,
+        })
+    }
+
+    /// The URL every AWS SDK client must use as its endpoint.
+    pub fn endpoint_url(&self) -> &str {
+        &self.gateway_url
+    }
+
+    /// moto's own URL, for debugging only (it lacks the gateway's translations).
+    pub fn moto_url(&self) -> &str {
+        &self.moto_url
+    }
+
+    /// Process id of the gateway (moto runs inside it).
+    pub fn pid(&self) -> u32 {
+        self.process.child.id()
+    }
+
+    /// SDK configuration for `region` aimed at the emulator, with dummy static
+    /// credentials so real ones are never looked up.
+    pub async fn sdk_config(&self, region: &str) -> SdkConfig {
+        let credentials = Credentials::new(
+            ACCESS_KEY_ID,
+            SECRET_ACCESS_KEY,
+            None,
+            None,
+            "bcm-emulator",
+        );
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(self.gateway_url.as_str())
+            .region(Region::new(region.to_owned()))
+            .credentials_provider(credentials)
+            .load()
+            .await
+    }
+
+    pub async fn health(&self) -> Result<(), EmulatorError> {
+        self.control("GET", "/_emulator/health", None).await.map(drop)
+    }
+
+    /// Wipes moto, seeded CloudTrail events, fault rules, rate windows and the log.
+    pub async fn reset(&self) -> Result<(), EmulatorError> {
+        self.control("POST", "/_emulator/reset", None).await.map(drop)
+    }
+
+    /// Adds raw CloudTrail records (as in a trail file) to the event history of their
+    /// `awsRegion`; an `eventID` seen before is overwritten. Returns how many were stored.
+    pub async fn seed_cloudtrail(&self, events: &[Value]) -> Result<usize, EmulatorError> {
+        let path = "/_emulator/cloudtrail/events";
+        let answer = self
+            .control("POST", path, Some(&json!({ "events": events })))
+            .await?;
+        answer["stored"]
+            .as_u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| EmulatorError::ControlResponse {
+                request: format!("POST {path}"),
+                reason: format!("no \"stored\" count in {answer}"),
+            })
+    }
+
+    /// The request log, optionally only for one service (`cloudtrail`, `cloudwatch`, ...).
+    pub async fn requests(
+        &self,
+        service: Option<&str>,
+    ) -> Result<Vec<RequestRecord>, EmulatorError> {
+        let path = match service {
+            Some(service) => format!("/_emulator/requests?service={}", query_escape(service)),
+            None => "/_emulator/requests".to_owned(),
+        };
+        let answer = self.control("GET", &path, None).await?;
+        serde_json::from_value(answer).map_err(|err| EmulatorError::ControlResponse {
+            request: format!("GET {path}"),
+            reason: err.to_string(),
+        })
+    }
+
+    pub async fn inject_fault(&self, fault: &Fault) -> Result<(), EmulatorError> {
+        self.control("POST", "/_emulator/faults", Some(&fault.to_json()))
+            .await
+            .map(drop)
+    }
+
+    pub async fn clear_faults(&self) -> Result<(), EmulatorError> {
+        self.control("DELETE", "/_emulator/faults", None)
+            .await
+            .map(drop)
+    }
+
+    async fn control(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, EmulatorError> {
+        let request = format!("{method} {path}");
+        match tokio::time::timeout(CONTROL_TIMEOUT, self.exchange(method, path, body)).await {
+            Err(_) => Err(EmulatorError::ControlTimeout {
+                request,
+                timeout: CONTROL_TIMEOUT,
+            }),
+            Ok(Err(source)) => Err(EmulatorError::ControlIo { request, source }),
+            Ok(Ok(raw)) => parse_control_answer(&request, &raw),
+        }
+    }
+
+    /// One HTTP/1.1 exchange with `Connection: close`: the control API is loopback
+    /// JSON, so a full HTTP client would add nothing but dependencies.
+    async fn exchange(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> std::io::Result<Vec<u8>> {
+        let payload = body.map(Value::to_string).unwrap_or_default();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+             Accept: application/json\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n",
+            self.control_addr,
+            payload.len()
+        );
+        let mut stream = TcpStream::connect(self.control_addr).await?;
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(payload.as_bytes()).await?;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await?;
+        Ok(raw)
+    }
+}
+
+/// The virtualenv [`Emulator::start`] uses: `$BCM_EMULATOR_VENV`, else
+/// `<repo_root>/.venv/emulator`.
+pub fn venv_path(repo_root: &Path) -> PathBuf {
+    match std::env::var_os(VENV_ENV) {
+        Some(venv) if !venv.is_empty() => PathBuf::from(venv),
+        _ => repo_root.join(DEFAULT_VENV),
+    }
+}
+
+/// The gateway child process; killed when dropped, including on start-up errors.
+#[derive(Debug)]
+struct GatewayProcess {
+    child: Child,
+    /// Never written: held open because EOF on it tells the gateway to exit.
+    stdin: Option<ChildStdin>,
+}
+
+impl GatewayProcess {
+    fn exit_description(&mut self) -> String {
+        match self.child.try_wait() {
+            Ok(Some(status)) => status.to_string(),
+            Ok(None) => "stdout closed".to_owned(),
+            Err(err) => format!("status unknown: {err}"),
+        }
+    }
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        // The process may already be gone; nothing useful can be done about errors here.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits for the gateway's single ready line. Pipe reads block, so a helper thread
+/// reads and the caller only awaits with a timeout.
+async fn read_ready_line(
+    stdout: std::process::ChildStdout,
+    process: &mut GatewayProcess,
+) -> Result<String, EmulatorError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let reader = std::thread::Builder::new()
+        .name("bcm-emulator-ready".into())
+        .spawn(move || {
+            let mut line = String::new();
+            let result = BufReader::new(stdout).read_line(&mut line).map(|_| line);
+            // The receiver is gone only if start-up already failed.
+            let _ = tx.send(result);
+        });
+    if let Err(err) = reader {
+        return Err(EmulatorError::EarlyExit(format!(
+            "cannot start reader thread: {err}"
+        )));
+    }
+    match tokio::time::timeout(READY_TIMEOUT, rx).await {
+        Err(_) => Err(EmulatorError::ReadyTimeout(READY_TIMEOUT)),
+        Ok(Err(_)) => Err(EmulatorError::EarlyExit(
+            "ready-line reader thread died".into(),
+        )),
+        Ok(Ok(Err(err))) => Err(EmulatorError::EarlyExit(format!(
+            "reading stdout failed: {err}"
+        ))),
+        Ok(Ok(Ok(line))) if line.trim().is_empty() => {
+            // EOF before the line: give the process a moment to report its status.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            Err(EmulatorError::EarlyExit(process.exit_description()))
+        }
+        Ok(Ok(Ok(line))) => Ok(line.trim().to_owned()),
+    }
+}
+
+fn parse_control_answer(request: &str, raw: &[u8]) -> Result<Value, EmulatorError> {
+    let bad = |reason: String| EmulatorError::ControlResponse {
+        request: request.to_owned(),
+        reason,
+    };
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| bad("no HTTP header terminator".into()))?;
+    let head = std::str::from_utf8(&raw[..split]).map_err(|err| bad(err.to_string()))?;
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|line| line.split_whitespace().nth(1))
+        .and_then(|code| code.parse::<u16>().ok())
+        .ok_or_else(|| bad(format!("bad status line in {head:?}")))?;
+    let mut body = &raw[split + 4..];
+    let length = lines.filter_map(|line| line.split_once(':')).find_map(|(k, v)| {
+        k.trim()
+            .eq_ignore_ascii_case("content-length")
+            .then(|| v.trim().parse::<usize>().ok())
+            .flatten()
+    });
+    if let Some(length) = length {
+        body = body
+            .get(..length)
+            .ok_or_else(|| bad(format!("body shorter than Content-Length {length}")))?;
+    }
+    if !(200..300).contains(&status) {
+        return Err(EmulatorError::ControlStatus {
+            request: request.to_owned(),
+            status,
+            body: String::from_utf8_lossy(body).into_owned(),
+        });
+    }
+    serde_json::from_slice(body).map_err(|err| bad(format!("body is not JSON: {err}")))
+}
+
+/// Percent-encodes a query value (service names are plain, but be safe).
+fn query_escape(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_control_answers() {
+        let raw = b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}";
+        assert_eq!(
+            parse_control_answer("GET /x", raw).unwrap(),
+            json!({"ok": true})
+        );
+        let raw = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 13\r\n\r\n{\"error\":\"x\"}";
+        let err = parse_control_answer("POST /y", raw).unwrap_err();
+        assert!(matches!(
+            err,
+            EmulatorError::ControlStatus { status: 400, .. }
+        ));
+        assert!(parse_control_answer("GET /z", b"garbage").is_err());
+    }
+
+    #[test]
+    fn fault_rules_serialise_like_the_control_api_expects() {
+        let fault = Fault::new("cloudwatch", FaultKind::ServerError { status: 503 })
+            .operation("GetMetricData")
+            .count(1);
+        assert_eq!(
+            fault.to_json(),
+            json!({"service": "cloudwatch", "kind": "server_error", "status": 503,
+                   "operation": "GetMetricData", "count": 1})
+        );
+        let fault = Fault::new("sns", FaultKind::Latency(Duration::from_millis(250)));
+        assert_eq!(
+            fault.to_json(),
+            json!({"service": "sns", "kind": "latency", "latency_ms": 250})
+        );
+    }
+
+    #[test]
+    fn escapes_query_values() {
+        assert_eq!(query_escape("cloud trail&x"), "cloud%20trail%26x");
+    }
+}
