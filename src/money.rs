@@ -13,9 +13,7 @@ pub fn parse_toml_decimal(value: &toml::Value) -> Result<Decimal, String> {
     match value {
         toml::Value::String(s) => parse_decimal(s),
         toml::Value::Integer(i) => Ok(Decimal::from(*i)),
-        toml::Value::Float(f) => Err(format!(
-            "write the amount as a string (\"{f}\") so it stays exact"
-        )),
+        toml::Value::Float(f) => Err(format!("write the amount as a string (\"{f}\") so it stays exact")),
         other => Err(format!("expected a decimal string, found {}", other.type_str())),
     }
 }
@@ -39,11 +37,7 @@ pub fn parse_decimal(s: &str) -> Result<Decimal, String> {
 pub fn display_usd(amount: Decimal) -> String {
     let rounded = amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
     if rounded.is_zero() && !amount.is_zero() {
-        return if amount.is_sign_negative() {
-            ">-0.01".to_string()
-        } else {
-            "<0.01".to_string()
-        };
+        return if amount.is_sign_negative() { ">-0.01".to_string() } else { "<0.01".to_string() };
     }
     format!("{rounded:.2}")
 }
@@ -90,16 +84,11 @@ mod tests {
 
     #[test]
     fn toml_values_parse_exactly_or_are_refused() {
-        let ok = [
-            (toml::Value::String("3.30".into()), "3.30"),
-            (toml::Value::Integer(15), "15"),
-        ];
+        let ok = [(toml::Value::String("3.30".into()), "3.30"), (toml::Value::Integer(15), "15")];
         for (v, want) in ok {
             assert_eq!(parse_toml_decimal(&v).unwrap(), d(want));
         }
-        assert!(parse_toml_decimal(&toml::Value::Float(3.3))
-            .unwrap_err()
-            .contains("string"));
+        assert!(parse_toml_decimal(&toml::Value::Float(3.3)).unwrap_err().contains("string"));
         assert!(parse_decimal("1e3").is_err());
         assert!(parse_decimal("1,000").is_err());
         assert!(parse_decimal("").is_err());

@@ -1,5 +1,7 @@
 //! The binary as users call it: `price` and `check-config`, output and exit status.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -23,8 +25,18 @@ fn stderr(o: &Output) -> String {
 #[test]
 fn price_json_is_the_documented_contract() {
     let o = run(&[
-        "price", "--model", "us.anthropic.claude-sonnet-4-5-20250929-v1:0", "--input", "1200000", "--output", "350000",
-        "--cache-read", "800000", "--at", "2026-11-25", "--json",
+        "price",
+        "--model",
+        "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "--input",
+        "1200000",
+        "--output",
+        "350000",
+        "--cache-read",
+        "800000",
+        "--at",
+        "2026-11-25",
+        "--json",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     // 1.2M × 3.30 + 0.35M × 16.50 + 0.8M × 0.33 = 3.96 + 5.775 + 0.264
@@ -34,7 +46,15 @@ fn price_json_is_the_documented_contract() {
 
 #[test]
 fn price_table_shows_rounded_and_exact_amounts() {
-    let o = run(&["price", "--model", "global.anthropic.claude-opus-4-5-20251101-v1:0", "--input", "1000", "--cache-write-1h", "3"]);
+    let o = run(&[
+        "price",
+        "--model",
+        "global.anthropic.claude-opus-4-5-20251101-v1:0",
+        "--input",
+        "1000",
+        "--cache-write-1h",
+        "3",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     // 1,000 × 5 / 10⁶ + 3 × 10 / 10⁶ = 0.005 + 0.00003
@@ -46,19 +66,44 @@ fn price_table_shows_rounded_and_exact_amounts() {
 #[test]
 fn region_and_time_select_the_entry() {
     let o = run(&[
-        "price", "--model", "global.anthropic.claude-sonnet-4-6", "--input", "300000", "--long-context", "--at",
-        "2026-03-12T23:59:59Z", "--json",
+        "price",
+        "--model",
+        "global.anthropic.claude-sonnet-4-6",
+        "--input",
+        "300000",
+        "--long-context",
+        "--at",
+        "2026-03-12T23:59:59Z",
+        "--json",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains(r#""total_usd":"1.8""#), "{}", stdout(&o));
     let after = run(&[
-        "price", "--model", "global.anthropic.claude-sonnet-4-6", "--input", "300000", "--long-context", "--at",
+        "price",
+        "--model",
+        "global.anthropic.claude-sonnet-4-6",
+        "--input",
+        "300000",
+        "--long-context",
+        "--at",
         "2026-03-13T00:00:00Z",
     ]);
     assert!(!after.status.success());
     assert!(stderr(&after).contains("has no long-context tier"), "{}", stderr(&after));
-    let bad_region = run(&["price", "--model", "anthropic.claude-3-haiku-20240307-v1:0", "--region", "atlantis", "--input", "1"]);
-    assert!(stderr(&bad_region).contains("--region: `atlantis` is not an AWS region name"), "{}", stderr(&bad_region));
+    let bad_region = run(&[
+        "price",
+        "--model",
+        "anthropic.claude-3-haiku-20240307-v1:0",
+        "--region",
+        "atlantis",
+        "--input",
+        "1",
+    ]);
+    assert!(
+        stderr(&bad_region).contains("--region: `atlantis` is not an AWS region name"),
+        "{}",
+        stderr(&bad_region)
+    );
 }
 
 #[test]
@@ -74,7 +119,14 @@ fn check_config_summarises_a_valid_config() {
     let o = run(&["check-config", "--config", "config/example.toml"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    for needle in ["regions      us-east-1, us-west-2", "claude-sonnet-4-5", "claude-monthly", "opus-daily", "cloudwatch  0 */5 * * * *", "digest"] {
+    for needle in [
+        "regions      us-east-1, us-west-2",
+        "claude-sonnet-4-5",
+        "claude-monthly",
+        "opus-daily",
+        "cloudwatch  0 */5 * * * *",
+        "digest",
+    ] {
         assert!(out.contains(needle), "missing `{needle}` in\n{out}");
     }
     // Three next run times per job.
@@ -92,12 +144,19 @@ fn check_config_refuses_a_broken_config_with_located_errors() {
     let o = run(&["check-config", "--config", cfg.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
-    assert!(err.contains("monitor.toml:5: sources.cloudwatch.schedule: invalid cron expression `never`"), "{err}");
+    assert!(
+        err.contains("monitor.toml:5: sources.cloudwatch.schedule: invalid cron expression `never`"),
+        "{err}"
+    );
 
     std::fs::write(&cfg, "[monitor]\nregions = []\n").unwrap();
     let o = run(&["check-config", "--config", cfg.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("monitor.toml:2: monitor.regions: needs at least one AWS region"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("monitor.toml:2: monitor.regions: needs at least one AWS region"),
+        "{}",
+        stderr(&o)
+    );
 
     let missing = run(&["check-config", "--config", "/nonexistent/monitor.toml"]);
     assert_eq!(missing.status.code(), Some(1));

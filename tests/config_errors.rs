@@ -1,6 +1,8 @@
 //! A broken configuration or price table is refused with `file:line: field:
 //! reason`, one test row per kind of mistake; warnings do not refuse.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -75,7 +77,8 @@ fn assert_refused(result: Result<Vec<String>, Vec<String>>, want: &str) {
 fn the_shipped_configs_are_valid() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for file in ["config/monitor.toml", "config/example.toml"] {
-        let loaded = config::load_with_env(&root.join(file), &|_| None).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let loaded =
+            config::load_with_env(&root.join(file), &|_| None).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(loaded.warnings.0, vec![], "{file} has warnings");
     }
 }
@@ -109,7 +112,12 @@ fn broken_configs_name_file_line_field_and_reason() {
 
 #[test]
 fn environment_overrides_apply_and_are_blamed_by_name() {
-    assert!(load(CONFIG, PRICES, &[("BCM_REGIONS", "eu-west-1,eu-central-1"), ("BCM_LISTEN", "127.0.0.1:9999")]).is_ok());
+    assert!(load(
+        CONFIG,
+        PRICES,
+        &[("BCM_REGIONS", "eu-west-1,eu-central-1"), ("BCM_LISTEN", "127.0.0.1:9999")]
+    )
+    .is_ok());
     assert_refused(
         load(CONFIG, PRICES, &[("BCM_LISTEN", "everywhere")]),
         "environment variable BCM_LISTEN: http.listen: `everywhere` is not an address",
@@ -128,17 +136,44 @@ fn environment_overrides_apply_and_are_blamed_by_name() {
 fn broken_price_tables_name_file_line_field_and_reason() {
     let with_second = format!("{PRICES}{SECOND_ENTRY}");
     let cases: Vec<(String, &str)> = vec![
-        (PRICES.replace("input = \"1\"", "input = \"-1\""), "prices.toml:12: price[0].usd_per_million.input: price -1 is negative"),
-        (PRICES.replace("cache_write_1h", "cache_write_2h"), "prices.toml:12: price[0].usd_per_million.cache_write_2h: unknown token type `cache_write_2h`"),
-        (PRICES.replace("output = \"5\", ", ""), "prices.toml:12: price[0].usd_per_million.output: missing price for token type `output`"),
-        (PRICES.replace("input = \"1\"", "input = 1.5"), "prices.toml:12: price[0].usd_per_million.input: write the amount as a string"),
+        (
+            PRICES.replace("input = \"1\"", "input = \"-1\""),
+            "prices.toml:12: price[0].usd_per_million.input: price -1 is negative",
+        ),
+        (
+            PRICES.replace("cache_write_1h", "cache_write_2h"),
+            "prices.toml:12: price[0].usd_per_million.cache_write_2h: unknown token type `cache_write_2h`",
+        ),
+        (
+            PRICES.replace("output = \"5\", ", ""),
+            "prices.toml:12: price[0].usd_per_million.output: missing price for token type `output`",
+        ),
+        (
+            PRICES.replace("input = \"1\"", "input = 1.5"),
+            "prices.toml:12: price[0].usd_per_million.input: write the amount as a string",
+        ),
         (with_second.clone(), "prices.toml:17: price[1].from: effective range overlaps price[0]"),
         (with_second.replace("2025-06-01", "2025-01-01"), "prices.toml:17: price[1].from: duplicate entry"),
-        (PRICES.replace("model = \"m\"", "model = \"x\""), "prices.toml:7: price[0].model: unknown model `x`"),
-        (PRICES.replace("scope = \"all\"", "scope = \"moon\""), "prices.toml:8: price[0].scope: unknown variant `moon`"),
-        (PRICES.replace("checked = 2026-11-01", "checked = 2026-11-01\nuntil = 2024-01-01"), "prices.toml:12: price[0].until: must be after `from`"),
-        (PRICES.replace("https://example.com/prices", "example.com"), "prices.toml:10: price[0].source: must be an https:// URL"),
-        (PRICES.replace("from = 2025-01-01", "from = 2025-01-01T00:00:00"), "prices.toml:9: price[0].from: `2025-01-01T00:00:00` must be a date"),
+        (
+            PRICES.replace("model = \"m\"", "model = \"x\""),
+            "prices.toml:7: price[0].model: unknown model `x`",
+        ),
+        (
+            PRICES.replace("scope = \"all\"", "scope = \"moon\""),
+            "prices.toml:8: price[0].scope: unknown variant `moon`",
+        ),
+        (
+            PRICES.replace("checked = 2026-11-01", "checked = 2026-11-01\nuntil = 2024-01-01"),
+            "prices.toml:12: price[0].until: must be after `from`",
+        ),
+        (
+            PRICES.replace("https://example.com/prices", "example.com"),
+            "prices.toml:10: price[0].source: must be an https:// URL",
+        ),
+        (
+            PRICES.replace("from = 2025-01-01", "from = 2025-01-01T00:00:00"),
+            "prices.toml:9: price[0].from: `2025-01-01T00:00:00` must be a date",
+        ),
     ];
     for (text, want) in cases {
         assert_refused(load(CONFIG, &text, &[]), want);
@@ -147,7 +182,11 @@ fn broken_price_tables_name_file_line_field_and_reason() {
 
 #[test]
 fn closed_ranges_do_not_overlap_and_odd_cache_ratios_only_warn() {
-    let closed = format!("{PRICES}{SECOND_ENTRY}").replacen("checked = 2026-11-01", "checked = 2026-11-01\nuntil = 2025-06-01", 1);
+    let closed = format!("{PRICES}{SECOND_ENTRY}").replacen(
+        "checked = 2026-11-01",
+        "checked = 2026-11-01\nuntil = 2025-06-01",
+        1,
+    );
     assert_eq!(load(CONFIG, &closed, &[]), Ok(vec![]));
     let odd = PRICES.replace("cache_read = \"0.1\"", "cache_read = \"0.12\"");
     let warnings = load(CONFIG, &odd, &[]).expect("a ratio is a warning, not an error");

@@ -2,6 +2,8 @@
 //! the total, for every model of the shipped table. This is what lets the
 //! ledger price minute by minute and still agree with a monthly total.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 

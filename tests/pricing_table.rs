@@ -3,6 +3,8 @@
 //! Usage for every row: 1,234,567 input, 89,012 output, 3,456,789 cache read,
 //! 123,456 cache write 5m and 7,890 cache write 1h tokens.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
@@ -162,9 +164,7 @@ fn every_model_and_id_form_prices_to_the_last_digit() {
         let outcome = pricer
             .price(model_id, region, at("2026-11-25T00:00:00Z"), &usage(), PriceOptions::default())
             .unwrap();
-        let PriceOutcome::Priced(p) = outcome else {
-            panic!("{model_id} unpriced: {outcome:?}")
-        };
+        let PriceOutcome::Priced(p) = outcome else { panic!("{model_id} unpriced: {outcome:?}") };
         assert_eq!(p.resolved.model, *model, "{model_id}");
         assert_eq!(p.entry.id, *entry, "{model_id}");
         assert_eq!(p.cost.total_usd, d(total), "{model_id} in {region}");
@@ -189,13 +189,23 @@ fn each_token_type_and_the_regional_premium_by_hand() {
     let cases = [
         (
             "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
-            [("input", "3.3", "4.0740711"), ("output", "16.5", "1.468698"), ("cache_read", "0.33", "1.14074037"),
-             ("cache_write_5m", "4.125", "0.509256"), ("cache_write_1h", "6.6", "0.052074")],
+            [
+                ("input", "3.3", "4.0740711"),
+                ("output", "16.5", "1.468698"),
+                ("cache_read", "0.33", "1.14074037"),
+                ("cache_write_5m", "4.125", "0.509256"),
+                ("cache_write_1h", "6.6", "0.052074"),
+            ],
         ),
         (
             "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
-            [("input", "3", "3.703701"), ("output", "15", "1.33518"), ("cache_read", "0.3", "1.0370367"),
-             ("cache_write_5m", "3.75", "0.46296"), ("cache_write_1h", "6", "0.04734")],
+            [
+                ("input", "3", "3.703701"),
+                ("output", "15", "1.33518"),
+                ("cache_read", "0.3", "1.0370367"),
+                ("cache_write_5m", "3.75", "0.46296"),
+                ("cache_write_1h", "6", "0.04734"),
+            ],
         ),
     ];
     for (model_id, lines) in cases {
@@ -205,12 +215,8 @@ fn each_token_type_and_the_regional_premium_by_hand() {
         else {
             panic!("{model_id} unpriced")
         };
-        let got: Vec<(String, Decimal, Decimal)> = p
-            .cost
-            .lines
-            .iter()
-            .map(|l| (l.token_type.to_string(), l.usd_per_million, l.usd))
-            .collect();
+        let got: Vec<(String, Decimal, Decimal)> =
+            p.cost.lines.iter().map(|l| (l.token_type.to_string(), l.usd_per_million, l.usd)).collect();
         let want: Vec<(String, Decimal, Decimal)> =
             lines.iter().map(|(t, r, u)| (t.to_string(), d(r), d(u))).collect();
         assert_eq!(got, want, "{model_id}");
@@ -236,16 +242,16 @@ fn effective_date_boundary_is_the_exact_instant() {
     // At the instant: the new entry is in force and has no tier any more.
     let err = pricer.price(id, "us-east-1", at("2026-03-13T00:00:00Z"), &usage, lc).unwrap_err();
     assert_eq!(err, CostError::NoLongContextTier("claude-opus-4-6:global:2026-03-13".into()));
-    let PriceOutcome::Priced(p) = pricer
-        .price(id, "us-east-1", at("2026-03-13T00:00:00Z"), &usage, PriceOptions::default())
-        .unwrap()
+    let PriceOutcome::Priced(p) =
+        pricer.price(id, "us-east-1", at("2026-03-13T00:00:00Z"), &usage, PriceOptions::default()).unwrap()
     else {
         panic!("unpriced")
     };
     assert_eq!(p.cost.total_usd, d("1.75"));
 
     // Before the model's first price there is none: unpriced, not $0.
-    let early = pricer.price(id, "us-east-1", at("2026-02-04T23:59:59Z"), &usage, PriceOptions::default()).unwrap();
+    let early =
+        pricer.price(id, "us-east-1", at("2026-02-04T23:59:59Z"), &usage, PriceOptions::default()).unwrap();
     assert!(matches!(early, PriceOutcome::Unpriced { .. }), "{early:?}");
 }
 
@@ -257,7 +263,13 @@ fn batch_discount_halves_every_rate() {
     let usage = Usage::new().with(TokenType::Input, 1_000_000).with(TokenType::Output, 1_000_000);
     let opts = PriceOptions { batch: true, ..Default::default() };
     let PriceOutcome::Priced(p) = pricer
-        .price("anthropic.claude-3-5-haiku-20241022-v1:0", "us-west-2", at("2026-11-25T00:00:00Z"), &usage, opts)
+        .price(
+            "anthropic.claude-3-5-haiku-20241022-v1:0",
+            "us-west-2",
+            at("2026-11-25T00:00:00Z"),
+            &usage,
+            opts,
+        )
         .unwrap()
     else {
         panic!("unpriced")
@@ -291,7 +303,8 @@ fn unknown_and_unbillable_ids_are_unpriced_never_zero() {
     // A mapped application profile prices as its target: global Haiku 4.5, no premium.
     let app = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/known1";
     let one = Usage::new().with(TokenType::Input, 1_000_000);
-    let PriceOutcome::Priced(p) = pricer.price(app, "us-east-1", now, &one, PriceOptions::default()).unwrap() else {
+    let PriceOutcome::Priced(p) = pricer.price(app, "us-east-1", now, &one, PriceOptions::default()).unwrap()
+    else {
         panic!("mapped profile unpriced")
     };
     assert_eq!((p.resolved.model.as_str(), p.cost.total_usd), ("claude-haiku-4-5", d("1")));

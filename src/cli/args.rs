@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "bedrock-cost-monitor", version, about = "Exact, near-real-time cost of Claude on AWS Bedrock")]
+#[command(
+    name = "bedrock-cost-monitor",
+    version,
+    about = "Exact, near-real-time cost of Claude on AWS Bedrock"
+)]
 pub struct Cli {
     /// Monitor configuration file.
     #[arg(long, global = true, env = "BCM_CONFIG", default_value = crate::config::DEFAULT_PATH)]

@@ -36,13 +36,23 @@ pub fn run(path: &Path, clock: &dyn Clock, out: &mut dyn Write) -> Result<ExitCo
 fn summary(l: &Loaded, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Result<()> {
     let c = &l.config;
     writeln!(out, "config       {} (valid)", l.path.display())?;
-    writeln!(out, "price table  {} ({} models, {} entries)", l.price_table_path.display(), l.prices.catalog().models().len(), l.prices.entries().len())?;
+    writeln!(
+        out,
+        "price table  {} ({} models, {} entries)",
+        l.price_table_path.display(),
+        l.prices.catalog().models().len(),
+        l.prices.entries().len()
+    )?;
     writeln!(out, "regions      {}", c.monitor.regions.join(", "))?;
     writeln!(out, "timezone     {}", c.monitor.timezone.0)?;
     writeln!(out, "store        {}", store_line(c))?;
     writeln!(out, "alerts       {}", c.alerts.sns_topic_arn.as_deref().unwrap_or("log only (no SNS topic)"))?;
     writeln!(out, "http         {}", c.http.listen)?;
-    writeln!(out, "\nmodels priced at {} (USD per 1M tokens: input / output / cache read / cache write 5m / 1h)", now.format("%Y-%m-%d %H:%M UTC"))?;
+    writeln!(
+        out,
+        "\nmodels priced at {} (USD per 1M tokens: input / output / cache read / cache write 5m / 1h)",
+        now.format("%Y-%m-%d %H:%M UTC")
+    )?;
     models(&l.prices, &c.monitor.regions[0], now, out)?;
     writeln!(out, "\nbudgets")?;
     budgets(c, out)?;
@@ -55,7 +65,9 @@ fn summary(l: &Loaded, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Resu
 fn store_line(c: &Config) -> String {
     match c.store.kind {
         crate::config::StoreKind::Sqlite => format!("sqlite in {}", c.monitor.data_dir.display()),
-        crate::config::StoreKind::Dynamodb => format!("dynamodb table {}", c.store.dynamodb_table.as_deref().unwrap_or("?")),
+        crate::config::StoreKind::Dynamodb => {
+            format!("dynamodb table {}", c.store.dynamodb_table.as_deref().unwrap_or("?"))
+        }
     }
 }
 
@@ -73,7 +85,8 @@ fn models(table: &PriceTable, region: &str, now: DateTime<Utc>, out: &mut dyn Wr
             let lc = if e.long_context.is_some() { ", long-context tier" } else { "" };
             parts.push(format!("{} {p}{lc}", e.scope));
         }
-        let text = if parts.is_empty() { "no price in force (unpriced)".to_string() } else { parts.join("; ") };
+        let text =
+            if parts.is_empty() { "no price in force (unpriced)".to_string() } else { parts.join("; ") };
         writeln!(out, "  {:<22} {}", m.key, text)?;
     }
     Ok(())

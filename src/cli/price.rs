@@ -13,7 +13,12 @@ use crate::clock::Clock;
 use crate::money::{display_rate, display_usd, exact};
 use crate::pricing::{PriceOptions, PriceOutcome, Priced, Pricer, TokenType, Usage};
 
-pub fn run(config: &Path, args: &PriceArgs, clock: &dyn Clock, out: &mut dyn Write) -> Result<ExitCode, CliError> {
+pub fn run(
+    config: &Path,
+    args: &PriceArgs,
+    clock: &dyn Clock,
+    out: &mut dyn Write,
+) -> Result<ExitCode, CliError> {
     let loaded = crate::config::load(config)?;
     let at = match &args.at {
         Some(text) => parse_instant(text)?,
@@ -30,10 +35,7 @@ pub fn run(config: &Path, args: &PriceArgs, clock: &dyn Clock, out: &mut dyn Wri
         None => arn_region(&args.model).unwrap_or_else(|| loaded.config.monitor.regions[0].clone()),
     };
     let usage = usage(args);
-    let opts = PriceOptions {
-        batch: args.batch,
-        long_context: args.long_context,
-    };
+    let opts = PriceOptions { batch: args.batch, long_context: args.long_context };
     let pricer = Pricer::new(&loaded.prices, &loaded.config.pricing.application_profiles);
     match pricer.price(&args.model, &region, at, &usage, opts)? {
         PriceOutcome::Priced(p) if args.json => writeln!(out, "{}", priced_json(&p))?,
@@ -107,7 +109,12 @@ fn write_table(out: &mut dyn Write, p: &Priced<'_>, region: &str, at: DateTime<U
     let r = &p.resolved;
     writeln!(out, "model      {}", r.model_id)?;
     writeln!(out, "resolved   {} ({}), {} via {}", r.model, r.name, r.endpoint, r.form.as_str())?;
-    writeln!(out, "priced     {} in {region} at {}", p.entry.id, at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))?;
+    writeln!(
+        out,
+        "priced     {} in {region} at {}",
+        p.entry.id,
+        at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )?;
     writeln!(out, "source     {} (checked {})", p.entry.source, p.entry.checked)?;
     writeln!(out)?;
     writeln!(out, "{:<16} {:>15} {:>12} {:>14}", "token type", "tokens", "USD / 1M", "USD")?;
@@ -122,5 +129,9 @@ fn write_table(out: &mut dyn Write, p: &Priced<'_>, region: &str, at: DateTime<U
         )?;
     }
     writeln!(out, "{:<16} {:>15} {:>12} {:>14}", "total", "", "", display_usd(p.cost.total_usd))?;
-    writeln!(out, "\nexact total: {} USD (displayed amounts are rounded to the cent, half away from zero)", exact(p.cost.total_usd))
+    writeln!(
+        out,
+        "\nexact total: {} USD (displayed amounts are rounded to the cent, half away from zero)",
+        exact(p.cost.total_usd)
+    )
 }

@@ -75,8 +75,6 @@ pub struct Usd(pub Decimal);
 impl<'de> Deserialize<'de> for Usd {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = toml::Value::deserialize(d)?;
-        crate::money::parse_toml_decimal(&v)
-            .map(Usd)
-            .map_err(serde::de::Error::custom)
+        crate::money::parse_toml_decimal(&v).map(Usd).map_err(serde::de::Error::custom)
     }
 }

@@ -59,9 +59,8 @@ fn set(config: &mut Config, field: &str, value: String) -> Result<(), String> {
         }
         "monitor.data_dir" => config.monitor.data_dir = value.into(),
         "http.listen" => {
-            config.http.listen = value
-                .parse()
-                .map_err(|e| format!("`{value}` is not an address like 0.0.0.0:9470: {e}"))?
+            config.http.listen =
+                value.parse().map_err(|e| format!("`{value}` is not an address like 0.0.0.0:9470: {e}"))?
         }
         "store.kind" => {
             config.store.kind = match value.as_str() {

@@ -54,9 +54,7 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
 /// Loads `path`; `env` answers environment look-ups (tests pass a map).
 pub fn load_with_env(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError> {
     let doc = read_doc(path)?;
-    let mut config: Config = doc
-        .deserialize()
-        .map_err(|d| ConfigError::Invalid(Diagnostics(vec![d])))?;
+    let mut config: Config = doc.deserialize().map_err(|d| ConfigError::Invalid(Diagnostics(vec![d])))?;
     let origins = env::apply(&mut config, env).map_err(|errors| {
         ConfigError::Invalid(Diagnostics(
             errors
@@ -73,10 +71,7 @@ pub fn load_with_env(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Resul
     })?;
     let mut diags = locate(&doc, &origins, &validate::config(&config));
 
-    let price_table_path = path
-        .parent()
-        .unwrap_or_else(|| Path::new("."))
-        .join(&config.pricing.table);
+    let price_table_path = path.parent().unwrap_or_else(|| Path::new(".")).join(&config.pricing.table);
     let price_doc = read_doc(&price_table_path)?;
     let prices = match pricing::file::load(&price_doc) {
         Ok(loaded) => {
@@ -92,21 +87,13 @@ pub fn load_with_env(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Resul
     if diags.has_errors() {
         return Err(ConfigError::Invalid(diags));
     }
-    Ok(Loaded {
-        path: path.to_path_buf(),
-        config,
-        price_table_path,
-        prices,
-        warnings: diags,
-    })
+    Ok(Loaded { path: path.to_path_buf(), config, price_table_path, prices, warnings: diags })
 }
 
 fn read_doc(path: &Path) -> Result<TomlDoc, ConfigError> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: origin.clone(),
-        source,
-    })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: origin.clone(), source })?;
     TomlDoc::parse(origin, text).map_err(ConfigError::Invalid)
 }
 

@@ -24,17 +24,11 @@ impl CronSchedule {
     /// The next `n` run times strictly after `after`, evaluated in `tz`
     /// (so `0 0 8 * * *` is 08:00 local time, across DST changes).
     pub fn next_runs<Tz: TimeZone>(&self, after: DateTime<Utc>, tz: &Tz, n: usize) -> Vec<DateTime<Tz>> {
-        self.schedule
-            .after(&after.with_timezone(tz))
-            .take(n)
-            .collect()
+        self.schedule.after(&after.with_timezone(tz)).take(n).collect()
     }
 
     pub fn next_after<Tz: TimeZone>(&self, after: DateTime<Utc>, tz: &Tz) -> Option<DateTime<Utc>> {
-        self.next_runs(after, tz, 1)
-            .into_iter()
-            .next()
-            .map(|t| t.with_timezone(&Utc))
+        self.next_runs(after, tz, 1).into_iter().next().map(|t| t.with_timezone(&Utc))
     }
 }
 
@@ -59,10 +53,7 @@ impl FromStr for CronSchedule {
         if schedule.after(&Utc::now()).next().is_none() {
             return Err(format!("cron expression `{s}` never fires again"));
         }
-        Ok(CronSchedule {
-            expression: trimmed.to_string(),
-            schedule,
-        })
+        Ok(CronSchedule { expression: trimmed.to_string(), schedule })
     }
 }
 

@@ -82,9 +82,7 @@ pub struct HttpSection {
 
 impl Default for HttpSection {
     fn default() -> Self {
-        HttpSection {
-            listen: SocketAddr::from(([0, 0, 0, 0], 9470)),
-        }
+        HttpSection { listen: SocketAddr::from(([0, 0, 0, 0], 9470)) }
     }
 }
 
@@ -211,10 +209,7 @@ pub struct DigestSection {
 
 impl Default for DigestSection {
     fn default() -> Self {
-        DigestSection {
-            enabled: true,
-            schedule: default_schedule("0 0 8 * * *"),
-        }
+        DigestSection { enabled: true, schedule: default_schedule("0 0 8 * * *") }
     }
 }
 
@@ -236,9 +231,9 @@ impl Default for Timezone {
 impl<'de> Deserialize<'de> for Timezone {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        s.parse::<chrono_tz::Tz>()
-            .map(Timezone)
-            .map_err(|_| serde::de::Error::custom(format!("unknown IANA timezone `{s}` (e.g. UTC, Europe/Berlin)")))
+        s.parse::<chrono_tz::Tz>().map(Timezone).map_err(|_| {
+            serde::de::Error::custom(format!("unknown IANA timezone `{s}` (e.g. UTC, Europe/Berlin)"))
+        })
     }
 }
 

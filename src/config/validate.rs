@@ -22,7 +22,10 @@ pub fn config(c: &Config) -> Vec<Finding> {
     }
     aws(c, &root.key("aws"), &mut out);
     if c.store.kind == StoreKind::Dynamodb && c.store.dynamodb_table.as_deref().is_none_or(str::is_empty) {
-        out.push(Finding::error(root.key("store").key("dynamodb_table"), "required when store.kind = \"dynamodb\""));
+        out.push(Finding::error(
+            root.key("store").key("dynamodb_table"),
+            "required when store.kind = \"dynamodb\"",
+        ));
     }
     if let Some(arn) = &c.alerts.sns_topic_arn {
         if !is_arn_of(arn, "sns") {
@@ -84,7 +87,9 @@ fn sources(c: &Config, path: &FieldPath, out: &mut Vec<Finding>) {
             "must be between 1 and 360 (CloudWatch keeps 1-minute data for 15 days)",
         ));
     }
-    for (field, name) in [("cache_read_metric", &cw.cache_read_metric), ("cache_write_metric", &cw.cache_write_metric)] {
+    for (field, name) in
+        [("cache_read_metric", &cw.cache_read_metric), ("cache_write_metric", &cw.cache_write_metric)]
+    {
         if name.trim().is_empty() {
             out.push(Finding::error(cw_path.key(field), "must name a CloudWatch metric"));
         }
@@ -113,7 +118,10 @@ fn budgets(c: &Config, out: &mut Vec<Finding>) {
             out.push(Finding::error(path.key("name"), format!("budget `{}` is defined twice", b.name)));
         }
         if b.limit_usd.0 <= Decimal::ZERO {
-            out.push(Finding::error(path.key("limit_usd"), format!("{} must be greater than 0", b.limit_usd.0)));
+            out.push(Finding::error(
+                path.key("limit_usd"),
+                format!("{} must be greater than 0", b.limit_usd.0),
+            ));
         }
         if b.thresholds_pct.is_empty() {
             out.push(Finding::error(path.key("thresholds_pct"), "needs at least one threshold"));

@@ -59,19 +59,11 @@ pub struct Finding {
 
 impl Finding {
     pub fn error(path: FieldPath, reason: impl Into<String>) -> Self {
-        Finding {
-            severity: Severity::Error,
-            path,
-            reason: reason.into(),
-        }
+        Finding { severity: Severity::Error, path, reason: reason.into() }
     }
 
     pub fn warning(path: FieldPath, reason: impl Into<String>) -> Self {
-        Finding {
-            severity: Severity::Warning,
-            path,
-            reason: reason.into(),
-        }
+        Finding { severity: Severity::Warning, path, reason: reason.into() }
     }
 }
 

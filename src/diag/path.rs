@@ -122,9 +122,7 @@ impl fmt::Display for FieldPath {
 
 /// Keys with dots or spaces are quoted as TOML would, so the path stays unambiguous.
 fn display_key(k: &str) -> String {
-    let bare = !k.is_empty()
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let bare = !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if bare {
         k.to_string()
     } else {

@@ -40,25 +40,22 @@ impl TomlDoc {
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, Diagnostic> {
         let de = match toml::Deserializer::parse(&self.text) {
             Ok(de) => de,
-            Err(e) => return Err(self.from_toml_error(&e, FieldPath::root())),
+            Err(e) => return Err(self.diag_of_toml_error(&e, FieldPath::root())),
         };
         serde_path_to_error::deserialize(de).map_err(|e| {
             let path = convert_path(e.path());
-            self.from_toml_error(e.inner(), path)
+            self.diag_of_toml_error(e.inner(), path)
         })
     }
 
-    fn from_toml_error(&self, e: &toml::de::Error, path: FieldPath) -> Diagnostic {
+    fn diag_of_toml_error(&self, e: &toml::de::Error, path: FieldPath) -> Diagnostic {
         let message = first_line(e.message()).to_string();
         // Some serde paths stop at the parent of an unknown field; name the field itself.
         let path = match unknown_field_name(&message) {
             Some(name) if path.last_key() != Some(name) => path.key(name),
             _ => path,
         };
-        let line = e
-            .span()
-            .map(|s| line_of(&self.text, s.start))
-            .or_else(|| self.line_of_path(&path));
+        let line = e.span().map(|s| line_of(&self.text, s.start)).or_else(|| self.line_of_path(&path));
         Diagnostic {
             severity: Severity::Error,
             origin: self.origin.clone(),
@@ -73,8 +70,7 @@ impl TomlDoc {
         if path.is_root() {
             return None;
         }
-        path.deepest_span(self.doc.as_table())
-            .map(|s| line_of(&self.text, s.start))
+        path.deepest_span(self.doc.as_table()).map(|s| line_of(&self.text, s.start))
     }
 
     pub fn locate(&self, finding: &Finding) -> Diagnostic {
@@ -139,7 +135,8 @@ mod tests {
         size: u32,
     }
 
-    const TEXT: &str = "top = 1\n\n[[item]]\nname = \"a\"\nsize = 1\n\n[[item]]\nname = \"b\"\nsize = \"big\"\n";
+    const TEXT: &str =
+        "top = 1\n\n[[item]]\nname = \"a\"\nsize = 1\n\n[[item]]\nname = \"b\"\nsize = \"big\"\n";
 
     #[test]
     fn type_error_names_line_and_field() {
@@ -152,7 +149,8 @@ mod tests {
 
     #[test]
     fn unknown_field_is_named_and_located() {
-        let doc = TomlDoc::parse("f.toml", "top = 1\n[[item]]\nname = \"a\"\nsize = 1\ncolour = 2\n").unwrap();
+        let doc =
+            TomlDoc::parse("f.toml", "top = 1\n[[item]]\nname = \"a\"\nsize = 1\ncolour = 2\n").unwrap();
         let err = doc.deserialize::<Doc>().unwrap_err();
         assert_eq!(err.field, "item[0].colour");
         assert_eq!(err.line, Some(5));

@@ -50,24 +50,13 @@ pub fn cost(entry: &PriceEntry, usage: &Usage, opts: PriceOptions) -> Result<Cos
         let overflow = || CostError::Overflow { token_type, tokens };
         let mut rate = prices.get(token_type);
         if opts.batch {
-            rate = rate
-                .checked_mul(Decimal::ONE - entry.batch_discount)
-                .ok_or_else(overflow)?;
+            rate = rate.checked_mul(Decimal::ONE - entry.batch_discount).ok_or_else(overflow)?;
         }
         let usd = tokens_cost(tokens, rate).ok_or_else(overflow)?;
         total = total.checked_add(usd).ok_or_else(overflow)?;
-        lines.push(CostLine {
-            token_type,
-            tokens,
-            usd_per_million: rate.normalize(),
-            usd,
-        });
+        lines.push(CostLine { token_type, tokens, usd_per_million: rate.normalize(), usd });
     }
-    Ok(Cost {
-        entry_id: entry.id.clone(),
-        lines,
-        total_usd: total.normalize(),
-    })
+    Ok(Cost { entry_id: entry.id.clone(), lines, total_usd: total.normalize() })
 }
 
 fn tier_prices(entry: &PriceEntry, opts: PriceOptions) -> Result<&Prices, CostError> {
@@ -95,9 +84,7 @@ pub fn tokens_cost(tokens: u64, usd_per_million: Decimal) -> Option<Decimal> {
     if scale > 28 {
         return None;
     }
-    Decimal::try_from_i128_with_scale(mantissa, scale)
-        .ok()
-        .map(|d| d.normalize())
+    Decimal::try_from_i128_with_scale(mantissa, scale).ok().map(|d| d.normalize())
 }
 
 #[cfg(test)]

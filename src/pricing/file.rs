@@ -73,19 +73,14 @@ pub struct Loaded {
 
 /// Parses and validates a price table; on any error returns every finding.
 pub fn load(doc: &TomlDoc) -> Result<Loaded, Diagnostics> {
-    let raw: RawTable = doc
-        .deserialize()
-        .map_err(|d| Diagnostics(vec![d]))?;
+    let raw: RawTable = doc.deserialize().map_err(|d| Diagnostics(vec![d]))?;
     let mut findings = Vec::new();
     let table = build(&raw, &mut findings);
     let diags = doc.locate_all(&findings);
     if diags.has_errors() {
         return Err(diags);
     }
-    Ok(Loaded {
-        table,
-        warnings: diags,
-    })
+    Ok(Loaded { table, warnings: diags })
 }
 
 fn build(raw: &RawTable, findings: &mut Vec<Finding>) -> PriceTable {
@@ -138,11 +133,7 @@ fn build_models(raw: &[RawModel], findings: &mut Vec<Finding>) -> Vec<ModelDef> 
         }
     }
     raw.iter()
-        .map(|m| ModelDef {
-            key: m.key.clone(),
-            name: m.name.clone(),
-            patterns: m.patterns.clone(),
-        })
+        .map(|m| ModelDef { key: m.key.clone(), name: m.name.clone(), patterns: m.patterns.clone() })
         .collect()
 }
 
@@ -242,7 +233,8 @@ fn prices_of(raw: &BTreeMap<String, toml::Value>, path: &FieldPath, findings: &m
     }
     for t in TokenType::ALL {
         if !raw.contains_key(t.as_str()) {
-            findings.push(Finding::error(path.key(t.as_str()), format!("missing price for token type `{t}`")));
+            findings
+                .push(Finding::error(path.key(t.as_str()), format!("missing price for token type `{t}`")));
         }
     }
     Prices(out)
@@ -263,7 +255,11 @@ fn discount(v: &toml::Value, path: &FieldPath, findings: &mut Vec<Finding>) -> D
 }
 
 /// A TOML date (midnight UTC) or offset date-time; a local time is ambiguous.
-pub(crate) fn instant(v: &toml::value::Datetime, path: &FieldPath, findings: &mut Vec<Finding>) -> Option<DateTime<Utc>> {
+pub(crate) fn instant(
+    v: &toml::value::Datetime,
+    path: &FieldPath,
+    findings: &mut Vec<Finding>,
+) -> Option<DateTime<Utc>> {
     let parsed = match (v.date, v.time, v.offset) {
         (Some(_), None, None) => DateTime::parse_from_rfc3339(&format!("{v}T00:00:00Z")).ok(),
         (Some(_), Some(_), Some(_)) => DateTime::parse_from_rfc3339(&v.to_string()).ok(),

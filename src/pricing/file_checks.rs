@@ -20,7 +20,11 @@ pub(super) fn check_overlaps(entries: &[(usize, PriceEntry)], findings: &mut Vec
             if a.from == b.from {
                 findings.push(Finding::error(
                     path,
-                    format!("duplicate entry: price[{a_idx}] already prices `{}` from {}", a.model, a.from.date_naive()),
+                    format!(
+                        "duplicate entry: price[{a_idx}] already prices `{}` from {}",
+                        a.model,
+                        a.from.date_naive()
+                    ),
                 ));
             } else if overlaps(a, b) {
                 findings.push(Finding::error(
@@ -49,7 +53,11 @@ fn range_text(e: &PriceEntry) -> String {
 }
 
 /// A model nobody priced resolves but can never be priced: say so at load time.
-pub(super) fn check_coverage(catalog: &Catalog, entries: &[(usize, PriceEntry)], findings: &mut Vec<Finding>) {
+pub(super) fn check_coverage(
+    catalog: &Catalog,
+    entries: &[(usize, PriceEntry)],
+    findings: &mut Vec<Finding>,
+) {
     for (i, m) in catalog.models().iter().enumerate() {
         if !entries.iter().any(|(_, e)| e.model == m.key) {
             findings.push(Finding::warning(

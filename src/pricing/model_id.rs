@@ -64,11 +64,7 @@ impl IdForm {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ParsedModelId {
     /// Billed per token: the base model and the endpoint it was called through.
-    Model {
-        base_id: String,
-        endpoint: Endpoint,
-        form: IdForm,
-    },
+    Model { base_id: String, endpoint: Endpoint, form: IdForm },
     /// An application inference profile: its target comes from configuration.
     ApplicationProfile { arn_or_id: String, profile_id: String },
     /// Provisioned throughput, custom or imported models: not billed per token,
@@ -81,9 +77,7 @@ pub enum ParsedModelId {
 pub fn parse(raw: &str) -> ParsedModelId {
     let raw = raw.trim();
     if raw.is_empty() {
-        return ParsedModelId::Malformed {
-            reason: "empty model ID".into(),
-        };
+        return ParsedModelId::Malformed { reason: "empty model ID".into() };
     }
     if raw.starts_with("arn:") {
         return parse_arn(raw);
@@ -105,49 +99,32 @@ fn parse_profile_or_base(id: &str, profile_form: IdForm, base_form: IdForm) -> P
 
 fn model(base: &str, endpoint: Endpoint, form: IdForm) -> ParsedModelId {
     if base.is_empty() {
-        return ParsedModelId::Malformed {
-            reason: "profile prefix without a model".into(),
-        };
+        return ParsedModelId::Malformed { reason: "profile prefix without a model".into() };
     }
-    ParsedModelId::Model {
-        base_id: base.to_string(),
-        endpoint,
-        form,
-    }
+    ParsedModelId::Model { base_id: base.to_string(), endpoint, form }
 }
 
 /// `arn:<partition>:bedrock:<region>:<account>:<resource-type>/<id>`.
 fn parse_arn(arn: &str) -> ParsedModelId {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let [_, _partition, service, _region, _account, resource] = parts[..] else {
-        return ParsedModelId::Malformed {
-            reason: "ARN has fewer than six `:`-separated parts".into(),
-        };
+        return ParsedModelId::Malformed { reason: "ARN has fewer than six `:`-separated parts".into() };
     };
     if service != "bedrock" {
-        return ParsedModelId::Malformed {
-            reason: format!("ARN of service `{service}`, not `bedrock`"),
-        };
+        return ParsedModelId::Malformed { reason: format!("ARN of service `{service}`, not `bedrock`") };
     }
     let Some((kind, id)) = resource.split_once('/') else {
-        return ParsedModelId::Malformed {
-            reason: "ARN resource has no `type/id`".into(),
-        };
+        return ParsedModelId::Malformed { reason: "ARN resource has no `type/id`".into() };
     };
     match kind {
         "foundation-model" => model(id, Endpoint::InRegion, IdForm::FoundationModelArn),
-        "inference-profile" => parse_profile_or_base(
-            id,
-            IdForm::InferenceProfileArn,
-            IdForm::InferenceProfileArn,
-        ),
-        "application-inference-profile" => ParsedModelId::ApplicationProfile {
-            arn_or_id: arn.to_string(),
-            profile_id: id.to_string(),
-        },
-        other => ParsedModelId::NotPerToken {
-            kind: other.to_string(),
-        },
+        "inference-profile" => {
+            parse_profile_or_base(id, IdForm::InferenceProfileArn, IdForm::InferenceProfileArn)
+        }
+        "application-inference-profile" => {
+            ParsedModelId::ApplicationProfile { arn_or_id: arn.to_string(), profile_id: id.to_string() }
+        }
+        other => ParsedModelId::NotPerToken { kind: other.to_string() },
     }
 }
 
@@ -156,11 +133,7 @@ mod tests {
     use super::*;
 
     fn m(base: &str, endpoint: Endpoint, form: IdForm) -> ParsedModelId {
-        ParsedModelId::Model {
-            base_id: base.into(),
-            endpoint,
-            form,
-        }
+        ParsedModelId::Model { base_id: base.into(), endpoint, form }
     }
 
     #[test]
@@ -192,7 +165,8 @@ mod tests {
             (
                 "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3".into(),
                 ParsedModelId::ApplicationProfile {
-                    arn_or_id: "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3".into(),
+                    arn_or_id: "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3"
+                        .into(),
                     profile_id: "a1b2c3".into(),
                 },
             ),

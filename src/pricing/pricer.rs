@@ -67,10 +67,6 @@ impl<'t> Pricer<'t> {
             }
         };
         let cost = cost(entry, usage, opts)?;
-        Ok(PriceOutcome::Priced(Priced {
-            resolved,
-            entry,
-            cost,
-        }))
+        Ok(PriceOutcome::Priced(Priced { resolved, entry, cost }))
     }
 }

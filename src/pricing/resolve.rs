@@ -25,10 +25,17 @@ pub struct ResolvedModel {
 /// Why an ID cannot be priced.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UnpricedReason {
-    UnknownModel { base_id: String },
-    AmbiguousModel { base_id: String, patterns: Vec<String> },
+    UnknownModel {
+        base_id: String,
+    },
+    AmbiguousModel {
+        base_id: String,
+        patterns: Vec<String>,
+    },
     UnmappedApplicationProfile,
-    NotPerToken { kind: String },
+    NotPerToken {
+        kind: String,
+    },
     Malformed(String),
     /// The model is known but no entry is in force for this endpoint, region and time.
     NoPriceInForce(String),
@@ -41,11 +48,9 @@ impl fmt::Display for UnpricedReason {
                 f,
                 "model `{base_id}` is not in the price table (add it to the price table to price it)"
             ),
-            UnpricedReason::AmbiguousModel { base_id, patterns } => write!(
-                f,
-                "model `{base_id}` matches equally specific patterns {}",
-                patterns.join(", ")
-            ),
+            UnpricedReason::AmbiguousModel { base_id, patterns } => {
+                write!(f, "model `{base_id}` matches equally specific patterns {}", patterns.join(", "))
+            }
             UnpricedReason::UnmappedApplicationProfile => f.write_str(
                 "application inference profile is not mapped to a model (set pricing.application_profiles)",
             ),
@@ -61,10 +66,7 @@ impl fmt::Display for UnpricedReason {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Resolution {
     Resolved(ResolvedModel),
-    Unpriced {
-        model_id: String,
-        reason: UnpricedReason,
-    },
+    Unpriced { model_id: String, reason: UnpricedReason },
 }
 
 /// Resolves IDs against the catalog and the configured application profiles.
@@ -76,47 +78,30 @@ pub struct Resolver<'a> {
 
 impl<'a> Resolver<'a> {
     pub fn new(catalog: &'a Catalog, app_profiles: &'a BTreeMap<String, String>) -> Self {
-        Resolver {
-            catalog,
-            app_profiles,
-        }
+        Resolver { catalog, app_profiles }
     }
 
     pub fn resolve(&self, model_id: &str) -> Resolution {
-        let unpriced = |reason| Resolution::Unpriced {
-            model_id: model_id.to_string(),
-            reason,
-        };
+        let unpriced = |reason| Resolution::Unpriced { model_id: model_id.to_string(), reason };
         // A bare application profile ID is only known from configuration.
         let parsed = match self.app_profiles.get(model_id) {
             Some(target) => retarget(model_id::parse(target)),
             None => match model_id::parse(model_id) {
-                ParsedModelId::ApplicationProfile {
-                    arn_or_id,
-                    profile_id,
-                } => match self
-                    .app_profiles
-                    .get(&arn_or_id)
-                    .or_else(|| self.app_profiles.get(&profile_id))
-                {
-                    Some(target) => retarget(model_id::parse(target)),
-                    None => return unpriced(UnpricedReason::UnmappedApplicationProfile),
-                },
+                ParsedModelId::ApplicationProfile { arn_or_id, profile_id } => {
+                    match self.app_profiles.get(&arn_or_id).or_else(|| self.app_profiles.get(&profile_id)) {
+                        Some(target) => retarget(model_id::parse(target)),
+                        None => return unpriced(UnpricedReason::UnmappedApplicationProfile),
+                    }
+                }
                 other => other,
             },
         };
         let (base_id, endpoint, form) = match parsed {
-            ParsedModelId::Model {
-                base_id,
-                endpoint,
-                form,
-            } => (base_id, endpoint, form),
+            ParsedModelId::Model { base_id, endpoint, form } => (base_id, endpoint, form),
             ParsedModelId::ApplicationProfile { .. } => {
                 return unpriced(UnpricedReason::UnmappedApplicationProfile)
             }
-            ParsedModelId::NotPerToken { kind } => {
-                return unpriced(UnpricedReason::NotPerToken { kind })
-            }
+            ParsedModelId::NotPerToken { kind } => return unpriced(UnpricedReason::NotPerToken { kind }),
             ParsedModelId::Malformed { reason } => return unpriced(UnpricedReason::Malformed(reason)),
         };
         match self.catalog.find(&base_id) {
@@ -142,13 +127,9 @@ impl<'a> Resolver<'a> {
 /// that the caller used a profile.
 fn retarget(parsed: ParsedModelId) -> ParsedModelId {
     match parsed {
-        ParsedModelId::Model {
-            base_id, endpoint, ..
-        } => ParsedModelId::Model {
-            base_id,
-            endpoint,
-            form: IdForm::ApplicationProfile,
-        },
+        ParsedModelId::Model { base_id, endpoint, .. } => {
+            ParsedModelId::Model { base_id, endpoint, form: IdForm::ApplicationProfile }
+        }
         // Config validation refuses profiles that target profiles; keep it unpriced.
         ParsedModelId::ApplicationProfile { .. } => ParsedModelId::Malformed {
             reason: "application profile targets another application profile".into(),

@@ -37,9 +37,7 @@ impl Scope {
     }
 
     pub fn parse(s: &str) -> Option<Scope> {
-        [Scope::All, Scope::Global, Scope::Regional]
-            .into_iter()
-            .find(|x| x.as_str() == s)
+        [Scope::All, Scope::Global, Scope::Regional].into_iter().find(|x| x.as_str() == s)
     }
 
     pub fn covers(self, endpoint: &Endpoint) -> bool {
@@ -116,12 +114,7 @@ impl PriceEntry {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum NoPrice {
     #[error("no price for model `{model}` ({endpoint}, region {region}) in force at {at}")]
-    NotInForce {
-        model: String,
-        endpoint: String,
-        region: String,
-        at: DateTime<Utc>,
-    },
+    NotInForce { model: String, endpoint: String, region: String, at: DateTime<Utc> },
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

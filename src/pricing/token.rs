@@ -62,10 +62,7 @@ pub struct UnknownTokenType(pub String);
 impl FromStr for TokenType {
     type Err = UnknownTokenType;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        TokenType::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| UnknownTokenType(s.to_string()))
+        TokenType::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| UnknownTokenType(s.to_string()))
     }
 }
 
@@ -100,15 +97,10 @@ impl Usage {
 
     /// Input-side tokens of a request, which is what long-context tiers count.
     pub fn prompt_tokens(&self) -> u64 {
-        [
-            TokenType::Input,
-            TokenType::CacheRead,
-            TokenType::CacheWrite5m,
-            TokenType::CacheWrite1h,
-        ]
-        .iter()
-        .map(|t| self.get(*t))
-        .fold(0u64, u64::saturating_add)
+        [TokenType::Input, TokenType::CacheRead, TokenType::CacheWrite5m, TokenType::CacheWrite1h]
+            .iter()
+            .map(|t| self.get(*t))
+            .fold(0u64, u64::saturating_add)
     }
 }
 
