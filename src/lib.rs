@@ -3,11 +3,13 @@
 //! Data flows one way (see ARCHITECTURE.md):
 //! sources → pricing → ledger → budgets → alerts / telemetry.
 
+pub mod bedrock;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod diag;
 pub mod emulator;
+pub mod ledger;
 pub mod money;
 pub mod names;
 pub mod pricing;

@@ -1,0 +1,106 @@
+//! Bedrock runtime vocabulary shared along the data flow: the CloudWatch
+//! metrics of the `AWS/Bedrock` namespace and what each one means here.
+//! Pure: names and classification only, no AWS types.
+
+use std::fmt;
+
+use crate::pricing::TokenType;
+
+/// The `AWS/Bedrock` runtime metrics (dimension `ModelId`, 1-minute resolution).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BedrockMetric {
+    Invocations,
+    InvocationClientErrors,
+    InvocationServerErrors,
+    InvocationThrottles,
+    InputTokenCount,
+    OutputTokenCount,
+    /// Name configurable: `sources.cloudwatch.cache_read_metric`.
+    CacheReadInputTokens,
+    /// Name configurable: `sources.cloudwatch.cache_write_metric`.
+    CacheWriteInputTokens,
+    /// Milliseconds; averaged from Sum / SampleCount.
+    InvocationLatency,
+    /// Milliseconds, streaming calls only; averaged from Sum / SampleCount.
+    TimeToFirstToken,
+    EstimatedTpmQuotaUsage,
+    LegacyModelInvocations,
+}
+
+impl BedrockMetric {
+    pub const ALL: [BedrockMetric; 12] = [
+        BedrockMetric::Invocations,
+        BedrockMetric::InvocationClientErrors,
+        BedrockMetric::InvocationServerErrors,
+        BedrockMetric::InvocationThrottles,
+        BedrockMetric::InputTokenCount,
+        BedrockMetric::OutputTokenCount,
+        BedrockMetric::CacheReadInputTokens,
+        BedrockMetric::CacheWriteInputTokens,
+        BedrockMetric::InvocationLatency,
+        BedrockMetric::TimeToFirstToken,
+        BedrockMetric::EstimatedTpmQuotaUsage,
+        BedrockMetric::LegacyModelInvocations,
+    ];
+
+    /// Stable key used in the ledger (independent of the configurable AWS names).
+    pub fn key(self) -> &'static str {
+        match self {
+            BedrockMetric::Invocations => "invocations",
+            BedrockMetric::InvocationClientErrors => "client_errors",
+            BedrockMetric::InvocationServerErrors => "server_errors",
+            BedrockMetric::InvocationThrottles => "throttles",
+            BedrockMetric::InputTokenCount => "input_tokens",
+            BedrockMetric::OutputTokenCount => "output_tokens",
+            BedrockMetric::CacheReadInputTokens => "cache_read_tokens",
+            BedrockMetric::CacheWriteInputTokens => "cache_write_tokens",
+            BedrockMetric::InvocationLatency => "latency_ms",
+            BedrockMetric::TimeToFirstToken => "time_to_first_token_ms",
+            BedrockMetric::EstimatedTpmQuotaUsage => "estimated_tpm_quota_usage",
+            BedrockMetric::LegacyModelInvocations => "legacy_model_invocations",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<BedrockMetric> {
+        BedrockMetric::ALL.into_iter().find(|m| m.key() == key)
+    }
+
+    /// Averages need the sample count as well as the sum.
+    pub fn is_average(self) -> bool {
+        matches!(self, BedrockMetric::InvocationLatency | BedrockMetric::TimeToFirstToken)
+    }
+
+    /// The token bucket a metric counts, if it is a token metric. Cache writes
+    /// map to the 5-minute TTL here; the collector applies the configured TTL.
+    pub fn token_type(self) -> Option<TokenType> {
+        match self {
+            BedrockMetric::InputTokenCount => Some(TokenType::Input),
+            BedrockMetric::OutputTokenCount => Some(TokenType::Output),
+            BedrockMetric::CacheReadInputTokens => Some(TokenType::CacheRead),
+            BedrockMetric::CacheWriteInputTokens => Some(TokenType::CacheWrite5m),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for BedrockMetric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip_and_are_unique() {
+        let mut keys: Vec<_> = BedrockMetric::ALL.iter().map(|m| m.key()).collect();
+        for m in BedrockMetric::ALL {
+            assert_eq!(BedrockMetric::from_key(m.key()), Some(m));
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), BedrockMetric::ALL.len());
+    }
+}

@@ -1,0 +1,1 @@
+//! The embedded SQLite ledger (the default store): one file under the data directory.
