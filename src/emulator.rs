@@ -57,7 +57,10 @@ pub enum EmulatorError {
     },
     #[error("emulator gateway did not report ready within {0:?}")]
     ReadyTimeout(Duration),
-    #[error("emulator gateway exited before it was ready ({0}); its stderr is above")]
+    #[error(
+        "emulator gateway exited before it was ready ({0}); see its stderr above, and re-run \
+         `{SETUP_COMMAND}` if a Python module is missing"
+    )]
     EarlyExit(String),
     #[error("emulator gateway printed an invalid ready line {line:?}: {reason}")]
     BadReadyLine { line: String, reason: String },
@@ -70,11 +73,7 @@ pub enum EmulatorError {
     #[error("emulator control request {request} timed out after {timeout:?}")]
     ControlTimeout { request: String, timeout: Duration },
     #[error("emulator control request {request} answered HTTP {status}: {body}")]
-    ControlStatus {
-        request: String,
-        status: u16,
-        body: String,
-    },
+    ControlStatus { request: String, status: u16, body: String },
     #[error("emulator control request {request} got an unreadable answer: {reason}")]
     ControlResponse { request: String, reason: String },
 }
@@ -104,12 +103,7 @@ pub struct Fault {
 
 impl Fault {
     pub fn new(service: impl Into<String>, kind: FaultKind) -> Self {
-        Self {
-            service: service.into(),
-            operation: None,
-            kind,
-            count: None,
-        }
+        Self { service: service.into(), operation: None, kind, count: None }
     }
 
     pub fn operation(mut self, operation: impl Into<String>) -> Self {
@@ -187,9 +181,7 @@ impl Emulator {
     pub async fn start_with_venv(repo_root: &Path, venv: &Path) -> Result<Self, EmulatorError> {
         let python = venv.join("bin").join("python");
         if !python.is_file() {
-            return Err(EmulatorError::VenvMissing {
-                venv: venv.to_path_buf(),
-            });
+            return Err(EmulatorError::VenvMissing { venv: venv.to_path_buf() });
         }
         let script = repo_root.join(GATEWAY_SCRIPT);
         if !script.is_file() {
@@ -203,10 +195,7 @@ impl Emulator {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .map_err(|source| EmulatorError::Spawn {
-                program: python.clone(),
-                source,
-            })?;
+            .map_err(|source| EmulatorError::Spawn { program: python.clone(), source })?;
         let stdin = child.stdin.take();
         let stdout = child.stdout.take();
         let mut process = GatewayProcess { child, stdin };
@@ -215,11 +204,8 @@ impl Emulator {
             Some(stdout) => read_ready_line(stdout, &mut process).await?,
             None => return Err(EmulatorError::EarlyExit("no stdout pipe".into())),
         };
-        let ready: ReadyLine =
-            serde_json::from_str(&line).map_err(|err| EmulatorError::BadReadyLine {
-                line: line.clone(),
-                reason: err.to_string(),
-            })?;
+        let ready: ReadyLine = serde_json::from_str(&line)
+            .map_err(|err| EmulatorError::BadReadyLine { line: line.clone(), reason: err.to_string() })?;
         let control_addr = ready
             .gateway
             .strip_prefix("http://")
@@ -234,12 +220,7 @@ impl Emulator {
                 reason: format!("pid is not the spawned child's {}", process.child.id()),
             });
         }
-        Ok(Self {
-            gateway_url: ready.gateway,
-            moto_url: ready.moto,
-            control_addr,
-            process,
-        })
+        Ok(Self { gateway_url: ready.gateway, moto_url: ready.moto, control_addr, process })
     }
 
     /// The URL every AWS SDK client must use as its endpoint.
@@ -260,13 +241,7 @@ impl Emulator {
     /// SDK configuration for `region` aimed at the emulator, with dummy static
     /// credentials so real ones are never looked up.
     pub async fn sdk_config(&self, region: &str) -> SdkConfig {
-        let credentials = Credentials::new(
-            ACCESS_KEY_ID,
-            SECRET_ACCESS_KEY,
-            None,
-            None,
-            "bcm-emulator",
-        );
+        let credentials = Credentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None, None, "bcm-emulator");
         aws_config::defaults(BehaviorVersion::latest())
             .endpoint_url(self.gateway_url.as_str())
             .region(Region::new(region.to_owned()))
@@ -288,23 +263,17 @@ impl Emulator {
     /// `awsRegion`; an `eventID` seen before is overwritten. Returns how many were stored.
     pub async fn seed_cloudtrail(&self, events: &[Value]) -> Result<usize, EmulatorError> {
         let path = "/_emulator/cloudtrail/events";
-        let answer = self
-            .control("POST", path, Some(&json!({ "events": events })))
-            .await?;
-        answer["stored"]
-            .as_u64()
-            .and_then(|n| usize::try_from(n).ok())
-            .ok_or_else(|| EmulatorError::ControlResponse {
+        let answer = self.control("POST", path, Some(&json!({ "events": events }))).await?;
+        answer["stored"].as_u64().and_then(|n| usize::try_from(n).ok()).ok_or_else(|| {
+            EmulatorError::ControlResponse {
                 request: format!("POST {path}"),
                 reason: format!("no \"stored\" count in {answer}"),
-            })
+            }
+        })
     }
 
     /// The request log, optionally only for one service (`cloudtrail`, `cloudwatch`, ...).
-    pub async fn requests(
-        &self,
-        service: Option<&str>,
-    ) -> Result<Vec<RequestRecord>, EmulatorError> {
+    pub async fn requests(&self, service: Option<&str>) -> Result<Vec<RequestRecord>, EmulatorError> {
         let path = match service {
             Some(service) => format!("/_emulator/requests?service={}", query_escape(service)),
             None => "/_emulator/requests".to_owned(),
@@ -317,29 +286,17 @@ impl Emulator {
     }
 
     pub async fn inject_fault(&self, fault: &Fault) -> Result<(), EmulatorError> {
-        self.control("POST", "/_emulator/faults", Some(&fault.to_json()))
-            .await
-            .map(drop)
+        self.control("POST", "/_emulator/faults", Some(&fault.to_json())).await.map(drop)
     }
 
     pub async fn clear_faults(&self) -> Result<(), EmulatorError> {
-        self.control("DELETE", "/_emulator/faults", None)
-            .await
-            .map(drop)
+        self.control("DELETE", "/_emulator/faults", None).await.map(drop)
     }
 
-    async fn control(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<&Value>,
-    ) -> Result<Value, EmulatorError> {
+    async fn control(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, EmulatorError> {
         let request = format!("{method} {path}");
         match tokio::time::timeout(CONTROL_TIMEOUT, self.exchange(method, path, body)).await {
-            Err(_) => Err(EmulatorError::ControlTimeout {
-                request,
-                timeout: CONTROL_TIMEOUT,
-            }),
+            Err(_) => Err(EmulatorError::ControlTimeout { request, timeout: CONTROL_TIMEOUT }),
             Ok(Err(source)) => Err(EmulatorError::ControlIo { request, source }),
             Ok(Ok(raw)) => parse_control_answer(&request, &raw),
         }
@@ -347,12 +304,7 @@ impl Emulator {
 
     /// One HTTP/1.1 exchange with `Connection: close`: the control API is loopback
     /// JSON, so a full HTTP client would add nothing but dependencies.
-    async fn exchange(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<&Value>,
-    ) -> std::io::Result<Vec<u8>> {
+    async fn exchange(&self, method: &str, path: &str, body: Option<&Value>) -> std::io::Result<Vec<u8>> {
         let payload = body.map(Value::to_string).unwrap_or_default();
         let head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
@@ -413,27 +365,19 @@ async fn read_ready_line(
     process: &mut GatewayProcess,
 ) -> Result<String, EmulatorError> {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let reader = std::thread::Builder::new()
-        .name("bcm-emulator-ready".into())
-        .spawn(move || {
-            let mut line = String::new();
-            let result = BufReader::new(stdout).read_line(&mut line).map(|_| line);
-            // The receiver is gone only if start-up already failed.
-            let _ = tx.send(result);
-        });
+    let reader = std::thread::Builder::new().name("bcm-emulator-ready".into()).spawn(move || {
+        let mut line = String::new();
+        let result = BufReader::new(stdout).read_line(&mut line).map(|_| line);
+        // The receiver is gone only if start-up already failed.
+        let _ = tx.send(result);
+    });
     if let Err(err) = reader {
-        return Err(EmulatorError::EarlyExit(format!(
-            "cannot start reader thread: {err}"
-        )));
+        return Err(EmulatorError::EarlyExit(format!("cannot start reader thread: {err}")));
     }
     match tokio::time::timeout(READY_TIMEOUT, rx).await {
         Err(_) => Err(EmulatorError::ReadyTimeout(READY_TIMEOUT)),
-        Ok(Err(_)) => Err(EmulatorError::EarlyExit(
-            "ready-line reader thread died".into(),
-        )),
-        Ok(Ok(Err(err))) => Err(EmulatorError::EarlyExit(format!(
-            "reading stdout failed: {err}"
-        ))),
+        Ok(Err(_)) => Err(EmulatorError::EarlyExit("ready-line reader thread died".into())),
+        Ok(Ok(Err(err))) => Err(EmulatorError::EarlyExit(format!("reading stdout failed: {err}"))),
         Ok(Ok(Ok(line))) if line.trim().is_empty() => {
             // EOF before the line: give the process a moment to report its status.
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -444,10 +388,7 @@ async fn read_ready_line(
 }
 
 fn parse_control_answer(request: &str, raw: &[u8]) -> Result<Value, EmulatorError> {
-    let bad = |reason: String| EmulatorError::ControlResponse {
-        request: request.to_owned(),
-        reason,
-    };
+    let bad = |reason: String| EmulatorError::ControlResponse { request: request.to_owned(), reason };
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -460,16 +401,12 @@ fn parse_control_answer(request: &str, raw: &[u8]) -> Result<Value, EmulatorErro
         .and_then(|code| code.parse::<u16>().ok())
         .ok_or_else(|| bad(format!("bad status line in {head:?}")))?;
     let mut body = &raw[split + 4..];
-    let length = lines.filter_map(|line| line.split_once(':')).find_map(|(k, v)| {
-        k.trim()
-            .eq_ignore_ascii_case("content-length")
-            .then(|| v.trim().parse::<usize>().ok())
-            .flatten()
-    });
+    let length = lines
+        .filter_map(|line| line.split_once(':'))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.trim().parse::<usize>().ok());
     if let Some(length) = length {
-        body = body
-            .get(..length)
-            .ok_or_else(|| bad(format!("body shorter than Content-Length {length}")))?;
+        body = body.get(..length).ok_or_else(|| bad(format!("body shorter than Content-Length {length}")))?;
     }
     if !(200..300).contains(&status) {
         return Err(EmulatorError::ControlStatus {
@@ -486,9 +423,7 @@ fn query_escape(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -500,17 +435,12 @@ mod tests {
 
     #[test]
     fn parses_control_answers() {
-        let raw = b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}";
-        assert_eq!(
-            parse_control_answer("GET /x", raw).unwrap(),
-            json!({"ok": true})
-        );
+        let raw =
+            b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}";
+        assert_eq!(parse_control_answer("GET /x", raw).unwrap(), json!({"ok": true}));
         let raw = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 13\r\n\r\n{\"error\":\"x\"}";
         let err = parse_control_answer("POST /y", raw).unwrap_err();
-        assert!(matches!(
-            err,
-            EmulatorError::ControlStatus { status: 400, .. }
-        ));
+        assert!(matches!(err, EmulatorError::ControlStatus { status: 400, .. }));
         assert!(parse_control_answer("GET /z", b"garbage").is_err());
     }
 
@@ -525,10 +455,7 @@ mod tests {
                    "operation": "GetMetricData", "count": 1})
         );
         let fault = Fault::new("sns", FaultKind::Latency(Duration::from_millis(250)));
-        assert_eq!(
-            fault.to_json(),
-            json!({"service": "sns", "kind": "latency", "latency_ms": 250})
-        );
+        assert_eq!(fault.to_json(), json!({"service": "sns", "kind": "latency", "latency_ms": 250}));
     }
 
     #[test]

@@ -1,0 +1,632 @@
+//! Proves the local AWS emulator behaves like AWS for the real Rust SDK clients the
+//! monitor uses: CloudWatch over RPCv2-CBOR, CloudTrail LookupEvents (paging, filters,
+//! 2 TPS throttle), DynamoDB conditional writes, SNS → SQS delivery and fault injection.
+//!
+//! Needs `tests/emulator/setup.sh` to have been run once.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_config::retry::RetryConfig;
+use aws_config::SdkConfig;
+use aws_sdk_cloudtrail::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudtrail::operation::lookup_events::builders::LookupEventsFluentBuilder;
+use aws_sdk_cloudtrail::operation::lookup_events::{LookupEventsError, LookupEventsOutput};
+use aws_sdk_cloudtrail::primitives::DateTime;
+use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+use aws_sdk_cloudwatch::types::{Dimension, MetricDataQuery, MetricDatum, MetricStat, Statistic};
+use bedrock_cost_monitor::emulator::{Emulator, EmulatorError, Fault, FaultKind};
+use serde_json::{json, Value};
+
+const REGION: &str = "us-east-1";
+const OTHER_REGION: &str = "us-west-2";
+const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+const SONNET: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+
+fn now_secs() -> i64 {
+    let elapsed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    i64::try_from(elapsed.as_secs()).unwrap()
+}
+
+fn cloudwatch(sdk: &SdkConfig, retries: bool) -> aws_sdk_cloudwatch::Client {
+    let mut conf = aws_sdk_cloudwatch::config::Builder::from(sdk);
+    if !retries {
+        conf = conf.retry_config(RetryConfig::disabled());
+    }
+    aws_sdk_cloudwatch::Client::from_conf(conf.build())
+}
+
+fn cloudtrail(sdk: &SdkConfig) -> aws_sdk_cloudtrail::Client {
+    let conf = aws_sdk_cloudtrail::config::Builder::from(sdk).retry_config(RetryConfig::disabled());
+    aws_sdk_cloudtrail::Client::from_conf(conf.build())
+}
+
+fn datum(model: &str, at: i64, value: f64) -> MetricDatum {
+    MetricDatum::builder()
+        .metric_name("InputTokenCount")
+        .dimensions(Dimension::builder().name("ModelId").value(model).build())
+        .timestamp(DateTime::from_secs(at))
+        .value(value)
+        .build()
+}
+
+fn sum_query(id: &str, model: &str) -> MetricDataQuery {
+    let metric = aws_sdk_cloudwatch::types::Metric::builder()
+        .namespace("AWS/Bedrock")
+        .metric_name("InputTokenCount")
+        .dimensions(Dimension::builder().name("ModelId").value(model).build())
+        .build();
+    MetricDataQuery::builder()
+        .id(id)
+        .metric_stat(MetricStat::builder().metric(metric).period(60).stat("Sum").build())
+        .build()
+}
+
+#[tokio::test]
+async fn cloudwatch_round_trips_through_cbor_translation() {
+    let emu = support::emulator().await;
+    let cw = cloudwatch(&emu.sdk_config(REGION).await, true);
+    let start = now_secs() / 60 * 60 - 10 * 60;
+
+    let haiku = [(5, 100.0), (40, 50.0), (61, 7.0), (239, 1000.0), (210, 1.5)];
+    let sonnet = [(10, 3.0), (70, 4.0)];
+    let data = haiku
+        .iter()
+        .map(|&(offset, value)| datum(HAIKU, start + offset, value))
+        .chain(sonnet.iter().map(|&(o, v)| datum(SONNET, start + o, v)))
+        .collect::<Vec<_>>();
+    cw.put_metric_data()
+        .namespace("AWS/Bedrock")
+        .set_metric_data(Some(data))
+        .send()
+        .await
+        .expect("PutMetricData");
+
+    let out = cw
+        .get_metric_data()
+        .metric_data_queries(sum_query("haiku", HAIKU))
+        .metric_data_queries(sum_query("sonnet", SONNET))
+        .start_time(DateTime::from_secs(start))
+        .end_time(DateTime::from_secs(start + 5 * 60))
+        .send()
+        .await
+        .expect("GetMetricData");
+    let sums = |id: &str| -> BTreeMap<i64, f64> {
+        let result = out
+            .metric_data_results()
+            .iter()
+            .find(|r| r.id() == Some(id))
+            .unwrap_or_else(|| panic!("no result {id}"));
+        assert_eq!(result.timestamps().len(), result.values().len());
+        result.timestamps().iter().map(DateTime::secs).zip(result.values().iter().copied()).collect()
+    };
+    let expected: BTreeMap<i64, f64> =
+        [(start, 150.0), (start + 60, 7.0), (start + 180, 1001.5)].into_iter().collect();
+    assert_eq!(sums("haiku"), expected);
+    let expected: BTreeMap<i64, f64> = [(start, 3.0), (start + 60, 4.0)].into_iter().collect();
+    assert_eq!(sums("sonnet"), expected);
+
+    let stats = cw
+        .get_metric_statistics()
+        .namespace("AWS/Bedrock")
+        .metric_name("InputTokenCount")
+        .dimensions(Dimension::builder().name("ModelId").value(HAIKU).build())
+        .start_time(DateTime::from_secs(start))
+        .end_time(DateTime::from_secs(start + 5 * 60))
+        .period(60)
+        .statistics(Statistic::Sum)
+        .send()
+        .await
+        .expect("GetMetricStatistics");
+    // moto quirk: GetMetricStatistics buckets start at the first datapoint, not at
+    // StartTime, so only the total and the timestamp range are checked.
+    let total: f64 = stats.datapoints().iter().filter_map(|d| d.sum()).sum();
+    assert_eq!(total, 1158.5);
+    for point in stats.datapoints() {
+        let at = point.timestamp().map(DateTime::secs).unwrap();
+        assert!((start..start + 300).contains(&at), "{point:?}");
+    }
+
+    let listed = cw
+        .list_metrics()
+        .namespace("AWS/Bedrock")
+        .metric_name("InputTokenCount")
+        .send()
+        .await
+        .expect("ListMetrics");
+    let mut models: Vec<&str> = listed
+        .metrics()
+        .iter()
+        .flat_map(|m| m.dimensions())
+        .filter(|d| d.name() == Some("ModelId"))
+        .filter_map(|d| d.value())
+        .collect();
+    models.sort_unstable();
+    assert_eq!(models, vec![HAIKU, SONNET]);
+
+    let log = emu.requests(Some("cloudwatch")).await.unwrap();
+    let ops: Vec<&str> = log.iter().map(|r| r.operation.as_str()).collect();
+    assert_eq!(ops, ["PutMetricData", "GetMetricData", "GetMetricStatistics", "ListMetrics"]);
+    assert!(log.iter().all(|r| r.status == 200 && r.region == REGION));
+}
+
+/// A raw trail record like the ones Bedrock writes.
+fn trail_record(id: &str, region: &str, at: i64, name: &str, identity: Value) -> Value {
+    let when = chrono::DateTime::from_timestamp(at, 0).unwrap();
+    json!({
+        "eventVersion": "1.09",
+        "eventID": id,
+        "eventTime": when.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "eventName": name,
+        "eventSource": "bedrock.amazonaws.com",
+        "awsRegion": region,
+        "userIdentity": identity,
+        "sourceIPAddress": "192.0.2.10",
+        "userAgent": "aws-sdk-rust/1.0",
+        "requestParameters": {"modelId": HAIKU},
+        "readOnly": false,
+        "eventType": "AwsApiCall",
+        "managementEvent": true,
+        "recipientAccountId": "123456789012",
+    })
+}
+
+fn assumed_role(session: &str) -> Value {
+    json!({
+        "type": "AssumedRole",
+        "principalId": format!("AROAEXAMPLE:{session}"),
+        "arn": format!("arn:aws:sts::123456789012:assumed-role/BedrockCaller/{session}"),
+        "accountId": "123456789012",
+        "accessKeyId": "ASIAEXAMPLE",
+        "sessionContext": {"sessionIssuer": {"type": "Role", "userName": "BedrockCaller"}},
+    })
+}
+
+fn iam_user(name: &str) -> Value {
+    json!({
+        "type": "IAMUser",
+        "principalId": "AIDAEXAMPLE",
+        "arn": format!("arn:aws:iam::123456789012:user/{name}"),
+        "accountId": "123456789012",
+        "accessKeyId": "AKIAEXAMPLE",
+        "userName": name,
+    })
+}
+
+struct Seeded {
+    id: String,
+    region: &'static str,
+    at: i64,
+    name: &'static str,
+}
+
+/// 120 events over two regions; pairs share a timestamp to exercise the tie-break.
+fn seed_set(base: i64) -> (Vec<Seeded>, Vec<Value>) {
+    let mut seeded = Vec::new();
+    let mut records = Vec::new();
+    for i in 0..120_i64 {
+        let region = if i % 3 == 0 { OTHER_REGION } else { REGION };
+        let name = if i % 4 == 0 { "Converse" } else { "InvokeModel" };
+        let at = base - (i / 2) * 10;
+        let id = format!("evt-{i:03}");
+        let identity = if i % 5 == 0 { assumed_role("alice-session") } else { iam_user("bob") };
+        records.push(trail_record(&id, region, at, name, identity));
+        seeded.push(Seeded { id, region, at, name });
+    }
+    (seeded, records)
+}
+
+/// Newest first, equal times by EventId: the order the emulator promises.
+fn expected_ids(seeded: &[Seeded], keep: impl Fn(&Seeded) -> bool) -> Vec<&str> {
+    let mut selected: Vec<&Seeded> = seeded.iter().filter(|s| keep(s)).collect();
+    selected.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| a.id.cmp(&b.id)));
+    selected.iter().map(|s| s.id.as_str()).collect()
+}
+
+fn is_throttle<R>(err: &SdkError<LookupEventsError, R>) -> bool {
+    err.code() == Some("ThrottlingException")
+}
+
+/// LookupEvents that waits out the 2 TPS limit instead of failing on it.
+async fn lookup_patiently(
+    request: LookupEventsFluentBuilder,
+) -> Result<LookupEventsOutput, LookupEventsError> {
+    for _ in 0..60 {
+        match request.clone().send().await {
+            Err(err) if is_throttle(&err) => tokio::time::sleep(Duration::from_millis(500)).await,
+            Err(err) => return Err(err.into_service_error()),
+            Ok(out) => return Ok(out),
+        }
+    }
+    panic!("LookupEvents still throttled after 60 attempts");
+}
+
+/// Every page of a query, as event ids, checking the page size limit.
+async fn all_pages(request: LookupEventsFluentBuilder, page_size: i32) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = request.clone().max_results(page_size).set_next_token(token.clone());
+        let out = lookup_patiently(page).await.expect("LookupEvents page");
+        assert!(out.events().len() <= usize::try_from(page_size).unwrap());
+        ids.extend(out.events().iter().map(|e| e.event_id().unwrap().to_owned()));
+        match out.next_token() {
+            Some(next) => token = Some(next.to_owned()),
+            None => return ids,
+        }
+    }
+}
+
+fn attribute(key: LookupAttributeKey, value: &str) -> LookupAttribute {
+    LookupAttribute::builder().attribute_key(key).attribute_value(value).build().unwrap()
+}
+
+#[tokio::test]
+async fn cloudtrail_lookup_events_pages_newest_first_and_filters() {
+    let emu = support::emulator().await;
+    let base = now_secs() - 3600;
+    let (seeded, records) = seed_set(base);
+    assert_eq!(emu.seed_cloudtrail(&records).await.unwrap(), 120);
+    let east = cloudtrail(&emu.sdk_config(REGION).await);
+    let west = cloudtrail(&emu.sdk_config(OTHER_REGION).await);
+
+    // Every event of the region exactly once, newest first, in pages of 50.
+    let ids = all_pages(east.lookup_events(), 50).await;
+    assert_eq!(ids, expected_ids(&seeded, |s| s.region == REGION));
+    assert_eq!(ids.len(), 80);
+    let ids = all_pages(west.lookup_events(), 50).await;
+    assert_eq!(ids, expected_ids(&seeded, |s| s.region == OTHER_REGION));
+
+    // Derived fields, including the session name of an assumed role.
+    let out = lookup_patiently(
+        east.lookup_events().lookup_attributes(attribute(LookupAttributeKey::EventId, "evt-020")),
+    )
+    .await
+    .unwrap();
+    let [event] = out.events() else { panic!("expected one event, got {:?}", out.events()) };
+    assert_eq!(event.username(), Some("alice-session"));
+    assert_eq!(event.event_name(), Some("Converse"));
+    assert_eq!(event.event_source(), Some("bedrock.amazonaws.com"));
+    assert_eq!(event.access_key_id(), Some("ASIAEXAMPLE"));
+    assert_eq!(event.event_time().map(DateTime::secs), Some(base - 100));
+    let raw: Value = serde_json::from_str(event.cloud_trail_event().unwrap()).unwrap();
+    assert_eq!(raw["eventID"], "evt-020");
+    assert_eq!(raw["requestParameters"]["modelId"], HAIKU);
+
+    // Inclusive time range.
+    let (from, to) = (base - 300, base - 100);
+    let ids = all_pages(
+        east.lookup_events().start_time(DateTime::from_secs(from)).end_time(DateTime::from_secs(to)),
+        7,
+    )
+    .await;
+    let expected = expected_ids(&seeded, |s| s.region == REGION && (from..=to).contains(&s.at));
+    assert_eq!(ids, expected);
+    assert!(!expected.is_empty());
+
+    // One lookup attribute, combined with paging.
+    let ids = all_pages(
+        east.lookup_events().lookup_attributes(attribute(LookupAttributeKey::EventName, "Converse")),
+        9,
+    )
+    .await;
+    assert_eq!(ids, expected_ids(&seeded, |s| s.region == REGION && s.name == "Converse"));
+    let ids = all_pages(
+        east.lookup_events().lookup_attributes(attribute(LookupAttributeKey::Username, "alice-session")),
+        50,
+    )
+    .await;
+    let assumed = (0..).zip(&seeded).filter(|(i, s)| s.region == REGION && i % 5 == 0);
+    assert_eq!(ids.len(), assumed.count());
+}
+
+#[tokio::test]
+async fn cloudtrail_lookup_events_takes_late_events_and_validates_like_aws() {
+    let emu = support::emulator().await;
+    let base = now_secs() - 3600;
+    let (_, records) = seed_set(base);
+    emu.seed_cloudtrail(&records).await.unwrap();
+    let east = cloudtrail(&emu.sdk_config(REGION).await);
+
+    // Late arrival and idempotent re-seeding.
+    let late = trail_record("evt-late", REGION, base + 5, "InvokeModel", iam_user("carol"));
+    let replaced = trail_record("evt-001", REGION, base, "Converse", iam_user("bob"));
+    assert_eq!(emu.seed_cloudtrail(&[late, replaced]).await.unwrap(), 2);
+    let ids = all_pages(east.lookup_events(), 50).await;
+    assert_eq!(ids.len(), 81);
+    assert_eq!(ids[0], "evt-late");
+    let out = lookup_patiently(
+        east.lookup_events().lookup_attributes(attribute(LookupAttributeKey::EventId, "evt-001")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.events()[0].event_name(), Some("Converse"));
+
+    // The real API's validation errors.
+    let err = lookup_patiently(east.lookup_events().max_results(51)).await.unwrap_err();
+    assert!(err.is_invalid_max_results_exception(), "{err:?}");
+    let err = lookup_patiently(
+        east.lookup_events()
+            .lookup_attributes(attribute(LookupAttributeKey::EventName, "Converse"))
+            .lookup_attributes(attribute(LookupAttributeKey::Username, "bob")),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.is_invalid_lookup_attributes_exception(), "{err:?}");
+    let err = lookup_patiently(east.lookup_events().next_token("not-a-token")).await.unwrap_err();
+    assert!(err.is_invalid_next_token_exception(), "{err:?}");
+    // A token is bound to the query it came from.
+    let first = lookup_patiently(east.lookup_events().max_results(5)).await.unwrap();
+    let token = first.next_token().unwrap();
+    let err = lookup_patiently(
+        east.lookup_events()
+            .lookup_attributes(attribute(LookupAttributeKey::EventName, "Converse"))
+            .next_token(token),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.is_invalid_next_token_exception(), "{err:?}");
+}
+
+#[tokio::test]
+async fn cloudtrail_lookup_events_is_throttled_at_two_per_second_per_region() {
+    let emu = support::emulator().await;
+    let base = now_secs() - 600;
+    let (_, records) = seed_set(base);
+    emu.seed_cloudtrail(&records).await.unwrap();
+    let east = cloudtrail(&emu.sdk_config(REGION).await);
+
+    // A burst of concurrent calls: far more than 2 arrive within one second.
+    let mut burst = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let client = east.clone();
+        burst.spawn(async move { client.lookup_events().max_results(1).send().await });
+    }
+    let (mut accepted, mut throttled) = (0, 0);
+    while let Some(result) = burst.join_next().await {
+        match result.unwrap() {
+            Ok(_) => accepted += 1,
+            Err(err) if is_throttle(&err) => {
+                assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(400));
+                throttled += 1;
+            }
+            Err(err) => panic!("unexpected error {err:?}"),
+        }
+    }
+    assert!(throttled >= 1, "no ThrottlingException in a burst of 8");
+    assert!(accepted >= 1);
+
+    // Another region has its own budget.
+    let west = cloudtrail(&emu.sdk_config(OTHER_REGION).await);
+    west.lookup_events().max_results(1).send().await.expect("first call in another region");
+
+    let log = emu.requests(Some("cloudtrail")).await.unwrap();
+    let east_log: Vec<_> = log.iter().filter(|r| r.region == REGION).collect();
+    assert!(east_log.iter().all(|r| r.operation == "LookupEvents"));
+    assert_eq!(east_log.iter().filter(|r| r.status == 200).count(), accepted);
+    assert_eq!(east_log.iter().filter(|r| r.status == 400).count(), throttled);
+    let mut by_region: HashMap<&str, Vec<f64>> = HashMap::new();
+    for record in log.iter().filter(|r| r.status == 200) {
+        by_region.entry(&record.region).or_default().push(record.t);
+    }
+    for (region, mut times) in by_region {
+        times.sort_by(f64::total_cmp);
+        for window in times.windows(3) {
+            assert!(
+                window[2] - window[0] >= 1.0 - 1e-6,
+                "3 LookupEvents accepted within 1 s in {region}: {window:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn dynamodb_conditional_put_succeeds_once() {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let emu = support::emulator().await;
+    let ddb = aws_sdk_dynamodb::Client::new(&emu.sdk_config(REGION).await);
+    ddb.create_table()
+        .table_name("bcm-state")
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("CreateTable");
+
+    let put = || {
+        ddb.put_item()
+            .table_name("bcm-state")
+            .item("pk", AttributeValue::S("alert#2026-11#budget-a".into()))
+            .item("spent", AttributeValue::N("12.5000".into()))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+    };
+    put().await.expect("first conditional put");
+    let err = put().await.expect_err("second conditional put must fail");
+    assert!(err.into_service_error().is_conditional_check_failed_exception(), "wrong error");
+    let item = ddb
+        .get_item()
+        .table_name("bcm-state")
+        .key("pk", AttributeValue::S("alert#2026-11#budget-a".into()))
+        .send()
+        .await
+        .unwrap();
+    // moto keeps number text verbatim.
+    assert_eq!(item.item().and_then(|i| i.get("spent")), Some(&AttributeValue::N("12.5000".into())));
+}
+
+#[tokio::test]
+async fn sns_publish_reaches_subscribed_sqs_queue() {
+    use aws_sdk_sns::types::MessageAttributeValue;
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let emu = support::emulator().await;
+    let sdk = emu.sdk_config(REGION).await;
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+
+    let queue_url = sqs
+        .create_queue()
+        .queue_name("bcm-alerts")
+        .send()
+        .await
+        .expect("CreateQueue")
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("GetQueueAttributes");
+    let queue_arn =
+        attributes.attributes().and_then(|a| a.get(&QueueAttributeName::QueueArn)).unwrap().clone();
+    let topic_arn = sns
+        .create_topic()
+        .name("bcm-budget-alerts")
+        .send()
+        .await
+        .expect("CreateTopic")
+        .topic_arn()
+        .unwrap()
+        .to_owned();
+    sns.subscribe()
+        .topic_arn(&topic_arn)
+        .protocol("sqs")
+        .endpoint(&queue_arn)
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await
+        .expect("Subscribe");
+    sns.publish()
+        .topic_arn(&topic_arn)
+        .subject("Budget exceeded")
+        .message("team-a spent 101% of its monthly budget")
+        .message_attributes(
+            "severity",
+            MessageAttributeValue::builder().data_type("String").string_value("critical").build().unwrap(),
+        )
+        .send()
+        .await
+        .expect("Publish");
+
+    let received = sqs
+        .receive_message()
+        .queue_url(&queue_url)
+        .message_attribute_names("All")
+        .max_number_of_messages(10)
+        .wait_time_seconds(5)
+        .send()
+        .await
+        .expect("ReceiveMessage");
+    let [message] = received.messages() else {
+        panic!("expected one message, got {:?}", received.messages())
+    };
+    assert_eq!(message.body(), Some("team-a spent 101% of its monthly budget"));
+    let severity =
+        message.message_attributes().and_then(|a| a.get("severity")).and_then(|v| v.string_value());
+    assert_eq!(severity, Some("critical"));
+}
+
+#[tokio::test]
+async fn injected_faults_use_each_service_protocol() {
+    let emu = support::emulator().await;
+    let sdk = emu.sdk_config(REGION).await;
+    let cw = cloudwatch(&sdk, false);
+    let start = now_secs() / 60 * 60 - 300;
+    let get = || {
+        cw.get_metric_data()
+            .metric_data_queries(sum_query("q", HAIKU))
+            .start_time(DateTime::from_secs(start))
+            .end_time(DateTime::from_secs(start + 300))
+            .send()
+    };
+
+    // One 5xx, then back to normal.
+    emu.inject_fault(
+        &Fault::new("cloudwatch", FaultKind::ServerError { status: 500 }).operation("GetMetricData").count(1),
+    )
+    .await
+    .unwrap();
+    let err = get().await.expect_err("injected server error");
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(500));
+    assert_eq!(err.code(), Some("InternalFailure"));
+    get().await.expect("fault count exhausted");
+
+    // Throttling errors carry a code the SDK classifies as throttling.
+    let ddb = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk).retry_config(RetryConfig::disabled()).build(),
+    );
+    let sns = aws_sdk_sns::Client::from_conf(
+        aws_sdk_sns::config::Builder::from(&sdk).retry_config(RetryConfig::disabled()).build(),
+    );
+    let sqs = aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::config::Builder::from(&sdk).retry_config(RetryConfig::disabled()).build(),
+    );
+    for service in ["cloudwatch", "dynamodb", "sns", "sqs"] {
+        emu.inject_fault(&Fault::new(service, FaultKind::Throttle).count(1)).await.unwrap();
+    }
+    let cw_err = get().await.expect_err("cloudwatch throttle");
+    assert_eq!(cw_err.code(), Some("Throttling"));
+    let ddb_err = ddb.list_tables().send().await.expect_err("dynamodb throttle");
+    assert_eq!(ddb_err.code(), Some("ThrottlingException"));
+    let sns_err = sns.list_topics().send().await.expect_err("sns throttle");
+    assert_eq!(sns_err.code(), Some("Throttling"));
+    let sqs_err = sqs.list_queues().send().await.expect_err("sqs throttle");
+    assert_eq!(sqs_err.code(), Some("ThrottlingException"));
+    for err in [cw_err.raw_response(), ddb_err.raw_response(), sns_err.raw_response(), sqs_err.raw_response()]
+    {
+        assert_eq!(err.map(|r| r.status().as_u16()), Some(400));
+    }
+
+    // Unlimited rules last until cleared.
+    emu.inject_fault(&Fault::new("sns", FaultKind::ServerError { status: 503 })).await.unwrap();
+    for _ in 0..2 {
+        let err = sns.list_topics().send().await.expect_err("sns 503");
+        assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(503));
+        assert_eq!(err.code(), Some("ServiceUnavailable"));
+    }
+    emu.clear_faults().await.unwrap();
+    sns.list_topics().send().await.expect("faults cleared");
+
+    // Latency delays, then answers normally. (Only a lower bound is asserted.)
+    emu.inject_fault(&Fault::new("dynamodb", FaultKind::Latency(Duration::from_millis(300))).count(1))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    ddb.list_tables().send().await.expect("delayed ListTables");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+
+    // The control API rejects nonsense instead of ignoring it.
+    let err = emu.inject_fault(&Fault::new("sns", FaultKind::ServerError { status: 200 })).await.unwrap_err();
+    assert!(matches!(err, EmulatorError::ControlStatus { status: 400, .. }), "{err}");
+
+    let log = emu.requests(Some("cloudwatch")).await.unwrap();
+    let statuses: Vec<u16> = log.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [500, 200, 400]);
+}
+
+#[tokio::test]
+async fn missing_venv_names_the_setup_command() {
+    let venv = Path::new("/nonexistent/bcm-emulator-venv");
+    let err = Emulator::start_with_venv(support::repo_root(), venv).await.expect_err("no venv, no emulator");
+    assert!(matches!(err, EmulatorError::VenvMissing { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("tests/emulator/setup.sh"), "{message}");
+    assert!(message.contains("/nonexistent/bcm-emulator-venv"), "{message}");
+}
