@@ -27,6 +27,14 @@ impl CronSchedule {
         self.schedule.after(&after.with_timezone(tz)).take(n).collect()
     }
 
+    /// How many run times fall in `(after, until]`: ticks a job missed while busy.
+    pub fn count_between<Tz: TimeZone>(&self, after: DateTime<Utc>, until: DateTime<Utc>, tz: &Tz) -> u64 {
+        self.schedule
+            .after(&after.with_timezone(tz))
+            .take_while(|t| t.with_timezone(&Utc) <= until)
+            .count() as u64
+    }
+
     pub fn next_after<Tz: TimeZone>(&self, after: DateTime<Utc>, tz: &Tz) -> Option<DateTime<Utc>> {
         self.next_runs(after, tz, 1).into_iter().next().map(|t| t.with_timezone(&Utc))
     }
@@ -94,6 +102,15 @@ mod tests {
         let runs = s.next_runs(after, &Utc, 2);
         assert_eq!(runs[0], Utc.with_ymd_and_hms(2026, 11, 25, 10, 15, 0).unwrap());
         assert_eq!(runs[1], Utc.with_ymd_and_hms(2026, 11, 25, 10, 30, 0).unwrap());
+    }
+
+    #[test]
+    fn counts_missed_ticks() {
+        let s: CronSchedule = "0 * * * * *".parse().unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap();
+        assert_eq!(s.count_between(at, at, &Utc), 0);
+        assert_eq!(s.count_between(at, at + chrono::Duration::seconds(59), &Utc), 0);
+        assert_eq!(s.count_between(at, at + chrono::Duration::seconds(180), &Utc), 3);
     }
 
     #[test]

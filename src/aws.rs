@@ -1,0 +1,43 @@
+//! AWS client configuration, built in one place: regions, endpoint override,
+//! the default credential chain (ECS task role, profiles, environment),
+//! timeouts and the SDK's standard retries.
+//!
+//! Must not call AWS itself; adapters in `sources/` (and later alerts and
+//! stores) build their clients from what this returns.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_cloudwatch::config::SharedCredentialsProvider;
+
+use crate::config::types::AwsSection;
+
+/// Loads the SDK configuration for one region.
+///
+/// `credentials` replaces the default chain (the demo's emulator uses dummy
+/// keys); production passes `None`. The endpoint comes from `aws.endpoint_url`,
+/// else from the standard `AWS_ENDPOINT_URL*` variables the SDK reads itself.
+pub async fn sdk_config(
+    aws: &AwsSection,
+    region: &str,
+    credentials: Option<SharedCredentialsProvider>,
+) -> SdkConfig {
+    let timeouts = TimeoutConfig::builder()
+        .operation_timeout(Duration::from_secs(aws.operation_timeout_secs))
+        .operation_attempt_timeout(Duration::from_secs(aws.attempt_timeout_secs))
+        .connect_timeout(Duration::from_secs(aws.attempt_timeout_secs.min(5)))
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .retry_config(RetryConfig::standard().with_max_attempts(aws.max_attempts))
+        .timeout_config(timeouts);
+    if let Some(url) = &aws.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if let Some(provider) = credentials {
+        loader = loader.credentials_provider(provider);
+    }
+    loader.load().await
+}

@@ -1,0 +1,205 @@
+//! The CloudWatch collection job: per region, from the watermark (or the
+//! backfill start) through the last complete minute, re-reading a trailing
+//! restatement window so late datapoints converge.
+//!
+//! Each planned day-chunk is written with its watermark in one ledger batch,
+//! so a crash or a failed call loses nothing already written, and the next
+//! run retries exactly the window that failed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use rust_decimal::Decimal;
+use tokio::sync::Mutex;
+
+use super::lines::LinePricer;
+use super::{CollectError, RegionReport, RequestTally, RunReport};
+use crate::bedrock::BedrockMetric;
+use crate::clock::Clock;
+use crate::ledger::{MinuteBatch, Source, Store};
+use crate::sources::plan::{assemble, floor_minute, plan, series_for, Call};
+use crate::sources::{MetricSource, SourceError};
+
+/// GetMetricData: $0.01 per 1,000 metrics requested; ListMetrics: $0.01 per 1,000 requests.
+const USD_PER_METRIC_REQUESTED: Decimal = Decimal::from_parts(1, 0, 0, false, 5);
+const USD_PER_LIST_REQUEST: Decimal = Decimal::from_parts(1, 0, 0, false, 5);
+/// CloudWatch keeps 1-minute datapoints for 15 days.
+const RETENTION_MINUTES: i64 = 15 * 24 * 60;
+/// ListMetrics is refreshed at most this often.
+const DISCOVERY_TTL_MINUTES: i64 = 60;
+
+#[derive(Clone, Debug)]
+pub struct CloudWatchJobConfig {
+    pub regions: Vec<String>,
+    pub restatement_minutes: u32,
+    pub backfill_hours: u32,
+}
+
+struct Discovery {
+    at: DateTime<Utc>,
+    model_ids: Vec<String>,
+}
+
+pub struct CloudWatchJob {
+    source: Arc<dyn MetricSource>,
+    store: Arc<dyn Store>,
+    pricer: Arc<LinePricer>,
+    clock: Arc<dyn Clock>,
+    config: CloudWatchJobConfig,
+    discovery: Mutex<BTreeMap<String, Discovery>>,
+}
+
+impl CloudWatchJob {
+    pub fn new(
+        source: Arc<dyn MetricSource>,
+        store: Arc<dyn Store>,
+        pricer: Arc<LinePricer>,
+        clock: Arc<dyn Clock>,
+        config: CloudWatchJobConfig,
+    ) -> Self {
+        CloudWatchJob { source, store, pricer, clock, config, discovery: Mutex::new(BTreeMap::new()) }
+    }
+
+    /// One collection over every region. A region that fails does not stop the
+    /// others; its error is in the report and its watermark stays where it was.
+    pub async fn run_once(&self) -> RunReport {
+        let now = self.clock.now();
+        let mut report = RunReport::default();
+        for region in &self.config.regions {
+            match self.collect_region(region, now, &mut report).await {
+                Ok(r) => report.regions.push(r),
+                Err(e) => report.errors.push(e),
+            }
+        }
+        report
+    }
+
+    async fn collect_region(
+        &self,
+        region: &str,
+        now: DateTime<Utc>,
+        report: &mut RunReport,
+    ) -> Result<RegionReport, CollectError> {
+        let end = floor_minute(now);
+        let (model_ids, new_since) = self.discover(region, now, report).await?;
+        let start = self.window_start(region, end).await?;
+        let mut out = RegionReport { region: region.to_string(), model_ids: model_ids.len(), ..Default::default() };
+
+        let mut calls = plan(&series_for(&model_ids, &BedrockMetric::ALL), start, end);
+        // Model IDs first seen now may have data older than the restatement window.
+        if let Some((since, new_ids)) = new_since {
+            let earliest = (end - Duration::minutes(RETENTION_MINUTES)).max(since);
+            if earliest < start {
+                calls.extend(plan(&series_for(&new_ids, &BedrockMetric::ALL), earliest, start));
+            }
+        }
+        calls.sort_by_key(|c| (c.start, c.end));
+        self.run_calls(region, &calls, end, &mut out, report).await?;
+        if calls.is_empty() {
+            // Nothing to read (no model has metrics): the window is complete anyway.
+            let batch = MinuteBatch { source: Source::CloudWatch, region: region.to_string(), points: vec![], lines: vec![], watermark: Some(end) };
+            self.store.write(&batch).await?;
+        }
+        out.watermark = self.store.watermark(Source::CloudWatch, region).await?;
+        out.unpriced_model_ids = model_ids.into_iter().filter(|id| !self.pricer.is_priced(id, region, now)).collect();
+        Ok(out)
+    }
+
+    /// From the watermark, but never later than the restatement window and
+    /// never earlier than CloudWatch's 1-minute retention.
+    async fn window_start(&self, region: &str, end: DateTime<Utc>) -> Result<DateTime<Utc>, CollectError> {
+        let restate = end - Duration::minutes(i64::from(self.config.restatement_minutes));
+        let start = match self.store.watermark(Source::CloudWatch, region).await? {
+            Some(w) => w.min(restate),
+            None => end - Duration::hours(i64::from(self.config.backfill_hours)),
+        };
+        Ok(start.max(end - Duration::minutes(RETENTION_MINUTES) + Duration::minutes(1)))
+    }
+
+    /// Calls of one chunk are fetched, priced and written together with the
+    /// chunk's end as the new watermark, oldest chunk first.
+    async fn run_calls(
+        &self,
+        region: &str,
+        calls: &[Call],
+        end: DateTime<Utc>,
+        out: &mut RegionReport,
+        report: &mut RunReport,
+    ) -> Result<(), CollectError> {
+        let mut i = 0;
+        while i < calls.len() {
+            let chunk_end = calls[i].end;
+            let mut points = Vec::new();
+            while i < calls.len() && calls[i].end == chunk_end {
+                let fetched = self.source.fetch(region, &calls[i]).await;
+                let (results, count) = match fetched {
+                    Ok(ok) => ok,
+                    Err(e) => return Err(failed(report, e)),
+                };
+                tally(report, "GetMetricData", region, "success", count.requests);
+                out.metrics_requested += count.metrics_requested;
+                report.api_cost_usd += Decimal::from(count.metrics_requested) * USD_PER_METRIC_REQUESTED;
+                points.extend(assemble(region, &calls[i], &results));
+                i += 1;
+            }
+            let lines = self.pricer.lines(&points);
+            let batch = MinuteBatch {
+                source: Source::CloudWatch,
+                region: region.to_string(),
+                lines,
+                points,
+                watermark: Some(chunk_end.min(end)),
+            };
+            let stats = self.store.write(&batch).await?;
+            out.points_inserted += stats.points_inserted;
+            out.points_revised += stats.points_revised;
+            out.lines_written += stats.lines_written;
+        }
+        Ok(())
+    }
+
+    /// The region's model IDs, from ListMetrics at most hourly. Also returns
+    /// IDs new since the previous listing, with when that listing was made.
+    async fn discover(
+        &self,
+        region: &str,
+        now: DateTime<Utc>,
+        report: &mut RunReport,
+    ) -> Result<(Vec<String>, Option<(DateTime<Utc>, Vec<String>)>), CollectError> {
+        let mut cache = self.discovery.lock().await;
+        if let Some(d) = cache.get(region) {
+            if now - d.at < Duration::minutes(DISCOVERY_TTL_MINUTES) {
+                return Ok((d.model_ids.clone(), None));
+            }
+        }
+        let listing = match self.source.list_model_ids(region).await {
+            Ok(l) => l,
+            Err(e) => return Err(failed(report, e)),
+        };
+        tally(report, "ListMetrics", region, "success", listing.requests);
+        report.api_cost_usd += Decimal::from(listing.requests) * USD_PER_LIST_REQUEST;
+        let new_since = cache.get(region).map(|old| {
+            let known: BTreeSet<_> = old.model_ids.iter().collect();
+            let new: Vec<String> = listing.model_ids.iter().filter(|id| !known.contains(id)).cloned().collect();
+            (old.at, new)
+        });
+        cache.insert(region.to_string(), Discovery { at: now, model_ids: listing.model_ids.clone() });
+        Ok((listing.model_ids, new_since.filter(|(_, new)| !new.is_empty())))
+    }
+}
+
+fn tally(report: &mut RunReport, api: &'static str, region: &str, outcome: &'static str, count: u64) {
+    if count == 0 {
+        return;
+    }
+    match report.requests.iter_mut().find(|t| t.api == api && t.region == region && t.outcome == outcome) {
+        Some(t) => t.count += count,
+        None => report.requests.push(RequestTally { api, region: region.to_string(), outcome, count }),
+    }
+}
+
+fn failed(report: &mut RunReport, e: SourceError) -> CollectError {
+    tally(report, e.api, &e.region, e.kind.outcome(), 1);
+    CollectError::Source(e)
+}

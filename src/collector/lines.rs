@@ -1,0 +1,107 @@
+//! Turning token points into priced cost lines: the hand-over from sources to
+//! pricing to the ledger. Pure: resolution and prices come from the table.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::CacheTtl;
+use crate::ledger::{CostLine, LinePricing, MetricPoint};
+use crate::pricing::{PriceOptions, PriceOutcome, PriceTable, Pricer, Resolution, TokenType, Usage};
+
+/// Prices token points with the table, the configured application profiles
+/// and the configured cache-write TTLs.
+pub struct LinePricer {
+    pub table: PriceTable,
+    pub app_profiles: BTreeMap<String, String>,
+    pub cache_write_ttl: CacheTtl,
+    pub cache_write_ttl_by_model: BTreeMap<String, CacheTtl>,
+}
+
+impl LinePricer {
+    pub fn pricer(&self) -> Pricer<'_> {
+        Pricer::new(&self.table, &self.app_profiles)
+    }
+
+    /// One line per token point; other metrics produce none.
+    pub fn lines(&self, points: &[MetricPoint]) -> Vec<CostLine> {
+        let pricer = self.pricer();
+        points
+            .iter()
+            .filter_map(|p| {
+                let base = p.metric.token_type()?;
+                let tokens = whole_tokens(p.sum)?;
+                let token_type = self.token_type(&pricer, &p.model_id, base);
+                Some(self.line(&pricer, p, token_type, tokens))
+            })
+            .collect()
+    }
+
+    fn line(&self, pricer: &Pricer<'_>, p: &MetricPoint, token_type: TokenType, tokens: u64) -> CostLine {
+        let usage = Usage::new().with(token_type, tokens);
+        let pricing = match pricer.price(&p.model_id, &p.region, p.minute, &usage, PriceOptions::default()) {
+            Ok(PriceOutcome::Priced(priced)) => LinePricing::Priced {
+                model: priced.resolved.model,
+                price_entry: priced.entry.id.clone(),
+                usd: priced.cost.total_usd,
+            },
+            Ok(PriceOutcome::Unpriced { reason, .. }) => LinePricing::Unpriced { reason: reason.to_string() },
+            Err(e) => LinePricing::Unpriced { reason: e.to_string() },
+        };
+        CostLine { region: p.region.clone(), model_id: p.model_id.clone(), minute: p.minute, token_type, tokens, pricing }
+    }
+
+    /// Cache writes are one CloudWatch bucket; the configured TTL decides the rate.
+    fn token_type(&self, pricer: &Pricer<'_>, model_id: &str, base: TokenType) -> TokenType {
+        if base != TokenType::CacheWrite5m {
+            return base;
+        }
+        let ttl = match pricer.resolve(model_id) {
+            Resolution::Resolved(r) => self.cache_write_ttl_by_model.get(&r.model).copied(),
+            Resolution::Unpriced { .. } => None,
+        }
+        .unwrap_or(self.cache_write_ttl);
+        match ttl {
+            CacheTtl::FiveMinutes => TokenType::CacheWrite5m,
+            CacheTtl::OneHour => TokenType::CacheWrite1h,
+        }
+    }
+
+    /// The model key a model ID resolves to, for labels.
+    pub fn model_of(&self, model_id: &str) -> Option<String> {
+        match self.pricer().resolve(model_id) {
+            Resolution::Resolved(r) => Some(r.model),
+            Resolution::Unpriced { .. } => None,
+        }
+    }
+
+    /// Whether `model_id` can be priced at `at` (used to report unpriced IDs).
+    pub fn is_priced(&self, model_id: &str, region: &str, at: DateTime<Utc>) -> bool {
+        let usage = Usage::new().with(TokenType::Input, 1);
+        matches!(self.pricer().price(model_id, region, at, &usage, PriceOptions::default()), Ok(PriceOutcome::Priced(_)))
+    }
+}
+
+/// CloudWatch sums of token counts are whole numbers carried in an f64 (exact
+/// below 2⁵³). Anything else is not a token count and is skipped, not guessed.
+fn whole_tokens(sum: f64) -> Option<u64> {
+    const EXACT_LIMIT: f64 = 9_007_199_254_740_992.0;
+    if !sum.is_finite() || sum < 0.0 || sum > EXACT_LIMIT || sum.fract() != 0.0 {
+        return None;
+    }
+    // Checked above: a non-negative whole number below 2⁵³ converts exactly.
+    Some(sum as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_tokens;
+
+    #[test]
+    fn whole_tokens_table() {
+        let cases = [(0.0, Some(0)), (1200.0, Some(1200)), (-1.0, None), (1.5, None), (f64::NAN, None), (1e300, None)];
+        for (input, want) in cases {
+            assert_eq!(whole_tokens(input), want, "{input}");
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! Collection jobs: fetch from a source, price, write to the ledger. Each job
+//! has a `run_once` that the scheduler calls on its cron ticks and that tests
+//! call directly.
+//!
+//! Must not serve or alert: a run reports what it did (`RunReport`) and the
+//! caller turns that into logs and self-metrics.
+
+pub mod cloudwatch_job;
+pub mod lines;
+
+pub use cloudwatch_job::{CloudWatchJob, CloudWatchJobConfig};
+pub use lines::LinePricer;
+
+use rust_decimal::Decimal;
+
+use crate::ledger::StoreError;
+use crate::sources::SourceError;
+
+/// AWS requests one run made, by API, region and outcome.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestTally {
+    pub api: &'static str,
+    pub region: String,
+    pub outcome: &'static str,
+    pub count: u64,
+}
+
+/// What one region's collection did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RegionReport {
+    pub region: String,
+    pub model_ids: usize,
+    pub points_inserted: usize,
+    pub points_revised: usize,
+    pub lines_written: usize,
+    /// Data is complete up to this instant (epoch seconds), after the run.
+    pub watermark: Option<chrono::DateTime<chrono::Utc>>,
+    pub unpriced_model_ids: Vec<String>,
+    pub metrics_requested: u64,
+}
+
+/// What a run did, for logs and self-metrics; failures are included.
+#[derive(Clone, Debug, Default)]
+pub struct RunReport {
+    pub regions: Vec<RegionReport>,
+    pub requests: Vec<RequestTally>,
+    /// Estimated USD the run's own AWS calls cost (exact).
+    pub api_cost_usd: Decimal,
+    pub errors: Vec<CollectError>,
+}
+
+impl RunReport {
+    pub fn succeeded(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CollectError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("{0}")]
+    Store(String),
+}
+
+impl From<StoreError> for CollectError {
+    fn from(e: StoreError) -> Self {
+        CollectError::Store(e.to_string())
+    }
+}

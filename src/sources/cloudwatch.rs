@@ -1,0 +1,156 @@
+//! The CloudWatch adapter: `ListMetrics` and `GetMetricData` for the
+//! `AWS/Bedrock` namespace. The only file that sees `aws_sdk_cloudwatch` types.
+//!
+//! Must not plan windows, price or store: it runs the calls it is given and
+//! returns plain data. Retries and timeouts are the SDK's, configured where
+//! the clients are built (`crate::aws`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use aws_sdk_cloudwatch::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudwatch::types::{Dimension, DimensionFilter, Metric, MetricDataQuery, MetricStat};
+use aws_sdk_cloudwatch::Client;
+use chrono::{DateTime, Utc};
+
+use super::plan::{Call, QueryResult};
+use super::{ErrorKind, Listing, MetricNames, MetricSource, RequestCount, SourceError};
+
+pub const NAMESPACE: &str = "AWS/Bedrock";
+const DIMENSION: &str = "ModelId";
+const PERIOD_SECONDS: i32 = 60;
+
+/// One CloudWatch client per monitored region.
+pub struct CloudWatchSource {
+    clients: BTreeMap<String, Client>,
+    names: MetricNames,
+}
+
+impl CloudWatchSource {
+    pub fn new(clients: BTreeMap<String, Client>, names: MetricNames) -> Self {
+        CloudWatchSource { clients, names }
+    }
+
+    fn client(&self, api: &'static str, region: &str) -> Result<&Client, SourceError> {
+        self.clients.get(region).ok_or_else(|| SourceError {
+            api,
+            region: region.to_string(),
+            kind: ErrorKind::Other,
+            message: "no client configured for this region".into(),
+        })
+    }
+
+    fn query(&self, i: usize, s: &super::plan::Series) -> MetricDataQuery {
+        let metric = Metric::builder()
+            .namespace(NAMESPACE)
+            .metric_name(self.names.aws_name(s.metric))
+            .dimensions(Dimension::builder().name(DIMENSION).value(&s.model_id).build())
+            .build();
+        let stat = MetricStat::builder().metric(metric).period(PERIOD_SECONDS).stat(s.stat.as_str()).build();
+        MetricDataQuery::builder().id(Call::query_id(i)).metric_stat(stat).return_data(true).build()
+    }
+}
+
+#[async_trait]
+impl MetricSource for CloudWatchSource {
+    async fn list_model_ids(&self, region: &str) -> Result<Listing, SourceError> {
+        let client = self.client("ListMetrics", region)?;
+        let mut ids = BTreeSet::new();
+        let mut requests = 0;
+        let mut token: Option<String> = None;
+        loop {
+            requests += 1;
+            let out = client
+                .list_metrics()
+                .namespace(NAMESPACE)
+                .dimensions(DimensionFilter::builder().name(DIMENSION).build())
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| classify("ListMetrics", region, &e))?;
+            for m in out.metrics() {
+                // Only the per-model series: other dimension sets are aggregates.
+                if let [d] = m.dimensions() {
+                    if d.name() == Some(DIMENSION) {
+                        ids.extend(d.value().map(str::to_string));
+                    }
+                }
+            }
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        Ok(Listing { model_ids: ids.into_iter().collect(), requests })
+    }
+
+    async fn fetch(
+        &self,
+        region: &str,
+        call: &Call,
+    ) -> Result<(BTreeMap<usize, QueryResult>, RequestCount), SourceError> {
+        let client = self.client("GetMetricData", region)?;
+        let queries: Vec<_> = call.series.iter().enumerate().map(|(i, s)| self.query(i, s)).collect();
+        let mut results: BTreeMap<usize, QueryResult> = BTreeMap::new();
+        let mut count = RequestCount::default();
+        let mut token: Option<String> = None;
+        loop {
+            count.requests += 1;
+            count.metrics_requested += queries.len() as u64;
+            let out = client
+                .get_metric_data()
+                .set_metric_data_queries(Some(queries.clone()))
+                .start_time(smithy_time(call.start))
+                .end_time(smithy_time(call.end))
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| classify("GetMetricData", region, &e))?;
+            for r in out.metric_data_results() {
+                let Some(index) = r.id().and_then(Call::index_of) else { continue };
+                let entry = results.entry(index).or_default();
+                for (t, v) in r.timestamps().iter().zip(r.values()) {
+                    if let Some(t) = chrono_time(t) {
+                        entry.timestamps.push(t);
+                        entry.values.push(*v);
+                    }
+                }
+            }
+            // PartialData: the same call continues with NextToken.
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        Ok((results, count))
+    }
+}
+
+fn smithy_time(t: DateTime<Utc>) -> aws_sdk_cloudwatch::primitives::DateTime {
+    aws_sdk_cloudwatch::primitives::DateTime::from_secs(t.timestamp())
+}
+
+fn chrono_time(t: &aws_sdk_cloudwatch::primitives::DateTime) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
+fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(
+    api: &'static str,
+    region: &str,
+    e: &SdkError<E, R>,
+) -> SourceError {
+    let (kind, message) = match e {
+        SdkError::TimeoutError(_) => (ErrorKind::Timeout, "timed out".to_string()),
+        SdkError::ServiceError(se) => {
+            let code = se.err().code().unwrap_or("Unknown");
+            let kind = if code.contains("Throttl") || code == "RequestLimitExceeded" {
+                ErrorKind::Throttled
+            } else {
+                ErrorKind::Service
+            };
+            (kind, format!("{code}: {}", se.err().message().unwrap_or("")))
+        }
+        other => (ErrorKind::Other, aws_sdk_cloudwatch::error::DisplayErrorContext(other).to_string()),
+    };
+    SourceError { api, region: region.to_string(), kind, message }
+}

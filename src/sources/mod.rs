@@ -1,0 +1,105 @@
+//! Sources: where usage comes from. One adapter file per AWS service is the
+//! only place that sees that service's SDK types; everything it returns is
+//! plain data (minute points) for pricing and the ledger.
+//!
+//! Must not price, store or decide anything: a source only fetches.
+
+pub mod cloudwatch;
+pub mod plan;
+
+use async_trait::async_trait;
+
+use crate::bedrock::BedrockMetric;
+use crate::config::types::CloudWatchSource as CloudWatchConfig;
+use plan::{Call, QueryResult};
+
+/// The AWS names of the Bedrock metrics; the cache ones come from configuration
+/// because AWS documents them inconsistently.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricNames {
+    pub cache_read: String,
+    pub cache_write: String,
+}
+
+impl MetricNames {
+    pub fn from_config(c: &CloudWatchConfig) -> Self {
+        MetricNames { cache_read: c.cache_read_metric.clone(), cache_write: c.cache_write_metric.clone() }
+    }
+
+    pub fn aws_name(&self, metric: BedrockMetric) -> &str {
+        match metric {
+            BedrockMetric::Invocations => "Invocations",
+            BedrockMetric::InvocationClientErrors => "InvocationClientErrors",
+            BedrockMetric::InvocationServerErrors => "InvocationServerErrors",
+            BedrockMetric::InvocationThrottles => "InvocationThrottles",
+            BedrockMetric::InputTokenCount => "InputTokenCount",
+            BedrockMetric::OutputTokenCount => "OutputTokenCount",
+            BedrockMetric::CacheReadInputTokens => &self.cache_read,
+            BedrockMetric::CacheWriteInputTokens => &self.cache_write,
+            BedrockMetric::InvocationLatency => "InvocationLatency",
+            BedrockMetric::TimeToFirstToken => "TimeToFirstToken",
+            BedrockMetric::EstimatedTpmQuotaUsage => "EstimatedTPMQuotaUsage",
+            BedrockMetric::LegacyModelInvocations => "LegacyModelInvocations",
+        }
+    }
+}
+
+/// A failed AWS call, with what a log line and a self-metric need.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{api} in {region} failed ({kind:?}): {message}")]
+pub struct SourceError {
+    pub api: &'static str,
+    pub region: String,
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Throttled,
+    Timeout,
+    Service,
+    Other,
+}
+
+impl ErrorKind {
+    /// The `outcome` label of `bedrock_monitor_aws_requests_total`.
+    pub fn outcome(self) -> &'static str {
+        match self {
+            ErrorKind::Throttled => "throttled",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Service => "error",
+            ErrorKind::Other => "error",
+        }
+    }
+}
+
+/// What one fetch cost in AWS requests, for self-metrics and self-cost.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RequestCount {
+    pub requests: u64,
+    /// Metrics requested (queries × pages), what GetMetricData is billed by.
+    pub metrics_requested: u64,
+}
+
+/// Model IDs that publish `AWS/Bedrock` metrics in a region.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Listing {
+    pub model_ids: Vec<String>,
+    pub requests: u64,
+}
+
+/// The CloudWatch side of collection, behind a trait so the collector can be
+/// tested without AWS and the adapter without the collector.
+#[async_trait]
+pub trait MetricSource: Send + Sync {
+    /// Every model ID with `AWS/Bedrock` metrics in `region` (ListMetrics).
+    async fn list_model_ids(&self, region: &str) -> Result<Listing, SourceError>;
+
+    /// Runs one planned call (following every page); results keyed by series index.
+    async fn fetch(
+        &self,
+        region: &str,
+        call: &Call,
+    ) -> Result<(std::collections::BTreeMap<usize, QueryResult>, RequestCount), SourceError>;
+}
