@@ -3,9 +3,11 @@
 //! Data flows one way (see ARCHITECTURE.md):
 //! sources → pricing → ledger → budgets → alerts / telemetry.
 
+pub mod aws;
 pub mod bedrock;
 pub mod cli;
 pub mod clock;
+pub mod collector;
 pub mod config;
 pub mod diag;
 pub mod emulator;
@@ -13,3 +15,6 @@ pub mod ledger;
 pub mod money;
 pub mod names;
 pub mod pricing;
+pub mod scheduler;
+pub mod sim;
+pub mod sources;
