@@ -9,7 +9,8 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let mut stdout = std::io::stdout().lock();
+    // Not locked: the daemon and demo log to stdout from other threads.
+    let mut stdout = std::io::stdout();
     match cli::run(cli, &SystemClock, &mut stdout).map_err(anyhow::Error::from) {
         Ok(code) => code,
         Err(e) => {

@@ -66,9 +66,13 @@ impl Scheduler {
             _ = stop.wait_for(|s| *s) => {}
             _ = async { while tasks.join_next().await.is_some() {} } => return,
         }
-        let drained = tokio::time::timeout(deadline, async { while tasks.join_next().await.is_some() {} }).await;
+        let drained =
+            tokio::time::timeout(deadline, async { while tasks.join_next().await.is_some() {} }).await;
         if drained.is_err() {
-            tracing::warn!(deadline_secs = deadline.as_secs(), "jobs still running at the shutdown deadline; abandoned");
+            tracing::warn!(
+                deadline_secs = deadline.as_secs(),
+                "jobs still running at the shutdown deadline; abandoned"
+            );
             tasks.abort_all();
         }
     }

@@ -22,12 +22,18 @@ use bedrock_cost_monitor::sources::{ErrorKind, MetricNames, MetricSource};
 use chrono::{TimeZone, Utc};
 
 fn names() -> MetricNames {
-    MetricNames { cache_read: "CacheReadInputTokenCount".into(), cache_write: "CacheWriteInputTokenCount".into() }
+    MetricNames {
+        cache_read: "CacheReadInputTokenCount".into(),
+        cache_write: "CacheWriteInputTokenCount".into(),
+    }
 }
 
 fn source(rules: &[&Rule], max_attempts: u32) -> CloudWatchSource {
-    let client: Client = mock_client!(aws_sdk_cloudwatch, RuleMode::Sequential, rules, |b| b
-        .retry_config(RetryConfig::standard().with_max_attempts(max_attempts).with_initial_backoff(std::time::Duration::from_millis(1))));
+    let client: Client = mock_client!(aws_sdk_cloudwatch, RuleMode::Sequential, rules, |b| b.retry_config(
+        RetryConfig::standard()
+            .with_max_attempts(max_attempts)
+            .with_initial_backoff(std::time::Duration::from_millis(1))
+    ));
     let mut clients = BTreeMap::new();
     clients.insert("us-east-1".to_string(), client);
     CloudWatchSource::new(clients, names())
@@ -38,12 +44,17 @@ fn call() -> Call {
     Call {
         start,
         end: start + chrono::Duration::minutes(3),
-        series: series_for(&["us.anthropic.claude-sonnet-4-5-20250929-v1:0".to_string()], &[BedrockMetric::InputTokenCount]),
+        series: series_for(
+            &["us.anthropic.claude-sonnet-4-5-20250929-v1:0".to_string()],
+            &[BedrockMetric::InputTokenCount],
+        ),
     }
 }
 
 fn page(minutes: &[u32], values: &[f64], token: Option<&str>) -> GetMetricDataOutput {
-    let ts = minutes.iter().map(|m| SmithyTime::from_secs(Utc.with_ymd_and_hms(2026, 11, 25, 10, *m, 0).unwrap().timestamp()));
+    let ts = minutes
+        .iter()
+        .map(|m| SmithyTime::from_secs(Utc.with_ymd_and_hms(2026, 11, 25, 10, *m, 0).unwrap().timestamp()));
     let result = MetricDataResult::builder()
         .id("q0")
         .set_timestamps(Some(ts.collect()))
@@ -72,7 +83,11 @@ async fn follows_next_token_and_counts_every_page() {
 async fn throttling_is_retried_by_the_sdk() {
     let throttled = mock!(Client::get_metric_data)
         .sequence()
-        .error(|| GetMetricDataError::generic(ErrorMetadata::builder().code("Throttling").message("Rate exceeded").build()))
+        .error(|| {
+            GetMetricDataError::generic(
+                ErrorMetadata::builder().code("Throttling").message("Rate exceeded").build(),
+            )
+        })
         .times(2)
         .output(|| page(&[0], &[42.0], None))
         .build();
@@ -84,11 +99,17 @@ async fn throttling_is_retried_by_the_sdk() {
 
 #[tokio::test]
 async fn exhausted_throttling_is_classified_not_fatal() {
-    let throttled = mock!(Client::get_metric_data)
-        .then_error(|| GetMetricDataError::generic(ErrorMetadata::builder().code("Throttling").message("Rate exceeded").build()));
+    let throttled = mock!(Client::get_metric_data).then_error(|| {
+        GetMetricDataError::generic(
+            ErrorMetadata::builder().code("Throttling").message("Rate exceeded").build(),
+        )
+    });
     let src = source(&[&throttled], 2);
     let err = src.fetch("us-east-1", &call()).await.unwrap_err();
-    assert_eq!((err.api, err.kind, err.region.as_str()), ("GetMetricData", ErrorKind::Throttled, "us-east-1"));
+    assert_eq!(
+        (err.api, err.kind, err.region.as_str()),
+        ("GetMetricData", ErrorKind::Throttled, "us-east-1")
+    );
     let unknown_region = src.fetch("eu-west-1", &call()).await.unwrap_err();
     assert_eq!(unknown_region.kind, ErrorKind::Other);
 }
@@ -103,12 +124,18 @@ async fn discovery_pages_and_keeps_only_per_model_series() {
             .build()
     };
     let aggregate = Metric::builder().namespace("AWS/Bedrock").metric_name("Invocations").build();
-    let p1 = mock!(Client::list_metrics).match_requests(|r| r.next_token().is_none()).then_output(move || {
-        ListMetricsOutput::builder().metrics(metric("b-model")).metrics(aggregate.clone()).next_token("n").build()
-    });
-    let p2 = mock!(Client::list_metrics)
-        .match_requests(|r| r.next_token() == Some("n"))
-        .then_output(move || ListMetricsOutput::builder().metrics(metric("a-model")).metrics(metric("b-model")).build());
+    let p1 =
+        mock!(Client::list_metrics).match_requests(|r| r.next_token().is_none()).then_output(move || {
+            ListMetricsOutput::builder()
+                .metrics(metric("b-model"))
+                .metrics(aggregate.clone())
+                .next_token("n")
+                .build()
+        });
+    let p2 =
+        mock!(Client::list_metrics).match_requests(|r| r.next_token() == Some("n")).then_output(move || {
+            ListMetricsOutput::builder().metrics(metric("a-model")).metrics(metric("b-model")).build()
+        });
     let src = source(&[&p1, &p2], 1);
     let listing = src.list_model_ids("us-east-1").await.unwrap();
     assert_eq!(listing.model_ids, vec!["a-model".to_string(), "b-model".to_string()]);

@@ -25,6 +25,20 @@ pub enum Command {
     Price(PriceArgs),
     /// Validate the configuration and price table and print a summary.
     CheckConfig,
+    /// Run the daemon: collect, price, keep the ledger, serve /metrics (until SIGTERM/SIGINT).
+    Run,
+    /// The newcomer's first command: local AWS emulator, simulated Bedrock traffic, the daemon.
+    Demo {
+        /// Stop after this many seconds (default: run until Ctrl-C).
+        #[arg(long = "duration")]
+        duration_secs: Option<u64>,
+    },
+    /// Exit 0 when the local daemon is ready (for the ECS container health check).
+    Healthcheck {
+        /// Readiness URL (default: /readyz on the configured port over loopback).
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

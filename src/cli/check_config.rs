@@ -9,26 +9,12 @@ use chrono::{DateTime, Utc};
 
 use super::CliError;
 use crate::clock::Clock;
-use crate::config::{Config, ConfigError, CronSchedule, Loaded};
+use crate::config::{Config, CronSchedule, Loaded};
 use crate::money::{display_rate, display_usd};
 use crate::pricing::{Endpoint, PriceTable, TokenType};
 
 pub fn run(path: &Path, clock: &dyn Clock, out: &mut dyn Write) -> Result<ExitCode, CliError> {
-    let loaded = match crate::config::load(path) {
-        Ok(l) => l,
-        Err(ConfigError::Invalid(diags)) => {
-            for d in &diags.0 {
-                eprintln!("{d}");
-            }
-            let errors = diags.errors().count();
-            eprintln!("{}: {errors} error(s); configuration refused", path.display());
-            return Ok(ExitCode::FAILURE);
-        }
-        Err(e) => return Err(e.into()),
-    };
-    for w in loaded.warnings.warnings() {
-        eprintln!("{w}");
-    }
+    let Some(loaded) = super::load_reporting(path)? else { return Ok(ExitCode::FAILURE) };
     summary(&loaded, clock.now(), out)?;
     Ok(ExitCode::SUCCESS)
 }

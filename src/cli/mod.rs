@@ -4,6 +4,9 @@
 
 pub mod args;
 pub mod check_config;
+pub mod daemon;
+pub mod demo;
+pub mod healthcheck;
 pub mod price;
 
 pub use args::{Cli, Command};
@@ -23,8 +26,12 @@ pub enum CliError {
     Argument { arg: &'static str, reason: String },
     #[error(transparent)]
     Cost(#[from] crate::pricing::CostError),
-    #[error("cannot write output: {0}")]
+    #[error("I/O: {0}")]
     Output(#[from] std::io::Error),
+    #[error(transparent)]
+    App(#[from] crate::app::AppError),
+    #[error(transparent)]
+    Demo(#[from] crate::demo::DemoError),
 }
 
 /// Runs one command, writing to `out`.
@@ -32,5 +39,28 @@ pub fn run(cli: Cli, clock: &dyn Clock, out: &mut dyn std::io::Write) -> Result<
     match cli.command {
         Command::Price(args) => price::run(&cli.config, &args, clock, out),
         Command::CheckConfig => check_config::run(&cli.config, clock, out),
+        Command::Run => daemon::run(&cli.config),
+        Command::Demo { duration_secs } => demo::run(duration_secs),
+        Command::Healthcheck { url } => healthcheck::run(&cli.config, url.as_deref()),
+    }
+}
+
+/// Loads the configuration, printing every diagnostic; `None` when refused.
+pub fn load_reporting(path: &std::path::Path) -> Result<Option<crate::config::Loaded>, CliError> {
+    match crate::config::load(path) {
+        Ok(loaded) => {
+            for w in loaded.warnings.warnings() {
+                eprintln!("{w}");
+            }
+            Ok(Some(loaded))
+        }
+        Err(crate::config::ConfigError::Invalid(diags)) => {
+            for d in &diags.0 {
+                eprintln!("{d}");
+            }
+            eprintln!("{}: {} error(s); configuration refused", path.display(), diags.errors().count());
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
     }
 }

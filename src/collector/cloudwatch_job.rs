@@ -84,7 +84,8 @@ impl CloudWatchJob {
         let end = floor_minute(now);
         let (model_ids, new_since) = self.discover(region, now, report).await?;
         let start = self.window_start(region, end).await?;
-        let mut out = RegionReport { region: region.to_string(), model_ids: model_ids.len(), ..Default::default() };
+        let mut out =
+            RegionReport { region: region.to_string(), model_ids: model_ids.len(), ..Default::default() };
 
         let mut calls = plan(&series_for(&model_ids, &BedrockMetric::ALL), start, end);
         // Model IDs first seen now may have data older than the restatement window.
@@ -98,11 +99,18 @@ impl CloudWatchJob {
         self.run_calls(region, &calls, end, &mut out, report).await?;
         if calls.is_empty() {
             // Nothing to read (no model has metrics): the window is complete anyway.
-            let batch = MinuteBatch { source: Source::CloudWatch, region: region.to_string(), points: vec![], lines: vec![], watermark: Some(end) };
+            let batch = MinuteBatch {
+                source: Source::CloudWatch,
+                region: region.to_string(),
+                points: vec![],
+                lines: vec![],
+                watermark: Some(end),
+            };
             self.store.write(&batch).await?;
         }
         out.watermark = self.store.watermark(Source::CloudWatch, region).await?;
-        out.unpriced_model_ids = model_ids.into_iter().filter(|id| !self.pricer.is_priced(id, region, now)).collect();
+        out.unpriced_model_ids =
+            model_ids.into_iter().filter(|id| !self.pricer.is_priced(id, region, now)).collect();
         Ok(out)
     }
 
@@ -181,7 +189,8 @@ impl CloudWatchJob {
         report.api_cost_usd += Decimal::from(listing.requests) * USD_PER_LIST_REQUEST;
         let new_since = cache.get(region).map(|old| {
             let known: BTreeSet<_> = old.model_ids.iter().collect();
-            let new: Vec<String> = listing.model_ids.iter().filter(|id| !known.contains(id)).cloned().collect();
+            let new: Vec<String> =
+                listing.model_ids.iter().filter(|id| !known.contains(id)).cloned().collect();
             (old.at, new)
         });
         cache.insert(region.to_string(), Discovery { at: now, model_ids: listing.model_ids.clone() });

@@ -48,7 +48,14 @@ impl LinePricer {
             Ok(PriceOutcome::Unpriced { reason, .. }) => LinePricing::Unpriced { reason: reason.to_string() },
             Err(e) => LinePricing::Unpriced { reason: e.to_string() },
         };
-        CostLine { region: p.region.clone(), model_id: p.model_id.clone(), minute: p.minute, token_type, tokens, pricing }
+        CostLine {
+            region: p.region.clone(),
+            model_id: p.model_id.clone(),
+            minute: p.minute,
+            token_type,
+            tokens,
+            pricing,
+        }
     }
 
     /// Cache writes are one CloudWatch bucket; the configured TTL decides the rate.
@@ -78,7 +85,10 @@ impl LinePricer {
     /// Whether `model_id` can be priced at `at` (used to report unpriced IDs).
     pub fn is_priced(&self, model_id: &str, region: &str, at: DateTime<Utc>) -> bool {
         let usage = Usage::new().with(TokenType::Input, 1);
-        matches!(self.pricer().price(model_id, region, at, &usage, PriceOptions::default()), Ok(PriceOutcome::Priced(_)))
+        matches!(
+            self.pricer().price(model_id, region, at, &usage, PriceOptions::default()),
+            Ok(PriceOutcome::Priced(_))
+        )
     }
 }
 
@@ -86,7 +96,7 @@ impl LinePricer {
 /// below 2⁵³). Anything else is not a token count and is skipped, not guessed.
 fn whole_tokens(sum: f64) -> Option<u64> {
     const EXACT_LIMIT: f64 = 9_007_199_254_740_992.0;
-    if !sum.is_finite() || sum < 0.0 || sum > EXACT_LIMIT || sum.fract() != 0.0 {
+    if !sum.is_finite() || !(0.0..=EXACT_LIMIT).contains(&sum) || sum.fract() != 0.0 {
         return None;
     }
     // Checked above: a non-negative whole number below 2⁵³ converts exactly.
@@ -99,7 +109,14 @@ mod tests {
 
     #[test]
     fn whole_tokens_table() {
-        let cases = [(0.0, Some(0)), (1200.0, Some(1200)), (-1.0, None), (1.5, None), (f64::NAN, None), (1e300, None)];
+        let cases = [
+            (0.0, Some(0)),
+            (1200.0, Some(1200)),
+            (-1.0, None),
+            (1.5, None),
+            (f64::NAN, None),
+            (1e300, None),
+        ];
         for (input, want) in cases {
             assert_eq!(whole_tokens(input), want, "{input}");
         }

@@ -29,10 +29,8 @@ impl CronSchedule {
 
     /// How many run times fall in `(after, until]`: ticks a job missed while busy.
     pub fn count_between<Tz: TimeZone>(&self, after: DateTime<Utc>, until: DateTime<Utc>, tz: &Tz) -> u64 {
-        self.schedule
-            .after(&after.with_timezone(tz))
-            .take_while(|t| t.with_timezone(&Utc) <= until)
-            .count() as u64
+        self.schedule.after(&after.with_timezone(tz)).take_while(|t| t.with_timezone(&Utc) <= until).count()
+            as u64
     }
 
     pub fn next_after<Tz: TimeZone>(&self, after: DateTime<Utc>, tz: &Tz) -> Option<DateTime<Utc>> {

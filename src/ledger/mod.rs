@@ -8,6 +8,7 @@
 //! all of it or none. It must not price anything (lines arrive priced) nor
 //! call AWS.
 
+pub mod report;
 pub mod sqlite;
 
 use std::fmt;
@@ -155,5 +156,9 @@ pub trait Store: Send + Sync {
     async fn cost_lines(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<CostLine>, StoreError>;
 
     /// Metric points with `from <= minute < to`, same order (for gauges such as latency).
-    async fn metric_points(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<MetricPoint>, StoreError>;
+    async fn metric_points(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<MetricPoint>, StoreError>;
 }

@@ -124,7 +124,11 @@ fn minute_datums(series: &SimSeries, minute: DateTime<Utc>) -> Vec<SimDatum> {
         out.push(d(BedrockMetric::InvocationClientErrors, 1));
     }
     let latency_ms = 400 + series.output_per_call * 2 + h % 300;
-    out.push(SimDatum { sum: (latency_ms * calls) as f64, count: Some(calls as f64), ..d(BedrockMetric::InvocationLatency, 0) });
+    out.push(SimDatum {
+        sum: (latency_ms * calls) as f64,
+        count: Some(calls as f64),
+        ..d(BedrockMetric::InvocationLatency, 0)
+    });
     out
 }
 
@@ -150,8 +154,7 @@ mod tests {
         let series = &demo_series()[0];
         let a = datums(series, start, end);
         assert_eq!(a, datums(series, start, end));
-        let minutes_with_traffic =
-            a.iter().filter(|d| d.metric == BedrockMetric::Invocations).count();
+        let minutes_with_traffic = a.iter().filter(|d| d.metric == BedrockMetric::Invocations).count();
         assert!(minutes_with_traffic > 120 && minutes_with_traffic < 180, "{minutes_with_traffic}");
         assert!(a.iter().any(|d| d.metric == BedrockMetric::InvocationThrottles));
         // Token sums are whole numbers: what CloudWatch reports for counts.

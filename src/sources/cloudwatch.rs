@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use aws_sdk_cloudwatch::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_cloudwatch::types::{Dimension, DimensionFilter, Metric, MetricDataQuery, MetricStat};
+use aws_sdk_cloudwatch::types::{
+    Dimension, DimensionFilter, Metric, MetricDataQuery, MetricDatum, MetricStat, StatisticSet,
+};
 use aws_sdk_cloudwatch::Client;
 use chrono::{DateTime, Utc};
 
@@ -123,6 +125,48 @@ impl MetricSource for CloudWatchSource {
             }
         }
         Ok((results, count))
+    }
+}
+
+/// PutMetricData accepts at most 1,000 datums per call.
+const MAX_DATUMS_PER_PUT: usize = 1000;
+
+/// Writes simulated datapoints into `AWS/Bedrock` (the demo, tests and
+/// benchmarks; the daemon itself never writes metrics). Returns the number of calls.
+pub async fn publish(
+    client: &Client,
+    region: &str,
+    datums: &[crate::sim::SimDatum],
+    names: &MetricNames,
+) -> Result<usize, SourceError> {
+    let mut calls = 0;
+    for chunk in datums.chunks(MAX_DATUMS_PER_PUT) {
+        let data: Vec<MetricDatum> = chunk.iter().map(|d| datum(d, names)).collect();
+        client
+            .put_metric_data()
+            .namespace(NAMESPACE)
+            .set_metric_data(Some(data))
+            .send()
+            .await
+            .map_err(|e| classify("PutMetricData", region, &e))?;
+        calls += 1;
+    }
+    Ok(calls)
+}
+
+fn datum(d: &crate::sim::SimDatum, names: &MetricNames) -> MetricDatum {
+    let builder = MetricDatum::builder()
+        .metric_name(names.aws_name(d.metric))
+        .dimensions(Dimension::builder().name(DIMENSION).value(&d.model_id).build())
+        .timestamp(smithy_time(d.minute));
+    match d.count {
+        // An average travels as a statistic set so Sum and SampleCount both survive.
+        Some(count) => builder
+            .statistic_values(
+                StatisticSet::builder().sample_count(count).sum(d.sum).minimum(0.0).maximum(d.sum).build(),
+            )
+            .build(),
+        None => builder.value(d.sum).build(),
     }
 }
 

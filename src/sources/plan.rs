@@ -171,7 +171,8 @@ mod tests {
                 assert!(c.series.len() * m <= MAX_DATAPOINTS_PER_CALL);
             }
             // Every series is fetched for every minute exactly once.
-            let covered: i64 = calls.iter().map(|c| (c.end - c.start).num_minutes() * c.series.len() as i64).sum();
+            let covered: i64 =
+                calls.iter().map(|c| (c.end - c.start).num_minutes() * c.series.len() as i64).sum();
             assert_eq!(covered, minutes * all.len() as i64);
         }
         assert!(plan(&all, t(1, 0), t(1, 0)).is_empty());
@@ -179,7 +180,11 @@ mod tests {
 
     #[test]
     fn assemble_joins_sum_and_count_and_keeps_gaps() {
-        let call = Call { start: t(10, 0), end: t(10, 3), series: series_for(&ids(1), &[BedrockMetric::InvocationLatency]) };
+        let call = Call {
+            start: t(10, 0),
+            end: t(10, 3),
+            series: series_for(&ids(1), &[BedrockMetric::InvocationLatency]),
+        };
         let mut results = BTreeMap::new();
         results.insert(0, QueryResult { timestamps: vec![t(10, 0), t(10, 2)], values: vec![900.0, 300.0] });
         results.insert(1, QueryResult { timestamps: vec![t(10, 0), t(10, 2)], values: vec![3.0, 1.0] });
@@ -192,7 +197,10 @@ mod tests {
     #[test]
     fn floor_minute_table() {
         let cases = [
-            (Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 59).unwrap(), Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()),
+            (
+                Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 59).unwrap(),
+                Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            ),
             (t(10, 5), t(10, 5)),
             (t(23, 59) + Duration::milliseconds(59_999), t(23, 59)),
         ];

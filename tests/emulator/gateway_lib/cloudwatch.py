@@ -8,6 +8,7 @@ driven by botocore's service model rather than a per-operation list.
 
 import base64
 import datetime
+import gzip
 import json
 
 import botocore.exceptions
@@ -19,12 +20,18 @@ TARGET_PREFIX = _MODEL.metadata["targetPrefix"]  # GraniteServiceVersion20100801
 JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
 
 # Headers the CBOR request carries that must not reach moto's JSON handler.
-_DROP_REQUEST_HEADERS = {"content-type", "content-length", "smithy-protocol", "accept", "x-amz-target"}
+_DROP_REQUEST_HEADERS = {
+    "content-type", "content-length", "content-encoding", "smithy-protocol", "accept", "x-amz-target",
+}
 
 
 def json_request(req):
     """Headers and body moto needs for the CBOR request `req` (signature headers kept)."""
-    document = cbor2.loads(req.body) if req.body else {}
+    body = req.body
+    # The SDK gzips large PutMetricData bodies (request compression); moto gets plain JSON.
+    if "gzip" in (req.header("content-encoding", "") or "").lower():
+        body = gzip.decompress(body)
+    document = cbor2.loads(body) if body else {}
     headers = [(k, v) for k, v in req.headers if k.lower() not in _DROP_REQUEST_HEADERS]
     headers += [("X-Amz-Target", f"{TARGET_PREFIX}.{req.operation}"), ("Content-Type", JSON_CONTENT_TYPE)]
     return headers, json.dumps(_cbor_to_json(document)).encode()

@@ -1,0 +1,28 @@
+//! `run`: the daemon in the foreground until SIGTERM/SIGINT.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use super::CliError;
+use crate::app::{self, signals, RunOptions};
+use crate::clock::SystemClock;
+
+pub fn run(config: &Path) -> Result<ExitCode, CliError> {
+    crate::logging::init();
+    let loaded = super::load_reporting(config)?;
+    let Some(loaded) = loaded else { return Ok(ExitCode::FAILURE) };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        tracing::info!(config = %config.display(), regions = ?loaded.config.monitor.regions, "starting");
+        let options = RunOptions {
+            clock: Arc::new(SystemClock),
+            credentials: None,
+            listener: None,
+            shutdown: signals::watch_signals(),
+        };
+        app::run(loaded, options).await
+    })?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,118 @@
+//! `demo`: the newcomer's first command. Starts the local AWS emulator,
+//! writes a simulated Bedrock workload into it (six hours of history, then
+//! live minutes), runs the daemon against it and prints what to look at.
+//!
+//! Owns only orchestration and printing; the daemon it runs is the real one
+//! (`app::run`), talking to the emulator through the real AWS SDK.
+
+mod print;
+mod workload;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_cloudwatch::config::SharedCredentialsProvider;
+use chrono::Utc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::app::{self, RunOptions};
+use crate::clock::SystemClock;
+use crate::emulator::{Emulator, EmulatorError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("run the demo from the repository root (missing {0})")]
+    NotRepoRoot(PathBuf),
+    #[error("emulator set-up failed: {0}")]
+    Setup(String),
+    #[error(transparent)]
+    Emulator(#[from] EmulatorError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("publishing the simulated workload: {0}")]
+    Publish(#[from] crate::sources::SourceError),
+    #[error(transparent)]
+    App(#[from] crate::app::AppError),
+    #[error(transparent)]
+    Store(#[from] crate::ledger::StoreError),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub struct DemoOptions {
+    pub repo_root: PathBuf,
+    /// Stop by itself after this long (CI); `None` runs until Ctrl-C.
+    pub duration: Option<Duration>,
+}
+
+pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
+    let root = &opts.repo_root;
+    ensure_emulator(root)?;
+    print::step("starting the local AWS emulator (moto + gateway)");
+    let emulator = Emulator::start(root).await?;
+    let data_dir = std::env::temp_dir().join(format!("bedrock-cost-monitor-demo-{}", std::process::id()));
+    let loaded = demo_config(root, emulator.endpoint_url(), &data_dir)?;
+
+    print::step("writing six hours of simulated Bedrock traffic into CloudWatch (2 regions, 6 model IDs)");
+    let publisher = workload::Publisher::new(&emulator, &loaded).await;
+    let now = Utc::now();
+    let datums = publisher.backfill(now).await?;
+    print::detail(&format!("{datums} datapoints published"));
+
+    let listener = bind(&loaded.config.http.listen).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let credentials =
+        emulator.sdk_config("us-east-1").await.credentials_provider().map(SharedCredentialsProvider::new);
+    let options =
+        RunOptions { clock: Arc::new(SystemClock), credentials, listener: Some(listener), shutdown: stop_rx };
+    print::step(&format!("starting the daemon (data in {})", data_dir.display()));
+    let daemon = tokio::spawn(app::run(loaded, options));
+
+    let result = workload::live(&publisher, &data_dir, &url, opts.duration, &stop_tx).await;
+    let _ = stop_tx.send(true);
+    let stopped = daemon.await.map_err(|e| DemoError::Setup(format!("daemon task: {e}")));
+    print::step("stopped; the emulator shuts down with the demo");
+    result?;
+    stopped??;
+    Ok(())
+}
+
+/// Installs the emulator's virtualenv on first use (idempotent script).
+fn ensure_emulator(root: &Path) -> Result<(), DemoError> {
+    let setup = root.join(crate::emulator::SETUP_COMMAND);
+    if !setup.exists() {
+        return Err(DemoError::NotRepoRoot(setup));
+    }
+    if crate::emulator::venv_path(root).join("bin/python").exists() {
+        return Ok(());
+    }
+    print::step("installing the emulator (Python virtualenv with moto; about a minute, once)");
+    let status = std::process::Command::new("bash").arg(&setup).status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(DemoError::Setup(format!("{} exited with {status}", setup.display())))
+    }
+}
+
+fn demo_config(root: &Path, endpoint: &str, data_dir: &Path) -> Result<crate::config::Loaded, DemoError> {
+    let endpoint = endpoint.to_string();
+    let data = data_dir.display().to_string();
+    let env = move |k: &str| match k {
+        "BCM_AWS_ENDPOINT_URL" => Some(endpoint.clone()),
+        "BCM_DATA_DIR" => Some(data.clone()),
+        _ => None,
+    };
+    Ok(crate::config::load_with_env(&root.join("config/demo.toml"), &env)?)
+}
+
+/// The configured port, or any free one when it is taken.
+async fn bind(addr: &std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    match TcpListener::bind(addr).await {
+        Ok(l) => Ok(l),
+        Err(_) => TcpListener::bind(("127.0.0.1", 0)).await,
+    }
+}

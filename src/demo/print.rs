@@ -1,0 +1,88 @@
+//! What the demo prints: steps, the spend by model, where to look next.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::Utc;
+
+use super::DemoError;
+use crate::ledger::report::{aggregate, Dimension, GroupBy, SpendReport};
+use crate::ledger::sqlite::SqliteStore;
+use crate::ledger::Store;
+use crate::money::display_usd;
+
+pub fn step(text: &str) {
+    println!("==> {text}");
+}
+
+pub fn detail(text: &str) {
+    println!("    {text}");
+}
+
+/// Waits until the first collection has succeeded (`/readyz`), at most two minutes.
+pub async fn wait_ready(url: &str) {
+    let readyz = format!("{url}/readyz");
+    for _ in 0..240 {
+        if crate::telemetry::probe::probe(&readyz, Duration::from_secs(2)).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    detail("the daemon is not ready yet; see its log above");
+}
+
+async fn spend_by_model(data_dir: &Path) -> Result<SpendReport, DemoError> {
+    let store = SqliteStore::open(data_dir)?;
+    let now = Utc::now();
+    let lines = store.cost_lines(now - chrono::Duration::days(1), now).await?;
+    aggregate(&lines, GroupBy::new([Dimension::Model, Dimension::Region]), chrono_tz::UTC)
+        .map_err(|e| DemoError::Setup(e.to_string()))
+}
+
+pub async fn summary(data_dir: &Path, url: &str) -> Result<(), DemoError> {
+    let report = spend_by_model(data_dir).await?;
+    println!();
+    println!("    Spend so far (last 6 hours of simulated traffic), exact to the cent:");
+    println!("    {:<22} {:<10} {:>14} {:>14}", "model", "region", "tokens", "USD");
+    for row in &report.rows {
+        let model = row.key.model.as_deref().unwrap_or("-");
+        let region = row.key.region.as_deref().unwrap_or("-");
+        if row.spend.unpriced_tokens > 0 {
+            println!("    {model:<22} {region:<10} {:>14} {:>14}", row.spend.unpriced_tokens, "UNPRICED");
+        } else {
+            println!(
+                "    {model:<22} {region:<10} {:>14} {:>14}",
+                row.spend.tokens,
+                display_usd(row.spend.usd)
+            );
+        }
+    }
+    println!(
+        "    {:<22} {:<10} {:>14} {:>14}",
+        "total",
+        "",
+        report.total.tokens,
+        display_usd(report.total.usd)
+    );
+    println!();
+    println!("    The unknown model is counted, never priced at $0: see bedrock_unpriced_tokens_total.");
+    println!(
+        "    Prometheus metrics:  {url}/metrics   (try: curl -s {url}/metrics | grep bedrock_cost_usd_total)"
+    );
+    println!("    Readiness:           {url}/readyz");
+    println!("    New minutes arrive live every minute; press Ctrl-C to stop.");
+    println!();
+    Ok(())
+}
+
+pub async fn spend_line(data_dir: &Path) -> Result<(), DemoError> {
+    let report = spend_by_model(data_dir).await?;
+    detail(&format!(
+        "{}  total {} USD over {} tokens ({} unpriced tokens)",
+        Utc::now().format("%H:%M:%S"),
+        display_usd(report.total.usd),
+        report.total.tokens,
+        report.total.unpriced_tokens
+    ));
+    Ok(())
+}

@@ -1,0 +1,162 @@
+//! The embedded SQLite ledger (the default store): one file,
+//! `<data_dir>/ledger.sqlite`, in WAL mode.
+//!
+//! Owns the `Store` implementation over SQLite; must not price anything, call
+//! AWS or block the async runtime (every call runs on `spawn_blocking`).
+//!
+//! # Schema (version 1, `PRAGMA user_version`; DDL in `schema.rs`)
+//!
+//! | table | key | columns |
+//! |---|---|---|
+//! | `metric_points` | source, region, model_id, metric, minute | sum REAL, count REAL NULL |
+//! | `cost_lines` | region, model_id, minute, token_type | tokens INTEGER, model / price_entry / usd TEXT NULL, reason TEXT NULL |
+//! | `cost_totals` | region, model_id, model (`''` = unpriced), token_type | lines INTEGER, tokens INTEGER, usd TEXT |
+//! | `metric_totals` | region, model_id, metric | sum REAL, count REAL |
+//! | `watermarks` | source, region | until_ns INTEGER |
+//!
+//! Minutes are epoch seconds (start of the minute); money is exact decimal
+//! text, never REAL; an unpriced line has NULL model/price_entry/usd and its
+//! reason. By-minute indexes serve the range reads. The totals tables are
+//! maintained by delta inside each write transaction (`write.rs`), so reading
+//! totals never scans minute rows and they always equal the sum of the latest
+//! lines and points.
+
+mod codec;
+mod read;
+mod schema;
+mod write;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+
+pub use schema::SCHEMA_VERSION;
+
+use super::{
+    CostLine, CostTotal, MetricPoint, MetricTotal, MinuteBatch, Source, Store, StoreError, WriteStats,
+};
+
+/// The ledger file's name inside the data directory.
+pub const FILE_NAME: &str = "ledger.sqlite";
+
+/// The SQLite ledger. Cloning shares the one connection.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    /// `None` for an in-memory store.
+    path: Option<PathBuf>,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `<data_dir>/ledger.sqlite` and brings its
+    /// schema to the current version. Blocking: call it at startup.
+    pub fn open(data_dir: &Path) -> Result<SqliteStore, StoreError> {
+        let at = |e: StoreError| match e {
+            StoreError::Backend(m) => {
+                StoreError::Backend(format!("{}: {m}", data_dir.join(FILE_NAME).display()))
+            }
+            other => other,
+        };
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError::Backend(format!("cannot create data directory {}: {e}", data_dir.display()))
+        })?;
+        let path = data_dir.join(FILE_NAME);
+        let mut conn = Connection::open(&path).map_err(|e| StoreError::Backend(e.to_string())).map_err(at)?;
+        schema::configure(&conn, true).map_err(at)?;
+        schema::migrate(&mut conn).map_err(at)?;
+        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), path: Some(path) })
+    }
+
+    /// A private in-memory ledger, for tests.
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        let mut conn = Connection::open_in_memory().map_err(|e| StoreError::Backend(e.to_string()))?;
+        schema::configure(&conn, false)?;
+        schema::migrate(&mut conn)?;
+        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), path: None })
+    }
+
+    /// The ledger file, `None` when in memory.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Runs blocking SQLite work off the async runtime, holding the connection.
+    async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || work(&mut *lock(&conn)?))
+            .await
+            .map_err(|e| StoreError::Backend(format!("ledger task failed: {e}")))?
+    }
+}
+
+/// Locks the connection, recovering from a poisoned mutex. That is safe:
+/// every write is one transaction, and a panic inside it drops the
+/// `Transaction`, which rolls back, so the database never holds half a batch.
+/// In case a panic struck between BEGIN and the guard, any transaction still
+/// open is rolled back here before the connection is used again.
+fn lock(conn: &Mutex<Connection>) -> Result<MutexGuard<'_, Connection>, StoreError> {
+    match conn.lock() {
+        Ok(guard) => Ok(guard),
+        Err(poisoned) => {
+            let guard = poisoned.into_inner();
+            if !guard.is_autocommit() {
+                guard
+                    .execute_batch("ROLLBACK")
+                    .map_err(|e| StoreError::Backend(format!("rolling back after a panic: {e}")))?;
+            }
+            conn.clear_poison();
+            Ok(guard)
+        }
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn write(&self, batch: &MinuteBatch) -> Result<WriteStats, StoreError> {
+        // `spawn_blocking` needs owned data; a batch is a few hundred rows.
+        let batch = batch.clone();
+        self.run(move |conn| write::write_batch(conn, &batch)).await
+    }
+
+    async fn watermark(&self, source: Source, region: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let region = region.to_string();
+        self.run(move |conn| read::watermark(conn, source, &region)).await
+    }
+
+    async fn cost_totals(&self) -> Result<Vec<CostTotal>, StoreError> {
+        self.run(|conn| read::cost_totals(conn)).await
+    }
+
+    async fn metric_totals(&self) -> Result<Vec<MetricTotal>, StoreError> {
+        self.run(|conn| read::metric_totals(conn)).await
+    }
+
+    async fn cost_lines(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<CostLine>, StoreError> {
+        self.run(move |conn| read::cost_lines(conn, from, to)).await
+    }
+
+    async fn metric_points(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<MetricPoint>, StoreError> {
+        self.run(move |conn| read::metric_points(conn, from, to)).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

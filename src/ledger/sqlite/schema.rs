@@ -1,0 +1,127 @@
+//! The ledger's SQLite schema, its version and the connection settings.
+//! Owns the DDL and the `PRAGMA user_version` migration; must not read or
+//! write records (that is `write.rs` / `read.rs`).
+//!
+//! Every table is `STRICT` (a TEXT money column can never silently become a
+//! REAL) and `WITHOUT ROWID` (rows are clustered on their natural key, which
+//! is what every upsert looks up).
+
+use std::time::Duration;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::codec::Context;
+use crate::ledger::StoreError;
+
+/// The schema this build writes. A file with a newer version is refused.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// How long a writer waits for another process's lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+const SCHEMA_V1: &str = "
+-- One CloudWatch datapoint per minute, per source; `count` only for averages.
+CREATE TABLE metric_points (
+    source   TEXT    NOT NULL,
+    region   TEXT    NOT NULL,
+    model_id TEXT    NOT NULL,
+    metric   TEXT    NOT NULL,
+    minute   INTEGER NOT NULL,  -- epoch seconds, start of the minute
+    sum      REAL    NOT NULL,
+    count    REAL,
+    PRIMARY KEY (source, region, model_id, metric, minute)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX metric_points_by_minute ON metric_points (minute, region, model_id, metric);
+
+-- Priced tokens per minute. Priced: model, price_entry, usd set, reason NULL.
+-- Unpriced: the three NULL and reason set. usd is exact decimal text.
+CREATE TABLE cost_lines (
+    region      TEXT    NOT NULL,
+    model_id    TEXT    NOT NULL,
+    minute      INTEGER NOT NULL,  -- epoch seconds, start of the minute
+    token_type  TEXT    NOT NULL,
+    tokens      INTEGER NOT NULL CHECK (tokens >= 0),
+    model       TEXT,
+    price_entry TEXT,
+    usd         TEXT,
+    reason      TEXT,
+    CHECK ((model IS NULL) = (price_entry IS NULL)
+       AND (model IS NULL) = (usd IS NULL)
+       AND (model IS NULL) = (reason IS NOT NULL)),
+    PRIMARY KEY (region, model_id, minute, token_type)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX cost_lines_by_minute ON cost_lines (minute, region, model_id, token_type);
+
+-- All-time totals per cost series, kept by delta in the write transaction.
+-- model = '' for unpriced tokens (a NULL would make the key non-unique).
+-- lines counts the series' lines: a series whose last line was revised into
+-- another series (unpriced -> priced) is deleted, not left at zero.
+CREATE TABLE cost_totals (
+    region     TEXT    NOT NULL,
+    model_id   TEXT    NOT NULL,
+    model      TEXT    NOT NULL,
+    token_type TEXT    NOT NULL,
+    lines      INTEGER NOT NULL CHECK (lines > 0),
+    tokens     INTEGER NOT NULL CHECK (tokens >= 0),
+    usd        TEXT    NOT NULL,
+    PRIMARY KEY (region, model_id, model, token_type)
+) STRICT, WITHOUT ROWID;
+
+-- All-time totals per metric series (across sources), kept by delta.
+CREATE TABLE metric_totals (
+    region   TEXT NOT NULL,
+    model_id TEXT NOT NULL,
+    metric   TEXT NOT NULL,
+    sum      REAL NOT NULL,
+    count    REAL NOT NULL,
+    PRIMARY KEY (region, model_id, metric)
+) STRICT, WITHOUT ROWID;
+
+-- Data of (source, region) is complete before until_ns (epoch nanoseconds).
+CREATE TABLE watermarks (
+    source   TEXT    NOT NULL,
+    region   TEXT    NOT NULL,
+    until_ns INTEGER NOT NULL,
+    PRIMARY KEY (source, region)
+) STRICT, WITHOUT ROWID;
+";
+
+/// Connection settings. WAL lets readers (the HTTP API, /metrics) proceed
+/// while the collector writes; `synchronous=NORMAL` is durable across a
+/// process crash in WAL mode and only risks the last commits on power loss,
+/// which the next collection run re-reads anyway (writes are idempotent).
+pub(super) fn configure(conn: &Connection, wal: bool) -> Result<(), StoreError> {
+    conn.busy_timeout(BUSY_TIMEOUT).ctx("setting busy_timeout")?;
+    if wal {
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .ctx("setting journal_mode")?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Backend(format!("journal_mode is `{mode}`, WAL was refused")));
+        }
+    }
+    conn.pragma_update(None, "synchronous", "NORMAL").ctx("setting synchronous")
+}
+
+/// Creates or upgrades the schema. The version is read inside an IMMEDIATE
+/// transaction so two processes opening a new file cannot both create it.
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).ctx("starting migration")?;
+    let version: i64 =
+        tx.pragma_query_value(None, "user_version", |row| row.get(0)).ctx("reading user_version")?;
+    match version {
+        0 => {
+            tx.execute_batch(SCHEMA_V1).ctx("creating schema v1")?;
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION).ctx("setting user_version")?;
+        }
+        SCHEMA_VERSION => {}
+        newer if newer > SCHEMA_VERSION => {
+            return Err(StoreError::Backend(format!(
+                "ledger schema version {newer} is newer than this build supports ({SCHEMA_VERSION}); \
+                 upgrade bedrock-cost-monitor or point it at another data directory"
+            )));
+        }
+        bad => return Err(StoreError::Corrupt { what: "schema version", detail: format!("{bad}") }),
+    }
+    tx.commit().ctx("committing migration")
+}

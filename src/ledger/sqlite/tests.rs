@@ -1,0 +1,116 @@
+//! Unit tests of what only the SQLite store has: the file, its schema
+//! version, corrupt values and lock recovery. The behaviour every store
+//! shares is in `tests/store_contract.rs`.
+
+use std::str::FromStr;
+
+use chrono::{TimeZone, Utc};
+use rust_decimal::Decimal;
+
+use super::*;
+use crate::bedrock::BedrockMetric;
+use crate::ledger::LinePricing;
+use crate::pricing::TokenType;
+
+fn minute(m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 10, m, 0).unwrap()
+}
+
+fn batch(tokens: u64, usd: &str) -> MinuteBatch {
+    MinuteBatch {
+        source: Source::CloudWatch,
+        region: "us-east-1".into(),
+        points: vec![MetricPoint {
+            region: "us-east-1".into(),
+            model_id: "m".into(),
+            metric: BedrockMetric::Invocations,
+            minute: minute(0),
+            sum: 3.0,
+            count: None,
+        }],
+        lines: vec![CostLine {
+            region: "us-east-1".into(),
+            model_id: "m".into(),
+            minute: minute(0),
+            token_type: TokenType::Input,
+            tokens,
+            pricing: LinePricing::Priced {
+                model: "claude".into(),
+                price_entry: "claude:all:2025".into(),
+                usd: Decimal::from_str(usd).unwrap(),
+            },
+        }],
+        watermark: Some(minute(1)),
+    }
+}
+
+#[tokio::test]
+async fn file_store_is_wal_and_versioned() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("nested/data")).unwrap();
+    assert_eq!(store.path().unwrap().file_name().unwrap(), FILE_NAME);
+    let conn = lock(&store.conn).unwrap();
+    let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!((mode.as_str(), version), ("wal", SCHEMA_VERSION));
+}
+
+#[test]
+fn newer_schema_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(SqliteStore::open(dir.path()).unwrap());
+    let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+    drop(conn);
+    let err = SqliteStore::open(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("newer than this build supports"), "{err}");
+}
+
+#[tokio::test]
+async fn unreadable_money_is_corrupt_not_zero() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    store.write(&batch(10, "0.5")).await.unwrap();
+    lock(&store.conn).unwrap().execute_batch("UPDATE cost_lines SET usd = 'half'").unwrap();
+    let err = store.cost_lines(minute(0), minute(1)).await.unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { what: "usd amount", .. }), "{err}");
+    // The total is still readable: it was never computed from the lines.
+    assert_eq!(store.cost_totals().await.unwrap()[0].usd, Decimal::from_str("0.5").unwrap());
+}
+
+#[tokio::test]
+async fn a_panic_holding_the_lock_leaves_no_half_transaction() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let conn = Arc::clone(&store.conn);
+    let crashed = std::thread::spawn(move || {
+        let guard = conn.lock().unwrap();
+        guard.execute_batch("BEGIN; DELETE FROM watermarks;").unwrap();
+        panic!("simulated crash mid-transaction");
+    })
+    .join();
+    assert!(crashed.is_err());
+    assert!(store.conn.is_poisoned());
+    store.write(&batch(10, "0.5")).await.unwrap();
+    assert_eq!(store.watermark(Source::CloudWatch, "us-east-1").await.unwrap(), Some(minute(1)));
+    assert!(!store.conn.is_poisoned());
+}
+
+#[tokio::test]
+async fn a_refused_record_rolls_back_the_whole_batch() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let mut bad = batch(10, "0.5");
+    bad.lines.push(CostLine { minute: minute(2) + chrono::Duration::seconds(30), ..bad.lines[0].clone() });
+    let err = store.write(&bad).await.unwrap_err();
+    assert!(err.to_string().contains("not the start of a minute"), "{err}");
+    assert_eq!(store.watermark(Source::CloudWatch, "us-east-1").await.unwrap(), None);
+    assert!(store.cost_totals().await.unwrap().is_empty());
+    assert!(store.metric_points(minute(0), minute(5)).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn non_finite_metric_values_are_refused() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let mut bad = batch(10, "0.5");
+    bad.points[0].sum = f64::NAN;
+    assert!(store.write(&bad).await.is_err());
+    assert!(store.metric_totals().await.unwrap().is_empty());
+}

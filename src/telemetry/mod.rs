@@ -1,0 +1,27 @@
+//! Telemetry: the Prometheus registry, the domain metrics rendered from a
+//! ledger snapshot, the daemon's self-metrics, readiness, the HTTP server
+//! (`/metrics`, `/healthz`, `/readyz`) and the `healthcheck` probe.
+//!
+//! Telemetry only READS state: it never writes the ledger, never prices
+//! anything and never calls AWS. Domain counters are rendered from the
+//! ledger's all-time totals (handed over as a [`Snapshot`]), so they survive
+//! restarts. Money stays `Decimal` until [`families::usd_sample`], the one
+//! place where it becomes an `f64` Prometheus sample.
+
+pub mod families;
+pub mod http;
+pub mod ledger_collector;
+pub mod probe;
+pub mod readiness;
+pub mod self_metrics;
+pub mod snapshot;
+
+#[cfg(test)]
+mod render_tests;
+
+pub use http::{router, serve, HttpState};
+pub use ledger_collector::LedgerCollector;
+pub use probe::{probe, ProbeError};
+pub use readiness::{JobStatus, Readiness, ReadinessState};
+pub use self_metrics::{AlertKind, AwsApi, AwsOutcome, Job, JobOutcome, SelfMetrics};
+pub use snapshot::{price_rows, PriceRow, SharedSnapshot, Snapshot};

@@ -1,0 +1,293 @@
+//! The daemon's own metrics (`bedrock_monitor_*`): build, jobs, data lag,
+//! AWS requests and what they cost, alerts published, leadership.
+//!
+//! Callers use the typed API of [`SelfMetrics`] and never write label
+//! strings: jobs, AWS APIs and alert kinds are `&'static` constants, so no
+//! label can take an unbounded value. This module only counts what callers
+//! report; it never reads the ledger or calls AWS.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::DateTime;
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::MetricFamily;
+use prometheus::{
+    exponential_buckets, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry,
+};
+use rust_decimal::Decimal;
+
+use super::families::{desc, usd_sample, FamilyBuilder};
+use crate::clock::Clock;
+use crate::ledger::Source;
+
+/// A scheduled job, as the `job` label knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Job(&'static str);
+
+impl Job {
+    pub const CLOUDWATCH: Job = Job("cloudwatch");
+    pub const CLOUDTRAIL: Job = Job("cloudtrail");
+    pub const BUDGETS: Job = Job("budgets");
+    pub const ALERTS: Job = Job("alerts");
+    pub const DIGEST: Job = Job("digest");
+
+    /// Another job; the name must be a fixed identifier (`[a-z_]+`).
+    pub const fn named(name: &'static str) -> Job {
+        Job(name)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+/// How a job run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobOutcome {
+    Success,
+    Failure,
+    /// Not run: another replica leads, or the previous run is still going.
+    Skipped,
+}
+
+impl JobOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobOutcome::Success => "success",
+            JobOutcome::Failure => "failure",
+            JobOutcome::Skipped => "skipped",
+        }
+    }
+}
+
+/// An AWS API operation, e.g. `GetMetricData`, as the `api` label knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AwsApi(&'static str);
+
+impl AwsApi {
+    pub const GET_METRIC_DATA: AwsApi = AwsApi("GetMetricData");
+    pub const LIST_METRICS: AwsApi = AwsApi("ListMetrics");
+    pub const LOOKUP_EVENTS: AwsApi = AwsApi("LookupEvents");
+    pub const SNS_PUBLISH: AwsApi = AwsApi("Publish");
+
+    /// Another operation, named as in the AWS API reference.
+    pub const fn named(operation: &'static str) -> AwsApi {
+        AwsApi(operation)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+/// How an AWS request ended (the same values `sources::ErrorKind::outcome` uses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AwsOutcome {
+    Success,
+    Throttled,
+    Timeout,
+    Error,
+}
+
+impl AwsOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AwsOutcome::Success => "success",
+            AwsOutcome::Throttled => "throttled",
+            AwsOutcome::Timeout => "timeout",
+            AwsOutcome::Error => "error",
+        }
+    }
+}
+
+/// An alert kind (design §5), as the `kind` label knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AlertKind(&'static str);
+
+impl AlertKind {
+    pub const BUDGET_THRESHOLD: AlertKind = AlertKind("budget.threshold");
+    pub const BUDGET_FORECAST: AlertKind = AlertKind("budget.forecast");
+    pub const BUDGET_BURN_RATE: AlertKind = AlertKind("budget.burn_rate");
+    pub const UNPRICED_MODEL: AlertKind = AlertKind("pricing.unpriced_model");
+    pub const COLLECTOR_STALLED: AlertKind = AlertKind("collector.stalled");
+    pub const ACCESS_DENIED: AlertKind = AlertKind("bedrock.access_denied");
+    pub const THROTTLING: AlertKind = AlertKind("bedrock.throttling");
+    pub const REPORT_DAILY: AlertKind = AlertKind("report.daily");
+
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+/// The self-metrics, registered in one registry. Cheap to clone.
+#[derive(Clone)]
+pub struct SelfMetrics {
+    clock: Arc<dyn Clock>,
+    job_runs: IntCounterVec,
+    job_duration: HistogramVec,
+    last_success: GaugeVec,
+    data_lag: GaugeVec,
+    aws_requests: IntCounterVec,
+    metrics_requested: IntCounterVec,
+    api_cost: Arc<Mutex<Decimal>>,
+    alerts: IntCounterVec,
+    leader: IntGauge,
+}
+
+impl std::fmt::Debug for SelfMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SelfMetrics").finish_non_exhaustive()
+    }
+}
+
+const PREFIX: &str = "bedrock_monitor_";
+
+fn opts(name: &str, help: &str) -> Opts {
+    Opts::new(format!("{PREFIX}{name}"), help)
+}
+
+fn register<C: Collector + Clone + 'static>(registry: &Registry, c: C) -> prometheus::Result<C> {
+    registry.register(Box::new(c.clone()))?;
+    Ok(c)
+}
+
+fn counters(
+    registry: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> prometheus::Result<IntCounterVec> {
+    register(registry, IntCounterVec::new(opts(name, help), labels)?)
+}
+
+fn gauges(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> prometheus::Result<GaugeVec> {
+    register(registry, GaugeVec::new(opts(name, help), labels)?)
+}
+
+impl SelfMetrics {
+    /// Creates and registers every self-metric; `clock` stamps job successes.
+    pub fn new(registry: &Registry, clock: Arc<dyn Clock>) -> prometheus::Result<Self> {
+        let build_info =
+            IntGaugeVec::new(opts("build_info", "Build of the running daemon (always 1)."), &["version"])?;
+        build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        register(registry, build_info)?;
+        // 50 ms to about 7 minutes.
+        let durations = HistogramOpts::new(format!("{PREFIX}job_duration_seconds"), "Duration of job runs.")
+            .buckets(exponential_buckets(0.05, 2.0, 14)?);
+        let api_cost = Arc::new(Mutex::new(Decimal::ZERO));
+        registry.register(Box::new(ApiCostCollector::new(Arc::clone(&api_cost))?))?;
+        let leader = IntGauge::with_opts(opts("leader", "1 on the replica that polls AWS and alerts."))?;
+        Ok(SelfMetrics {
+            clock,
+            job_runs: counters(registry, "job_runs_total", "Job runs by outcome.", &["job", "outcome"])?,
+            job_duration: register(registry, HistogramVec::new(durations, &["job"])?)?,
+            last_success: gauges(
+                registry,
+                "last_success_timestamp_seconds",
+                "Unix time of the job's last successful run.",
+                &["job"],
+            )?,
+            data_lag: gauges(
+                registry,
+                "data_lag_seconds",
+                "How far the ledger's watermark trails now.",
+                &["source", "region"],
+            )?,
+            aws_requests: counters(
+                registry,
+                "aws_requests_total",
+                "AWS requests made by the daemon.",
+                &["api", "region", "outcome"],
+            )?,
+            metrics_requested: counters(
+                registry,
+                "cloudwatch_metrics_requested_total",
+                "Metrics requested from GetMetricData (what it is billed by).",
+                &["region"],
+            )?,
+            api_cost,
+            alerts: counters(registry, "alerts_published_total", "Alerts published.", &["kind"])?,
+            leader: register(registry, leader)?,
+        })
+    }
+
+    /// Counts a run and its duration; a success also stamps "last success" now.
+    pub fn job_finished(&self, job: Job, outcome: JobOutcome, duration: Duration) {
+        self.job_runs.with_label_values(&[job.as_str(), outcome.as_str()]).inc();
+        if outcome == JobOutcome::Skipped {
+            return;
+        }
+        self.job_duration.with_label_values(&[job.as_str()]).observe(duration.as_secs_f64());
+        if outcome == JobOutcome::Success {
+            let since_epoch = self.clock.now() - DateTime::UNIX_EPOCH;
+            self.last_success.with_label_values(&[job.as_str()]).set(since_epoch.as_seconds_f64());
+        }
+    }
+
+    /// How far data of `source` in `region` trails now (watermark to now).
+    pub fn set_data_lag(&self, source: Source, region: &str, lag: chrono::Duration) {
+        self.data_lag.with_label_values(&[source.as_str(), region]).set(lag.as_seconds_f64());
+    }
+
+    pub fn record_aws_request(&self, api: AwsApi, region: &str, outcome: AwsOutcome) {
+        self.record_aws_requests(api, region, outcome, 1);
+    }
+
+    pub fn record_aws_requests(&self, api: AwsApi, region: &str, outcome: AwsOutcome, count: u64) {
+        self.aws_requests.with_label_values(&[api.as_str(), region, outcome.as_str()]).inc_by(count);
+    }
+
+    pub fn add_cloudwatch_metrics_requested(&self, region: &str, metrics: u64) {
+        self.metrics_requested.with_label_values(&[region]).inc_by(metrics);
+    }
+
+    /// Adds the estimated cost of the daemon's own AWS calls, exactly.
+    pub fn add_api_cost(&self, usd: Decimal) {
+        let mut total = self.api_cost.lock().unwrap_or_else(PoisonError::into_inner);
+        *total += usd;
+    }
+
+    /// The exact running total behind `aws_api_cost_usd_total`.
+    pub fn api_cost(&self) -> Decimal {
+        *self.api_cost.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn alert_published(&self, kind: AlertKind) {
+        self.alerts.with_label_values(&[kind.as_str()]).inc();
+    }
+
+    pub fn set_leader(&self, leader: bool) {
+        self.leader.set(i64::from(leader));
+    }
+}
+
+/// Exports the exact `Decimal` accumulator as a counter, converting only at
+/// scrape time, so no float error accumulates.
+struct ApiCostCollector {
+    total: Arc<Mutex<Decimal>>,
+    desc: Desc,
+}
+
+const API_COST: &str = "bedrock_monitor_aws_api_cost_usd_total";
+const API_COST_HELP: &str = "Estimated USD cost of the daemon's own AWS requests since start.";
+
+impl ApiCostCollector {
+    fn new(total: Arc<Mutex<Decimal>>) -> prometheus::Result<Self> {
+        Ok(ApiCostCollector { total, desc: desc(API_COST, API_COST_HELP, &[])? })
+    }
+}
+
+impl Collector for ApiCostCollector {
+    fn desc(&self) -> Vec<&Desc> {
+        vec![&self.desc]
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        let total = *self.total.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut family = FamilyBuilder::counter(API_COST, API_COST_HELP);
+        family.sample(&[], usd_sample(total));
+        vec![family.build()]
+    }
+}

@@ -1,0 +1,103 @@
+//! The read-only view of the ledger and price table that `/metrics` renders.
+//!
+//! Whoever refreshes it (the daemon, after each collection run or on a timer)
+//! fills a [`Snapshot`] from `Store::cost_totals`, `Store::metric_totals`,
+//! the latest metric points, the model-ID resolution and [`price_rows`], and
+//! swaps it into the [`SharedSnapshot`]. Telemetry never queries the store or
+//! AWS itself, and never writes anything back.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use crate::ledger::{CostTotal, MetricPoint, MetricTotal};
+use crate::pricing::{PriceTable, Scope, TokenType};
+
+/// The snapshot shared between its writer and the collector.
+pub type SharedSnapshot = Arc<RwLock<Snapshot>>;
+
+/// The `model` label of series whose model ID resolves to no priced model.
+pub const UNPRICED_MODEL: &str = "unpriced";
+
+/// Everything the domain metrics are rendered from.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Snapshot {
+    /// All-time totals per (region, model ID, model, token type). Rows with
+    /// `model: None` are the unpriced series: they are exported only as
+    /// `bedrock_unpriced_tokens_total` and tokens with `model="unpriced"`.
+    pub cost_totals: Vec<CostTotal>,
+    /// All-time totals per (region, model ID, metric).
+    pub metric_totals: Vec<MetricTotal>,
+    /// Recent metric points; per (region, model ID, metric) the point with
+    /// the latest minute sets the gauges. The writer decides how far back
+    /// "recent" goes (a series with no point in that window has no gauge).
+    pub latest_points: Vec<MetricPoint>,
+    /// Model ID → resolved price-table model key, `None` when unpriced.
+    /// Labels the invocation, error and gauge series; an ID missing from the
+    /// map is labelled `unpriced` too.
+    pub models: BTreeMap<String, Option<String>>,
+    /// Prices in force when the snapshot was taken (see [`price_rows`]).
+    pub prices: Vec<PriceRow>,
+}
+
+impl Snapshot {
+    /// A new shared, empty snapshot.
+    pub fn shared() -> SharedSnapshot {
+        Arc::new(RwLock::new(Snapshot::default()))
+    }
+
+    /// The `model` label for a model ID as seen in CloudWatch.
+    pub fn model_label(&self, model_id: &str) -> &str {
+        match self.models.get(model_id) {
+            Some(Some(model)) => model,
+            _ => UNPRICED_MODEL,
+        }
+    }
+}
+
+/// One rate of one price entry, as exported by
+/// `bedrock_price_usd_per_million_tokens{model,token_type,scope,region}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PriceRow {
+    pub model: String,
+    pub scope: Scope,
+    /// The region of a region override; `None` (exported as the empty label,
+    /// which Prometheus treats as absent) for scope-wide entries.
+    pub region: Option<String>,
+    /// `input`, `output`, `cache_read`, `cache_write` (the 5-minute TTL rate,
+    /// the one CloudWatch cache writes are priced at by default) or
+    /// `cache_write_1h`.
+    pub token_type: &'static str,
+    pub usd_per_million: Decimal,
+}
+
+/// The `token_type` label of a price: unlike usage, where both TTLs are one
+/// `cache_write` bucket, both rates are shown, the 1-hour one separately.
+pub fn price_token_label(t: TokenType) -> &'static str {
+    match t {
+        TokenType::CacheWrite5m => "cache_write",
+        TokenType::CacheWrite1h => "cache_write_1h",
+        other => other.metric_label(),
+    }
+}
+
+/// The base-tier rates of every entry in force at `at` (long-context tiers
+/// and batch discounts are not exported), ordered by entry then token type.
+pub fn price_rows(table: &PriceTable, at: DateTime<Utc>) -> Vec<PriceRow> {
+    table
+        .entries()
+        .iter()
+        .filter(|entry| entry.in_force(at))
+        .flat_map(|entry| {
+            TokenType::ALL.into_iter().map(move |t| PriceRow {
+                model: entry.model.clone(),
+                scope: entry.scope,
+                region: entry.region.clone(),
+                token_type: price_token_label(t),
+                usd_per_million: entry.prices.get(t),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,97 @@
+//! The ledger `Store` contract (`common_store`) run on the SQLite store, each
+//! test on a fresh ledger file in its own temporary directory. Owns only the
+//! wiring; the behaviour under test is in `common_store/`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common_store;
+
+use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
+use bedrock_cost_monitor::ledger::Store;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use tempfile::TempDir;
+
+/// A store in a fresh directory; keep the `TempDir` alive as long as the store.
+fn fresh() -> (TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    (dir, store)
+}
+
+#[tokio::test]
+async fn rewrite_is_idempotent() {
+    let (_dir, store) = fresh();
+    common_store::rewrite_is_idempotent(&store).await;
+}
+
+#[tokio::test]
+async fn late_revision_replaces() {
+    let (_dir, store) = fresh();
+    common_store::late_revision_replaces(&store).await;
+}
+
+#[tokio::test]
+async fn watermark_is_monotonic() {
+    let (_dir, store) = fresh();
+    common_store::watermark_is_monotonic(&store).await;
+}
+
+#[tokio::test]
+async fn regions_and_sources_are_independent() {
+    let (_dir, store) = fresh();
+    common_store::regions_and_sources_are_independent(&store).await;
+}
+
+#[tokio::test]
+async fn unpriced_is_kept_with_its_model_id() {
+    let (_dir, store) = fresh();
+    common_store::unpriced_is_kept_with_its_model_id(&store).await;
+}
+
+#[tokio::test]
+async fn ranges_are_half_open_and_ordered() {
+    let (_dir, store) = fresh();
+    common_store::ranges_are_half_open_and_ordered(&store).await;
+}
+
+#[tokio::test]
+async fn failed_batch_writes_nothing() {
+    let (_dir, store) = fresh();
+    common_store::failed_batch_writes_nothing(&store).await;
+}
+
+#[tokio::test]
+async fn persists_across_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data");
+    common_store::persists_across_reopen(|| {
+        let path = path.clone();
+        async move { Box::new(SqliteStore::open(&path).unwrap()) as Box<dyn Store> }
+    })
+    .await;
+}
+
+/// A few dozen random overlapping batches per case. Runs proptest on a
+/// blocking thread so each case can `block_on` the async store calls on this
+/// test's runtime (and still shrink on failure).
+#[tokio::test(flavor = "multi_thread")]
+async fn totals_always_equal_the_latest_lines() {
+    let handle = tokio::runtime::Handle::current();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let mut runner = TestRunner::new(Config { cases: 32, ..Config::default() });
+        let batches = prop::collection::vec(common_store::property::arb_batch(), 1..40);
+        runner
+            .run(&batches, |batches| {
+                let (_dir, store) = fresh();
+                handle.block_on(common_store::property::totals_follow_latest_lines(&store, &batches));
+                Ok(())
+            })
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .unwrap();
+    if let Err(e) = outcome {
+        panic!("{e}");
+    }
+}
