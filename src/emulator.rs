@@ -17,12 +17,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
 
+use crate::telemetry::probe::{self, ProbeError};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudwatch::config::Credentials;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// Environment variable overriding the virtualenv location (same as `setup.sh`).
 pub const VENV_ENV: &str = "BCM_EMULATOR_VENV";
@@ -295,30 +294,33 @@ impl Emulator {
 
     async fn control(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, EmulatorError> {
         let request = format!("{method} {path}");
-        match tokio::time::timeout(CONTROL_TIMEOUT, self.exchange(method, path, body)).await {
-            Err(_) => Err(EmulatorError::ControlTimeout { request, timeout: CONTROL_TIMEOUT }),
-            Ok(Err(source)) => Err(EmulatorError::ControlIo { request, source }),
-            Ok(Ok(raw)) => parse_control_answer(&request, &raw),
-        }
-    }
-
-    /// One HTTP/1.1 exchange with `Connection: close`: the control API is loopback
-    /// JSON, so a full HTTP client would add nothing but dependencies.
-    async fn exchange(&self, method: &str, path: &str, body: Option<&Value>) -> std::io::Result<Vec<u8>> {
+        let url = format!("http://{}{path}", self.control_addr);
         let payload = body.map(Value::to_string).unwrap_or_default();
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
-             Accept: application/json\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\n\r\n",
-            self.control_addr,
-            payload.len()
-        );
-        let mut stream = TcpStream::connect(self.control_addr).await?;
-        stream.write_all(head.as_bytes()).await?;
-        stream.write_all(payload.as_bytes()).await?;
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await?;
-        Ok(raw)
+        let headers = [("Accept", "application/json"), ("Content-Type", "application/json")];
+        let answer = probe::request(method, &url, &headers, payload.as_bytes(), CONTROL_TIMEOUT)
+            .await
+            .map_err(|e| match e {
+                ProbeError::Timeout { .. } => {
+                    EmulatorError::ControlTimeout { request: request.clone(), timeout: CONTROL_TIMEOUT }
+                }
+                ProbeError::Io { source, .. } => {
+                    EmulatorError::ControlIo { request: request.clone(), source }
+                }
+                other => {
+                    EmulatorError::ControlResponse { request: request.clone(), reason: other.to_string() }
+                }
+            })?;
+        if !answer.is_success() {
+            return Err(EmulatorError::ControlStatus {
+                request,
+                status: answer.status,
+                body: answer.body_text(),
+            });
+        }
+        serde_json::from_slice(&answer.body).map_err(|err| EmulatorError::ControlResponse {
+            request,
+            reason: format!("body is not JSON: {err}"),
+        })
     }
 }
 
@@ -387,37 +389,6 @@ async fn read_ready_line(
     }
 }
 
-fn parse_control_answer(request: &str, raw: &[u8]) -> Result<Value, EmulatorError> {
-    let bad = |reason: String| EmulatorError::ControlResponse { request: request.to_owned(), reason };
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| bad("no HTTP header terminator".into()))?;
-    let head = std::str::from_utf8(&raw[..split]).map_err(|err| bad(err.to_string()))?;
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|line| line.split_whitespace().nth(1))
-        .and_then(|code| code.parse::<u16>().ok())
-        .ok_or_else(|| bad(format!("bad status line in {head:?}")))?;
-    let mut body = &raw[split + 4..];
-    let length = lines
-        .filter_map(|line| line.split_once(':'))
-        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, value)| value.trim().parse::<usize>().ok());
-    if let Some(length) = length {
-        body = body.get(..length).ok_or_else(|| bad(format!("body shorter than Content-Length {length}")))?;
-    }
-    if !(200..300).contains(&status) {
-        return Err(EmulatorError::ControlStatus {
-            request: request.to_owned(),
-            status,
-            body: String::from_utf8_lossy(body).into_owned(),
-        });
-    }
-    serde_json::from_slice(body).map_err(|err| bad(format!("body is not JSON: {err}")))
-}
-
 /// Percent-encodes a query value (service names are plain, but be safe).
 fn query_escape(value: &str) -> String {
     value
@@ -432,17 +403,6 @@ fn query_escape(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_control_answers() {
-        let raw =
-            b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}";
-        assert_eq!(parse_control_answer("GET /x", raw).unwrap(), json!({"ok": true}));
-        let raw = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 13\r\n\r\n{\"error\":\"x\"}";
-        let err = parse_control_answer("POST /y", raw).unwrap_err();
-        assert!(matches!(err, EmulatorError::ControlStatus { status: 400, .. }));
-        assert!(parse_control_answer("GET /z", b"garbage").is_err());
-    }
 
     #[test]
     fn fault_rules_serialise_like_the_control_api_expects() {

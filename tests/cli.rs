@@ -162,3 +162,116 @@ fn check_config_refuses_a_broken_config_with_located_errors() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(stderr(&missing).contains("/nonexistent/monitor.toml: cannot read"), "{}", stderr(&missing));
 }
+
+/// Writes two priced lines and one unpriced line into a ledger, then reads
+/// them back through `report` in every format.
+#[test]
+fn report_reads_the_ledger_exactly_in_every_format() {
+    use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
+    use bedrock_cost_monitor::ledger::{CostLine, LinePricing, MinuteBatch, Source, Store};
+    use bedrock_cost_monitor::pricing::TokenType;
+    use chrono::TimeZone;
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let line = |minute: chrono::DateTime<chrono::Utc>, model_id: &str, t, tokens, pricing| CostLine {
+        region: "us-east-1".into(),
+        model_id: model_id.into(),
+        minute,
+        token_type: t,
+        tokens,
+        pricing,
+    };
+    let priced = |usd: &str| LinePricing::Priced {
+        model: "claude-sonnet-4-5".into(),
+        price_entry: "claude-sonnet-4-5:regional:2025-09-29".into(),
+        usd: Decimal::from_str(usd).unwrap(),
+    };
+    // 23:30 UTC on the 24th is already the 25th in Tokyo.
+    let late = chrono::Utc.with_ymd_and_hms(2026, 11, 24, 23, 30, 0).unwrap();
+    let early = chrono::Utc.with_ymd_and_hms(2026, 11, 25, 1, 0, 0).unwrap();
+    let lines = vec![
+        line(late, "us.anthropic.claude-sonnet-4-5-20250929-v1:0", TokenType::Input, 1_000, priced("0.0033")),
+        line(
+            early,
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            TokenType::Output,
+            2_000,
+            priced("0.033"),
+        ),
+        line(
+            early,
+            "anthropic.claude-opus-5",
+            TokenType::Input,
+            500,
+            LinePricing::Unpriced { reason: "unknown".into() },
+        ),
+    ];
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let store = SqliteStore::open(&data).unwrap();
+        let batch = MinuteBatch {
+            source: Source::CloudWatch,
+            region: "us-east-1".into(),
+            points: vec![],
+            lines,
+            watermark: None,
+        };
+        store.write(&batch).await.unwrap();
+    });
+    let prices = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/prices.toml");
+    std::fs::copy(prices, dir.path().join("prices.toml")).unwrap();
+    let cfg = dir.path().join("monitor.toml");
+    std::fs::write(
+        &cfg,
+        format!("[monitor]\ntimezone = \"Asia/Tokyo\"\ndata_dir = \"{}\"\n", data.display()),
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+
+    let json = run(&[
+        "report",
+        "--config",
+        cfg,
+        "--from",
+        "2026-11-25",
+        "--to",
+        "2026-11-25",
+        "--by",
+        "day",
+        "--format",
+        "json",
+    ]);
+    assert!(json.status.success(), "{}", stderr(&json));
+    assert_eq!(
+        stdout(&json).trim(),
+        r#"{"from":"2026-11-25","to":"2026-11-25","timezone":"Asia/Tokyo","rows":[{"day":"2026-11-25","tokens":3500,"unpriced_tokens":500,"usd":"0.0363"}],"total":{"tokens":3500,"unpriced_tokens":500,"usd":"0.0363"}}"#
+    );
+    let csv = run(&[
+        "report",
+        "--config",
+        cfg,
+        "--from",
+        "2026-11-25",
+        "--to",
+        "2026-11-25",
+        "--by",
+        "model",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(
+        stdout(&csv),
+        "model,tokens,unpriced_tokens,usd\nclaude-sonnet-4-5,3000,0,0.0363\nunpriced:anthropic.claude-opus-5,500,500,0\n"
+    );
+    let table =
+        run(&["report", "--config", cfg, "--from", "2026-11-25", "--to", "2026-11-25", "--by", "model"]);
+    let text = stdout(&table);
+    assert!(text.contains("unpriced:anthropic.claude-opus-5") && text.contains("unpriced\n"), "{text}");
+    assert!(text.contains("0.04"), "{text}");
+    let bad = run(&["report", "--config", cfg, "--by", "principal"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("unknown group-by dimension `principal`"), "{}", stderr(&bad));
+}

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -25,6 +25,8 @@ pub enum Command {
     Price(PriceArgs),
     /// Validate the configuration and price table and print a summary.
     CheckConfig,
+    /// Spend from the ledger, by day, model, region and token type (for finance).
+    Report(ReportArgs),
     /// Run the daemon: collect, price, keep the ledger, serve /metrics (until SIGTERM/SIGINT).
     Run,
     /// The newcomer's first command: local AWS emulator, simulated Bedrock traffic, the daemon.
@@ -76,4 +78,27 @@ pub struct PriceArgs {
     /// Print JSON with money as exact decimal strings.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// First day, in the configured timezone (default: the first of this month).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day, inclusive (default: today).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Group by any of day, model, region, token_type (comma-separated; empty = one total).
+    #[arg(long, default_value = "day,model")]
+    pub by: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Csv,
+    Json,
 }

@@ -16,14 +16,17 @@ pub fn run(config: &Path, url: Option<&str>) -> Result<ExitCode, CliError> {
     match runtime.block_on(crate::telemetry::probe::probe(&url, Duration::from_secs(3))) {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) => {
-            eprintln!("not ready: {url}: {e}");
+            eprintln!("not ready: {e}");
             Ok(ExitCode::FAILURE)
         }
     }
 }
 
-/// `/readyz` on the configured port over loopback (the daemon may listen on 0.0.0.0).
+/// `/readyz` at the configured address (a wildcard address becomes loopback);
+/// the built-in default when the configuration cannot be read.
 fn default_url(config: &Path) -> String {
-    let port = crate::config::load(config).map(|l| l.config.http.listen.port()).unwrap_or(9470);
-    format!("http://127.0.0.1:{port}/readyz")
+    match crate::config::load(config) {
+        Ok(l) => crate::telemetry::probe::local_url(l.config.http.listen, "/readyz"),
+        Err(_) => crate::telemetry::probe::DEFAULT_URL.to_string(),
+    }
 }

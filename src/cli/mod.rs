@@ -8,6 +8,7 @@ pub mod daemon;
 pub mod demo;
 pub mod healthcheck;
 pub mod price;
+pub mod report;
 
 pub use args::{Cli, Command};
 
@@ -40,6 +41,7 @@ pub fn run(cli: Cli, clock: &dyn Clock, out: &mut dyn std::io::Write) -> Result<
         Command::Price(args) => price::run(&cli.config, &args, clock, out),
         Command::CheckConfig => check_config::run(&cli.config, clock, out),
         Command::Run => daemon::run(&cli.config),
+        Command::Report(args) => report::run(&cli.config, &args, clock, out),
         Command::Demo { duration_secs } => demo::run(duration_secs),
         Command::Healthcheck { url } => healthcheck::run(&cli.config, url.as_deref()),
     }

@@ -1,0 +1,186 @@
+//! `report`: spend from the ledger for finance, by day, model, region and
+//! token type, as a table, CSV or JSON. Money in CSV and JSON is exact.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde_json::json;
+
+use super::args::{ReportArgs, ReportFormat};
+use super::CliError;
+use crate::clock::Clock;
+use crate::ledger::report::{aggregate, Dimension, GroupBy, SpendReport, SpendRow};
+use crate::ledger::sqlite::{SqliteStore, FILE_NAME};
+use crate::ledger::Store;
+use crate::money::{display_usd, exact};
+
+pub fn run(
+    config: &Path,
+    args: &ReportArgs,
+    clock: &dyn Clock,
+    out: &mut dyn Write,
+) -> Result<ExitCode, CliError> {
+    let Some(loaded) = super::load_reporting(config)? else { return Ok(ExitCode::FAILURE) };
+    let tz = loaded.config.monitor.timezone.0;
+    let today = clock.now().with_timezone(&tz).date_naive();
+    let from = date_arg("from", args.from.as_deref())?.unwrap_or_else(|| today.with_day(1).unwrap_or(today));
+    let to = date_arg("to", args.to.as_deref())?.unwrap_or(today);
+    if to < from {
+        return Err(CliError::Argument { arg: "to", reason: format!("{to} is before --from {from}") });
+    }
+    let group_by: GroupBy = args.by.parse().map_err(|e: crate::ledger::report::ReportError| {
+        CliError::Argument { arg: "by", reason: e.to_string() }
+    })?;
+    let data_dir = &loaded.config.monitor.data_dir;
+    if !data_dir.join(FILE_NAME).exists() {
+        return Err(CliError::Argument {
+            arg: "config",
+            reason: format!(
+                "no ledger at {} (has `run` or `demo` written one?)",
+                data_dir.join(FILE_NAME).display()
+            ),
+        });
+    }
+    let store = SqliteStore::open(data_dir).map_err(crate::app::AppError::from)?;
+    let (start, end) = (local_midnight(from, tz), local_midnight(to.succ_opt().unwrap_or(to), tz));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let lines = runtime.block_on(store.cost_lines(start, end)).map_err(crate::app::AppError::from)?;
+    let report = aggregate(&lines, group_by, tz)
+        .map_err(|e| CliError::Argument { arg: "by", reason: e.to_string() })?;
+    match args.format {
+        ReportFormat::Table => table(out, &report, group_by, from, to, tz)?,
+        ReportFormat::Csv => csv(out, &report, group_by)?,
+        ReportFormat::Json => writeln!(out, "{}", to_json(&report, group_by, from, to, tz))?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn date_arg(arg: &'static str, text: Option<&str>) -> Result<Option<NaiveDate>, CliError> {
+    text.map(|t| {
+        NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .map_err(|_| CliError::Argument { arg, reason: format!("`{t}` is not a date like 2026-11-01") })
+    })
+    .transpose()
+}
+
+/// The first instant of a local day; a day starting in a DST gap starts at its first valid instant.
+fn local_midnight(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    let naive = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .or_else(|| tz.from_local_datetime(&(naive + chrono::Duration::hours(1))).earliest())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| naive.and_utc())
+}
+
+fn dims(group_by: GroupBy) -> Vec<Dimension> {
+    Dimension::ALL.into_iter().filter(|d| group_by.contains(*d)).collect()
+}
+
+fn key_text(row: &SpendRow, d: Dimension) -> String {
+    let k = &row.key;
+    match d {
+        Dimension::Day => k.day.map(|x| x.to_string()),
+        Dimension::Model => k.model.clone(),
+        Dimension::Region => k.region.clone(),
+        Dimension::TokenType => k.token_type.map(|t| t.to_string()),
+    }
+    .unwrap_or_default()
+}
+
+fn table(
+    out: &mut dyn Write,
+    r: &SpendReport,
+    g: GroupBy,
+    from: NaiveDate,
+    to: NaiveDate,
+    tz: Tz,
+) -> std::io::Result<()> {
+    writeln!(out, "spend {from} to {to} ({tz}), USD rounded to the cent (CSV and JSON are exact)\n")?;
+    let dims = dims(g);
+    let widths: Vec<usize> = dims
+        .iter()
+        .map(|d| r.rows.iter().map(|row| key_text(row, *d).len()).max().unwrap_or(0).max(d.as_str().len()))
+        .collect();
+    let mut header = String::new();
+    for (d, w) in dims.iter().zip(&widths) {
+        header.push_str(&format!("{:<w$}  ", d.as_str()));
+    }
+    writeln!(out, "{header}{:>16} {:>16} {:>14}", "tokens", "unpriced tokens", "USD")?;
+    for row in &r.rows {
+        let mut line = String::new();
+        for (d, w) in dims.iter().zip(&widths) {
+            line.push_str(&format!("{:<w$}  ", key_text(row, *d)));
+        }
+        // A row of unpriced tokens only has no price, which is not $0.
+        let usd = if row.spend.tokens > 0 && row.spend.unpriced_tokens == row.spend.tokens {
+            "unpriced".to_string()
+        } else {
+            display_usd(row.spend.usd)
+        };
+        writeln!(out, "{line}{:>16} {:>16} {usd:>14}", row.spend.tokens, row.spend.unpriced_tokens)?;
+    }
+    let pad: usize = widths.iter().map(|w| w + 2).sum();
+    writeln!(
+        out,
+        "{:<pad$}{:>16} {:>16} {:>14}",
+        "total",
+        r.total.tokens,
+        r.total.unpriced_tokens,
+        display_usd(r.total.usd)
+    )
+}
+
+fn csv(out: &mut dyn Write, r: &SpendReport, g: GroupBy) -> std::io::Result<()> {
+    let dims = dims(g);
+    let mut header: Vec<&str> = dims.iter().map(|d| d.as_str()).collect();
+    header.extend(["tokens", "unpriced_tokens", "usd"]);
+    writeln!(out, "{}", header.join(","))?;
+    for row in &r.rows {
+        let mut fields: Vec<String> = dims.iter().map(|d| csv_field(&key_text(row, *d))).collect();
+        fields.extend([
+            row.spend.tokens.to_string(),
+            row.spend.unpriced_tokens.to_string(),
+            exact(row.spend.usd),
+        ]);
+        writeln!(out, "{}", fields.join(","))?;
+    }
+    Ok(())
+}
+
+/// RFC 4180: quote fields holding a comma, quote or line break (model IDs may hold `:`, never `,`).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn to_json(r: &SpendReport, g: GroupBy, from: NaiveDate, to: NaiveDate, tz: Tz) -> serde_json::Value {
+    let dims = dims(g);
+    let rows: Vec<_> = r
+        .rows
+        .iter()
+        .map(|row| {
+            let mut obj = serde_json::Map::new();
+            for d in &dims {
+                obj.insert(d.as_str().into(), json!(key_text(row, *d)));
+            }
+            obj.insert("tokens".into(), json!(row.spend.tokens));
+            obj.insert("unpriced_tokens".into(), json!(row.spend.unpriced_tokens));
+            obj.insert("usd".into(), json!(exact(row.spend.usd)));
+            serde_json::Value::Object(obj)
+        })
+        .collect();
+    json!({
+        "from": from.to_string(),
+        "to": to.to_string(),
+        "timezone": tz.to_string(),
+        "rows": rows,
+        "total": {"tokens": r.total.tokens, "unpriced_tokens": r.total.unpriced_tokens, "usd": exact(r.total.usd)},
+    })
+}
