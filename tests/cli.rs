@@ -163,10 +163,9 @@ fn check_config_refuses_a_broken_config_with_located_errors() {
     assert!(stderr(&missing).contains("/nonexistent/monitor.toml: cannot read"), "{}", stderr(&missing));
 }
 
-/// Writes two priced lines and one unpriced line into a ledger, then reads
-/// them back through `report` in every format.
-#[test]
-fn report_reads_the_ledger_exactly_in_every_format() {
+/// A ledger with two priced lines and one unpriced line, and a config in
+/// Asia/Tokyo pointing at it; returns the config path.
+fn seed_ledger(dir: &Path) -> String {
     use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
     use bedrock_cost_monitor::ledger::{CostLine, LinePricing, MinuteBatch, Source, Store};
     use bedrock_cost_monitor::pricing::TokenType;
@@ -174,8 +173,7 @@ fn report_reads_the_ledger_exactly_in_every_format() {
     use rust_decimal::Decimal;
     use std::str::FromStr;
 
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let data = dir.join("data");
     let line = |minute: chrono::DateTime<chrono::Utc>, model_id: &str, t, tokens, pricing| CostLine {
         region: "us-east-1".into(),
         model_id: model_id.into(),
@@ -222,52 +220,35 @@ fn report_reads_the_ledger_exactly_in_every_format() {
         store.write(&batch).await.unwrap();
     });
     let prices = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/prices.toml");
-    std::fs::copy(prices, dir.path().join("prices.toml")).unwrap();
-    let cfg = dir.path().join("monitor.toml");
+    std::fs::copy(prices, dir.join("prices.toml")).unwrap();
+    let cfg = dir.join("monitor.toml");
     std::fs::write(
         &cfg,
         format!("[monitor]\ntimezone = \"Asia/Tokyo\"\ndata_dir = \"{}\"\n", data.display()),
     )
     .unwrap();
-    let cfg = cfg.to_str().unwrap();
+    cfg.to_str().unwrap().to_string()
+}
 
-    let json = run(&[
-        "report",
-        "--config",
-        cfg,
-        "--from",
-        "2026-11-25",
-        "--to",
-        "2026-11-25",
-        "--by",
-        "day",
-        "--format",
-        "json",
-    ]);
+/// `report` reads the seeded ledger back exactly, in every format.
+#[test]
+fn report_reads_the_ledger_exactly_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = seed_ledger(dir.path());
+    let cfg = cfg.as_str();
+    let day = ["--from", "2026-11-25", "--to", "2026-11-25"];
+    let json = run(&[&["report", "--config", cfg], &day[..], &["--by", "day", "--format", "json"]].concat());
     assert!(json.status.success(), "{}", stderr(&json));
     assert_eq!(
         stdout(&json).trim(),
         r#"{"from":"2026-11-25","to":"2026-11-25","timezone":"Asia/Tokyo","rows":[{"day":"2026-11-25","tokens":3500,"unpriced_tokens":500,"usd":"0.0363"}],"total":{"tokens":3500,"unpriced_tokens":500,"usd":"0.0363"}}"#
     );
-    let csv = run(&[
-        "report",
-        "--config",
-        cfg,
-        "--from",
-        "2026-11-25",
-        "--to",
-        "2026-11-25",
-        "--by",
-        "model",
-        "--format",
-        "csv",
-    ]);
+    let csv = run(&[&["report", "--config", cfg], &day[..], &["--by", "model", "--format", "csv"]].concat());
     assert_eq!(
         stdout(&csv),
         "model,tokens,unpriced_tokens,usd\nclaude-sonnet-4-5,3000,0,0.0363\nunpriced:anthropic.claude-opus-5,500,500,0\n"
     );
-    let table =
-        run(&["report", "--config", cfg, "--from", "2026-11-25", "--to", "2026-11-25", "--by", "model"]);
+    let table = run(&[&["report", "--config", cfg], &day[..], &["--by", "model"]].concat());
     let text = stdout(&table);
     assert!(text.contains("unpriced:anthropic.claude-opus-5") && text.contains("unpriced\n"), "{text}");
     assert!(text.contains("0.04"), "{text}");
