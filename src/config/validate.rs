@@ -21,6 +21,12 @@ pub fn config(c: &Config) -> Vec<Finding> {
         ));
     }
     aws(c, &root.key("aws"), &mut out);
+    if c.store.kind == StoreKind::Dynamodb {
+        out.push(Finding::warning(
+            root.key("store").key("kind"),
+            "the DynamoDB store is not available in this version: `run` refuses it; use \"sqlite\"",
+        ));
+    }
     if c.store.kind == StoreKind::Dynamodb && c.store.dynamodb_table.as_deref().is_none_or(str::is_empty) {
         out.push(Finding::error(
             root.key("store").key("dynamodb_table"),
