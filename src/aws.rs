@@ -1,6 +1,7 @@
 //! AWS client configuration, built in one place: regions, endpoint override,
-//! the default credential chain (ECS task role, profiles, environment),
-//! timeouts and the SDK's standard retries.
+//! the default credential chain (ECS task role, profiles, environment), an
+//! optional role to assume in another account, timeouts and the SDK's
+//! standard retries.
 //!
 //! Must not call AWS itself; adapters in `sources/` (and later alerts and
 //! stores) build their clients from what this returns.
@@ -39,5 +40,22 @@ pub async fn sdk_config(
     if let Some(provider) = credentials {
         loader = loader.credentials_provider(provider);
     }
-    loader.load().await
+    let base = loader.load().await;
+    match &aws.assume_role_arn {
+        Some(role) => assume_role(base, role, aws.assume_role_external_id.as_deref()).await,
+        None => base,
+    }
+}
+
+/// The same configuration with credentials of `role`, assumed (and refreshed
+/// before expiry) with the base credentials, for monitoring another account.
+async fn assume_role(base: SdkConfig, role: &str, external_id: Option<&str>) -> SdkConfig {
+    let mut builder = aws_config::sts::AssumeRoleProvider::builder(role)
+        .session_name("bedrock-cost-monitor")
+        .configure(&base);
+    if let Some(id) = external_id {
+        builder = builder.external_id(id);
+    }
+    let provider = builder.build().await;
+    base.into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build()
 }

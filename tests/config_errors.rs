@@ -104,6 +104,10 @@ fn broken_configs_name_file_line_field_and_reason() {
             "monitor.toml:9: pricing.application_profiles.abc123: target `anthropic.other-1` cannot be priced",
         ),
         (CONFIG.replace("timezone = \"UTC\"", "timezone = = \"UTC\""), "monitor.toml:3: invalid TOML"),
+        (
+            CONFIG.replace("[pricing]", "[aws]\nassume_role_arn = \"arn:aws:iam::123456789012:user/x\"\n[pricing]"),
+            "monitor.toml:9: aws.assume_role_arn: `arn:aws:iam::123456789012:user/x` is not an IAM role ARN",
+        ),
     ];
     for (text, want) in cases {
         assert_refused(load(&text, PRICES, &[]), want);

@@ -61,11 +61,18 @@ pub struct AwsSection {
     pub operation_timeout_secs: u64,
     pub attempt_timeout_secs: u64,
     pub max_attempts: u32,
+    /// Monitor another account: assume this role (with the default chain's
+    /// credentials) for every AWS call.
+    pub assume_role_arn: Option<String>,
+    /// The external ID the role's trust policy asks for, if any.
+    pub assume_role_external_id: Option<String>,
 }
 
 impl Default for AwsSection {
     fn default() -> Self {
         AwsSection {
+            assume_role_arn: None,
+            assume_role_external_id: None,
             endpoint_url: None,
             operation_timeout_secs: 30,
             attempt_timeout_secs: 10,

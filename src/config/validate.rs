@@ -66,6 +66,16 @@ fn aws(c: &Config, path: &FieldPath, out: &mut Vec<Finding>) {
             out.push(Finding::error(path.key("endpoint_url"), format!("`{url}` is not an http(s) URL")));
         }
     }
+    if let Some(arn) = &c.aws.assume_role_arn {
+        if !is_arn_of(arn, "iam") || !arn.contains(":role/") {
+            out.push(Finding::error(
+                path.key("assume_role_arn"),
+                format!("`{arn}` is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"),
+            ));
+        }
+    } else if c.aws.assume_role_external_id.is_some() {
+        out.push(Finding::error(path.key("assume_role_external_id"), "needs aws.assume_role_arn"));
+    }
     if c.aws.operation_timeout_secs == 0 {
         out.push(Finding::error(path.key("operation_timeout_secs"), "must be greater than 0"));
     }
