@@ -125,3 +125,126 @@ impl Loop {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Mutex;
+
+    /// Wall time that follows tokio's (paused) clock, so cron ticks and sleeps agree.
+    struct TokioClock {
+        base: DateTime<Utc>,
+        start: tokio::time::Instant,
+    }
+
+    impl Clock for TokioClock {
+        fn now(&self) -> DateTime<Utc> {
+            let elapsed = chrono::Duration::from_std(self.start.elapsed()).unwrap_or_default();
+            self.base + elapsed
+        }
+    }
+
+    struct SlowJob {
+        runs: AtomicU64,
+        running: AtomicU64,
+        overlap_seen: AtomicU64,
+        takes: Duration,
+    }
+
+    #[async_trait]
+    impl Job for SlowJob {
+        fn name(&self) -> &'static str {
+            "slow"
+        }
+        async fn run_once(&self) -> Result<(), String> {
+            if self.running.fetch_add(1, Ordering::SeqCst) > 0 {
+                self.overlap_seen.fetch_add(1, Ordering::SeqCst);
+            }
+            tokio::time::sleep(self.takes).await;
+            self.running.fetch_sub(1, Ordering::SeqCst);
+            let n = self.runs.fetch_add(1, Ordering::SeqCst);
+            if n % 2 == 0 {
+                Ok(())
+            } else {
+                Err("every other run fails".into())
+            }
+        }
+    }
+
+    #[derive(Default)]
+    struct Recorder {
+        finished: Mutex<Vec<bool>>,
+        skipped: AtomicU64,
+    }
+
+    impl SchedulerHooks for Recorder {
+        fn finished(&self, _: &'static str, result: &Result<(), String>, _: Duration) {
+            self.finished.lock().unwrap().push(result.is_ok());
+        }
+        fn skipped(&self, _: &'static str, ticks: u64) {
+            self.skipped.fetch_add(ticks, Ordering::SeqCst);
+        }
+    }
+
+    fn scheduler(job: Arc<SlowJob>, hooks: Arc<Recorder>, every: &str) -> Scheduler {
+        let base = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 25, 10, 0, 0).unwrap();
+        Scheduler {
+            jobs: vec![ScheduledJob { job, schedule: every.parse().unwrap(), run_at_start: true }],
+            timezone: chrono_tz::UTC,
+            clock: Arc::new(TokioClock { base, start: tokio::time::Instant::now() }),
+            hooks,
+        }
+    }
+
+    fn slow(takes: Duration) -> Arc<SlowJob> {
+        Arc::new(SlowJob { runs: 0.into(), running: 0.into(), overlap_seen: 0.into(), takes })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn overrunning_job_never_overlaps_and_missed_ticks_are_counted() {
+        // Every 10 s, each run takes 25 s: ticks at +10 and +20 fall due during a run.
+        let job = slow(Duration::from_secs(25));
+        let hooks = Arc::new(Recorder::default());
+        let (tx, rx) = watch::channel(false);
+        let run = tokio::spawn(
+            scheduler(job.clone(), hooks.clone(), "*/10 * * * * *").run(rx, Duration::from_secs(60)),
+        );
+        tokio::time::sleep(Duration::from_secs(100)).await;
+        tx.send(true).unwrap();
+        run.await.unwrap();
+        assert_eq!(job.overlap_seen.load(Ordering::SeqCst), 0);
+        let finished = hooks.finished.lock().unwrap().clone();
+        assert!(finished.len() >= 3, "{finished:?}");
+        assert!(finished.contains(&false), "a failed run is reported and the loop goes on");
+        assert!(hooks.skipped.load(Ordering::SeqCst) >= 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_waits_for_a_running_job_within_the_deadline() {
+        let job = slow(Duration::from_secs(5));
+        let hooks = Arc::new(Recorder::default());
+        let (tx, rx) = watch::channel(false);
+        let run = tokio::spawn(
+            scheduler(job.clone(), hooks.clone(), "0 0 * * * *").run(rx, Duration::from_secs(20)),
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await; // the start-up run is going
+        tx.send(true).unwrap();
+        run.await.unwrap();
+        assert_eq!(hooks.finished.lock().unwrap().as_slice(), &[true], "the running job finished");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_job_past_the_deadline_is_abandoned() {
+        let job = slow(Duration::from_secs(3600));
+        let hooks = Arc::new(Recorder::default());
+        let (tx, rx) = watch::channel(false);
+        let started = tokio::time::Instant::now();
+        let run = tokio::spawn(scheduler(job, hooks.clone(), "0 0 * * * *").run(rx, Duration::from_secs(20)));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        tx.send(true).unwrap();
+        run.await.unwrap();
+        assert!(started.elapsed() < Duration::from_secs(30));
+        assert!(hooks.finished.lock().unwrap().is_empty());
+    }
+}
