@@ -88,7 +88,7 @@ pub struct ReportArgs {
     /// Last day, inclusive (default: today).
     #[arg(long)]
     pub to: Option<String>,
-    /// Group by any of day, model, region, token_type (comma-separated; empty = one total).
+    /// Group by any of month, day, model, region, token_type (comma-separated; empty = one total).
     #[arg(long, default_value = "day,model")]
     pub by: String,
     /// Output format.

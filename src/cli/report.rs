@@ -83,6 +83,7 @@ fn dims(group_by: GroupBy) -> Vec<Dimension> {
 fn key_text(row: &SpendRow, d: Dimension) -> String {
     let k = &row.key;
     match d {
+        Dimension::Month => k.month.clone(),
         Dimension::Day => k.day.map(|x| x.to_string()),
         Dimension::Model => k.model.clone(),
         Dimension::Region => k.region.clone(),

@@ -22,6 +22,7 @@ use crate::pricing::TokenType;
 /// One dimension a report can be grouped by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Dimension {
+    Month,
     Day,
     Model,
     Region,
@@ -29,12 +30,13 @@ pub enum Dimension {
 }
 
 impl Dimension {
-    pub const ALL: [Dimension; 4] =
-        [Dimension::Day, Dimension::Model, Dimension::Region, Dimension::TokenType];
+    pub const ALL: [Dimension; 5] =
+        [Dimension::Month, Dimension::Day, Dimension::Model, Dimension::Region, Dimension::TokenType];
 
     /// The name used on the command line (`--group-by day,model`).
     pub fn as_str(self) -> &'static str {
         match self {
+            Dimension::Month => "month",
             Dimension::Day => "day",
             Dimension::Model => "model",
             Dimension::Region => "region",
@@ -51,7 +53,7 @@ impl fmt::Display for Dimension {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReportError {
-    #[error("unknown group-by dimension `{0}` (expected any of day, model, region, token_type)")]
+    #[error("unknown group-by dimension `{0}` (expected any of month, day, model, region, token_type)")]
     UnknownDimension(String),
     #[error("spend of {0} overflows exact decimal arithmetic")]
     Overflow(String),
@@ -70,6 +72,7 @@ impl FromStr for Dimension {
 /// A set of dimensions. Empty: one row with everything (same as the total).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GroupBy {
+    month: bool,
     day: bool,
     model: bool,
     region: bool,
@@ -77,7 +80,8 @@ pub struct GroupBy {
 }
 
 impl GroupBy {
-    pub const NONE: GroupBy = GroupBy { day: false, model: false, region: false, token_type: false };
+    pub const NONE: GroupBy =
+        GroupBy { month: false, day: false, model: false, region: false, token_type: false };
 
     pub fn new(dimensions: impl IntoIterator<Item = Dimension>) -> GroupBy {
         dimensions.into_iter().fold(GroupBy::NONE, GroupBy::with)
@@ -90,6 +94,7 @@ impl GroupBy {
 
     pub fn contains(self, d: Dimension) -> bool {
         match d {
+            Dimension::Month => self.month,
             Dimension::Day => self.day,
             Dimension::Model => self.model,
             Dimension::Region => self.region,
@@ -99,6 +104,7 @@ impl GroupBy {
 
     fn slot(&mut self, d: Dimension) -> &mut bool {
         match d {
+            Dimension::Month => &mut self.month,
             Dimension::Day => &mut self.day,
             Dimension::Model => &mut self.model,
             Dimension::Region => &mut self.region,
@@ -120,6 +126,8 @@ impl FromStr for GroupBy {
 /// is the sort order of the rows.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SpendKey {
+    /// `2026-11`: the calendar month in the report's timezone.
+    pub month: Option<String>,
     pub day: Option<NaiveDate>,
     /// The price-table model key, or `unpriced:<model ID>`.
     pub model: Option<String>,
@@ -172,6 +180,7 @@ fn key_of(line: &CostLine, group_by: GroupBy, tz: Tz) -> SpendKey {
         LinePricing::Unpriced { .. } => format!("unpriced:{}", line.model_id),
     };
     SpendKey {
+        month: group_by.month.then(|| line.minute.with_timezone(&tz).format("%Y-%m").to_string()),
         day: group_by.day.then(|| line.minute.with_timezone(&tz).date_naive()),
         model: group_by.model.then(model),
         region: group_by.region.then(|| line.region.clone()),
@@ -224,6 +233,7 @@ mod tests {
 
     fn row(&(day, model, region, token_type, tokens, usd, unpriced_tokens): &R) -> SpendRow {
         let key = SpendKey {
+            month: None,
             day: day.map(|d| NaiveDate::from_str(d).unwrap()),
             model: model.map(String::from),
             region: region.map(String::from),
@@ -357,12 +367,32 @@ mod tests {
     }
 
     #[test]
+    fn months_are_calendar_months_in_the_timezone() {
+        let lines: Vec<CostLine> = [
+            ("2026-11-30T14:59:00Z", "r", "m", Input, 1, Some("0.1")),
+            ("2026-11-30T15:00:00Z", "r", "m", Input, 2, Some("0.2")), // 00:00 on 1 December in Tokyo
+            ("2026-12-31T23:59:00Z", "r", "m", Input, 4, Some("0.4")),
+        ]
+        .iter()
+        .map(line)
+        .collect();
+        let report = aggregate(&lines, GroupBy::new([Dimension::Month]), chrono_tz::Asia::Tokyo).unwrap();
+        let months: Vec<_> =
+            report.rows.iter().map(|r| (r.key.month.clone().unwrap(), r.spend.tokens)).collect();
+        assert_eq!(
+            months,
+            vec![("2026-11".to_string(), 1), ("2026-12".to_string(), 2), ("2027-01".to_string(), 4)]
+        );
+        assert_eq!(report.total.usd, Decimal::from_str("0.7").unwrap());
+    }
+
+    #[test]
     fn group_by_parses_and_refuses_unknown_names() {
         let g: GroupBy = "day, token_type".parse().unwrap();
         assert!(g.contains(Dimension::Day) && g.contains(Dimension::TokenType));
         assert!(!g.contains(Dimension::Model) && !g.contains(Dimension::Region));
         assert_eq!("".parse::<GroupBy>().unwrap(), GroupBy::NONE);
-        assert_eq!(GroupBy::new(Dimension::ALL), "day,model,region,token_type".parse().unwrap());
+        assert_eq!(GroupBy::new(Dimension::ALL), "month,day,model,region,token_type".parse().unwrap());
         let err = "day,week".parse::<GroupBy>().unwrap_err();
         assert_eq!(err, ReportError::UnknownDimension("week".into()));
     }
