@@ -116,13 +116,14 @@ async fn exhausted_throttling_is_classified_not_fatal() {
 
 #[tokio::test]
 async fn discovery_pages_and_keeps_only_per_model_series() {
-    let metric = |id: &str| {
+    let named = |name: &str, id: &str| {
         Metric::builder()
             .namespace("AWS/Bedrock")
-            .metric_name("Invocations")
+            .metric_name(name)
             .dimensions(Dimension::builder().name("ModelId").value(id).build())
             .build()
     };
+    let metric = move |id: &str| named("Invocations", id);
     let aggregate = Metric::builder().namespace("AWS/Bedrock").metric_name("Invocations").build();
     let p1 =
         mock!(Client::list_metrics).match_requests(|r| r.next_token().is_none()).then_output(move || {

@@ -18,7 +18,7 @@ use super::{CollectError, RegionReport, RequestTally, RunReport};
 use crate::bedrock::BedrockMetric;
 use crate::clock::Clock;
 use crate::ledger::{MinuteBatch, Source, Store};
-use crate::sources::plan::{assemble, floor_minute, plan, series_for, Call};
+use crate::sources::plan::{assemble, floor_minute, plan, series_of, Call};
 use crate::sources::{MetricSource, SourceError};
 
 /// GetMetricData: $0.01 per 1,000 metrics requested; ListMetrics: $0.01 per 1,000 requests.
@@ -36,10 +36,14 @@ pub struct CloudWatchJobConfig {
     pub backfill_hours: u32,
 }
 
+/// The existing (model ID, metric) series of a region, and when they were listed.
 struct Discovery {
     at: DateTime<Utc>,
-    model_ids: Vec<String>,
+    series: Vec<(String, BedrockMetric)>,
 }
+
+/// Series first seen in this listing, with when the previous listing was made.
+type NewSeries = Option<(DateTime<Utc>, Vec<(String, BedrockMetric)>)>;
 
 pub struct CloudWatchJob {
     source: Arc<dyn MetricSource>,
@@ -82,17 +86,18 @@ impl CloudWatchJob {
         report: &mut RunReport,
     ) -> Result<RegionReport, CollectError> {
         let end = floor_minute(now);
-        let (model_ids, new_since) = self.discover(region, now, report).await?;
+        let (series, new_since) = self.discover(region, now, report).await?;
+        let model_ids: BTreeSet<String> = series.iter().map(|(id, _)| id.clone()).collect();
         let start = self.window_start(region, end).await?;
         let mut out =
             RegionReport { region: region.to_string(), model_ids: model_ids.len(), ..Default::default() };
 
-        let mut calls = plan(&series_for(&model_ids, &BedrockMetric::ALL), start, end);
-        // Model IDs first seen now may have data older than the restatement window.
-        if let Some((since, new_ids)) = new_since {
+        let mut calls = plan(&series_of(&series), start, end);
+        // Series first seen now may have data older than the restatement window.
+        if let Some((since, new)) = new_since {
             let earliest = (end - Duration::minutes(RETENTION_MINUTES)).max(since);
             if earliest < start {
-                calls.extend(plan(&series_for(&new_ids, &BedrockMetric::ALL), earliest, start));
+                calls.extend(plan(&series_of(&new), earliest, start));
             }
         }
         calls.sort_by_key(|c| (c.start, c.end));
@@ -167,34 +172,33 @@ impl CloudWatchJob {
         Ok(())
     }
 
-    /// The region's model IDs, from ListMetrics at most hourly. Also returns
-    /// IDs new since the previous listing, with when that listing was made.
+    /// The region's existing series, from ListMetrics at most hourly. Also
+    /// returns the series new since the previous listing.
     async fn discover(
         &self,
         region: &str,
         now: DateTime<Utc>,
         report: &mut RunReport,
-    ) -> Result<(Vec<String>, Option<(DateTime<Utc>, Vec<String>)>), CollectError> {
+    ) -> Result<(Vec<(String, BedrockMetric)>, NewSeries), CollectError> {
         let mut cache = self.discovery.lock().await;
         if let Some(d) = cache.get(region) {
             if now - d.at < Duration::minutes(DISCOVERY_TTL_MINUTES) {
-                return Ok((d.model_ids.clone(), None));
+                return Ok((d.series.clone(), None));
             }
         }
-        let listing = match self.source.list_model_ids(region).await {
+        let listing = match self.source.list_series(region).await {
             Ok(l) => l,
             Err(e) => return Err(failed(report, e)),
         };
         tally(report, "ListMetrics", region, "success", listing.requests);
         report.api_cost_usd += Decimal::from(listing.requests) * USD_PER_LIST_REQUEST;
         let new_since = cache.get(region).map(|old| {
-            let known: BTreeSet<_> = old.model_ids.iter().collect();
-            let new: Vec<String> =
-                listing.model_ids.iter().filter(|id| !known.contains(id)).cloned().collect();
+            let known: BTreeSet<_> = old.series.iter().collect();
+            let new: Vec<_> = listing.series.iter().filter(|s| !known.contains(s)).cloned().collect();
             (old.at, new)
         });
-        cache.insert(region.to_string(), Discovery { at: now, model_ids: listing.model_ids.clone() });
-        Ok((listing.model_ids, new_since.filter(|(_, new)| !new.is_empty())))
+        cache.insert(region.to_string(), Discovery { at: now, series: listing.series.clone() });
+        Ok((listing.series, new_since.filter(|(_, new)| !new.is_empty())))
     }
 }
 

@@ -16,7 +16,7 @@ use aws_sdk_cloudwatch::Client;
 use chrono::{DateTime, Utc};
 
 use super::plan::{Call, QueryResult};
-use super::{ErrorKind, Listing, MetricNames, MetricSource, RequestCount, SourceError};
+use super::{ErrorKind, Listing, MetricNames, MetricSource, RequestCount, SeriesListing, SourceError};
 
 pub const NAMESPACE: &str = "AWS/Bedrock";
 const DIMENSION: &str = "ModelId";
@@ -56,8 +56,14 @@ impl CloudWatchSource {
 #[async_trait]
 impl MetricSource for CloudWatchSource {
     async fn list_model_ids(&self, region: &str) -> Result<Listing, SourceError> {
+        let listing = self.list_series(region).await?;
+        let ids: BTreeSet<String> = listing.series.into_iter().map(|(id, _)| id).collect();
+        Ok(Listing { model_ids: ids.into_iter().collect(), requests: listing.requests })
+    }
+
+    async fn list_series(&self, region: &str) -> Result<SeriesListing, SourceError> {
         let client = self.client("ListMetrics", region)?;
-        let mut ids = BTreeSet::new();
+        let mut series = BTreeSet::new();
         let mut requests = 0;
         let mut token: Option<String> = None;
         loop {
@@ -72,10 +78,13 @@ impl MetricSource for CloudWatchSource {
                 .map_err(|e| classify("ListMetrics", region, &e))?;
             for m in out.metrics() {
                 // Only the per-model series: other dimension sets are aggregates.
-                if let [d] = m.dimensions() {
-                    if d.name() == Some(DIMENSION) {
-                        ids.extend(d.value().map(str::to_string));
-                    }
+                let (Some(metric), [d]) =
+                    (m.metric_name().and_then(|n| self.names.metric_of(n)), m.dimensions())
+                else {
+                    continue;
+                };
+                if let (Some(DIMENSION), Some(id)) = (d.name(), d.value()) {
+                    series.insert((id.to_string(), metric));
                 }
             }
             match out.next_token() {
@@ -83,7 +92,7 @@ impl MetricSource for CloudWatchSource {
                 _ => break,
             }
         }
-        Ok(Listing { model_ids: ids.into_iter().collect(), requests })
+        Ok(SeriesListing { series: series.into_iter().collect(), requests })
     }
 
     async fn fetch(

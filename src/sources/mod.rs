@@ -89,12 +89,41 @@ pub struct Listing {
     pub requests: u64,
 }
 
+/// The (model ID, metric) series that exist in a region. Fetching only these
+/// instead of every metric of every model is what keeps GetMetricData cheap:
+/// it is billed per metric requested, whether or not the series has data.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeriesListing {
+    pub series: Vec<(String, BedrockMetric)>,
+    pub requests: u64,
+}
+
+impl MetricNames {
+    /// The metric an AWS name stands for; names this project does not collect give `None`.
+    pub fn metric_of(&self, aws_name: &str) -> Option<BedrockMetric> {
+        BedrockMetric::ALL.into_iter().find(|m| self.aws_name(*m) == aws_name)
+    }
+}
+
 /// The CloudWatch side of collection, behind a trait so the collector can be
 /// tested without AWS and the adapter without the collector.
 #[async_trait]
 pub trait MetricSource: Send + Sync {
     /// Every model ID with `AWS/Bedrock` metrics in `region` (ListMetrics).
     async fn list_model_ids(&self, region: &str) -> Result<Listing, SourceError>;
+
+    /// Every existing (model ID, metric) series in `region`. By default every
+    /// collected metric of every listed model ID; the CloudWatch adapter
+    /// answers from ListMetrics itself.
+    async fn list_series(&self, region: &str) -> Result<SeriesListing, SourceError> {
+        let listing = self.list_model_ids(region).await?;
+        let series = listing
+            .model_ids
+            .iter()
+            .flat_map(|id| BedrockMetric::ALL.into_iter().map(move |m| (id.clone(), m)))
+            .collect();
+        Ok(SeriesListing { series, requests: listing.requests })
+    }
 
     /// Runs one planned call (following every page); results keyed by series index.
     async fn fetch(

@@ -61,13 +61,18 @@ impl Call {
 
 /// Every series for the model IDs: Sum for each metric, SampleCount as well for averages.
 pub fn series_for(model_ids: &[String], metrics: &[BedrockMetric]) -> Vec<Series> {
+    let pairs: Vec<(String, BedrockMetric)> =
+        model_ids.iter().flat_map(|id| metrics.iter().map(move |m| (id.clone(), *m))).collect();
+    series_of(&pairs)
+}
+
+/// The series for existing (model ID, metric) pairs, SampleCount included for averages.
+pub fn series_of(pairs: &[(String, BedrockMetric)]) -> Vec<Series> {
     let mut out = Vec::new();
-    for model_id in model_ids {
-        for &metric in metrics {
-            out.push(Series { model_id: model_id.clone(), metric, stat: Stat::Sum });
-            if metric.is_average() {
-                out.push(Series { model_id: model_id.clone(), metric, stat: Stat::SampleCount });
-            }
+    for (model_id, metric) in pairs {
+        out.push(Series { model_id: model_id.clone(), metric: *metric, stat: Stat::Sum });
+        if metric.is_average() {
+            out.push(Series { model_id: model_id.clone(), metric: *metric, stat: Stat::SampleCount });
         }
     }
     out
