@@ -28,6 +28,9 @@ const USD_PER_LIST_REQUEST: Decimal = Decimal::from_parts(1, 0, 0, false, 5);
 const RETENTION_MINUTES: i64 = 15 * 24 * 60;
 /// ListMetrics is refreshed at most this often.
 const DISCOVERY_TTL_MINUTES: i64 = 60;
+/// AWS: a new metric can take up to 15 minutes to appear in ListMetrics, so a
+/// series first listed now may have data from before the previous listing.
+const LISTING_DELAY_MINUTES: i64 = 15;
 
 #[derive(Clone, Debug)]
 pub struct CloudWatchJobConfig {
@@ -73,10 +76,23 @@ impl CloudWatchJob {
         for region in &self.config.regions {
             match self.collect_region(region, now, &mut report).await {
                 Ok(r) => report.regions.push(r),
-                Err(e) => report.errors.push(e),
+                Err(e) => {
+                    self.forget_listing(region, now).await;
+                    report.errors.push(e);
+                }
             }
         }
         report
+    }
+
+    /// A run that listed and then failed forgets its listing, so the next run
+    /// lists again and still reads back what series first seen in it hold;
+    /// with the listing cached, they would only be read from the watermark.
+    async fn forget_listing(&self, region: &str, now: DateTime<Utc>) {
+        let mut cache = self.discovery.lock().await;
+        if cache.get(region).is_some_and(|d| d.at == now) {
+            cache.remove(region);
+        }
     }
 
     async fn collect_region(
@@ -192,11 +208,19 @@ impl CloudWatchJob {
         };
         tally(report, "ListMetrics", region, "success", listing.requests);
         report.api_cost_usd += Decimal::from(listing.requests) * USD_PER_LIST_REQUEST;
-        let new_since = cache.get(region).map(|old| {
-            let known: BTreeSet<_> = old.series.iter().collect();
-            let new: Vec<_> = listing.series.iter().filter(|s| !known.contains(s)).cloned().collect();
-            (old.at, new)
-        });
+        let new_since = match cache.get(region) {
+            Some(old) => {
+                let known: BTreeSet<_> = old.series.iter().collect();
+                let new: Vec<_> = listing.series.iter().filter(|s| !known.contains(s)).cloned().collect();
+                Some((old.at - Duration::minutes(LISTING_DELAY_MINUTES), new))
+            }
+            // First listing of this process (or after a failed run): a series the
+            // previous listing lacked may have data from up to one TTL before the watermark.
+            None => self.store.watermark(Source::CloudWatch, region).await?.map(|w| {
+                let since = w - Duration::minutes(DISCOVERY_TTL_MINUTES + LISTING_DELAY_MINUTES);
+                (since, listing.series.clone())
+            }),
+        };
         cache.insert(region.to_string(), Discovery { at: now, series: listing.series.clone() });
         Ok((listing.series, new_since.filter(|(_, new)| !new.is_empty())))
     }

@@ -1,0 +1,474 @@
+//! The CloudWatch collection path end to end against the local emulator: a
+//! seeded workload is published with PutMetricData, `CloudWatchJob::run_once`
+//! (real SDK, real adapter, SQLite ledger) is driven by a `ManualClock`, and
+//! the ledger and `/metrics` are compared with a truth computed in the test
+//! from the published datums and hand-written rates (never the pricing code).
+//!
+//! Proves: exact totals per (region, model ID, token type) for every ID form
+//! and an unknown model (tokens, never $0); late datapoints overwrite their
+//! minute instead of adding to it; minutes without a datapoint have no rows;
+//! first-start backfill and catch-up after downtime stop at the last complete
+//! minute; a failing region fails alone, keeps its watermark and recovers
+//! exactly on the next run; regions are independent; a model ID first listed
+//! by a run that fails, or by a restarted job, still gets the minutes that
+//! passed the watermark before it was listed.
+//!
+//! Needs `tests/emulator/setup.sh` to have been run once.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod collector_support;
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use bedrock_cost_monitor::app::{self, RunOptions};
+use bedrock_cost_monitor::bedrock::BedrockMetric;
+use bedrock_cost_monitor::clock::ManualClock;
+use bedrock_cost_monitor::collector::{
+    CloudWatchJob, CloudWatchJobConfig, CollectError, LinePricer, RunReport,
+};
+use bedrock_cost_monitor::config::{self, Loaded};
+use bedrock_cost_monitor::emulator::{Emulator, Fault, FaultKind};
+use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
+use bedrock_cost_monitor::ledger::{CostLine, CostTotal, LinePricing, Source, Store};
+use bedrock_cost_monitor::pricing::TokenType;
+use bedrock_cost_monitor::sim::SimDatum;
+use bedrock_cost_monitor::sources::cloudwatch::CloudWatchSource;
+use bedrock_cost_monitor::sources::ErrorKind;
+use bedrock_cost_monitor::telemetry::probe::{probe, request};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use collector_support::{
+    datum, is_token_metric, names, prom, publish_all, seeded_series, workload, Truth, EAST, HAIKU_3, OPUS_US,
+    SONNET_US, UNKNOWN, WEST,
+};
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+const TIMEOUT: StdDuration = StdDuration::from_secs(10);
+/// Attempts per AWS call: one retry, so an injected fault must hit twice.
+const MAX_ATTEMPTS: u32 = 2;
+const RESTATEMENT_MINUTES: u32 = 10;
+
+/// The fixed "now" of the tests: minute-aligned, in the recent past.
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap()
+}
+
+fn minutes(n: i64) -> Duration {
+    Duration::minutes(n)
+}
+
+/// A job on a fresh SQLite ledger, its clock at [`now`], talking to the emulator.
+struct Fixture {
+    dir: Arc<TempDir>,
+    endpoint: String,
+    store: Arc<SqliteStore>,
+    clock: Arc<ManualClock>,
+    job: CloudWatchJob,
+}
+
+/// config/demo.toml aimed at the emulator and the fixture's data directory.
+fn load(endpoint: &str, data_dir: &Path) -> Loaded {
+    let (endpoint, data_dir) = (endpoint.to_string(), data_dir.display().to_string());
+    let env = move |k: &str| match k {
+        "BCM_AWS_ENDPOINT_URL" => Some(endpoint.clone()),
+        "BCM_DATA_DIR" => Some(data_dir.clone()),
+        _ => None,
+    };
+    config::load_with_env(&support::repo_root().join("config/demo.toml"), &env).unwrap()
+}
+
+async fn fixture(emu: &Emulator, backfill_hours: u32) -> Fixture {
+    fixture_in(emu, backfill_hours, Arc::new(tempfile::tempdir().unwrap())).await
+}
+
+/// The same ledger in a new job with its own clock and no memory: a restarted daemon.
+async fn fixture_on(emu: &Emulator, backfill_hours: u32, fx: &Fixture) -> Fixture {
+    fixture_in(emu, backfill_hours, fx.dir.clone()).await
+}
+
+async fn fixture_in(emu: &Emulator, backfill_hours: u32, dir: Arc<TempDir>) -> Fixture {
+    let endpoint = emu.endpoint_url().to_string();
+    let loaded = load(&endpoint, dir.path());
+    let aws = config::types::AwsSection { max_attempts: MAX_ATTEMPTS, ..loaded.config.aws.clone() };
+    let credentials = emu.sdk_config(EAST).await.credentials_provider();
+    let mut clients = BTreeMap::new();
+    for region in [EAST, WEST] {
+        let sdk = bedrock_cost_monitor::aws::sdk_config(&aws, region, credentials.clone()).await;
+        clients.insert(region.to_string(), aws_sdk_cloudwatch::Client::new(&sdk));
+    }
+    let pricer = LinePricer {
+        table: loaded.prices.clone(),
+        app_profiles: loaded.config.pricing.application_profiles.clone(),
+        cache_write_ttl: loaded.config.pricing.cache_write_ttl,
+        cache_write_ttl_by_model: loaded.config.pricing.cache_write_ttl_by_model.clone(),
+    };
+    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let clock = Arc::new(ManualClock::new(now()));
+    let job = CloudWatchJob::new(
+        Arc::new(CloudWatchSource::new(clients, names())),
+        store.clone(),
+        Arc::new(pricer),
+        clock.clone(),
+        CloudWatchJobConfig {
+            regions: vec![EAST.into(), WEST.into()],
+            restatement_minutes: RESTATEMENT_MINUTES,
+            backfill_hours,
+        },
+    );
+    Fixture { dir, endpoint, store, clock, job }
+}
+
+impl Fixture {
+    async fn run_ok(&self) -> RunReport {
+        let report = self.job.run_once().await;
+        assert!(report.succeeded(), "run failed: {:?}", report.errors);
+        report
+    }
+
+    async fn assert_ledger_is(&self, truth: &Truth) {
+        assert_same_totals(&self.store.cost_totals().await.unwrap(), &truth.cost_totals());
+    }
+
+    async fn watermark(&self, region: &str) -> Option<DateTime<Utc>> {
+        self.store.watermark(Source::CloudWatch, region).await.unwrap()
+    }
+
+    /// Runs the real daemon (`app::run`) on this ledger and clock, waits until
+    /// it is ready (its start-up collection succeeded) and returns `/metrics`.
+    async fn scrape_daemon(&self, emu: &Emulator) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, shutdown) = watch::channel(false);
+        let options = RunOptions {
+            clock: self.clock.clone(),
+            credentials: emu.sdk_config(EAST).await.credentials_provider(),
+            listener: Some(listener),
+            shutdown,
+        };
+        let daemon = tokio::spawn(app::run(load(&self.endpoint, self.dir.path()), options));
+        wait_ready(&format!("{base}/readyz")).await;
+        let metrics = request("GET", &format!("{base}/metrics"), &[], &[], TIMEOUT).await.unwrap();
+        stop.send(true).unwrap();
+        tokio::time::timeout(TIMEOUT, daemon).await.expect("daemon stops").unwrap().unwrap();
+        assert_eq!(metrics.status, 200);
+        metrics.body_text()
+    }
+}
+
+/// Equal totals, or a panic listing only the rows that differ.
+fn assert_same_totals(ledger: &[CostTotal], truth: &[CostTotal]) {
+    let extra: Vec<_> = ledger.iter().filter(|t| !truth.contains(t)).collect();
+    let missing: Vec<_> = truth.iter().filter(|t| !ledger.contains(t)).collect();
+    assert!(extra.is_empty() && missing.is_empty(), "ledger has {extra:#?}\ntruth has {missing:#?}");
+    assert_eq!(ledger.len(), truth.len());
+}
+
+async fn wait_ready(url: &str) {
+    for _ in 0..500 {
+        if probe(url, TIMEOUT).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+    panic!("{url} not ready within 10 s");
+}
+
+fn in_region<'a>(data: &'a [SimDatum], region: &'a str) -> impl Iterator<Item = &'a SimDatum> + 'a {
+    data.iter().filter(move |d| d.region == region)
+}
+
+/// The first minute from `from` on where `model_id` has a datum of `metric`, and its sum.
+fn minute_with(
+    data: &[SimDatum],
+    model_id: &str,
+    metric: BedrockMetric,
+    from: DateTime<Utc>,
+) -> (DateTime<Utc>, u64) {
+    data.iter()
+        .filter(|d| d.model_id == model_id && d.metric == metric && d.minute >= from)
+        .map(|d| (d.minute, d.sum as u64))
+        .min()
+        .unwrap_or_else(|| panic!("no {metric} datum of {model_id} from {from}"))
+}
+
+#[tokio::test]
+async fn seeded_workload_reaches_ledger_and_metrics_exactly() {
+    let emu = support::emulator().await;
+    let data = workload(&seeded_series(), now() - Duration::hours(3), now());
+    publish_all(&emu, &data).await;
+    let fx = fixture(&emu, 6).await;
+    let report = fx.run_ok().await;
+    let truth = Truth::of(&data);
+    fx.assert_ledger_is(&truth).await;
+
+    // Regions are independent: each report and each ledger region holds only its own series.
+    let by_region: BTreeMap<_, _> = report.regions.iter().map(|r| (r.region.as_str(), r)).collect();
+    for (region, model_ids, unpriced) in [(EAST, 4, vec![UNKNOWN.to_string()]), (WEST, 2, vec![])] {
+        let r = by_region[region];
+        assert_eq!((r.model_ids, &r.unpriced_model_ids, r.watermark), (model_ids, &unpriced, Some(now())));
+        assert_eq!(r.points_inserted, in_region(&data, region).count(), "{region}");
+        assert_eq!(r.lines_written, in_region(&data, region).filter(|d| is_token_metric(d.metric)).count());
+        assert_eq!(r.points_revised, 0);
+        let ledger: Vec<_> =
+            fx.store.cost_totals().await.unwrap().into_iter().filter(|t| t.region == region).collect();
+        assert_same_totals(&ledger, &truth.in_region(region));
+    }
+
+    // The unknown model: its tokens are kept, with no model and no dollars.
+    let unknown: Vec<_> =
+        fx.store.cost_totals().await.unwrap().into_iter().filter(|t| t.model_id == UNKNOWN).collect();
+    assert_eq!(unknown.len(), 2, "input and output: {unknown:?}");
+    assert!(unknown.iter().all(|t| t.model.is_none() && t.usd.is_zero() && t.tokens > 0), "{unknown:?}");
+
+    // /metrics of the real daemon on this ledger: the same numbers, and no other cost series.
+    let text = fx.scrape_daemon(&emu).await;
+    let served = prom::only(&prom::parse(&text), &prom::COST_FAMILIES);
+    assert_eq!(served, prom::expected(&truth));
+    let of_unknown = |family: &str| {
+        let unknown = |l: &BTreeMap<String, String>| l.get("model_id").map(String::as_str) == Some(UNKNOWN);
+        served.keys().filter(|(name, labels)| name == family && unknown(labels)).count()
+    };
+    assert_eq!(of_unknown("bedrock_cost_usd_total"), 0, "an unpriced model never gets a USD sample");
+    assert_eq!(of_unknown("bedrock_unpriced_tokens_total"), 2);
+    // The daemon's own start-up collection re-read the window without adding anything.
+    fx.assert_ledger_is(&truth).await;
+}
+
+#[tokio::test]
+async fn late_datapoint_overwrites_its_minute() {
+    let emu = support::emulator().await;
+    let series = seeded_series();
+    let data = workload(&series, now() - Duration::hours(1), now());
+    publish_all(&emu, &data).await;
+    let fx = fixture(&emu, 2).await;
+    fx.run_ok().await;
+    fx.assert_ledger_is(&Truth::of(&data)).await;
+
+    // Late datapoints: one into a collected minute inside the restatement window
+    // (CloudWatch's Sum grows), one into a minute that had none, and one too
+    // late (before the window), which is never re-read.
+    let (revised, old_sum) =
+        minute_with(&data, SONNET_US, BedrockMetric::InputTokenCount, now() - minutes(5));
+    // After the clock moves one minute the window starts at now - 9 min.
+    let (gap_series, empty) = (1..RESTATEMENT_MINUTES.into())
+        .flat_map(|m| series.iter().map(move |s| (s, now() - minutes(m))))
+        .find(|(s, m)| !data.iter().any(|d| d.model_id == s.model_id && d.minute == *m))
+        .expect("a minute without traffic in the restatement window");
+    let (final_minute, final_sum) =
+        minute_with(&data, HAIKU_3, BedrockMetric::InputTokenCount, now() - minutes(40));
+    let late = [
+        datum(EAST, SONNET_US, BedrockMetric::InputTokenCount, revised, 777),
+        datum(&gap_series.region, &gap_series.model_id, BedrockMetric::OutputTokenCount, empty, 55),
+    ];
+    let too_late = datum(EAST, HAIKU_3, BedrockMetric::InputTokenCount, final_minute, 999);
+    let next = workload(&series, now(), now() + minutes(1));
+    publish_all(&emu, &[&late[..], &next, &[too_late]].concat()).await;
+    fx.clock.advance(minutes(1));
+    let report = fx.run_ok().await;
+
+    let revised_count: usize = report.regions.iter().map(|r| r.points_revised).sum();
+    let inserted: usize = report.regions.iter().map(|r| r.points_inserted).sum();
+    assert_eq!((revised_count, inserted), (1, next.len() + 1));
+    fx.assert_ledger_is(&Truth::of(data.iter().chain(&late).chain(&next))).await;
+
+    // The minute holds the new Sum (old + late), not old + new Sum.
+    let sonnet = input_line(&fx.store, revised, SONNET_US).await;
+    assert_eq!(sonnet.tokens, old_sum + 777);
+    let usd = Truth::usd(SONNET_US, TokenType::Input, old_sum + 777).unwrap();
+    assert!(matches!(sonnet.pricing, LinePricing::Priced { usd: u, .. } if u == usd), "{sonnet:?}");
+    let haiku = input_line(&fx.store, final_minute, HAIKU_3).await;
+    assert_eq!(haiku.tokens, final_sum, "outside the restatement window a minute is final");
+}
+
+async fn input_line(store: &SqliteStore, minute: DateTime<Utc>, model_id: &str) -> CostLine {
+    let lines = store.cost_lines(minute, minute + minutes(1)).await.unwrap();
+    lines.into_iter().find(|l| l.model_id == model_id && l.token_type == TokenType::Input).unwrap()
+}
+
+#[tokio::test]
+async fn minutes_without_a_datapoint_have_no_rows() {
+    let emu = support::emulator().await;
+    let series = seeded_series();
+    let (start, end) = (now() - Duration::hours(1), now());
+    let data = workload(&series, start, end);
+    publish_all(&emu, &data).await;
+    let fx = fixture(&emu, 2).await;
+    fx.run_ok().await;
+
+    // Every point is a published datum (Sum, and SampleCount for latency) and vice versa.
+    let points: BTreeMap<_, _> = fx
+        .store
+        .metric_points(start - Duration::hours(1), end + Duration::hours(1))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| ((p.region, p.model_id, p.metric, p.minute), (p.sum, p.count)))
+        .collect();
+    let published: BTreeMap<_, _> = data
+        .iter()
+        .map(|d| ((d.region.clone(), d.model_id.clone(), d.metric, d.minute), (d.sum, d.count)))
+        .collect();
+    assert_eq!(points, published);
+
+    // A series-minute without traffic has no point and no line (not a zero row).
+    let lines = fx.store.cost_lines(start - Duration::hours(1), end + Duration::hours(1)).await.unwrap();
+    assert!(lines.iter().all(|l| l.tokens > 0), "a zero line was written");
+    let with_lines: BTreeSet<_> = lines.iter().map(|l| (l.model_id.as_str(), l.minute)).collect();
+    let mut gaps = 0;
+    for s in &series {
+        for m in 0..60 {
+            let minute = start + minutes(m);
+            let traffic = data.iter().any(|d| d.model_id == s.model_id && d.minute == minute);
+            assert_eq!(
+                with_lines.contains(&(s.model_id.as_str(), minute)),
+                traffic,
+                "{} {minute}",
+                s.model_id
+            );
+            gaps += usize::from(!traffic);
+        }
+    }
+    assert!(gaps > 0, "the workload has minutes without traffic");
+    let token_datums = data.iter().filter(|d| is_token_metric(d.metric)).count();
+    assert_eq!(lines.len(), token_datums);
+}
+
+#[tokio::test]
+async fn backfills_on_first_start_and_catches_up_after_downtime() {
+    let emu = support::emulator().await;
+    let series = seeded_series();
+    // Four hours of history, of which a 3-hour backfill takes the last three.
+    let history = workload(&series, now() - Duration::hours(4), now());
+    publish_all(&emu, &history).await;
+    let fx = fixture(&emu, 3).await;
+    fx.run_ok().await;
+    let backfilled: Vec<SimDatum> =
+        history.iter().filter(|d| d.minute >= now() - Duration::hours(3)).cloned().collect();
+    fx.assert_ledger_is(&Truth::of(&backfilled)).await;
+    assert_eq!((fx.watermark(EAST).await, fx.watermark(WEST).await), (Some(now()), Some(now())));
+
+    // Five hours down (far more than the restatement window) while traffic went
+    // on, restarting 30 s into a minute whose datapoints exist but are incomplete.
+    let later = now() + Duration::hours(5);
+    let downtime = workload(&series, now(), later + minutes(1));
+    publish_all(&emu, &downtime).await;
+    fx.clock.set(later + Duration::seconds(30));
+    let report = fx.run_ok().await;
+
+    // The gap is filled from the watermark up to the last complete minute.
+    let complete: Vec<SimDatum> = downtime.iter().filter(|d| d.minute < later).cloned().collect();
+    assert!(downtime.len() > complete.len(), "the current minute has data");
+    fx.assert_ledger_is(&Truth::of(backfilled.iter().chain(&complete))).await;
+    assert_eq!((fx.watermark(EAST).await, fx.watermark(WEST).await), (Some(later), Some(later)));
+    let inserted: usize = report.regions.iter().map(|r| r.points_inserted).sum();
+    assert_eq!(inserted, complete.len());
+}
+
+#[tokio::test]
+async fn failed_region_fails_alone_and_next_run_recovers_exactly() {
+    let emu = support::emulator().await;
+    let series = seeded_series();
+    let first = workload(&series, now() - Duration::hours(1), now());
+    publish_all(&emu, &first).await;
+    let fx = fixture(&emu, 2).await;
+    fx.run_ok().await;
+    let second = workload(&series, now(), now() + minutes(30));
+    publish_all(&emu, &second).await;
+    fx.clock.advance(minutes(30));
+
+    // Every attempt of the next GetMetricData fails: us-east-1 is collected first.
+    let fault = Fault::new("cloudwatch", FaultKind::ServerError { status: 500 }).operation("GetMetricData");
+    emu.inject_fault(&fault.count(MAX_ATTEMPTS)).await.unwrap();
+    let report = fx.job.run_once().await;
+    let [CollectError::Source(err)] = report.errors.as_slice() else { panic!("{:?}", report.errors) };
+    assert_eq!((err.api, err.region.as_str(), err.kind), ("GetMetricData", EAST, ErrorKind::Service));
+    let failed = report.requests.iter().find(|t| t.region == EAST && t.outcome == "error").unwrap();
+    assert_eq!((failed.api, failed.count), ("GetMetricData", 1));
+    let log = emu.requests(Some("cloudwatch")).await.unwrap();
+    let faulted: Vec<_> = log.iter().filter(|r| r.status == 500).map(|r| r.region.as_str()).collect();
+    assert_eq!(faulted, vec![EAST; MAX_ATTEMPTS as usize], "the SDK retried, then gave up");
+
+    // us-east-1 kept its watermark and data; us-west-2 was collected regardless.
+    assert_eq!(report.regions.iter().map(|r| r.region.as_str()).collect::<Vec<_>>(), [WEST]);
+    assert_eq!(fx.watermark(EAST).await, Some(now()));
+    assert_eq!(fx.watermark(WEST).await, Some(now() + minutes(30)));
+    let east_then = Truth::of(first.iter().filter(|d| d.region == EAST));
+    let west_now = Truth::of(first.iter().chain(&second).filter(|d| d.region == WEST));
+    let ledger = fx.store.cost_totals().await.unwrap();
+    let of = |region| ledger.iter().filter(|t| t.region == region).cloned().collect::<Vec<_>>();
+    assert_same_totals(&of(EAST), &east_then.in_region(EAST));
+    assert_same_totals(&of(WEST), &west_now.in_region(WEST));
+
+    // Faults gone: the next run retries exactly the failed window, nothing doubles.
+    emu.clear_faults().await.unwrap();
+    let report = fx.run_ok().await;
+    fx.assert_ledger_is(&Truth::of(first.iter().chain(&second))).await;
+    assert_eq!(fx.watermark(EAST).await, Some(now() + minutes(30)));
+    let east = report.regions.iter().find(|r| r.region == EAST).unwrap();
+    // Series first published after the listing (a first throttle, say) wait for the next one.
+    let listed: BTreeSet<_> = in_region(&first, EAST).map(|d| (&d.model_id, d.metric)).collect();
+    let of_listed = in_region(&second, EAST).filter(|d| listed.contains(&(&d.model_id, d.metric)));
+    assert_eq!(east.points_inserted, of_listed.count());
+    assert_eq!(east.points_revised, 0);
+    let lines = fx.store.cost_lines(now() - Duration::hours(2), now() + Duration::hours(1)).await.unwrap();
+    let token_datums = first.iter().chain(&second).filter(|d| is_token_metric(d.metric)).count();
+    assert_eq!(lines.len(), token_datums, "one line per token datapoint, none twice");
+}
+
+/// A model ID that starts publishing after a listing is invisible until the
+/// next one (hourly). These set up that case: `now` lists the seeded series,
+/// then OPUS_US publishes from `now + 10 min` while the watermark passes it.
+async fn unlisted_model_passes_the_watermark(emu: &Emulator, fx: &Fixture) -> Vec<SimDatum> {
+    let mut data = workload(&seeded_series(), now() - Duration::hours(1), now() + minutes(70));
+    publish_all(emu, &data).await;
+    fx.run_ok().await;
+    let mut newcomer = seeded_series().remove(0);
+    newcomer.model_id = OPUS_US.into();
+    let late_model = workload(&[newcomer], now() + minutes(10), now() + minutes(70));
+    publish_all(emu, &late_model).await;
+    fx.clock.set(now() + minutes(40));
+    let report = fx.run_ok().await;
+    assert_eq!(report.regions[0].model_ids, 4, "OPUS_US is not listed yet");
+    assert_eq!(fx.watermark(EAST).await, Some(now() + minutes(40)));
+    data.extend(late_model);
+    data
+}
+
+#[tokio::test]
+async fn model_first_listed_by_a_failed_run_is_collected_by_the_next() {
+    let emu = support::emulator().await;
+    let fx = fixture(&emu, 2).await;
+    let data = unlisted_model_passes_the_watermark(&emu, &fx).await;
+
+    // The hourly listing finds OPUS_US, but the run fails.
+    fx.clock.set(now() + minutes(61));
+    let fault = Fault::new("cloudwatch", FaultKind::ServerError { status: 500 }).operation("GetMetricData");
+    emu.inject_fault(&fault.count(MAX_ATTEMPTS)).await.unwrap();
+    assert!(!fx.job.run_once().await.succeeded());
+    emu.clear_faults().await.unwrap();
+
+    fx.clock.set(now() + minutes(62));
+    fx.run_ok().await;
+    let end = now() + minutes(62);
+    fx.assert_ledger_is(&Truth::of(data.iter().filter(|d| d.minute < end))).await;
+}
+
+#[tokio::test]
+async fn model_first_listed_after_a_restart_is_collected() {
+    let emu = support::emulator().await;
+    let fx = fixture(&emu, 2).await;
+    let data = unlisted_model_passes_the_watermark(&emu, &fx).await;
+
+    // A restart: a new job on the same ledger lists OPUS_US on its first run.
+    let restarted = fixture_on(&emu, 2, &fx).await;
+    restarted.clock.set(now() + minutes(45));
+    restarted.run_ok().await;
+    let end = now() + minutes(45);
+    restarted.assert_ledger_is(&Truth::of(data.iter().filter(|d| d.minute < end))).await;
+}
