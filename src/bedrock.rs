@@ -65,6 +65,25 @@ impl BedrockMetric {
         BedrockMetric::ALL.into_iter().find(|m| m.key() == key)
     }
 
+    /// Usage metrics decide cost and budgets and are collected often; the
+    /// others (latency, errors, throttles, quota) are operational detail.
+    pub const USAGE: [BedrockMetric; 5] = [
+        BedrockMetric::Invocations,
+        BedrockMetric::InputTokenCount,
+        BedrockMetric::OutputTokenCount,
+        BedrockMetric::CacheReadInputTokens,
+        BedrockMetric::CacheWriteInputTokens,
+    ];
+
+    pub fn is_usage(self) -> bool {
+        BedrockMetric::USAGE.contains(&self)
+    }
+
+    /// Every metric that is not a usage metric.
+    pub fn detail() -> Vec<BedrockMetric> {
+        BedrockMetric::ALL.into_iter().filter(|m| !m.is_usage()).collect()
+    }
+
     /// Averages need the sample count as well as the sum.
     pub fn is_average(self) -> bool {
         matches!(self, BedrockMetric::InvocationLatency | BedrockMetric::TimeToFirstToken)
@@ -99,6 +118,13 @@ mod tests {
         for m in BedrockMetric::ALL {
             assert_eq!(BedrockMetric::from_key(m.key()), Some(m));
         }
+        // Usage and detail split every metric exactly once between the two jobs.
+        let detail = BedrockMetric::detail();
+        assert_eq!(detail.len() + BedrockMetric::USAGE.len(), BedrockMetric::ALL.len());
+        assert!(detail.iter().all(|m| !m.is_usage()));
+        assert!(BedrockMetric::USAGE
+            .iter()
+            .all(|m| m.token_type().is_some() || *m == BedrockMetric::Invocations));
         keys.sort_unstable();
         keys.dedup();
         assert_eq!(keys.len(), BedrockMetric::ALL.len());

@@ -124,13 +124,14 @@ fn check_config_summarises_a_valid_config() {
         "claude-sonnet-4-5",
         "claude-monthly",
         "opus-daily",
-        "cloudwatch  0 */5 * * * *",
+        "cloudwatch        0 */15 * * * *",
         "digest",
     ] {
         assert!(out.contains(needle), "missing `{needle}` in\n{out}");
     }
     // Three next run times per job.
-    let cloudwatch = out.lines().find(|l| l.trim_start().starts_with("cloudwatch")).unwrap();
+    assert!(out.contains("cloudwatch_detail 0 5 * * * *"), "{out}");
+    let cloudwatch = out.lines().find(|l| l.trim_start().starts_with("cloudwatch ")).unwrap();
     assert_eq!(cloudwatch.matches(", ").count(), 2, "{cloudwatch}");
 }
 

@@ -15,6 +15,9 @@ use crate::telemetry::self_metrics::{self, AwsApi, AwsOutcome, SelfMetrics};
 use crate::telemetry::snapshot::SharedSnapshot;
 
 pub struct CollectCloudWatch {
+    /// The `job` label: `cloudwatch` (usage) or `cloudwatch_detail`.
+    pub name: self_metrics::Job,
+    pub ledger_source: Source,
     pub job: CloudWatchJob,
     pub store: Arc<dyn Store>,
     pub pricer: Arc<LinePricer>,
@@ -29,7 +32,7 @@ pub struct CollectCloudWatch {
 #[async_trait]
 impl Job for CollectCloudWatch {
     fn name(&self) -> &'static str {
-        self_metrics::Job::CLOUDWATCH.as_str()
+        self.name.as_str()
     }
 
     async fn run_once(&self) -> Result<(), String> {
@@ -41,7 +44,7 @@ impl Job for CollectCloudWatch {
             tracing::error!(error = %e, "cannot refresh the metrics snapshot from the ledger");
         }
         if report.succeeded() {
-            self.readiness.job_succeeded(self_metrics::Job::CLOUDWATCH, now);
+            self.readiness.job_succeeded(self.name, now);
             Ok(())
         } else {
             let errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
@@ -60,7 +63,7 @@ impl CollectCloudWatch {
         for r in &report.regions {
             self.metrics.add_cloudwatch_metrics_requested(&r.region, r.metrics_requested);
             if let Some(w) = r.watermark {
-                self.metrics.set_data_lag(Source::CloudWatch, &r.region, now - w);
+                self.metrics.set_data_lag(self.ledger_source, &r.region, now - w);
             }
             tracing::info!(
                 region = %r.region,
@@ -70,6 +73,7 @@ impl CollectCloudWatch {
                 lines = r.lines_written,
                 metrics_requested = r.metrics_requested,
                 watermark = ?r.watermark,
+                job = self.name.as_str(),
                 "cloudwatch collected"
             );
             // A poisoned lock only loses which IDs were warned about: warn again.

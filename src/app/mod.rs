@@ -18,11 +18,12 @@ use aws_sdk_cloudwatch::config::SharedCredentialsProvider;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::bedrock::BedrockMetric;
 use crate::clock::Clock;
 use crate::collector::{CloudWatchJob, CloudWatchJobConfig, LinePricer};
 use crate::config::{Loaded, StoreKind};
 use crate::ledger::sqlite::SqliteStore;
-use crate::ledger::Store;
+use crate::ledger::{Source, Store};
 use crate::scheduler::{ScheduledJob, Scheduler};
 use crate::sources::cloudwatch::CloudWatchSource;
 use crate::sources::MetricNames;
@@ -78,38 +79,15 @@ pub async fn run(loaded: Loaded, options: RunOptions) -> Result<(), AppError> {
 
     let readiness = Arc::new(Readiness::new(options.clock.clone()));
     readiness.set_config_loaded(true);
-    let mut jobs = Vec::new();
-    let cw = &config.sources.cloudwatch;
-    readiness.add_job(
-        self_metrics::Job::CLOUDWATCH,
-        cw.enabled,
-        interval(&cw.schedule, config, &*options.clock),
-    );
-    if cw.enabled {
-        let source = cloudwatch_source(&loaded, options.credentials.clone()).await;
-        let job = CloudWatchJob::new(
-            Arc::new(source),
-            store.clone(),
-            pricer.clone(),
-            options.clock.clone(),
-            CloudWatchJobConfig {
-                regions: config.monitor.regions.clone(),
-                restatement_minutes: cw.restatement_minutes,
-                backfill_hours: cw.backfill_hours,
-            },
-        );
-        let collect = collect::CollectCloudWatch {
-            job,
-            store: store.clone(),
-            pricer: pricer.clone(),
-            metrics: metrics.clone(),
-            readiness: readiness.clone(),
-            snapshot: shared.clone(),
-            clock: options.clock.clone(),
-            warned_unpriced: Default::default(),
-        };
-        jobs.push(ScheduledJob { job: Arc::new(collect), schedule: cw.schedule.clone(), run_at_start: true });
-    }
+    let ctx = JobContext {
+        store: store.clone(),
+        pricer: pricer.clone(),
+        metrics: metrics.clone(),
+        readiness: readiness.clone(),
+        snapshot: shared.clone(),
+        clock: options.clock.clone(),
+    };
+    let jobs = cloudwatch_jobs(&loaded, options.credentials.clone(), &ctx).await;
 
     let listener = match options.listener {
         Some(l) => l,
@@ -136,6 +114,78 @@ pub async fn run(loaded: Loaded, options: RunOptions) -> Result<(), AppError> {
         Ok(Ok(result)) => result.map_err(AppError::Http),
         _ => Ok(()),
     }
+}
+
+/// What every collection job shares.
+struct JobContext {
+    store: Arc<dyn Store>,
+    pricer: Arc<LinePricer>,
+    metrics: Arc<SelfMetrics>,
+    readiness: Arc<Readiness>,
+    snapshot: crate::telemetry::snapshot::SharedSnapshot,
+    clock: Arc<dyn Clock>,
+}
+
+/// The usage job (tokens, invocations: often) and the detail job (latency,
+/// errors, throttles, quota: rarely), each with its own schedule and watermark.
+async fn cloudwatch_jobs(
+    loaded: &Loaded,
+    credentials: Option<SharedCredentialsProvider>,
+    ctx: &JobContext,
+) -> Vec<ScheduledJob> {
+    let config = &loaded.config;
+    let cw = &config.sources.cloudwatch;
+    let tiers = [
+        (
+            self_metrics::Job::CLOUDWATCH,
+            Source::CloudWatch,
+            BedrockMetric::USAGE.to_vec(),
+            cw.enabled,
+            &cw.schedule,
+        ),
+        (
+            self_metrics::Job::CLOUDWATCH_DETAIL,
+            Source::CloudWatchDetail,
+            BedrockMetric::detail(),
+            cw.enabled && cw.detail_enabled,
+            &cw.detail_schedule,
+        ),
+    ];
+    let source: Arc<dyn crate::sources::MetricSource> =
+        Arc::new(cloudwatch_source(loaded, credentials).await);
+    let mut jobs = Vec::new();
+    for (name, ledger_source, metrics, enabled, schedule) in tiers {
+        ctx.readiness.add_job(name, enabled, interval(schedule, config, &*ctx.clock));
+        if !enabled {
+            continue;
+        }
+        let job = CloudWatchJob::new(
+            source.clone(),
+            ctx.store.clone(),
+            ctx.pricer.clone(),
+            ctx.clock.clone(),
+            CloudWatchJobConfig {
+                regions: config.monitor.regions.clone(),
+                restatement_minutes: cw.restatement_minutes,
+                backfill_hours: cw.backfill_hours,
+            },
+        )
+        .with_metrics(&metrics, ledger_source);
+        let collect = collect::CollectCloudWatch {
+            name,
+            ledger_source,
+            job,
+            store: ctx.store.clone(),
+            pricer: ctx.pricer.clone(),
+            metrics: ctx.metrics.clone(),
+            readiness: ctx.readiness.clone(),
+            snapshot: ctx.snapshot.clone(),
+            clock: ctx.clock.clone(),
+            warned_unpriced: Default::default(),
+        };
+        jobs.push(ScheduledJob { job: Arc::new(collect), schedule: schedule.clone(), run_at_start: true });
+    }
+    jobs
 }
 
 async fn cloudwatch_source(

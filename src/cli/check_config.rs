@@ -112,14 +112,19 @@ fn budgets(c: &Config, out: &mut dyn Write) -> std::io::Result<()> {
 
 fn jobs(c: &Config, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Result<()> {
     let s = &c.sources;
-    let list: [(&str, bool, &CronSchedule); 3] = [
+    let list: [(&str, bool, &CronSchedule); 4] = [
         ("cloudwatch", s.cloudwatch.enabled, &s.cloudwatch.schedule),
+        (
+            "cloudwatch_detail",
+            s.cloudwatch.enabled && s.cloudwatch.detail_enabled,
+            &s.cloudwatch.detail_schedule,
+        ),
         ("cloudtrail", s.cloudtrail.enabled, &s.cloudtrail.schedule),
         ("digest", c.alerts.digest.enabled, &c.alerts.digest.schedule),
     ];
     for (name, enabled, schedule) in list {
         if !enabled {
-            writeln!(out, "  {name:<11} disabled")?;
+            writeln!(out, "  {name:<17} disabled")?;
             continue;
         }
         let runs = schedule
@@ -128,7 +133,7 @@ fn jobs(c: &Config, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Result<
             .map(|t| t.format("%Y-%m-%d %H:%M:%S %Z").to_string())
             .collect::<Vec<_>>()
             .join(", ");
-        writeln!(out, "  {name:<11} {:<16} {runs}", schedule.expression())?;
+        writeln!(out, "  {name:<17} {:<16} {runs}", schedule.expression())?;
     }
     Ok(())
 }

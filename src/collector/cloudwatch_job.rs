@@ -49,6 +49,9 @@ struct Discovery {
 type NewSeries = Option<(DateTime<Utc>, Vec<(String, BedrockMetric)>)>;
 
 pub struct CloudWatchJob {
+    /// The metrics this job collects, and the watermark key they are kept under.
+    metrics: Vec<BedrockMetric>,
+    ledger_source: Source,
     source: Arc<dyn MetricSource>,
     store: Arc<dyn Store>,
     pricer: Arc<LinePricer>,
@@ -65,7 +68,24 @@ impl CloudWatchJob {
         clock: Arc<dyn Clock>,
         config: CloudWatchJobConfig,
     ) -> Self {
-        CloudWatchJob { source, store, pricer, clock, config, discovery: Mutex::new(BTreeMap::new()) }
+        CloudWatchJob {
+            metrics: BedrockMetric::ALL.to_vec(),
+            ledger_source: Source::CloudWatch,
+            source,
+            store,
+            pricer,
+            clock,
+            config,
+            discovery: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Collects only `metrics`, with its own watermark under `ledger_source`
+    /// (usage often, operational detail rarely: GetMetricData bills per metric).
+    pub fn with_metrics(mut self, metrics: &[BedrockMetric], ledger_source: Source) -> Self {
+        self.metrics = metrics.to_vec();
+        self.ledger_source = ledger_source;
+        self
     }
 
     /// One collection over every region. A region that fails does not stop the
@@ -121,7 +141,7 @@ impl CloudWatchJob {
         if calls.is_empty() {
             // Nothing to read (no model has metrics): the window is complete anyway.
             let batch = MinuteBatch {
-                source: Source::CloudWatch,
+                source: self.ledger_source,
                 region: region.to_string(),
                 points: vec![],
                 lines: vec![],
@@ -129,7 +149,7 @@ impl CloudWatchJob {
             };
             self.store.write(&batch).await?;
         }
-        out.watermark = self.store.watermark(Source::CloudWatch, region).await?;
+        out.watermark = self.store.watermark(self.ledger_source, region).await?;
         out.unpriced_model_ids =
             model_ids.into_iter().filter(|id| !self.pricer.is_priced(id, region, now)).collect();
         Ok(out)
@@ -139,7 +159,7 @@ impl CloudWatchJob {
     /// never earlier than CloudWatch's 1-minute retention.
     async fn window_start(&self, region: &str, end: DateTime<Utc>) -> Result<DateTime<Utc>, CollectError> {
         let restate = end - Duration::minutes(i64::from(self.config.restatement_minutes));
-        let start = match self.store.watermark(Source::CloudWatch, region).await? {
+        let start = match self.store.watermark(self.ledger_source, region).await? {
             Some(w) => w.min(restate),
             None => end - Duration::hours(i64::from(self.config.backfill_hours)),
         };
@@ -174,7 +194,7 @@ impl CloudWatchJob {
             }
             let lines = self.pricer.lines(&points);
             let batch = MinuteBatch {
-                source: Source::CloudWatch,
+                source: self.ledger_source,
                 region: region.to_string(),
                 lines,
                 points,
@@ -202,10 +222,11 @@ impl CloudWatchJob {
                 return Ok((d.series.clone(), None));
             }
         }
-        let listing = match self.source.list_series(region).await {
+        let mut listing = match self.source.list_series(region).await {
             Ok(l) => l,
             Err(e) => return Err(failed(report, e)),
         };
+        listing.series.retain(|(_, m)| self.metrics.contains(m));
         tally(report, "ListMetrics", region, "success", listing.requests);
         report.api_cost_usd += Decimal::from(listing.requests) * USD_PER_LIST_REQUEST;
         let new_since = match cache.get(region) {
@@ -216,7 +237,7 @@ impl CloudWatchJob {
             }
             // First listing of this process (or after a failed run): a series the
             // previous listing lacked may have data from up to one TTL before the watermark.
-            None => self.store.watermark(Source::CloudWatch, region).await?.map(|w| {
+            None => self.store.watermark(self.ledger_source, region).await?.map(|w| {
                 let since = w - Duration::minutes(DISCOVERY_TTL_MINUTES + LISTING_DELAY_MINUTES);
                 (since, listing.series.clone())
             }),

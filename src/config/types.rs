@@ -119,7 +119,13 @@ pub struct SourcesSection {
 #[serde(deny_unknown_fields, default)]
 pub struct CloudWatchSource {
     pub enabled: bool,
+    /// Usage metrics (tokens, invocations): what cost and budgets need.
     pub schedule: CronSchedule,
+    /// Operational metrics (latency, time to first token, errors, throttles,
+    /// quota usage): less urgent, fetched less often because every metric
+    /// requested is billed.
+    pub detail_enabled: bool,
+    pub detail_schedule: CronSchedule,
     /// Trailing minutes re-read every run, so late datapoints converge.
     pub restatement_minutes: u32,
     /// History fetched on first start (CloudWatch keeps 1-minute data 15 days).
@@ -133,7 +139,9 @@ impl Default for CloudWatchSource {
     fn default() -> Self {
         CloudWatchSource {
             enabled: true,
-            schedule: default_schedule("0 */5 * * * *"),
+            schedule: default_schedule("0 */15 * * * *"),
+            detail_enabled: true,
+            detail_schedule: default_schedule("0 5 * * * *"),
             restatement_minutes: 20,
             backfill_hours: 24,
             cache_read_metric: "CacheReadInputTokenCount".into(),

@@ -23,14 +23,20 @@ use crate::pricing::TokenType;
 /// Where a record came from; watermarks are kept per source and region.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Source {
+    /// CloudWatch usage metrics: tokens and invocations (what costs money).
     CloudWatch,
+    /// CloudWatch operational metrics: latency, errors, throttles, quota usage.
+    CloudWatchDetail,
     CloudTrail,
 }
 
 impl Source {
+    pub const ALL: [Source; 3] = [Source::CloudWatch, Source::CloudWatchDetail, Source::CloudTrail];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Source::CloudWatch => "cloudwatch",
+            Source::CloudWatchDetail => "cloudwatch_detail",
             Source::CloudTrail => "cloudtrail",
         }
     }

@@ -28,6 +28,7 @@ pub struct Job(&'static str);
 
 impl Job {
     pub const CLOUDWATCH: Job = Job("cloudwatch");
+    pub const CLOUDWATCH_DETAIL: Job = Job("cloudwatch_detail");
     pub const CLOUDTRAIL: Job = Job("cloudtrail");
     pub const BUDGETS: Job = Job("budgets");
     pub const ALERTS: Job = Job("alerts");

@@ -96,7 +96,7 @@ pub(super) fn metric_from_sql(text: &str) -> Result<BedrockMetric, StoreError> {
 }
 
 pub(super) fn source_from_sql(text: &str) -> Result<Source, StoreError> {
-    [Source::CloudWatch, Source::CloudTrail]
+    Source::ALL
         .into_iter()
         .find(|s| s.as_str() == text)
         .ok_or_else(|| corrupt("source", format!("unknown source `{text}`")))
