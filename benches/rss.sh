@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Steady RSS and CPU of `bedrock-cost-monitor run` against the local AWS
+# emulator, seeded with the demo workload (see benches/rss.rs for details).
+#
+#   benches/rss.sh [SECONDS]        # default 180
+#
+# Builds the release binary, then runs the `rss` bench, which starts the
+# emulator, publishes the workload, spawns the daemon with config/demo.toml
+# (2 regions, every 20 s), samples /proc/<pid>/{status,stat} every second and
+# stops the daemon (SIGTERM to its pid) at the end. Prints a Markdown table.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "${repo_root}"
+secs="${1:-180}"
+
+if [[ ! -x .venv/emulator/bin/python && -z "${BCM_EMULATOR_VENV:-}" ]]; then
+    bash tests/emulator/setup.sh
+fi
+cargo build --release --bin bedrock-cost-monitor
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs); load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+cargo bench --bench rss -- --rss --secs "${secs}" --daemon "${repo_root}/target/release/bedrock-cost-monitor"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
