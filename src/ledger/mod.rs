@@ -8,8 +8,11 @@
 //! all of it or none. It must not price anything (lines arrive priced) nor
 //! call AWS.
 
+pub mod calls;
 pub mod report;
 pub mod sqlite;
+
+pub use calls::{Attribution, AttributionBatch, CallBatch, CallCount, PrincipalCost, UNATTRIBUTED_PRINCIPAL};
 
 use std::fmt;
 
