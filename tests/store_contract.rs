@@ -6,6 +6,8 @@
 
 mod common_store;
 
+use std::sync::Arc;
+
 use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
 use bedrock_cost_monitor::ledger::Store;
 use proptest::prelude::*;
@@ -59,6 +61,42 @@ async fn ranges_are_half_open_and_ordered() {
 async fn failed_batch_writes_nothing() {
     let (_dir, store) = fresh();
     common_store::failed_batch_writes_nothing(&store).await;
+}
+
+#[tokio::test]
+async fn calls_replace_their_window() {
+    let (_dir, store) = fresh();
+    common_store::calls::calls_replace_their_window(&store).await;
+}
+
+#[tokio::test]
+async fn refused_call_batch_writes_nothing() {
+    let (_dir, store) = fresh();
+    common_store::calls::refused_call_batch_writes_nothing(&store).await;
+}
+
+#[tokio::test]
+async fn shares_replace_their_window_and_sum_exactly() {
+    let (_dir, store) = fresh();
+    common_store::calls::shares_replace_their_window_and_sum_exactly(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_are_claimed_once_and_stay_pending_until_published() {
+    let (_dir, store) = fresh();
+    common_store::coord::alerts_are_claimed_once_and_stay_pending_until_published(Arc::new(store)).await;
+}
+
+#[tokio::test]
+async fn lease_has_one_holder_and_passes_on_expiry() {
+    let (_dir, store) = fresh();
+    common_store::coord::lease_has_one_holder_and_passes_on_expiry(&store).await;
+}
+
+#[tokio::test]
+async fn statuses_are_replaced_whole_and_flags_kept() {
+    let (_dir, store) = fresh();
+    common_store::coord::statuses_are_replaced_whole_and_flags_kept(&store).await;
 }
 
 #[tokio::test]

@@ -107,3 +107,34 @@ pub struct AttributionBatch {
     pub to: DateTime<Utc>,
     pub shares: Vec<PrincipalCost>,
 }
+
+/// All-time CloudTrail invocations per (region, model ID, principal, outcome).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CallTotal {
+    pub region: String,
+    pub model_id: String,
+    pub principal: String,
+    /// `None` for successful calls.
+    pub error_code: Option<String>,
+    pub calls: u64,
+}
+
+/// Attributed cost summed per (region, model ID, model, principal, attribution):
+/// all-time totals, or the sum over a window.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PrincipalTotal {
+    pub region: String,
+    pub model_id: String,
+    pub model: String,
+    pub principal: String,
+    pub attribution: Attribution,
+    pub usd: Decimal,
+}
+
+/// What replacing a window changed, for logs and self-metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReplaceStats {
+    pub inserted: usize,
+    pub changed: usize,
+    pub removed: usize,
+}

@@ -9,10 +9,19 @@
 //! call AWS.
 
 pub mod calls;
+pub mod lease;
+pub mod outbox;
 pub mod report;
 pub mod sqlite;
+pub mod status;
 
-pub use calls::{Attribution, AttributionBatch, CallBatch, CallCount, PrincipalCost, UNATTRIBUTED_PRINCIPAL};
+pub use calls::{
+    Attribution, AttributionBatch, CallBatch, CallCount, CallTotal, PrincipalCost, PrincipalTotal,
+    ReplaceStats, UNATTRIBUTED_PRINCIPAL,
+};
+pub use lease::{Lease, LeaseStore};
+pub use outbox::{Outbox, OutboxEntry};
+pub use status::{BudgetState, BudgetStatus, BurnRate, PeriodInfo, StatusStore};
 
 use std::fmt;
 
@@ -170,4 +179,45 @@ pub trait Store: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<MetricPoint>, StoreError>;
+
+    /// Cost lines with `from <= minute < to` summed per (region, model ID,
+    /// model, token type), exactly; what budgets read. Stores answer from
+    /// hourly rollups plus the minutes of partial hours, so a month costs a
+    /// few hundred rows, not every minute.
+    async fn cost_sums(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<CostTotal>, StoreError>;
+
+    /// Replaces every call count of the batch's region and window and moves
+    /// the CloudTrail watermark, atomically.
+    async fn write_calls(&self, batch: &CallBatch) -> Result<ReplaceStats, StoreError>;
+
+    /// Call counts with `from <= minute < to` in `region`, ordered by key.
+    async fn call_counts(
+        &self,
+        region: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CallCount>, StoreError>;
+
+    /// All-time call totals per (region, model ID, principal, error code).
+    async fn call_totals(&self) -> Result<Vec<CallTotal>, StoreError>;
+
+    /// Replaces every attributed share of the batch's region and window, atomically.
+    async fn write_attribution(&self, batch: &AttributionBatch) -> Result<ReplaceStats, StoreError>;
+
+    /// All-time attributed cost per (region, model ID, model, principal, attribution).
+    async fn principal_totals(&self) -> Result<Vec<PrincipalTotal>, StoreError>;
+
+    /// Attributed cost with `from <= minute < to`, summed like `principal_totals`.
+    async fn principal_sums(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<PrincipalTotal>, StoreError>;
 }
+
+/// Everything the daemon keeps: the ledger, the alert outbox, the leader
+/// lease and the published statuses, in one backend (a SQLite file or one
+/// DynamoDB table).
+pub trait Backend: Store + Outbox + LeaseStore + StatusStore {}
+
+impl<T: Store + Outbox + LeaseStore + StatusStore> Backend for T {}

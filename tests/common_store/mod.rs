@@ -21,6 +21,8 @@ use bedrock_cost_monitor::pricing::TokenType;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
 
+pub mod calls;
+pub mod coord;
 pub mod property;
 
 pub const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];

@@ -20,6 +20,12 @@ use rust_decimal::Decimal;
 use super::{all_time, t, totals_of, REGIONS, SOURCES};
 
 const MODEL_IDS: [&str; 2] = ["us.anthropic.claude-a", "anthropic.claude-b"];
+/// Minutes after 10:00 spread over three hours, so hourly rollups and the
+/// partial hours at a window's edges both matter.
+const MINUTES: [u32; 10] = [0, 1, 2, 3, 59, 60, 61, 119, 125, 185];
+/// Windows (minutes after 10:00) whose sums are checked: inside an hour,
+/// aligned on hours, a half-hour zone's day edges, empty, everything.
+const WINDOWS: [(u32, u32); 7] = [(0, 3), (0, 60), (60, 180), (30, 150), (2, 186), (61, 61), (0, 240)];
 const METRICS: [BedrockMetric; 3] =
     [BedrockMetric::Invocations, BedrockMetric::InputTokenCount, BedrockMetric::InvocationLatency];
 
@@ -38,16 +44,15 @@ fn arb_pricing() -> impl Strategy<Value = LinePricing> {
 
 fn arb_line() -> impl Strategy<Value = CostLine> {
     let types = vec![TokenType::Input, TokenType::Output, TokenType::CacheRead];
-    (select(MODEL_IDS.to_vec()), 0u32..4, select(types), 0u64..5_000_000, arb_pricing()).prop_map(
-        |(model_id, m, token_type, tokens, pricing)| CostLine {
+    (select(MODEL_IDS.to_vec()), select(MINUTES.to_vec()), select(types), 0u64..5_000_000, arb_pricing())
+        .prop_map(|(model_id, m, token_type, tokens, pricing)| CostLine {
             region: String::new(), // the batch's region, set below
             model_id: model_id.into(),
             minute: t(m),
             token_type,
             tokens,
             pricing,
-        },
-    )
+        })
 }
 
 fn arb_point() -> impl Strategy<Value = MetricPoint> {
@@ -153,6 +158,15 @@ pub async fn totals_follow_latest_lines(store: &dyn Store, batches: &[MinuteBatc
         let want: BTreeMap<_, _> =
             model.metric_totals().into_iter().map(|(k, (s, c))| (k, (s as f64, c as f64))).collect();
         assert_eq!(metric_totals, want, "metric totals after batch {i}");
+        for (a, b) in WINDOWS {
+            let inside: Vec<CostLine> =
+                lines.iter().filter(|l| l.minute >= t(a) && l.minute < t(b)).cloned().collect();
+            assert_eq!(
+                store.cost_sums(t(a), t(b)).await.unwrap(),
+                totals_of(&inside),
+                "sums of [{a}, {b}) after batch {i}"
+            );
+        }
         for ((source, region), w) in &model.watermarks {
             assert_eq!(
                 store.watermark(*source, region).await.unwrap(),

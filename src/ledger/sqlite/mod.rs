@@ -4,26 +4,41 @@
 //! Owns the `Store` implementation over SQLite; must not price anything, call
 //! AWS or block the async runtime (every call runs on `spawn_blocking`).
 //!
-//! # Schema (version 1, `PRAGMA user_version`; DDL in `schema.rs`)
+//! # Schema (version 2, `PRAGMA user_version`; DDL in `schema.rs`)
 //!
 //! | table | key | columns |
 //! |---|---|---|
 //! | `metric_points` | source, region, model_id, metric, minute | sum REAL, count REAL NULL |
 //! | `cost_lines` | region, model_id, minute, token_type | tokens INTEGER, model / price_entry / usd TEXT NULL, reason TEXT NULL |
 //! | `cost_totals` | region, model_id, model (`''` = unpriced), token_type | lines INTEGER, tokens INTEGER, usd TEXT |
+//! | `cost_hours` | hour, region, model_id, model, token_type | lines, tokens, usd (the hourly rollup budgets read) |
 //! | `metric_totals` | region, model_id, metric | sum REAL, count REAL |
 //! | `watermarks` | source, region | until_ns INTEGER |
+//! | `calls` | region, minute, model_id, principal, error_code (`''` = success) | calls, input_tokens NULL, output_tokens NULL |
+//! | `call_totals` | region, model_id, principal, error_code | rows, calls |
+//! | `principal_costs` | region, minute, model_id, model, principal, attribution | usd TEXT |
+//! | `principal_rollups` | hour (`-1` = all time), region, model_id, model, principal, attribution | rows, usd |
+//! | `outbox` | dedupe_key | kind, created_ns, subject, body, attributes (JSON), group_id, attempts, last_error, published_ns NULL = pending |
+//! | `leases` | name | holder, expires_ns |
+//! | `budget_statuses` | budget, principal (`''` = whole budget) | body (JSON) |
+//! | `flags` | key | value |
 //!
 //! Minutes are epoch seconds (start of the minute); money is exact decimal
 //! text, never REAL; an unpriced line has NULL model/price_entry/usd and its
-//! reason. By-minute indexes serve the range reads. The totals tables are
-//! maintained by delta inside each write transaction (`write.rs`), so reading
-//! totals never scans minute rows and they always equal the sum of the latest
-//! lines and points.
+//! reason. By-minute indexes serve the range reads. The totals and rollup
+//! tables are maintained by delta inside each write transaction (`totals.rs`,
+//! `calls.rs`, `attribution.rs`), so reading totals never scans minute rows
+//! and they always equal the sum of the latest lines and points. Version 1
+//! files are upgraded in place (the hourly rollup is rebuilt from the lines).
 
+mod attribution;
+mod calls;
 mod codec;
+mod coord;
 mod read;
 mod schema;
+mod sums;
+mod totals;
 mod write;
 
 use std::fmt;
@@ -37,7 +52,9 @@ use rusqlite::Connection;
 pub use schema::SCHEMA_VERSION;
 
 use super::{
-    CostLine, CostTotal, MetricPoint, MetricTotal, MinuteBatch, Source, Store, StoreError, WriteStats,
+    AttributionBatch, BudgetStatus, CallBatch, CallCount, CallTotal, CostLine, CostTotal, Lease, LeaseStore,
+    MetricPoint, MetricTotal, MinuteBatch, Outbox, OutboxEntry, PrincipalTotal, ReplaceStats, Source,
+    StatusStore, Store, StoreError, WriteStats,
 };
 
 /// The ledger file's name inside the data directory.
@@ -155,6 +172,119 @@ impl Store for SqliteStore {
         to: DateTime<Utc>,
     ) -> Result<Vec<MetricPoint>, StoreError> {
         self.run(move |conn| read::metric_points(conn, from, to)).await
+    }
+
+    async fn cost_sums(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<CostTotal>, StoreError> {
+        self.run(move |conn| sums::cost_sums(conn, from, to)).await
+    }
+
+    async fn write_calls(&self, batch: &CallBatch) -> Result<ReplaceStats, StoreError> {
+        let batch = batch.clone();
+        self.run(move |conn| calls::write_calls(conn, &batch)).await
+    }
+
+    async fn call_counts(
+        &self,
+        region: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CallCount>, StoreError> {
+        let region = region.to_string();
+        self.run(move |conn| calls::call_counts(conn, &region, from, to)).await
+    }
+
+    async fn call_totals(&self) -> Result<Vec<CallTotal>, StoreError> {
+        self.run(|conn| calls::call_totals(conn)).await
+    }
+
+    async fn write_attribution(&self, batch: &AttributionBatch) -> Result<ReplaceStats, StoreError> {
+        let batch = batch.clone();
+        self.run(move |conn| attribution::write_attribution(conn, &batch)).await
+    }
+
+    async fn principal_totals(&self) -> Result<Vec<PrincipalTotal>, StoreError> {
+        self.run(|conn| sums::principal_totals(conn)).await
+    }
+
+    async fn principal_sums(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<PrincipalTotal>, StoreError> {
+        self.run(move |conn| sums::principal_sums(conn, from, to)).await
+    }
+}
+
+#[async_trait]
+impl Outbox for SqliteStore {
+    async fn claim_alert(&self, entry: &OutboxEntry) -> Result<bool, StoreError> {
+        let entry = entry.clone();
+        self.run(move |conn| coord::claim_alert(conn, &entry)).await
+    }
+
+    async fn pending_alerts(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.run(move |conn| coord::pending_alerts(conn, limit)).await
+    }
+
+    async fn mark_alert_published(&self, dedupe_key: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let key = dedupe_key.to_string();
+        self.run(move |conn| coord::mark_alert_published(conn, &key, at)).await
+    }
+
+    async fn mark_alert_failed(&self, dedupe_key: &str, error: &str) -> Result<(), StoreError> {
+        let (key, error) = (dedupe_key.to_string(), error.to_string());
+        self.run(move |conn| coord::mark_alert_failed(conn, &key, &error)).await
+    }
+
+    async fn alert(&self, dedupe_key: &str) -> Result<Option<OutboxEntry>, StoreError> {
+        let key = dedupe_key.to_string();
+        self.run(move |conn| coord::alert(conn, &key)).await
+    }
+}
+
+#[async_trait]
+impl LeaseStore for SqliteStore {
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> Result<Lease, StoreError> {
+        let (name, holder) = (name.to_string(), holder.to_string());
+        self.run(move |conn| coord::acquire_lease(conn, &name, &holder, now, ttl)).await
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        let (name, holder) = (name.to_string(), holder.to_string());
+        self.run(move |conn| coord::release_lease(conn, &name, &holder)).await
+    }
+}
+
+#[async_trait]
+impl StatusStore for SqliteStore {
+    async fn put_budget_statuses(&self, statuses: &[BudgetStatus]) -> Result<(), StoreError> {
+        let statuses = statuses.to_vec();
+        self.run(move |conn| coord::put_budget_statuses(conn, &statuses)).await
+    }
+
+    async fn budget_statuses(&self) -> Result<Vec<BudgetStatus>, StoreError> {
+        self.run(|conn| coord::budget_statuses(conn)).await
+    }
+
+    async fn get_state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let key = key.to_string();
+        self.run(move |conn| coord::get_state(conn, &key)).await
+    }
+
+    async fn put_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let (key, value) = (key.to_string(), value.to_string());
+        self.run(move |conn| coord::put_state(conn, &key, &value)).await
+    }
+
+    async fn delete_state(&self, key: &str) -> Result<(), StoreError> {
+        let key = key.to_string();
+        self.run(move |conn| coord::delete_state(conn, &key)).await
     }
 }
 

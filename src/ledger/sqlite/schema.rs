@@ -14,12 +14,12 @@ use super::codec::Context;
 use crate::ledger::StoreError;
 
 /// The schema this build writes. A file with a newer version is refused.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// How long a writer waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-const SCHEMA_V1: &str = "
+pub(super) const SCHEMA_V1: &str = "
 -- One CloudWatch datapoint per minute, per source; `count` only for averages.
 CREATE TABLE metric_points (
     source   TEXT    NOT NULL,
@@ -86,6 +86,107 @@ CREATE TABLE watermarks (
 ) STRICT, WITHOUT ROWID;
 ";
 
+/// Version 2: hourly cost rollups (what budgets read), CloudTrail calls and
+/// attributed shares per principal, the alert outbox, the leader lease,
+/// budget statuses and named flags.
+const SCHEMA_V2: &str = "
+-- Cost lines summed per UTC hour (epoch seconds of its start), kept by delta
+-- with cost_totals, so a month of spend is ~744 rows per series, not 44640.
+CREATE TABLE cost_hours (
+    hour       INTEGER NOT NULL,
+    region     TEXT    NOT NULL,
+    model_id   TEXT    NOT NULL,
+    model      TEXT    NOT NULL,  -- '' = unpriced, as in cost_totals
+    token_type TEXT    NOT NULL,
+    lines      INTEGER NOT NULL CHECK (lines > 0),
+    tokens     INTEGER NOT NULL CHECK (tokens >= 0),
+    usd        TEXT    NOT NULL,
+    PRIMARY KEY (hour, region, model_id, model, token_type)
+) STRICT, WITHOUT ROWID;
+
+-- CloudTrail invocations; error_code '' = success.
+CREATE TABLE calls (
+    region        TEXT    NOT NULL,
+    minute        INTEGER NOT NULL,
+    model_id      TEXT    NOT NULL,
+    principal     TEXT    NOT NULL,
+    error_code    TEXT    NOT NULL,
+    calls         INTEGER NOT NULL CHECK (calls > 0),
+    input_tokens  INTEGER,
+    output_tokens INTEGER,
+    PRIMARY KEY (region, minute, model_id, principal, error_code)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE call_totals (
+    region     TEXT    NOT NULL,
+    model_id   TEXT    NOT NULL,
+    principal  TEXT    NOT NULL,
+    error_code TEXT    NOT NULL,
+    rows       INTEGER NOT NULL CHECK (rows > 0),
+    calls      INTEGER NOT NULL CHECK (calls >= 0),
+    PRIMARY KEY (region, model_id, principal, error_code)
+) STRICT, WITHOUT ROWID;
+
+-- Shares of the priced cost per principal; usd exact decimal text.
+CREATE TABLE principal_costs (
+    region      TEXT    NOT NULL,
+    minute      INTEGER NOT NULL,
+    model_id    TEXT    NOT NULL,
+    model       TEXT    NOT NULL,
+    principal   TEXT    NOT NULL,
+    attribution TEXT    NOT NULL,
+    usd         TEXT    NOT NULL,
+    PRIMARY KEY (region, minute, model_id, model, principal, attribution)
+) STRICT, WITHOUT ROWID;
+
+-- Totals (hour = -1) and hourly rollups of principal_costs, kept by delta.
+CREATE TABLE principal_rollups (
+    hour        INTEGER NOT NULL,
+    region      TEXT    NOT NULL,
+    model_id    TEXT    NOT NULL,
+    model       TEXT    NOT NULL,
+    principal   TEXT    NOT NULL,
+    attribution TEXT    NOT NULL,
+    rows        INTEGER NOT NULL CHECK (rows > 0),
+    usd         TEXT    NOT NULL,
+    PRIMARY KEY (hour, region, model_id, model, principal, attribution)
+) STRICT, WITHOUT ROWID;
+
+-- Alerts: claimed (inserted) before publishing; published_ns NULL = pending.
+CREATE TABLE outbox (
+    dedupe_key   TEXT    NOT NULL PRIMARY KEY,
+    kind         TEXT    NOT NULL,
+    created_ns   INTEGER NOT NULL,
+    subject      TEXT    NOT NULL,
+    body         TEXT    NOT NULL,
+    attributes   TEXT    NOT NULL,  -- JSON object of strings
+    group_id     TEXT    NOT NULL,
+    attempts     INTEGER NOT NULL,
+    last_error   TEXT,
+    published_ns INTEGER
+) STRICT, WITHOUT ROWID;
+CREATE INDEX outbox_pending ON outbox (created_ns) WHERE published_ns IS NULL;
+
+CREATE TABLE leases (
+    name       TEXT    NOT NULL PRIMARY KEY,
+    holder     TEXT    NOT NULL,
+    expires_ns INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- principal '' = the budget as a whole; body is the status as JSON.
+CREATE TABLE budget_statuses (
+    budget    TEXT NOT NULL,
+    principal TEXT NOT NULL,
+    body      TEXT NOT NULL,
+    PRIMARY KEY (budget, principal)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE flags (
+    key   TEXT NOT NULL PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+";
+
 /// Connection settings. WAL lets readers (the HTTP API, /metrics) proceed
 /// while the collector writes; `synchronous=NORMAL` is durable across a
 /// process crash in WAL mode and only risks the last commits on power loss,
@@ -112,9 +213,13 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     match version {
         0 => {
             tx.execute_batch(SCHEMA_V1).ctx("creating schema v1")?;
-            tx.pragma_update(None, "user_version", SCHEMA_VERSION).ctx("setting user_version")?;
+            tx.execute_batch(SCHEMA_V2).ctx("creating schema v2")?;
         }
-        SCHEMA_VERSION => {}
+        1 => {
+            tx.execute_batch(SCHEMA_V2).ctx("upgrading schema to v2")?;
+            super::write::rebuild_cost_hours(&tx)?;
+        }
+        SCHEMA_VERSION => return tx.commit().ctx("committing migration"),
         newer if newer > SCHEMA_VERSION => {
             return Err(StoreError::Backend(format!(
                 "ledger schema version {newer} is newer than this build supports ({SCHEMA_VERSION}); \
@@ -123,5 +228,6 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         }
         bad => return Err(StoreError::Corrupt { what: "schema version", detail: format!("{bad}") }),
     }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION).ctx("setting user_version")?;
     tx.commit().ctx("committing migration")
 }

@@ -114,3 +114,29 @@ async fn non_finite_metric_values_are_refused() {
     assert!(store.write(&bad).await.is_err());
     assert!(store.metric_totals().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_version_1_ledger_is_upgraded_with_its_hourly_rollup() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        conn.execute_batch(super::schema::SCHEMA_V1).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        for (m, tokens, usd) in [(0, 100, "0.1"), (59, 200, "0.2000001")] {
+            conn.execute(
+                "INSERT INTO cost_lines VALUES ('us-east-1', 'm', ?1, 'input', ?2, 'claude', 'claude:all:2025', ?3, NULL)",
+                rusqlite::params![minute(0).timestamp() + m * 60, tokens, usd],
+            )
+            .unwrap();
+        }
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let hour = minute(0);
+    let sums = store.cost_sums(hour, hour + chrono::Duration::hours(1)).await.unwrap();
+    assert_eq!(sums.len(), 1);
+    assert_eq!((sums[0].tokens, sums[0].usd), (300, Decimal::from_str("0.3000001").unwrap()));
+    let conn = store.conn.lock().unwrap();
+    let rows: i64 = conn.query_row("SELECT COUNT(*) FROM cost_hours", [], |r| r.get(0)).unwrap();
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!((rows, version), (1, SCHEMA_VERSION), "the sum came from the rebuilt rollup");
+}

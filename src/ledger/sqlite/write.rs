@@ -9,9 +9,9 @@
 //! REAL arithmetic in SQL (exact for the integer-valued counts up to 2^53).
 
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
-use rust_decimal::Decimal;
 
 use super::codec::{self, Context};
+use super::totals::{adjust_cost_total, Delta};
 use crate::ledger::{CostLine, LinePricing, MetricPoint, MinuteBatch, Source, StoreError, WriteStats};
 
 /// What an upsert did to its row.
@@ -27,6 +27,8 @@ enum Change {
 /// inserted or changed, like the point counts, so a re-write reports zeros.
 /// Records are upserted in batch order: a key twice in one batch ends as the
 /// later one.
+pub(super) use super::totals::rebuild_cost_hours;
+
 pub(super) fn write_batch(
     conn: &mut rusqlite::Connection,
     batch: &MinuteBatch,
@@ -166,109 +168,8 @@ fn upsert_line(tx: &Transaction<'_>, line: &CostLine) -> Result<Change, StoreErr
     Ok(if old.is_some() { Change::Revised } else { Change::Inserted })
 }
 
-/// Whether a line's tokens (and its usd, from its pricing) enter or leave a total.
-#[derive(Clone, Copy, Debug)]
-enum Delta {
-    Add(u64),
-    Remove(u64),
-}
-
-/// A cost total as stored: how many lines, their tokens and exact usd.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Total {
-    lines: u64,
-    tokens: u64,
-    usd: Decimal,
-}
-
-impl Total {
-    /// The total after the delta, or `None` if it would overflow or go
-    /// negative, which only a total that disagrees with its lines can do.
-    fn apply(self, delta: Delta, usd: Decimal) -> Option<Total> {
-        Some(match delta {
-            Delta::Add(n) => Total {
-                lines: self.lines.checked_add(1)?,
-                tokens: self.tokens.checked_add(n)?,
-                usd: self.usd.checked_add(usd)?,
-            },
-            Delta::Remove(n) => Total {
-                lines: self.lines.checked_sub(1)?,
-                tokens: self.tokens.checked_sub(n)?,
-                usd: self.usd.checked_sub(usd)?,
-            },
-        })
-    }
-}
-
-/// Applies one line's contribution to the total of its series
-/// (region, model ID, model or '' if unpriced, token type), exactly.
-fn adjust_cost_total(
-    tx: &Transaction<'_>,
-    line: &CostLine,
-    pricing: &LinePricing,
-    delta: Delta,
-) -> Result<(), StoreError> {
-    let (model, usd) = match pricing {
-        LinePricing::Priced { model, usd, .. } => (model.as_str(), *usd),
-        LinePricing::Unpriced { .. } => ("", Decimal::ZERO),
-    };
-    let key = params![line.region, line.model_id, model, line.token_type.as_str()];
-    let old = read_cost_total(tx, key)?;
-    let new = old.apply(delta, usd).ok_or_else(|| StoreError::Corrupt {
-        what: "cost total",
-        detail: format!(
-            "{} {} {model:?} {}: {old:?} cannot take {delta:?} of {usd} USD",
-            line.region, line.model_id, line.token_type
-        ),
-    })?;
-    if new.lines == 0 {
-        tx.prepare_cached(
-            "DELETE FROM cost_totals WHERE region = ?1 AND model_id = ?2 AND model = ?3 AND token_type = ?4",
-        )
-        .and_then(|mut st| st.execute(key))
-        .ctx("deleting an emptied cost total")?;
-        return Ok(());
-    }
-    let (lines, tokens) = (codec::tokens_to_sql(new.lines)?, codec::tokens_to_sql(new.tokens)?);
-    tx.prepare_cached(
-        "INSERT INTO cost_totals (region, model_id, model, token_type, lines, tokens, usd)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (region, model_id, model, token_type)
-         DO UPDATE SET lines = excluded.lines, tokens = excluded.tokens, usd = excluded.usd",
-    )
-    .and_then(|mut st| {
-        st.execute(params![
-            line.region,
-            line.model_id,
-            model,
-            line.token_type.as_str(),
-            lines,
-            tokens,
-            codec::usd_to_sql(new.usd)
-        ])
-    })
-    .ctx("writing cost total")?;
-    Ok(())
-}
-
-fn read_cost_total(tx: &Transaction<'_>, key: &[&dyn rusqlite::ToSql]) -> Result<Total, StoreError> {
-    let row: Option<(i64, i64, String)> = tx
-        .prepare_cached(
-            "SELECT lines, tokens, usd FROM cost_totals
-             WHERE region = ?1 AND model_id = ?2 AND model = ?3 AND token_type = ?4",
-        )
-        .and_then(|mut st| st.query_row(key, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
-        .ctx("reading cost total")?;
-    let Some((lines, tokens, usd)) = row else { return Ok(Total::default()) };
-    Ok(Total {
-        lines: codec::tokens_from_sql(lines)?,
-        tokens: codec::tokens_from_sql(tokens)?,
-        usd: codec::usd_from_sql(&usd)?,
-    })
-}
-
 /// Moves the watermark forward only: `max(old, new)` in the upsert itself.
-fn advance_watermark(
+pub(super) fn advance_watermark(
     tx: &Transaction<'_>,
     source: Source,
     region: &str,

@@ -1,0 +1,193 @@
+//! Window sums for budgets: whole UTC hours come from the hourly rollups,
+//! the minutes of a partial first or last hour from the minute rows, so any
+//! window (a local day in Asia/Kolkata starts at :30) costs at most two
+//! partial hours of minutes plus one row per hour and series.
+//!
+//! Read-only. Sums are exact `Decimal` additions in Rust.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection};
+use rust_decimal::Decimal;
+
+use super::attribution::{minute_rows, rollup_rows, ALL_TIME};
+use super::codec::{self, Context};
+use super::totals::HOUR;
+use crate::ledger::{CostTotal, PrincipalTotal, StoreError};
+use crate::pricing::TokenType;
+
+/// How `[from, to)` splits into minute and hour ranges (epoch seconds).
+#[derive(Debug, PartialEq, Eq)]
+struct Split {
+    /// Minute ranges `[a, b)`, read from minute rows.
+    minutes: Vec<(i64, i64)>,
+    /// Hour range `[a, b)` of hour starts, read from rollups.
+    hours: Option<(i64, i64)>,
+}
+
+fn split(from: DateTime<Utc>, to: DateTime<Utc>) -> Split {
+    // Rows are whole minutes: `minute >= from` ⇔ `minute >= ceil_minute(from)`.
+    let ceil_minute = |at: DateTime<Utc>| (codec::bound_to_sql(at) + 59).div_euclid(60) * 60;
+    let (f, t) = (ceil_minute(from), ceil_minute(to));
+    if f >= t {
+        return Split { minutes: vec![], hours: None };
+    }
+    let (h0, h1) = ((f + HOUR - 1).div_euclid(HOUR) * HOUR, t.div_euclid(HOUR) * HOUR);
+    if h0 >= h1 {
+        return Split { minutes: vec![(f, t)], hours: None };
+    }
+    let minutes = [(f, h0), (h1, t)].into_iter().filter(|(a, b)| a < b).collect();
+    Split { minutes, hours: Some((h0, h1)) }
+}
+
+type CostKey = (String, String, Option<String>, TokenType);
+/// (region, model ID, model or '', token type, tokens, usd or NULL) as read.
+type CostRow = (String, String, String, String, i64, Option<String>);
+
+fn add_costs(
+    acc: &mut BTreeMap<CostKey, (u64, Decimal)>,
+    rows: Vec<CostRow>,
+) -> Result<(), StoreError> {
+    for (region, model_id, model, tt, tokens, usd) in rows {
+        let key = (region, model_id, Some(model).filter(|m| !m.is_empty()), codec::token_type_from_sql(&tt)?);
+        let usd = usd.as_deref().map(codec::usd_from_sql).transpose()?.unwrap_or_default();
+        let slot = acc.entry(key).or_default();
+        slot.0 = slot.0.saturating_add(codec::tokens_from_sql(tokens)?);
+        slot.1 = slot.1.checked_add(usd).ok_or_else(overflow)?;
+    }
+    Ok(())
+}
+
+fn overflow() -> StoreError {
+    StoreError::Backend("sum overflows exact decimal arithmetic".into())
+}
+
+fn query(
+    conn: &Connection,
+    sql: &str,
+    a: i64,
+    b: i64,
+) -> Result<Vec<CostRow>, StoreError> {
+    let mut st = conn.prepare_cached(sql).ctx("reading cost sums")?;
+    let rows = st
+        .query_map(params![a, b], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .ctx("reading cost sums")?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().ctx("reading cost sums")
+}
+
+pub(super) fn cost_sums(
+    conn: &Connection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<CostTotal>, StoreError> {
+    let s = split(from, to);
+    let mut acc = BTreeMap::new();
+    for (a, b) in s.minutes {
+        let sql = "SELECT region, model_id, COALESCE(model, ''), token_type, tokens, usd FROM cost_lines
+                   WHERE minute >= ?1 AND minute < ?2";
+        add_costs(&mut acc, query(conn, sql, a, b)?)?;
+    }
+    if let Some((a, b)) = s.hours {
+        let sql = "SELECT region, model_id, model, token_type, tokens, usd FROM cost_hours
+                   WHERE hour >= ?1 AND hour < ?2";
+        add_costs(&mut acc, query(conn, sql, a, b)?)?;
+    }
+    Ok(acc
+        .into_iter()
+        .map(|((region, model_id, model, token_type), (tokens, usd))| CostTotal {
+            region,
+            model_id,
+            model,
+            token_type,
+            tokens,
+            usd,
+        })
+        .collect())
+}
+
+/// Sums records with the same key (everything but `usd`).
+fn merge(rows: Vec<PrincipalTotal>) -> Result<Vec<PrincipalTotal>, StoreError> {
+    let mut acc: BTreeMap<PrincipalTotal, Decimal> = BTreeMap::new();
+    for mut row in rows {
+        let usd = std::mem::take(&mut row.usd);
+        let slot = acc.entry(row).or_default();
+        *slot = slot.checked_add(usd).ok_or_else(overflow)?;
+    }
+    Ok(acc
+        .into_iter()
+        .map(|(mut row, usd)| {
+            row.usd = usd;
+            row
+        })
+        .collect())
+}
+
+pub(super) fn principal_totals(conn: &Connection) -> Result<Vec<PrincipalTotal>, StoreError> {
+    merge(rollup_rows(conn, ALL_TIME, ALL_TIME + 1)?)
+}
+
+pub(super) fn principal_sums(
+    conn: &Connection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<PrincipalTotal>, StoreError> {
+    let s = split(from, to);
+    let mut rows = Vec::new();
+    for (a, b) in s.minutes {
+        rows.extend(minute_rows(conn, a, b)?);
+    }
+    if let Some((a, b)) = s.hours {
+        rows.extend(rollup_rows(conn, a, b)?);
+    }
+    merge(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 1, h, m, s).unwrap()
+    }
+
+    #[test]
+    fn windows_split_into_partial_hours_and_whole_hours() {
+        let e = |d: DateTime<Utc>| d.timestamp();
+        let cases = [
+            // Inside one hour: minutes only.
+            (
+                at(10, 5, 0),
+                at(10, 50, 0),
+                Split { minutes: vec![(e(at(10, 5, 0)), e(at(10, 50, 0)))], hours: None },
+            ),
+            // Aligned on hours: hours only.
+            (
+                at(10, 0, 0),
+                at(13, 0, 0),
+                Split { minutes: vec![], hours: Some((e(at(10, 0, 0)), e(at(13, 0, 0)))) },
+            ),
+            // A half-hour zone's midnight: both edges partial.
+            (
+                at(10, 30, 0),
+                at(13, 30, 0),
+                Split {
+                    minutes: vec![(e(at(10, 30, 0)), e(at(11, 0, 0))), (e(at(13, 0, 0)), e(at(13, 30, 0)))],
+                    hours: Some((e(at(11, 0, 0)), e(at(13, 0, 0)))),
+                },
+            ),
+            // Seconds round up to the next minute on both ends (half-open).
+            (
+                at(10, 0, 1),
+                at(10, 2, 1),
+                Split { minutes: vec![(e(at(10, 1, 0)), e(at(10, 3, 0)))], hours: None },
+            ),
+            (at(10, 0, 0), at(10, 0, 0), Split { minutes: vec![], hours: None }),
+            (at(11, 0, 0), at(10, 0, 0), Split { minutes: vec![], hours: None }),
+        ];
+        for (from, to, want) in cases {
+            assert_eq!(split(from, to), want, "{from} .. {to}");
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! Delta maintenance of the cost totals: the all-time `cost_totals` and the
+//! hourly `cost_hours` rollup that budgets read. Every line written or
+//! revised moves its contribution out of its old series and into its new
+//! one, in the write transaction, so both always equal the sum of the latest
+//! lines. Money is exact `Decimal` arithmetic in Rust, never SQL REAL.
+//!
+//! Must not decide what a line is worth; it only adds and subtracts.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{params, OptionalExtension, Transaction};
+use rust_decimal::Decimal;
+
+use super::codec::{self, Context};
+use crate::ledger::{CostLine, LinePricing, StoreError};
+
+/// Seconds in the rollup bucket.
+pub(super) const HOUR: i64 = 3600;
+
+/// Whether a line's tokens (and its usd, from its pricing) enter or leave a total.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Delta {
+    Add(u64),
+    Remove(u64),
+}
+
+/// A cost total as stored: how many lines, their tokens and exact usd.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Total {
+    lines: u64,
+    tokens: u64,
+    usd: Decimal,
+}
+
+impl Total {
+    /// The total after the delta, or `None` if it would overflow or go
+    /// negative, which only a total that disagrees with its lines can do.
+    fn apply(self, delta: Delta, usd: Decimal) -> Option<Total> {
+        Some(match delta {
+            Delta::Add(n) => Total {
+                lines: self.lines.checked_add(1)?,
+                tokens: self.tokens.checked_add(n)?,
+                usd: self.usd.checked_add(usd)?,
+            },
+            Delta::Remove(n) => Total {
+                lines: self.lines.checked_sub(1)?,
+                tokens: self.tokens.checked_sub(n)?,
+                usd: self.usd.checked_sub(usd)?,
+            },
+        })
+    }
+}
+
+/// The SQL of one totals table; `?5` is the hour where the table has one.
+struct Table {
+    read: &'static str,
+    delete: &'static str,
+    upsert: &'static str,
+}
+
+const ALL_TIME: Table = Table {
+    read: "SELECT lines, tokens, usd FROM cost_totals
+           WHERE region = ?1 AND model_id = ?2 AND model = ?3 AND token_type = ?4",
+    delete: "DELETE FROM cost_totals WHERE region = ?1 AND model_id = ?2 AND model = ?3 AND token_type = ?4",
+    upsert: "INSERT INTO cost_totals (region, model_id, model, token_type, lines, tokens, usd)
+             VALUES (?1, ?2, ?3, ?4, ?6, ?7, ?8)
+             ON CONFLICT (region, model_id, model, token_type)
+             DO UPDATE SET lines = excluded.lines, tokens = excluded.tokens, usd = excluded.usd",
+};
+
+const HOURLY: Table = Table {
+    read: "SELECT lines, tokens, usd FROM cost_hours
+           WHERE region = ?1 AND model_id = ?2 AND model = ?3 AND token_type = ?4 AND hour = ?5",
+    delete: "DELETE FROM cost_hours
+             WHERE region = ?1 AND model_id = ?2 AND model = ?3 AND token_type = ?4 AND hour = ?5",
+    upsert: "INSERT INTO cost_hours (region, model_id, model, token_type, hour, lines, tokens, usd)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (hour, region, model_id, model, token_type)
+             DO UPDATE SET lines = excluded.lines, tokens = excluded.tokens, usd = excluded.usd",
+};
+
+/// Applies one line's contribution to its series' all-time total and to
+/// its hour, exactly. The series is (region, model ID, model or '' if
+/// unpriced, token type).
+pub(super) fn adjust_cost_total(
+    tx: &Transaction<'_>,
+    line: &CostLine,
+    pricing: &LinePricing,
+    delta: Delta,
+) -> Result<(), StoreError> {
+    let hour = codec::minute_to_sql(line.minute)?.div_euclid(HOUR) * HOUR;
+    adjust(tx, &ALL_TIME, line, pricing, delta, hour)?;
+    adjust(tx, &HOURLY, line, pricing, delta, hour)
+}
+
+fn adjust(
+    tx: &Transaction<'_>,
+    table: &Table,
+    line: &CostLine,
+    pricing: &LinePricing,
+    delta: Delta,
+    hour: i64,
+) -> Result<(), StoreError> {
+    let (model, usd) = match pricing {
+        LinePricing::Priced { model, usd, .. } => (model.as_str(), *usd),
+        LinePricing::Unpriced { .. } => ("", Decimal::ZERO),
+    };
+    let tt = line.token_type.as_str();
+    // SQLite ignores surplus parameters only when they are unnamed and
+    // unused, so each statement binds exactly the ones it names.
+    let old: Option<(i64, i64, String)> = tx
+        .prepare_cached(table.read)
+        .and_then(|mut st| {
+            let key = params![line.region, line.model_id, model, tt, hour];
+            let key = &key[..st.parameter_count()];
+            st.query_row(key, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()
+        })
+        .ctx("reading cost total")?;
+    let old = match old {
+        Some((lines, tokens, usd)) => Total {
+            lines: codec::tokens_from_sql(lines)?,
+            tokens: codec::tokens_from_sql(tokens)?,
+            usd: codec::usd_from_sql(&usd)?,
+        },
+        None => Total::default(),
+    };
+    let new = old.apply(delta, usd).ok_or_else(|| StoreError::Corrupt {
+        what: "cost total",
+        detail: format!(
+            "{} {} {model:?} {tt}: {old:?} cannot take {delta:?} of {usd} USD",
+            line.region, line.model_id
+        ),
+    })?;
+    if new.lines == 0 {
+        tx.prepare_cached(table.delete)
+            .and_then(|mut st| {
+                let key = params![line.region, line.model_id, model, tt, hour];
+                let n = st.parameter_count();
+                st.execute(&key[..n])
+            })
+            .ctx("deleting an emptied cost total")?;
+        return Ok(());
+    }
+    let (lines, tokens) = (codec::tokens_to_sql(new.lines)?, codec::tokens_to_sql(new.tokens)?);
+    tx.prepare_cached(table.upsert)
+        .and_then(|mut st| {
+            st.execute(params![
+                line.region,
+                line.model_id,
+                model,
+                tt,
+                hour,
+                lines,
+                tokens,
+                codec::usd_to_sql(new.usd)
+            ])
+        })
+        .ctx("writing cost total")?;
+    Ok(())
+}
+
+/// Fills `cost_hours` from every cost line (the upgrade from schema 1).
+pub(super) fn rebuild_cost_hours(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    type Key = (i64, String, String, String, String);
+    let mut sums: BTreeMap<Key, Total> = BTreeMap::new();
+    let mut st = tx
+        .prepare(
+            "SELECT minute, region, model_id, COALESCE(model, ''), token_type, tokens, usd FROM cost_lines",
+        )
+        .ctx("reading cost lines for the hourly rollup")?;
+    let rows = st
+        .query_map([], |r| {
+            let key: Key =
+                (r.get::<_, i64>(0)?.div_euclid(HOUR) * HOUR, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+            Ok((key, r.get::<_, i64>(5)?, r.get::<_, Option<String>>(6)?))
+        })
+        .ctx("reading cost lines for the hourly rollup")?;
+    for row in rows {
+        let (key, tokens, usd) = row.ctx("reading cost lines for the hourly rollup")?;
+        let usd = usd.as_deref().map(codec::usd_from_sql).transpose()?.unwrap_or_default();
+        let total = sums.entry(key).or_default();
+        *total = total
+            .apply(Delta::Add(codec::tokens_from_sql(tokens)?), usd)
+            .ok_or_else(|| StoreError::Corrupt { what: "cost total", detail: "overflow in rollup".into() })?;
+    }
+    drop(st);
+    for ((hour, region, model_id, model, tt), t) in sums {
+        let (lines, tokens) = (codec::tokens_to_sql(t.lines)?, codec::tokens_to_sql(t.tokens)?);
+        tx.prepare_cached(HOURLY.upsert)
+            .and_then(|mut st| {
+                st.execute(params![
+                    region,
+                    model_id,
+                    model,
+                    tt,
+                    hour,
+                    lines,
+                    tokens,
+                    codec::usd_to_sql(t.usd)
+                ])
+            })
+            .ctx("writing the hourly rollup")?;
+    }
+    Ok(())
+}

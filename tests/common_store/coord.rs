@@ -1,0 +1,136 @@
+//! Contract of the coordination state every store keeps: an alert is
+//! claimed by exactly one caller however many race for it, stays pending
+//! until published, and the leader lease has one holder at a time and
+//! passes on when it expires. Written against the traits only.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bedrock_cost_monitor::ledger::{Backend, BudgetState, BudgetStatus, OutboxEntry, PeriodInfo};
+use chrono::Duration;
+
+use super::{t, usd};
+
+pub fn entry(key: &str, m: u32) -> OutboxEntry {
+    OutboxEntry {
+        dedupe_key: key.into(),
+        kind: "budget.threshold".into(),
+        created_at: t(m),
+        subject: format!("Budget {key} crossed 80%"),
+        body: format!("{{\"dedupe_key\":\"{key}\",\"spend_usd\":\"80.000000001\"}}"),
+        attributes: BTreeMap::from([
+            ("kind".to_string(), "budget.threshold".to_string()),
+            ("budget".to_string(), key.to_string()),
+        ]),
+        group_id: key.into(),
+        attempts: 0,
+        last_error: None,
+        published_at: None,
+    }
+}
+
+pub async fn alerts_are_claimed_once_and_stay_pending_until_published(store: Arc<dyn Backend>) {
+    let a = entry("budget.threshold:team:2026-03-01:80", 1);
+    assert!(store.claim_alert(&a).await.unwrap());
+    assert!(!store.claim_alert(&a).await.unwrap(), "a second claim of the same key loses");
+    let mut racers = Vec::new();
+    for i in 0..8 {
+        let store = store.clone();
+        racers.push(tokio::spawn(async move { store.claim_alert(&entry("race", 2 + i)).await.unwrap() }));
+    }
+    let mut won = 0;
+    for r in racers {
+        won += usize::from(r.await.unwrap());
+    }
+    assert_eq!(won, 1, "exactly one of eight racing claims wins");
+    let pending = store.pending_alerts(10).await.unwrap();
+    assert_eq!(
+        pending.iter().map(|e| e.dedupe_key.as_str()).collect::<Vec<_>>(),
+        vec![a.dedupe_key.as_str(), "race"]
+    );
+    assert_eq!(pending[0], a, "the entry comes back as claimed");
+
+    store.mark_alert_failed(&a.dedupe_key, "SNS: InternalError").await.unwrap();
+    let failed = store.alert(&a.dedupe_key).await.unwrap().unwrap();
+    assert_eq!(
+        (failed.attempts, failed.last_error.as_deref(), failed.is_pending()),
+        (1, Some("SNS: InternalError"), true)
+    );
+    assert!(store.mark_alert_published(&a.dedupe_key, t(5)).await.unwrap());
+    assert!(!store.mark_alert_published(&a.dedupe_key, t(6)).await.unwrap(), "published once");
+    let done = store.alert(&a.dedupe_key).await.unwrap().unwrap();
+    assert_eq!((done.attempts, done.published_at), (2, Some(t(5))));
+    assert_eq!(store.pending_alerts(10).await.unwrap().len(), 1, "only the race entry is pending");
+    assert!(!store.claim_alert(&a).await.unwrap(), "a published key is never claimed again");
+    assert!(store.alert("never").await.unwrap().is_none());
+}
+
+pub async fn lease_has_one_holder_and_passes_on_expiry(store: &dyn Backend) {
+    let ttl = Duration::seconds(30);
+    let lease = |h: &'static str, m: u32| store.acquire_lease("collector", h, t(m), ttl);
+    assert_eq!(lease("a", 0).await.unwrap().holder, "a");
+    assert_eq!(lease("b", 0).await.unwrap().holder, "a", "held: b cannot take it");
+    let renewed = lease("a", 0).await.unwrap();
+    assert_eq!(renewed.expires_at, t(0) + ttl);
+    // One minute later a's lease has expired: b takes over and a cannot renew.
+    let taken = lease("b", 1).await.unwrap();
+    assert_eq!((taken.holder.as_str(), taken.expires_at), ("b", t(1) + ttl));
+    assert!(taken.held_by("b", t(1)) && !taken.held_by("a", t(1)));
+    assert_eq!(lease("a", 1).await.unwrap().holder, "b");
+    store.release_lease("collector", "a").await.unwrap();
+    assert_eq!(lease("a", 1).await.unwrap().holder, "b", "only the holder releases");
+    store.release_lease("collector", "b").await.unwrap();
+    assert_eq!(lease("a", 1).await.unwrap().holder, "a", "released: free at once");
+    assert_eq!(
+        store.acquire_lease("other", "b", t(1), ttl).await.unwrap().holder,
+        "b",
+        "leases are independent"
+    );
+}
+
+fn status(budget: &str, principal: Option<&str>, spend: &str) -> BudgetStatus {
+    BudgetStatus {
+        budget: budget.into(),
+        principal: principal.map(Into::into),
+        period: PeriodInfo {
+            kind: "month".into(),
+            start: t(0),
+            end: t(600),
+            timezone: "Europe/Berlin".into(),
+        },
+        spend_usd: usd(spend),
+        limit_usd: usd("100.00"),
+        remaining_usd: usd("100.00") - usd(spend),
+        utilization: (usd(spend) / usd("100.00")).round_dp(6),
+        forecast_usd: Some(usd("120.5")),
+        state: BudgetState::Warning,
+        on_exceeded: "deny".into(),
+        severity: "warning".into(),
+        thresholds_crossed: vec![50],
+        burn_rate: None,
+        evaluated_at: t(3),
+        data_through: Some(t(2)),
+    }
+}
+
+pub async fn statuses_are_replaced_whole_and_flags_kept(store: &dyn Backend) {
+    let first = vec![
+        status("team", None, "50.000000000000000001"),
+        status("per-user", Some("arn:aws:iam::1:user/a"), "1"),
+    ];
+    store.put_budget_statuses(&first).await.unwrap();
+    let mut want = first.clone();
+    want.sort_by(|a, b| (&a.budget, &a.principal).cmp(&(&b.budget, &b.principal)));
+    assert_eq!(store.budget_statuses().await.unwrap(), want);
+    let second = vec![status("team", None, "60")];
+    store.put_budget_statuses(&second).await.unwrap();
+    assert_eq!(store.budget_statuses().await.unwrap(), second, "a principal gone from the set is gone");
+
+    assert_eq!(store.get_state("episode:x").await.unwrap(), None);
+    store.put_state("episode:x", "2026-03-01T10:00:00Z").await.unwrap();
+    store.put_state("episode:x", "2026-03-01T10:05:00Z").await.unwrap();
+    assert_eq!(store.get_state("episode:x").await.unwrap().as_deref(), Some("2026-03-01T10:05:00Z"));
+    store.delete_state("episode:x").await.unwrap();
+    store.delete_state("episode:x").await.unwrap();
+    assert_eq!(store.get_state("episode:x").await.unwrap(), None);
+}
