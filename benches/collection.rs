@@ -367,20 +367,23 @@ fn print_detail(models: usize, profile: Profile, series: usize, sim: &Simulation
 fn options() -> Vec<(&'static str, Vec<JobSpec>)> {
     vec![
         (
-            "usage every 15 min + detail hourly [CURRENT DEFAULT]",
+            "usage every 15 min + detail every 2 h [CURRENT DEFAULT]",
+            vec![JobSpec::usage(15, 20), JobSpec::detail(120, 20)],
+        ),
+        (
+            "usage every 15 min + detail hourly [PREVIOUS DEFAULT]",
             vec![JobSpec::usage(15, 20), JobSpec::detail(60, 20)],
         ),
         (
             "same, detail restatement 80 min (re-reads late detail)",
             vec![JobSpec::usage(15, 20), JobSpec::detail(60, 80)],
         ),
-        ("usage every 15 min + detail every 2 h", vec![JobSpec::usage(15, 20), JobSpec::detail(120, 140)]),
         ("usage every 20 min + detail hourly", vec![JobSpec::usage(20, 30), JobSpec::detail(60, 80)]),
         ("usage every 30 min + detail hourly", vec![JobSpec::usage(30, 40), JobSpec::detail(60, 80)]),
         ("usage every 15 min, detail disabled", vec![JobSpec::usage(15, 20)]),
         ("usage every 10 min + detail every 6 h", vec![JobSpec::usage(10, 20), JobSpec::detail(360, 380)]),
         ("usage every 5 min + detail hourly", vec![JobSpec::usage(5, 20), JobSpec::detail(60, 80)]),
-        ("one job, all metrics, every 5 min [PREVIOUS DEFAULT]", vec![JobSpec::single(5, 20)]),
+        ("one job, all metrics, every 5 min [FIRST DEFAULT]", vec![JobSpec::single(5, 20)]),
         ("one job, all metrics, every 30 min", vec![JobSpec::single(30, 40)]),
         ("one job, all metrics, every 60 min", vec![JobSpec::single(60, 80)]),
     ]

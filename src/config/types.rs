@@ -141,7 +141,7 @@ impl Default for CloudWatchSource {
             enabled: true,
             schedule: default_schedule("0 */15 * * * *"),
             detail_enabled: true,
-            detail_schedule: default_schedule("0 5 * * * *"),
+            detail_schedule: default_schedule("0 5 */2 * * *"),
             restatement_minutes: 20,
             backfill_hours: 24,
             cache_read_metric: "CacheReadInputTokenCount".into(),

@@ -45,10 +45,7 @@ type CostKey = (String, String, Option<String>, TokenType);
 /// (region, model ID, model or '', token type, tokens, usd or NULL) as read.
 type CostRow = (String, String, String, String, i64, Option<String>);
 
-fn add_costs(
-    acc: &mut BTreeMap<CostKey, (u64, Decimal)>,
-    rows: Vec<CostRow>,
-) -> Result<(), StoreError> {
+fn add_costs(acc: &mut BTreeMap<CostKey, (u64, Decimal)>, rows: Vec<CostRow>) -> Result<(), StoreError> {
     for (region, model_id, model, tt, tokens, usd) in rows {
         let key = (region, model_id, Some(model).filter(|m| !m.is_empty()), codec::token_type_from_sql(&tt)?);
         let usd = usd.as_deref().map(codec::usd_from_sql).transpose()?.unwrap_or_default();
@@ -63,12 +60,7 @@ fn overflow() -> StoreError {
     StoreError::Backend("sum overflows exact decimal arithmetic".into())
 }
 
-fn query(
-    conn: &Connection,
-    sql: &str,
-    a: i64,
-    b: i64,
-) -> Result<Vec<CostRow>, StoreError> {
+fn query(conn: &Connection, sql: &str, a: i64, b: i64) -> Result<Vec<CostRow>, StoreError> {
     let mut st = conn.prepare_cached(sql).ctx("reading cost sums")?;
     let rows = st
         .query_map(params![a, b], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
