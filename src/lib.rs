@@ -6,6 +6,7 @@
 pub mod app;
 pub mod aws;
 pub mod bedrock;
+pub mod budgets;
 pub mod cli;
 pub mod clock;
 pub mod collector;

@@ -4,6 +4,8 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer};
 
+use super::types::Timezone;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Period {
@@ -62,10 +64,92 @@ pub struct BudgetConfig {
     pub per_principal: bool,
     #[serde(default)]
     pub severity: AlertSeverity,
+    /// Period boundaries are calendar days, ISO weeks or months in this
+    /// timezone; default `monitor.timezone`.
+    #[serde(default)]
+    pub timezone: Option<Timezone>,
+    /// Alert once per period when spend is projected past the limit.
+    #[serde(default = "yes")]
+    pub forecast_alert: bool,
+    /// Hours of recent spend the forecast's burn rate is taken from.
+    #[serde(default = "default_lookback")]
+    pub forecast_lookback_hours: u32,
+    /// What the decision API answers once the limit is reached.
+    #[serde(default)]
+    pub on_exceeded: OnExceeded,
+    /// The decision API answers `warn` from this utilisation on; default:
+    /// the highest threshold below 100 (80 with the default thresholds).
+    #[serde(default)]
+    pub warn_at_pct: Option<u32>,
+    /// Alert when spend suddenly runs far faster than usual (a runaway loop).
+    #[serde(default)]
+    pub burn_rate: Option<BurnRateConfig>,
+}
+
+impl BudgetConfig {
+    /// The utilisation (percent) from which the budget is in `warning`.
+    pub fn warn_pct(&self) -> u32 {
+        self.warn_at_pct
+            .unwrap_or_else(|| self.thresholds_pct.iter().copied().filter(|t| *t < 100).max().unwrap_or(80))
+    }
+}
+
+/// Once the limit is reached, the decision API says `deny` (the application
+/// should stop calling Bedrock for this scope) or only `warn`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnExceeded {
+    #[default]
+    Deny,
+    Warn,
+}
+
+impl OnExceeded {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnExceeded::Deny => "deny",
+            OnExceeded::Warn => "warn",
+        }
+    }
+}
+
+/// Burn-rate anomaly: the spend rate over the last `short_minutes` is at
+/// least `factor` times the rate over the `long_hours` before them, and at
+/// least `min_usd_per_hour` (so idle budgets do not alert on their first call).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BurnRateConfig {
+    #[serde(default = "default_short")]
+    pub short_minutes: u32,
+    #[serde(default = "default_long")]
+    pub long_hours: u32,
+    #[serde(default = "default_factor")]
+    pub factor: Usd,
+    pub min_usd_per_hour: Usd,
 }
 
 fn default_thresholds() -> Vec<u32> {
     vec![50, 80, 100]
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_lookback() -> u32 {
+    6
+}
+
+fn default_short() -> u32 {
+    15
+}
+
+fn default_long() -> u32 {
+    24
+}
+
+fn default_factor() -> Usd {
+    Usd(Decimal::from(4))
 }
 
 /// A USD amount written as a string (`"1500.00"`) or an integer; never a float.

@@ -29,6 +29,45 @@ pub struct Config {
     pub alerts: AlertsSection,
     #[serde(default)]
     pub budgets: Vec<BudgetConfig>,
+    #[serde(default)]
+    pub replicas: ReplicasSection,
+    #[serde(default)]
+    pub metrics: MetricsSection,
+}
+
+/// Several sidecars (one per ECS task) share one store; only the holder of
+/// the lease polls AWS, evaluates budgets and publishes alerts.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReplicasSection {
+    /// The lease lasts this long and is renewed every third of it; a dead
+    /// holder is replaced within two lease periods.
+    pub lease_secs: u64,
+    /// This replica's name in the lease; default `<hostname>-<pid>`.
+    pub holder_id: Option<String>,
+    /// How often a replica that does not hold the lease re-reads totals and
+    /// budget statuses from the shared store.
+    pub follower_refresh_secs: u64,
+}
+
+impl Default for ReplicasSection {
+    fn default() -> Self {
+        ReplicasSection { lease_secs: 30, holder_id: None, follower_refresh_secs: 30 }
+    }
+}
+
+/// Shape of what `/metrics` exports.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSection {
+    /// Principals beyond the top N by all-time cost are folded into `other`.
+    pub top_principals: usize,
+}
+
+impl Default for MetricsSection {
+    fn default() -> Self {
+        MetricsSection { top_principals: 20 }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -206,12 +245,48 @@ impl Default for PricingSection {
     }
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AlertsSection {
     /// Without a topic, alerts are written to the log as the same JSON.
     pub sns_topic_arn: Option<String>,
     pub digest: DigestSection,
+    /// `pricing.unpriced_model` on the first sight of a model ID the price table does not know.
+    pub unpriced_model: bool,
+    /// `collector.stalled` when a region's usage data is older than this.
+    pub stalled_after_minutes: u32,
+    /// `bedrock.access_denied` when AccessDenied errors in a region reach
+    /// `threshold` within `window_minutes` (CloudTrail).
+    pub access_denied: SpikeSection,
+    /// `bedrock.throttling`, the same for ThrottlingException.
+    pub throttling: SpikeSection,
+}
+
+impl Default for AlertsSection {
+    fn default() -> Self {
+        AlertsSection {
+            sns_topic_arn: None,
+            digest: DigestSection::default(),
+            unpriced_model: true,
+            stalled_after_minutes: 60,
+            access_denied: SpikeSection { enabled: true, window_minutes: 15, threshold: 10 },
+            throttling: SpikeSection { enabled: true, window_minutes: 15, threshold: 50 },
+        }
+    }
+}
+
+/// An error-rate alert: at least `threshold` errors within `window_minutes`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpikeSection {
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+    pub window_minutes: u32,
+    pub threshold: u64,
+}
+
+fn enabled() -> bool {
+    true
 }
 
 #[derive(Clone, Debug, Deserialize)]

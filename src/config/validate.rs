@@ -21,12 +21,6 @@ pub fn config(c: &Config) -> Vec<Finding> {
         ));
     }
     aws(c, &root.key("aws"), &mut out);
-    if c.store.kind == StoreKind::Dynamodb {
-        out.push(Finding::warning(
-            root.key("store").key("kind"),
-            "the DynamoDB store is not available in this version: `run` refuses it; use \"sqlite\"",
-        ));
-    }
     if c.store.kind == StoreKind::Dynamodb && c.store.dynamodb_table.as_deref().is_none_or(str::is_empty) {
         out.push(Finding::error(
             root.key("store").key("dynamodb_table"),
@@ -43,7 +37,40 @@ pub fn config(c: &Config) -> Vec<Finding> {
     }
     sources(c, &root.key("sources"), &mut out);
     budgets(c, &mut out);
+    alerts_and_replicas(c, &mut out);
     out
+}
+
+/// `value` must lie in `range`; else an error naming the range.
+fn within(
+    out: &mut Vec<Finding>,
+    path: FieldPath,
+    value: u64,
+    range: std::ops::RangeInclusive<u64>,
+    why: &str,
+) {
+    if !range.contains(&value) {
+        let (lo, hi) = (range.start(), range.end());
+        out.push(Finding::error(path, format!("{value} must be between {lo} and {hi}{why}")));
+    }
+}
+
+fn alerts_and_replicas(c: &Config, out: &mut Vec<Finding>) {
+    let root = FieldPath::root();
+    let a = root.key("alerts");
+    within(out, a.key("stalled_after_minutes"), c.alerts.stalled_after_minutes.into(), 1..=10_080, "");
+    for (name, spike) in [("access_denied", &c.alerts.access_denied), ("throttling", &c.alerts.throttling)] {
+        within(out, a.key(name).key("window_minutes"), spike.window_minutes.into(), 1..=1440, "");
+        within(out, a.key(name).key("threshold"), spike.threshold, 1..=u64::MAX, "");
+    }
+    let r = root.key("replicas");
+    within(out, r.key("lease_secs"), c.replicas.lease_secs, 3..=600, "");
+    within(out, r.key("follower_refresh_secs"), c.replicas.follower_refresh_secs, 1..=3600, "");
+    if c.replicas.holder_id.as_deref().is_some_and(|h| h.trim().is_empty()) {
+        out.push(Finding::error(r.key("holder_id"), "must not be empty (leave it out for <hostname>-<pid>)"));
+    }
+    let top = u64::try_from(c.metrics.top_principals).unwrap_or(u64::MAX);
+    within(out, root.key("metrics").key("top_principals"), top, 1..=1000, " (it bounds label cardinality)");
 }
 
 fn regions(list: &[String], path: &FieldPath, required: bool, out: &mut Vec<Finding>) {
@@ -156,6 +183,41 @@ fn budgets(c: &Config, out: &mut Vec<Finding>) {
         if b.per_principal && !c.sources.cloudtrail.enabled {
             out.push(Finding::error(path.key("per_principal"), "needs sources.cloudtrail.enabled = true"));
         }
+        if !b.principals.is_empty() && !c.sources.cloudtrail.enabled {
+            out.push(Finding::error(
+                path.key("principals"),
+                "principal filters need sources.cloudtrail.enabled = true (principals come from CloudTrail)",
+            ));
+        }
+        for (j, p) in b.principals.iter().enumerate() {
+            if p.trim().is_empty() {
+                out.push(Finding::error(path.key("principals").index(j), "must not be empty"));
+            }
+        }
+        budget_tuning(b, &path, out);
+    }
+}
+
+fn budget_tuning(b: &crate::config::BudgetConfig, path: &FieldPath, out: &mut Vec<Finding>) {
+    within(out, path.key("forecast_lookback_hours"), b.forecast_lookback_hours.into(), 1..=744, "");
+    if let Some(w) = b.warn_at_pct {
+        within(out, path.key("warn_at_pct"), w.into(), 1..=1000, "");
+    }
+    let Some(br) = &b.burn_rate else { return };
+    let p = path.key("burn_rate");
+    within(out, p.key("short_minutes"), br.short_minutes.into(), 1..=1440, "");
+    within(out, p.key("long_hours"), br.long_hours.into(), 1..=720, "");
+    if u64::from(br.long_hours) * 60 <= u64::from(br.short_minutes) {
+        out.push(Finding::error(p.key("long_hours"), "the long window must be longer than short_minutes"));
+    }
+    if br.factor.0 <= Decimal::ONE {
+        out.push(Finding::error(p.key("factor"), format!("{} must be greater than 1", br.factor.0)));
+    }
+    if br.min_usd_per_hour.0 < Decimal::ZERO {
+        out.push(Finding::error(
+            p.key("min_usd_per_hour"),
+            format!("{} must not be negative", br.min_usd_per_hour.0),
+        ));
     }
 }
 

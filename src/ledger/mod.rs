@@ -21,7 +21,7 @@ pub use calls::{
 };
 pub use lease::{Lease, LeaseStore};
 pub use outbox::{Outbox, OutboxEntry};
-pub use status::{BudgetState, BudgetStatus, BurnRate, PeriodInfo, StatusStore};
+pub use status::{BudgetState, BudgetStatus, BurnRate, PeriodInfo, SpendItem, StatusStore};
 
 use std::fmt;
 

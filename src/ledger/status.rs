@@ -53,6 +53,13 @@ pub struct BurnRate {
     pub anomalous: bool,
 }
 
+/// A model or principal and what it spent, for "top spenders" lists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpendItem {
+    pub name: String,
+    pub usd: Decimal,
+}
+
 /// One budget's evaluation (for a per-principal budget: one principal's).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BudgetStatus {
@@ -78,6 +85,14 @@ pub struct BudgetStatus {
     pub thresholds_crossed: Vec<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub burn_rate: Option<BurnRate>,
+    /// The biggest models (and, with CloudTrail, principals) of the period.
+    #[serde(default)]
+    pub top_models: Vec<SpendItem>,
+    #[serde(default)]
+    pub top_principals: Vec<SpendItem>,
+    /// Tokens in scope that could not be priced: spend is understated by their cost.
+    #[serde(default)]
+    pub unpriced_tokens: u64,
     pub evaluated_at: DateTime<Utc>,
     /// Usage data is complete up to this instant (the collector's watermark).
     #[serde(default, skip_serializing_if = "Option::is_none")]

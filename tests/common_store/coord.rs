@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use bedrock_cost_monitor::ledger::{Backend, BudgetState, BudgetStatus, OutboxEntry, PeriodInfo};
+use bedrock_cost_monitor::ledger::{Backend, BudgetState, BudgetStatus, OutboxEntry, PeriodInfo, SpendItem};
 use chrono::Duration;
 
 use super::{t, usd};
@@ -108,6 +108,9 @@ fn status(budget: &str, principal: Option<&str>, spend: &str) -> BudgetStatus {
         severity: "warning".into(),
         thresholds_crossed: vec![50],
         burn_rate: None,
+        top_models: vec![SpendItem { name: "claude-sonnet-4-5".into(), usd: usd("40.5") }],
+        top_principals: vec![],
+        unpriced_tokens: 7,
         evaluated_at: t(3),
         data_through: Some(t(2)),
     }

@@ -1,0 +1,102 @@
+//! Which spend a budget covers: filters on model (a price-table model key
+//! or a model-ID pattern), region and principal (patterns). Empty filters
+//! match everything. Pure.
+//!
+//! A model filter containing `*` or `.` is a model-ID pattern matched
+//! against the ID as seen in CloudWatch (`us.anthropic.claude-*`); any other
+//! is a model key (`claude-sonnet-4-5`) matched against the resolved model,
+//! so every ID form of that model counts.
+
+use crate::config::BudgetConfig;
+use crate::pricing::catalog::glob_match;
+
+/// A budget's filters, borrowed from its configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct Scope<'a> {
+    pub models: &'a [String],
+    pub regions: &'a [String],
+    pub principals: &'a [String],
+}
+
+impl<'a> Scope<'a> {
+    pub fn of(budget: &'a BudgetConfig) -> Self {
+        Scope { models: &budget.models, regions: &budget.regions, principals: &budget.principals }
+    }
+
+    /// Whether the budget needs per-principal data (attributed shares).
+    pub fn by_principal(&self) -> bool {
+        !self.principals.is_empty()
+    }
+
+    pub fn matches_model(&self, model_id: &str, model: Option<&str>) -> bool {
+        self.models.is_empty()
+            || self.models.iter().any(|f| {
+                if is_id_pattern(f) {
+                    glob_match(f, model_id)
+                } else {
+                    model == Some(f.as_str())
+                }
+            })
+    }
+
+    pub fn matches_region(&self, region: &str) -> bool {
+        self.regions.is_empty() || self.regions.iter().any(|r| r == region)
+    }
+
+    pub fn matches_principal(&self, principal: &str) -> bool {
+        self.principals.is_empty() || self.principals.iter().any(|p| glob_match(p, principal))
+    }
+
+    /// A series of the ledger: (region, model ID, resolved model).
+    pub fn matches_series(&self, region: &str, model_id: &str, model: Option<&str>) -> bool {
+        self.matches_region(region) && self.matches_model(model_id, model)
+    }
+}
+
+fn is_id_pattern(filter: &str) -> bool {
+    filter.contains('*') || filter.contains('.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn filters_table() {
+        let models = s(&["claude-sonnet-4-5", "us.anthropic.claude-haiku-*"]);
+        let regions = s(&["us-east-1"]);
+        let principals = s(&["arn:aws:iam::*:role/app-*"]);
+        let scope = Scope { models: &models, regions: &regions, principals: &principals };
+        let cases = [
+            (
+                "us-east-1",
+                "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                Some("claude-sonnet-4-5"),
+                true,
+            ),
+            ("us-east-1", "us.anthropic.claude-haiku-4-5-20251001-v1:0", Some("claude-haiku-4-5"), true),
+            // The pattern is on the ID: the base ID of the same model does not match it.
+            ("us-east-1", "anthropic.claude-haiku-4-5-20251001-v1:0", Some("claude-haiku-4-5"), false),
+            (
+                "us-west-2",
+                "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                Some("claude-sonnet-4-5"),
+                false,
+            ),
+            // An unpriced model has no key: only an ID pattern can match it.
+            ("us-east-1", "anthropic.claude-opus-5", None, false),
+        ];
+        for (region, id, model, want) in cases {
+            assert_eq!(scope.matches_series(region, id, model), want, "{region} {id}");
+        }
+        assert!(scope.matches_principal("arn:aws:iam::111122223333:role/app-prod"));
+        assert!(!scope.matches_principal("arn:aws:iam::111122223333:user/alice"));
+        let everything = Scope { models: &[], regions: &[], principals: &[] };
+        assert!(everything.matches_series("eu-west-1", "x", None) && everything.matches_principal("anyone"));
+        assert!(!everything.by_principal() && scope.by_principal());
+    }
+}
