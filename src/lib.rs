@@ -3,6 +3,7 @@
 //! Data flows one way (see ARCHITECTURE.md):
 //! sources → pricing → ledger → budgets → alerts / telemetry.
 
+pub mod alerts;
 pub mod app;
 pub mod aws;
 pub mod bedrock;

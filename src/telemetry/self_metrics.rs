@@ -116,6 +116,21 @@ impl AlertKind {
     pub const ACCESS_DENIED: AlertKind = AlertKind("bedrock.access_denied");
     pub const THROTTLING: AlertKind = AlertKind("bedrock.throttling");
     pub const REPORT_DAILY: AlertKind = AlertKind("report.daily");
+    pub const ALL: [AlertKind; 8] = [
+        Self::BUDGET_THRESHOLD,
+        Self::BUDGET_FORECAST,
+        Self::BUDGET_BURN_RATE,
+        Self::UNPRICED_MODEL,
+        Self::COLLECTOR_STALLED,
+        Self::ACCESS_DENIED,
+        Self::THROTTLING,
+        Self::REPORT_DAILY,
+    ];
+
+    /// The kind with this name, if it is one of design §5's.
+    pub fn from_name(name: &str) -> Option<AlertKind> {
+        Self::ALL.into_iter().find(|k| k.0 == name)
+    }
 
     pub fn as_str(self) -> &'static str {
         self.0

@@ -1,0 +1,113 @@
+//! The dispatcher: claim, then publish, then record. The outbox in the store
+//! makes it exactly-once end to end:
+//!
+//! 1. `raise` claims each message under its dedupe key (a conditional
+//!    insert): only one process, once, wins a key, however many replicas or
+//!    restarts evaluate the same crossing.
+//! 2. `flush` publishes every pending entry, oldest first, and marks it
+//!    published. A failed publish is counted on the entry and stays pending
+//!    for the next cycle: an SNS outage delays alerts, never drops them.
+//!
+//! The one window left is a crash after SNS accepted a message and before
+//! the store recorded it: that message is sent again on restart. FIFO topics
+//! close it (the deduplication ID is the dedupe key, dropped by SNS within
+//! 5 minutes); on standard topics subscribers can use the body's `dedupe_key`.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
+
+use super::message::AlertMessage;
+use super::sink::AlertSink;
+use crate::ledger::{Backend, StoreError};
+use crate::telemetry::{AlertKind, SelfMetrics};
+
+/// Pending entries published per flush.
+const FLUSH_BATCH: usize = 100;
+/// Consecutive failures after which a flush gives up until the next cycle.
+const GIVE_UP_AFTER: usize = 3;
+
+pub struct Dispatcher {
+    store: Arc<dyn Backend>,
+    sink: Arc<dyn AlertSink>,
+    metrics: Option<Arc<SelfMetrics>>,
+    /// Keys this process has already seen claimed: not asked again.
+    known: Mutex<HashSet<String>>,
+}
+
+/// What a flush did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FlushReport {
+    pub published: usize,
+    pub failed: usize,
+    /// Pending entries not attempted (after repeated failures).
+    pub deferred: usize,
+    pub errors: Vec<String>,
+}
+
+impl Dispatcher {
+    pub fn new(store: Arc<dyn Backend>, sink: Arc<dyn AlertSink>, metrics: Option<Arc<SelfMetrics>>) -> Self {
+        Dispatcher { store, sink, metrics, known: Mutex::new(HashSet::new()) }
+    }
+
+    pub fn sink_name(&self) -> &'static str {
+        self.sink.name()
+    }
+
+    fn known(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        // Only a cache of keys: a poisoned one is still correct (the store decides).
+        self.known.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Claims each message not claimed before; returns the keys claimed now.
+    pub async fn raise(&self, messages: Vec<AlertMessage>) -> Result<Vec<String>, StoreError> {
+        let mut claimed = Vec::new();
+        for m in messages {
+            if self.known().contains(&m.dedupe_key) {
+                continue;
+            }
+            let entry = m.into_entry();
+            let won = self.store.claim_alert(&entry).await?;
+            self.known().insert(entry.dedupe_key.clone());
+            if won {
+                tracing::info!(kind = %entry.kind, dedupe_key = %entry.dedupe_key, "alert claimed");
+                claimed.push(entry.dedupe_key);
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// Publishes pending entries; failures stay pending.
+    pub async fn flush(&self, now: DateTime<Utc>) -> Result<FlushReport, StoreError> {
+        let pending = self.store.pending_alerts(FLUSH_BATCH).await?;
+        let mut report = FlushReport::default();
+        let mut streak = 0;
+        for (i, entry) in pending.iter().enumerate() {
+            if streak >= GIVE_UP_AFTER {
+                report.deferred = pending.len() - i;
+                break;
+            }
+            match self.sink.publish(entry).await {
+                Ok(()) => {
+                    streak = 0;
+                    self.store.mark_alert_published(&entry.dedupe_key, now).await?;
+                    report.published += 1;
+                    if let (Some(m), Some(kind)) = (&self.metrics, AlertKind::from_name(&entry.kind)) {
+                        m.alert_published(kind);
+                    }
+                    tracing::info!(kind = %entry.kind, dedupe_key = %entry.dedupe_key, sink = self.sink.name(), "alert published");
+                }
+                Err(e) => {
+                    streak += 1;
+                    self.store.mark_alert_failed(&entry.dedupe_key, &e.0).await?;
+                    report.failed += 1;
+                    tracing::warn!(kind = %entry.kind, dedupe_key = %entry.dedupe_key, attempts = entry.attempts + 1,
+                        error = %e, "alert publish failed; it stays pending and is retried next cycle");
+                    report.errors.push(e.0);
+                }
+            }
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,24 @@
+//! Alerts: from budget statuses and collector facts to messages (`budget`,
+//! `message`, `ops`, `digest`, all pure), claimed exactly once and published
+//! through a sink (`dispatch`, `sink`, `sns`), with episodes kept in the store
+//! (`episode`).
+//!
+//! Must not evaluate budgets or read usage itself: callers pass statuses and
+//! facts in. Only `sns.rs` sees AWS SDK types.
+
+pub mod budget;
+pub mod digest;
+pub mod dispatch;
+pub mod episode;
+pub mod message;
+pub mod ops;
+pub mod sink;
+pub mod sns;
+
+pub use dispatch::{Dispatcher, FlushReport};
+pub use message::AlertMessage;
+pub use sink::{AlertSink, LogSink, PublishError};
+pub use sns::SnsSink;
+
+#[cfg(test)]
+mod tests;
