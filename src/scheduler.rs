@@ -17,16 +17,24 @@ use tokio::task::JoinSet;
 use crate::clock::Clock;
 use crate::config::CronSchedule;
 
+/// How a run that did not fail ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ran {
+    Done,
+    /// Nothing to do here: another replica holds the lease and does the work.
+    Standby,
+}
+
 /// A scheduled unit of work. `run_once` is also what tests call directly.
 #[async_trait]
 pub trait Job: Send + Sync {
     fn name(&self) -> &'static str;
-    async fn run_once(&self) -> Result<(), String>;
+    async fn run_once(&self) -> Result<Ran, String>;
 }
 
 /// Where the scheduler reports what happened (self-metrics, logs).
 pub trait SchedulerHooks: Send + Sync {
-    fn finished(&self, job: &'static str, result: &Result<(), String>, took: Duration);
+    fn finished(&self, job: &'static str, result: &Result<Ran, String>, took: Duration);
     fn skipped(&self, job: &'static str, ticks: u64);
 }
 
@@ -157,7 +165,7 @@ mod tests {
         fn name(&self) -> &'static str {
             "slow"
         }
-        async fn run_once(&self) -> Result<(), String> {
+        async fn run_once(&self) -> Result<Ran, String> {
             if self.running.fetch_add(1, Ordering::SeqCst) > 0 {
                 self.overlap_seen.fetch_add(1, Ordering::SeqCst);
             }
@@ -165,7 +173,7 @@ mod tests {
             self.running.fetch_sub(1, Ordering::SeqCst);
             let n = self.runs.fetch_add(1, Ordering::SeqCst);
             if n % 2 == 0 {
-                Ok(())
+                Ok(Ran::Done)
             } else {
                 Err("every other run fails".into())
             }
@@ -179,7 +187,7 @@ mod tests {
     }
 
     impl SchedulerHooks for Recorder {
-        fn finished(&self, _: &'static str, result: &Result<(), String>, _: Duration) {
+        fn finished(&self, _: &'static str, result: &Result<Ran, String>, _: Duration) {
             self.finished.lock().unwrap().push(result.is_ok());
         }
         fn skipped(&self, _: &'static str, ticks: u64) {

@@ -130,7 +130,7 @@ fn check_config_summarises_a_valid_config() {
         assert!(out.contains(needle), "missing `{needle}` in\n{out}");
     }
     // Three next run times per job.
-    assert!(out.contains("cloudwatch_detail 0 5 * * * *"), "{out}");
+    assert!(out.contains("cloudwatch_detail 0 5 */2 * * *"), "{out}");
     let cloudwatch = out.lines().find(|l| l.trim_start().starts_with("cloudwatch ")).unwrap();
     assert_eq!(cloudwatch.matches(", ").count(), 2, "{cloudwatch}");
 }

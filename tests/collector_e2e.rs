@@ -150,6 +150,7 @@ impl Fixture {
             credentials: emu.sdk_config(EAST).await.credentials_provider(),
             listener: Some(listener),
             shutdown,
+            store: None,
         };
         let daemon = tokio::spawn(app::run(load(&self.endpoint, self.dir.path()), options));
         wait_ready(&format!("{base}/readyz")).await;
@@ -170,13 +171,15 @@ fn assert_same_totals(ledger: &[CostTotal], truth: &[CostTotal]) {
 }
 
 async fn wait_ready(url: &str) {
+    let mut last = None;
     for _ in 0..500 {
-        if probe(url, TIMEOUT).await.is_ok() {
-            return;
+        match probe(url, TIMEOUT).await {
+            Ok(_) => return,
+            Err(e) => last = Some(e),
         }
         tokio::time::sleep(StdDuration::from_millis(20)).await;
     }
-    panic!("{url} not ready within 10 s");
+    panic!("{url} not ready within 10 s: {last:?}");
 }
 
 fn in_region<'a>(data: &'a [SimDatum], region: &'a str) -> impl Iterator<Item = &'a SimDatum> + 'a {

@@ -1,32 +1,33 @@
-//! The CloudWatch collection as a scheduled job: run, then turn the run's
-//! report into self-metrics and logs, mark readiness and refresh `/metrics`.
+//! The CloudWatch collection as a scheduled job: run, turn the run's report
+//! into self-metrics and logs, alert on unpriced models, refresh `/metrics`,
+//! and (the usage job) evaluate budgets so a crossing alerts within one cycle.
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::evaluate::Evaluator;
+use super::snapshot::Refresher;
+use crate::alerts::{ops, Dispatcher};
 use crate::clock::Clock;
-use crate::collector::{CloudWatchJob, LinePricer, RunReport};
-use crate::ledger::{Source, Store};
-use crate::scheduler::Job;
-use crate::telemetry::readiness::Readiness;
+use crate::collector::{CloudWatchJob, RunReport};
+use crate::ledger::Source;
+use crate::scheduler::{Job, Ran};
 use crate::telemetry::self_metrics::{self, AwsApi, AwsOutcome, SelfMetrics};
-use crate::telemetry::snapshot::SharedSnapshot;
 
 pub struct CollectCloudWatch {
     /// The `job` label: `cloudwatch` (usage) or `cloudwatch_detail`.
     pub name: self_metrics::Job,
     pub ledger_source: Source,
     pub job: CloudWatchJob,
-    pub store: Arc<dyn Store>,
-    pub pricer: Arc<LinePricer>,
     pub metrics: Arc<SelfMetrics>,
-    pub readiness: Arc<Readiness>,
-    pub snapshot: SharedSnapshot,
+    pub refresher: Arc<Refresher>,
     pub clock: Arc<dyn Clock>,
-    /// Unpriced model IDs already warned about: one warning per ID, not per run.
-    pub warned_unpriced: Mutex<BTreeSet<String>>,
+    pub dispatcher: Arc<Dispatcher>,
+    /// Raise `pricing.unpriced_model` for unpriced IDs (once per region and ID).
+    pub unpriced_alerts: bool,
+    /// Evaluate budgets after the run (the usage job).
+    pub evaluator: Option<Arc<Evaluator>>,
 }
 
 #[async_trait]
@@ -35,25 +36,52 @@ impl Job for CollectCloudWatch {
         self.name.as_str()
     }
 
-    async fn run_once(&self) -> Result<(), String> {
+    async fn run_once(&self) -> Result<Ran, String> {
         let report = self.job.run_once().await;
         self.record(&report);
-        let now = self.clock.now();
-        if let Err(e) = super::snapshot::refresh(self.store.as_ref(), &self.pricer, &self.snapshot, now).await
-        {
-            tracing::error!(error = %e, "cannot refresh the metrics snapshot from the ledger");
+        let mut errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+        if let Err(e) = self.after(&report).await {
+            errors.push(e);
         }
-        if report.succeeded() {
-            self.readiness.job_succeeded(self.name, now);
-            Ok(())
+        if errors.is_empty() {
+            Ok(Ran::Done)
         } else {
-            let errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
             Err(errors.join("; "))
         }
     }
 }
 
 impl CollectCloudWatch {
+    /// Whatever the run wrote is used, even when one region failed.
+    async fn after(&self, report: &RunReport) -> Result<(), String> {
+        let now = self.clock.now();
+        if self.unpriced_alerts {
+            let messages = report
+                .regions
+                .iter()
+                .flat_map(|r| r.unpriced_model_ids.iter().map(|id| ops::unpriced_model(&r.region, id, now)))
+                .collect();
+            self.dispatcher
+                .raise(messages)
+                .await
+                .map_err(|e| format!("claiming unpriced-model alerts: {e}"))?;
+        }
+        if let Err(e) = self.refresher.refresh(now).await {
+            tracing::error!(error = %e, "cannot refresh the metrics snapshot from the ledger");
+        }
+        if let Some(evaluator) = &self.evaluator {
+            let done = evaluator.run_once().await.map_err(|e| format!("evaluating budgets: {e}"))?;
+            tracing::info!(
+                statuses = done.statuses,
+                alerts_claimed = done.claimed.len(),
+                published = done.flush.published,
+                publish_failures = done.flush.failed,
+                "budgets evaluated"
+            );
+        }
+        Ok(())
+    }
+
     fn record(&self, report: &RunReport) {
         let now = self.clock.now();
         for t in &report.requests {
@@ -73,16 +101,10 @@ impl CollectCloudWatch {
                 lines = r.lines_written,
                 metrics_requested = r.metrics_requested,
                 watermark = ?r.watermark,
+                unpriced = ?r.unpriced_model_ids,
                 job = self.name.as_str(),
                 "cloudwatch collected"
             );
-            // A poisoned lock only loses which IDs were warned about: warn again.
-            let mut warned = self.warned_unpriced.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            for id in &r.unpriced_model_ids {
-                if warned.insert(id.clone()) {
-                    tracing::warn!(region = %r.region, model_id = %id, "model is unpriced: its tokens are counted, not priced; add it to the price table");
-                }
-            }
         }
         for e in &report.errors {
             tracing::error!(error = %e, "cloudwatch collection failed; the next run retries the same window");
@@ -90,7 +112,7 @@ impl CollectCloudWatch {
     }
 }
 
-fn outcome(label: &str) -> AwsOutcome {
+pub(super) fn outcome(label: &str) -> AwsOutcome {
     match label {
         "success" => AwsOutcome::Success,
         "throttled" => AwsOutcome::Throttled,

@@ -1,41 +1,58 @@
 //! Refreshing the telemetry snapshot from the ledger, so `/metrics` serves
-//! all-time totals that survive restarts.
+//! all-time totals that survive restarts (and, on a follower, the totals the
+//! leader wrote to the shared store).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
 use crate::collector::LinePricer;
-use crate::ledger::{Store, StoreError};
+use crate::ledger::{Backend, StoreError};
 use crate::telemetry::snapshot::{price_rows, SharedSnapshot, Snapshot};
 
 /// How far back the latest-minute gauges (latency, quota usage) look.
 const GAUGE_WINDOW_MINUTES: i64 = 30;
 
-pub async fn refresh(
-    store: &dyn Store,
-    pricer: &LinePricer,
-    shared: &SharedSnapshot,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let cost_totals = store.cost_totals().await?;
-    let metric_totals = store.metric_totals().await?;
-    let latest_points = store.metric_points(now - Duration::minutes(GAUGE_WINDOW_MINUTES), now).await?;
-    let mut models = BTreeMap::new();
-    for id in metric_totals.iter().map(|t| &t.model_id).chain(cost_totals.iter().map(|t| &t.model_id)) {
-        if !models.contains_key(id) {
-            models.insert(id.clone(), pricer.model_of(id));
+pub struct Refresher {
+    pub store: Arc<dyn Backend>,
+    pub pricer: Arc<LinePricer>,
+    pub shared: SharedSnapshot,
+    pub top_principals: usize,
+}
+
+impl Refresher {
+    pub async fn refresh(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let store = self.store.as_ref();
+        let cost_totals = store.cost_totals().await?;
+        let metric_totals = store.metric_totals().await?;
+        let latest_points = store.metric_points(now - Duration::minutes(GAUGE_WINDOW_MINUTES), now).await?;
+        let principal_totals = store.principal_totals().await?;
+        let call_totals = store.call_totals().await?;
+        let mut models = BTreeMap::new();
+        let ids = metric_totals
+            .iter()
+            .map(|t| &t.model_id)
+            .chain(cost_totals.iter().map(|t| &t.model_id))
+            .chain(call_totals.iter().map(|t| &t.model_id));
+        for id in ids {
+            if !models.contains_key(id) {
+                models.insert(id.clone(), self.pricer.model_of(id));
+            }
         }
+        let snapshot = Snapshot {
+            cost_totals,
+            metric_totals,
+            latest_points,
+            models,
+            prices: price_rows(&self.pricer.table, now),
+            principal_totals,
+            call_totals,
+            top_principals: self.top_principals,
+        };
+        // A poisoned lock only means a reader panicked; the data is replaced whole.
+        let mut guard = self.shared.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *guard = snapshot;
+        Ok(())
     }
-    let snapshot = Snapshot {
-        cost_totals,
-        metric_totals,
-        latest_points,
-        models,
-        prices: price_rows(&pricer.table, now),
-    };
-    // A poisoned lock only means a reader panicked; the data is replaced whole.
-    let mut guard = shared.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-    *guard = snapshot;
-    Ok(())
 }

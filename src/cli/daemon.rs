@@ -20,6 +20,7 @@ pub fn run(config: &Path) -> Result<ExitCode, CliError> {
             credentials: None,
             listener: None,
             shutdown: signals::watch_signals(),
+            store: None,
         };
         app::run(loaded, options).await
     })?;

@@ -33,6 +33,21 @@ impl CronSchedule {
             as u64
     }
 
+    /// A schedule that fires every `secs` seconds, aligned on the clock:
+    /// `secs` must divide a minute, or be whole minutes that divide an hour.
+    pub fn every_secs(secs: u64) -> Result<CronSchedule, String> {
+        let expr = match secs {
+            s if s > 0 && s < 60 && 60 % s == 0 => format!("*/{s} * * * * *"),
+            s if s >= 60 && s % 60 == 0 && 3600 % s == 0 => format!("0 */{} * * * *", s / 60),
+            s => {
+                return Err(format!(
+                    "{s} seconds is not a whole divisor of a minute or of an hour (e.g. 15, 30, 60, 300)"
+                ))
+            }
+        };
+        expr.parse()
+    }
+
     pub fn next_after<Tz: TimeZone>(&self, after: DateTime<Utc>, tz: &Tz) -> Option<DateTime<Utc>> {
         self.next_runs(after, tz, 1).into_iter().next().map(|t| t.with_timezone(&Utc))
     }

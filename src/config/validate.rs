@@ -65,7 +65,9 @@ fn alerts_and_replicas(c: &Config, out: &mut Vec<Finding>) {
     }
     let r = root.key("replicas");
     within(out, r.key("lease_secs"), c.replicas.lease_secs, 3..=600, "");
-    within(out, r.key("follower_refresh_secs"), c.replicas.follower_refresh_secs, 1..=3600, "");
+    if let Err(e) = super::schedule::CronSchedule::every_secs(c.replicas.follower_refresh_secs) {
+        out.push(Finding::error(r.key("follower_refresh_secs"), e));
+    }
     if c.replicas.holder_id.as_deref().is_some_and(|h| h.trim().is_empty()) {
         out.push(Finding::error(r.key("holder_id"), "must not be empty (leave it out for <hostname>-<pid>)"));
     }

@@ -66,8 +66,13 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let credentials =
         emulator.sdk_config("us-east-1").await.credentials_provider().map(SharedCredentialsProvider::new);
-    let options =
-        RunOptions { clock: Arc::new(SystemClock), credentials, listener: Some(listener), shutdown: stop_rx };
+    let options = RunOptions {
+        clock: Arc::new(SystemClock),
+        credentials,
+        listener: Some(listener),
+        shutdown: stop_rx,
+        store: None,
+    };
     print::step(&format!("starting the daemon (data in {})", data_dir.display()));
     let daemon = tokio::spawn(app::run(loaded, options));
 

@@ -84,7 +84,13 @@ pub struct LedgerCollector {
 
 impl LedgerCollector {
     pub fn new(snapshot: SharedSnapshot) -> prometheus::Result<Self> {
-        let descs = ALL.iter().map(|s| desc(s.name, s.help, s.labels)).collect::<Result<_, _>>()?;
+        let mut descs: Vec<Desc> =
+            ALL.iter().map(|s| desc(s.name, s.help, s.labels)).collect::<Result<_, _>>()?;
+        use super::principal_collector::{COST, ERRORS, INVOCATIONS};
+        let series = ["region", "model_id", "model", "principal"];
+        descs.push(desc(INVOCATIONS.0, INVOCATIONS.1, &series)?);
+        descs.push(desc(ERRORS.0, ERRORS.1, &[series[0], series[1], series[2], series[3], "error_code"])?);
+        descs.push(desc(COST.0, COST.1, &[series[0], series[1], series[2], series[3], "attribution"])?);
         Ok(LedgerCollector { snapshot, descs })
     }
 }
@@ -108,6 +114,7 @@ pub fn render(snapshot: &Snapshot) -> Vec<MetricFamily> {
     families.extend(call_families(snapshot));
     families.extend(gauge_families(snapshot));
     families.push(price_family(snapshot));
+    families.extend(super::principal_collector::render(snapshot));
     families
 }
 

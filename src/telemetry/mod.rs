@@ -8,9 +8,13 @@
 //! restarts. Money stays `Decimal` until [`families::usd_sample`], the one
 //! place where it becomes an `f64` Prometheus sample.
 
+pub mod api;
+pub mod board;
+pub mod budget_collector;
 pub mod families;
 pub mod http;
 pub mod ledger_collector;
+pub mod principal_collector;
 pub mod probe;
 pub mod readiness;
 pub mod self_metrics;
@@ -19,9 +23,12 @@ pub mod snapshot;
 #[cfg(test)]
 mod render_tests;
 
+pub use api::ApiState;
+pub use board::{Board, SharedBoard};
+pub use budget_collector::BudgetCollector;
 pub use http::{router, serve, HttpState};
 pub use ledger_collector::LedgerCollector;
 pub use probe::{probe, ProbeError};
-pub use readiness::{JobStatus, Readiness, ReadinessState};
+pub use readiness::{JobStatus, Readiness, ReadinessState, Role};
 pub use self_metrics::{AlertKind, AwsApi, AwsOutcome, Job, JobOutcome, SelfMetrics};
 pub use snapshot::{price_rows, PriceRow, SharedSnapshot, Snapshot};

@@ -13,6 +13,14 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::self_metrics::Job;
 use crate::clock::Clock;
 
+/// Whether this replica holds the lease (and does the polling).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Role {
+    Leader,
+    #[default]
+    Follower,
+}
+
 /// What readiness knows about one job.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobStatus {
@@ -21,6 +29,10 @@ pub struct JobStatus {
     /// Time between two scheduled runs.
     pub interval: TimeDelta,
     pub last_success: Option<DateTime<Utc>>,
+    /// A job that runs only in one role counts only in that role, and only
+    /// from when the replica took the role (a new leader is not unready
+    /// because it has not polled yet).
+    pub role: Option<Role>,
 }
 
 /// Everything readiness is decided from.
@@ -28,6 +40,11 @@ pub struct JobStatus {
 pub struct ReadinessState {
     pub config_loaded: bool,
     pub jobs: BTreeMap<Job, JobStatus>,
+    pub role: Role,
+    /// Whether a lease attempt has set the role yet.
+    pub role_known: bool,
+    /// When the replica changed to its current role; `None` if it has held it since start.
+    pub role_since: Option<DateTime<Utc>>,
 }
 
 /// Ready, or the reasons why not (one per problem, in job order).
@@ -38,15 +55,27 @@ pub fn evaluate(state: &ReadinessState, now: DateTime<Utc>) -> Result<(), Vec<St
     }
     for (job, status) in state.jobs.iter().filter(|(_, s)| s.enabled) {
         let allowed = status.interval * 2;
-        match status.last_success {
-            None => reasons.push(format!("job {} has not succeeded yet", job.as_str())),
-            Some(at) if now - at > allowed => reasons.push(format!(
+        let since_role = match status.role {
+            Some(role) if role != state.role => continue,
+            Some(_) => state.role_since,
+            None => None,
+        };
+        let fresh = |at: DateTime<Utc>| now - at <= allowed;
+        match (status.last_success, since_role) {
+            (Some(at), _) if fresh(at) => {}
+            (_, Some(since)) if fresh(since) => {}
+            (None, None) => reasons.push(format!("job {} has not succeeded yet", job.as_str())),
+            (None, Some(since)) => reasons.push(format!(
+                "job {} has not succeeded since this replica took its role at {}",
+                job.as_str(),
+                since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            )),
+            (Some(at), _) => reasons.push(format!(
                 "job {} last succeeded at {} (more than two intervals of {}s ago)",
                 job.as_str(),
                 at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 status.interval.num_seconds()
             )),
-            Some(_) => {}
         }
     }
     if reasons.is_empty() {
@@ -80,9 +109,29 @@ impl Readiness {
 
     /// Declares a job (again); its last success, if any, is kept.
     pub fn add_job(&self, job: Job, enabled: bool, interval: TimeDelta) {
+        self.add_role_job(job, enabled, interval, None);
+    }
+
+    /// Declares a job that runs only in `role` (`None`: in both).
+    pub fn add_role_job(&self, job: Job, enabled: bool, interval: TimeDelta, role: Option<Role>) {
         self.write(|s| {
             let last_success = s.jobs.get(&job).and_then(|j| j.last_success);
-            s.jobs.insert(job, JobStatus { enabled, interval, last_success });
+            s.jobs.insert(job, JobStatus { enabled, interval, last_success, role });
+        });
+    }
+
+    /// The replica holds `role` as of `at`. The first call (at start) sets
+    /// the role without grace: a starting leader is ready once it collected.
+    /// A later change starts two intervals of grace for the new role's jobs.
+    pub fn set_role(&self, role: Role, at: DateTime<Utc>) {
+        self.write(|s| {
+            if !s.role_known {
+                s.role_known = true;
+                s.role = role;
+            } else if s.role != role {
+                s.role = role;
+                s.role_since = Some(at);
+            }
         });
     }
 
@@ -125,11 +174,11 @@ mod tests {
     }
 
     fn job(enabled: bool, last_success: Option<u32>) -> JobStatus {
-        JobStatus { enabled, interval: TimeDelta::minutes(5), last_success: last_success.map(t) }
+        JobStatus { enabled, interval: TimeDelta::minutes(5), last_success: last_success.map(t), role: None }
     }
 
     fn state(config_loaded: bool, jobs: &[(Job, JobStatus)]) -> ReadinessState {
-        ReadinessState { config_loaded, jobs: jobs.iter().cloned().collect() }
+        ReadinessState { config_loaded, jobs: jobs.iter().cloned().collect(), ..Default::default() }
     }
 
     /// Name, state, expected verdict.
@@ -172,6 +221,28 @@ mod tests {
             let expected = expected.map_err(|r| r.into_iter().map(String::from).collect::<Vec<_>>());
             assert_eq!(evaluate(&state, now), expected, "{name}");
         }
+    }
+
+    #[test]
+    fn role_jobs_count_only_in_their_role_and_from_taking_it() {
+        let clock = Arc::new(ManualClock::new(t(0)));
+        let r = Readiness::new(clock.clone());
+        r.set_config_loaded(true);
+        r.add_role_job(Job::CLOUDWATCH, true, TimeDelta::minutes(5), Some(Role::Leader));
+        r.add_role_job(Job::named("follower"), true, TimeDelta::minutes(1), Some(Role::Follower));
+        r.set_role(Role::Follower, t(0));
+        let why = "job follower has not succeeded yet".to_string();
+        assert_eq!(r.check(), Err(vec![why]), "at start a follower is ready once it read the store");
+        r.job_succeeded(Job::named("follower"), t(1));
+        clock.set(t(3));
+        assert_eq!(r.check(), Ok(()), "the leader's job does not count on a follower");
+        // Taking the lease at 12:03: the leader job has until 12:13.
+        r.set_role(Role::Leader, t(3));
+        clock.set(t(12));
+        assert_eq!(r.check(), Ok(()));
+        clock.set(t(14));
+        let why = "job cloudwatch has not succeeded since this replica took its role at 2026-03-01T12:03:00Z";
+        assert_eq!(r.check(), Err(vec![why.to_string()]));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::self_metrics::{AlertKind, AwsApi, AwsOutcome, Job, JobOutcome, SelfMe
 use super::snapshot::{price_rows, Snapshot};
 use crate::bedrock::BedrockMetric;
 use crate::clock::ManualClock;
-use crate::ledger::{CostTotal, MetricPoint, MetricTotal, Source};
+use crate::ledger::{Attribution, CallTotal, CostTotal, MetricPoint, MetricTotal, PrincipalTotal, Source};
 use crate::pricing::table::Prices;
 use crate::pricing::{PriceEntry, PriceTable, Scope, TokenType};
 
@@ -76,7 +76,61 @@ fn snapshot() -> Snapshot {
         ],
         models: [(SONNET.to_string(), s.map(String::from)), (FUTURE.to_string(), None)].into_iter().collect(),
         prices: Vec::new(),
+        principal_totals: Vec::new(),
+        call_totals: Vec::new(),
+        top_principals: 20,
     }
+}
+
+fn share(principal: &str, attribution: Attribution, amount: &str) -> PrincipalTotal {
+    PrincipalTotal {
+        region: "us-east-1".into(),
+        model_id: SONNET.into(),
+        model: "claude-sonnet-4-5".into(),
+        principal: principal.into(),
+        attribution,
+        usd: usd(amount),
+    }
+}
+
+fn calls(principal: &str, error_code: Option<&str>, n: u64) -> CallTotal {
+    CallTotal {
+        region: "us-east-1".into(),
+        model_id: SONNET.into(),
+        principal: principal.into(),
+        error_code: error_code.map(String::from),
+        calls: n,
+    }
+}
+
+#[test]
+fn principals_beyond_the_cap_fold_into_other_and_unattributed_stays() {
+    let (a, b, c) = ("arn:aws:iam::1:role/a", "arn:aws:iam::1:role/b", "arn:aws:iam::1:user/c");
+    let mut snap = snapshot();
+    snap.cost_totals.clear();
+    snap.metric_totals.clear();
+    snap.latest_points.clear();
+    snap.top_principals = 1;
+    snap.principal_totals = vec![
+        share(a, Attribution::Estimated, "0.1"),
+        share(b, Attribution::Exact, "5"),
+        share(c, Attribution::Estimated, "0.2"),
+        share("unattributed", Attribution::Unattributed, "0.7"),
+    ];
+    snap.call_totals =
+        vec![calls(a, None, 3), calls(b, None, 10), calls(c, Some("AccessDeniedException"), 4)];
+    // Summed in Decimal before the sample: 0.1 + 0.2 is 0.3, not 0.30000000000000004.
+    let (_, lines) = render(snap);
+    let s = format!("model=\"claude-sonnet-4-5\",model_id=\"{SONNET}\"");
+    let expected = [
+        format!("bedrock_principal_cost_usd_total{{attribution=\"estimated\",{s},principal=\"other\",region=\"us-east-1\"}} 0.3"),
+        format!("bedrock_principal_cost_usd_total{{attribution=\"exact\",{s},principal=\"{b}\",region=\"us-east-1\"}} 5"),
+        format!("bedrock_principal_cost_usd_total{{attribution=\"unattributed\",{s},principal=\"unattributed\",region=\"us-east-1\"}} 0.7"),
+        format!("bedrock_principal_errors_total{{error_code=\"AccessDeniedException\",{s},principal=\"other\",region=\"us-east-1\"}} 4"),
+        format!("bedrock_principal_invocations_total{{{s},principal=\"{b}\",region=\"us-east-1\"}} 10"),
+        format!("bedrock_principal_invocations_total{{{s},principal=\"other\",region=\"us-east-1\"}} 3"),
+    ];
+    assert_eq!(lines, expected);
 }
 
 /// The non-comment lines of the exposition of `registry`.

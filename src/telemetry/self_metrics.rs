@@ -195,6 +195,11 @@ impl SelfMetrics {
         let api_cost = Arc::new(Mutex::new(Decimal::ZERO));
         registry.register(Box::new(ApiCostCollector::new(Arc::clone(&api_cost))?))?;
         let leader = IntGauge::with_opts(opts("leader", "1 on the replica that polls AWS and alerts."))?;
+        let alerts = counters(registry, "alerts_published_total", "Alerts published.", &["kind"])?;
+        // Every kind from zero, so `increase()` and "no alerts" panels have a series before the first alert.
+        for kind in AlertKind::ALL {
+            alerts.with_label_values(&[kind.as_str()]).inc_by(0);
+        }
         Ok(SelfMetrics {
             clock,
             job_runs: counters(registry, "job_runs_total", "Job runs by outcome.", &["job", "outcome"])?,
@@ -224,7 +229,7 @@ impl SelfMetrics {
                 &["region"],
             )?,
             api_cost,
-            alerts: counters(registry, "alerts_published_total", "Alerts published.", &["kind"])?,
+            alerts,
             leader: register(registry, leader)?,
         })
     }

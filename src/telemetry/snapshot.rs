@@ -12,7 +12,7 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use crate::ledger::{CostTotal, MetricPoint, MetricTotal};
+use crate::ledger::{CallTotal, CostTotal, MetricPoint, MetricTotal, PrincipalTotal};
 use crate::pricing::{PriceTable, Scope, TokenType};
 
 /// The snapshot shared between its writer and the collector.
@@ -40,6 +40,12 @@ pub struct Snapshot {
     pub models: BTreeMap<String, Option<String>>,
     /// Prices in force when the snapshot was taken (see [`price_rows`]).
     pub prices: Vec<PriceRow>,
+    /// All-time attributed cost per principal (CloudTrail).
+    pub principal_totals: Vec<PrincipalTotal>,
+    /// All-time CloudTrail calls per principal and outcome.
+    pub call_totals: Vec<CallTotal>,
+    /// Principals beyond this many are exported as `other`.
+    pub top_principals: usize,
 }
 
 impl Snapshot {

@@ -1,0 +1,295 @@
+//! Building the daemon's parts from the configuration: the store, the alert
+//! sink, the metrics registry, leadership, the budget board and evaluator,
+//! and the list of scheduled jobs with their schedules and roles.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_cloudwatch::config::SharedCredentialsProvider;
+use chrono::TimeDelta;
+
+use super::collect::CollectCloudWatch;
+use super::digest::DigestJob;
+use super::evaluate::Evaluator;
+use super::follow::Follower;
+use super::leader::{default_holder, LeaderOnly, Leadership};
+use super::snapshot::Refresher;
+use super::watchdog::Watchdog;
+use super::{AppError, RunOptions};
+use crate::alerts::{AlertSink, Dispatcher, LogSink, SnsSink};
+use crate::bedrock::BedrockMetric;
+use crate::clock::Clock;
+use crate::collector::{CloudWatchJob, CloudWatchJobConfig, LinePricer};
+use crate::config::{CronSchedule, Loaded, StoreKind};
+use crate::ledger::sqlite::SqliteStore;
+use crate::ledger::{Backend, Source};
+use crate::scheduler::{Job, ScheduledJob};
+use crate::sources::cloudwatch::CloudWatchSource;
+use crate::sources::{MetricNames, MetricSource};
+use crate::telemetry::ledger_collector::LedgerCollector;
+use crate::telemetry::self_metrics::{self, SelfMetrics};
+use crate::telemetry::snapshot::Snapshot;
+use crate::telemetry::{BudgetCollector, Readiness, Role, SharedBoard};
+
+/// Everything the jobs and the HTTP server share.
+pub struct Components {
+    pub store: Arc<dyn Backend>,
+    pub pricer: Arc<LinePricer>,
+    pub registry: prometheus::Registry,
+    pub metrics: Arc<SelfMetrics>,
+    pub readiness: Arc<Readiness>,
+    pub leadership: Arc<Leadership>,
+    pub board: SharedBoard,
+    pub refresher: Arc<Refresher>,
+    pub dispatcher: Arc<Dispatcher>,
+    pub evaluator: Arc<Evaluator>,
+    pub clock: Arc<dyn Clock>,
+    pub credentials: Option<SharedCredentialsProvider>,
+}
+
+impl Components {
+    pub async fn new(loaded: &Loaded, options: &RunOptions) -> Result<Self, AppError> {
+        let config = &loaded.config;
+        let clock = options.clock.clone();
+        let store = match &options.store {
+            Some(s) => s.clone(),
+            None => open_store(loaded, options.credentials.clone()).await?,
+        };
+        let pricer = Arc::new(LinePricer {
+            table: loaded.prices.clone(),
+            app_profiles: config.pricing.application_profiles.clone(),
+            cache_write_ttl: config.pricing.cache_write_ttl,
+            cache_write_ttl_by_model: config.pricing.cache_write_ttl_by_model.clone(),
+        });
+        let registry = prometheus::Registry::new();
+        let metrics = Arc::new(SelfMetrics::new(&registry, clock.clone())?);
+        let shared = Snapshot::shared();
+        registry.register(Box::new(LedgerCollector::new(shared.clone())?))?;
+        let board = SharedBoard::new(config.budgets.clone());
+        registry.register(Box::new(BudgetCollector::new(board.clone())?))?;
+        let refresher = Arc::new(Refresher {
+            store: store.clone(),
+            pricer: pricer.clone(),
+            shared,
+            top_principals: config.metrics.top_principals,
+        });
+        refresher.refresh(clock.now()).await?;
+        let readiness = Arc::new(Readiness::new(clock.clone()));
+        readiness.set_config_loaded(true);
+        let holder = config.replicas.holder_id.clone().unwrap_or_else(default_holder);
+        let lease = Duration::from_secs(config.replicas.lease_secs);
+        let sole = options.store.is_none() && config.store.kind == StoreKind::Sqlite;
+        let leadership = Arc::new(Leadership::new(
+            holder,
+            sole,
+            lease,
+            store.clone(),
+            clock.clone(),
+            metrics.clone(),
+            readiness.clone(),
+        ));
+        let sink = sink(loaded, options.credentials.clone()).await;
+        let dispatcher = Arc::new(Dispatcher::new(store.clone(), sink, Some(metrics.clone())));
+        let evaluator = Arc::new(Evaluator {
+            store: store.clone(),
+            budgets: config.budgets.clone(),
+            timezone: config.monitor.timezone.0,
+            regions: config.monitor.regions.clone(),
+            principals_known: config.sources.cloudtrail.enabled,
+            dispatcher: dispatcher.clone(),
+            board: board.clone(),
+            clock: clock.clone(),
+            lock: tokio::sync::Mutex::new(()),
+        });
+        Ok(Components {
+            store,
+            pricer,
+            registry,
+            metrics,
+            readiness,
+            leadership,
+            board,
+            refresher,
+            dispatcher,
+            evaluator,
+            clock,
+            credentials: options.credentials.clone(),
+        })
+    }
+
+    fn follower(&self) -> Follower {
+        Follower {
+            leadership: self.leadership.clone(),
+            refresher: self.refresher.clone(),
+            store: self.store.clone(),
+            board: self.board.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+
+    /// A follower's first read of the shared state, before any tick.
+    pub async fn follow_once(&self) {
+        if let Err(e) = self.follower().run_once().await {
+            tracing::warn!(error = %e, "cannot read the shared store yet; retrying on schedule");
+        }
+    }
+
+    fn leader_only(&self, job: Arc<dyn Job>) -> Arc<dyn Job> {
+        Arc::new(LeaderOnly { inner: job, leadership: self.leadership.clone() })
+    }
+
+    /// Declares a job to readiness and wraps it for the scheduler.
+    fn schedule(
+        &self,
+        job: Arc<dyn Job>,
+        schedule: &CronSchedule,
+        role: Role,
+        loaded: &Loaded,
+    ) -> ScheduledJob {
+        let tz = loaded.config.monitor.timezone.0;
+        let name = self_metrics::Job::named(job.name());
+        self.readiness.add_role_job(name, true, interval(schedule, tz, self.clock.now()), Some(role));
+        let job = if role == Role::Leader { self.leader_only(job) } else { job };
+        ScheduledJob { job, schedule: schedule.clone(), run_at_start: true }
+    }
+
+    pub async fn jobs(&self, loaded: &Loaded) -> Vec<ScheduledJob> {
+        let config = &loaded.config;
+        let mut jobs = self.cloudwatch_jobs(loaded).await;
+        let watchdog = Watchdog {
+            store: self.store.clone(),
+            regions: config.monitor.regions.clone(),
+            sources: std::iter::once(Source::CloudWatch)
+                .filter(|_| config.sources.cloudwatch.enabled)
+                .collect(),
+            stalled_after_minutes: config.alerts.stalled_after_minutes,
+            dispatcher: self.dispatcher.clone(),
+            clock: self.clock.clone(),
+            started_at: self.clock.now(),
+        };
+        let every_minute =
+            CronSchedule::every_secs(60).unwrap_or_else(|_| config.sources.cloudwatch.schedule.clone());
+        jobs.push(self.schedule(Arc::new(watchdog), &every_minute, Role::Leader, loaded));
+        if config.alerts.digest.enabled {
+            let digest = DigestJob { evaluator: self.evaluator.clone() };
+            // Daily, and not at start: not part of readiness (its runs are in job_runs_total).
+            let job = self.leader_only(Arc::new(digest));
+            jobs.push(ScheduledJob {
+                job,
+                schedule: config.alerts.digest.schedule.clone(),
+                run_at_start: false,
+            });
+        }
+        if let Ok(every) = CronSchedule::every_secs(config.replicas.follower_refresh_secs) {
+            jobs.push(self.schedule(Arc::new(self.follower()), &every, Role::Follower, loaded));
+        }
+        jobs
+    }
+
+    /// The usage job (tokens, invocations: often, then budgets) and the
+    /// detail job (latency, errors, throttles, quota: rarely), each with its
+    /// own schedule and watermark.
+    async fn cloudwatch_jobs(&self, loaded: &Loaded) -> Vec<ScheduledJob> {
+        let config = &loaded.config;
+        let cw = &config.sources.cloudwatch;
+        if !cw.enabled {
+            return Vec::new();
+        }
+        let source: Arc<dyn MetricSource> =
+            Arc::new(cloudwatch_source(loaded, self.credentials.clone()).await);
+        let tiers = [
+            (
+                self_metrics::Job::CLOUDWATCH,
+                Source::CloudWatch,
+                BedrockMetric::USAGE.to_vec(),
+                true,
+                &cw.schedule,
+            ),
+            (
+                self_metrics::Job::CLOUDWATCH_DETAIL,
+                Source::CloudWatchDetail,
+                BedrockMetric::detail(),
+                cw.detail_enabled,
+                &cw.detail_schedule,
+            ),
+        ];
+        let mut jobs = Vec::new();
+        for (name, ledger_source, metrics, enabled, schedule) in tiers {
+            if !enabled {
+                continue;
+            }
+            let job = CloudWatchJob::new(
+                source.clone(),
+                self.store.clone(),
+                self.pricer.clone(),
+                self.clock.clone(),
+                CloudWatchJobConfig {
+                    regions: config.monitor.regions.clone(),
+                    restatement_minutes: cw.restatement_minutes,
+                    backfill_hours: cw.backfill_hours,
+                },
+            )
+            .with_metrics(&metrics, ledger_source);
+            let collect = CollectCloudWatch {
+                name,
+                ledger_source,
+                job,
+                metrics: self.metrics.clone(),
+                refresher: self.refresher.clone(),
+                clock: self.clock.clone(),
+                dispatcher: self.dispatcher.clone(),
+                unpriced_alerts: config.alerts.unpriced_model && ledger_source == Source::CloudWatch,
+                evaluator: (ledger_source == Source::CloudWatch).then(|| self.evaluator.clone()),
+            };
+            jobs.push(self.schedule(Arc::new(collect), schedule, Role::Leader, loaded));
+        }
+        jobs
+    }
+}
+
+async fn open_store(
+    loaded: &Loaded,
+    credentials: Option<SharedCredentialsProvider>,
+) -> Result<Arc<dyn Backend>, AppError> {
+    let config = &loaded.config;
+    match config.store.kind {
+        StoreKind::Sqlite => Ok(Arc::new(SqliteStore::open(&config.monitor.data_dir)?)),
+        StoreKind::Dynamodb => {
+            let _ = credentials;
+            Err(AppError::Setup("store.kind = \"dynamodb\" is being wired in; use \"sqlite\"".into()))
+        }
+    }
+}
+
+/// SNS when a topic is configured (in the topic's region), else the log.
+async fn sink(loaded: &Loaded, credentials: Option<SharedCredentialsProvider>) -> Arc<dyn AlertSink> {
+    let Some(arn) = loaded.config.alerts.sns_topic_arn.clone() else {
+        return Arc::new(LogSink);
+    };
+    let region = arn.split(':').nth(3).filter(|r| !r.is_empty()).map(str::to_string);
+    let region = region.unwrap_or_else(|| loaded.config.monitor.regions[0].clone());
+    let sdk = crate::aws::sdk_config(&loaded.config.aws, &region, credentials).await;
+    Arc::new(SnsSink::new(aws_sdk_sns::Client::new(&sdk), arn))
+}
+
+async fn cloudwatch_source(
+    loaded: &Loaded,
+    credentials: Option<SharedCredentialsProvider>,
+) -> CloudWatchSource {
+    let mut clients = BTreeMap::new();
+    for region in &loaded.config.monitor.regions {
+        let sdk = crate::aws::sdk_config(&loaded.config.aws, region, credentials.clone()).await;
+        clients.insert(region.clone(), aws_sdk_cloudwatch::Client::new(&sdk));
+    }
+    CloudWatchSource::new(clients, MetricNames::from_config(&loaded.config.sources.cloudwatch))
+}
+
+/// The gap between the next two runs of a schedule: readiness allows two of them.
+fn interval(schedule: &CronSchedule, tz: chrono_tz::Tz, now: chrono::DateTime<chrono::Utc>) -> TimeDelta {
+    let runs = schedule.next_runs(now, &tz, 2);
+    match runs.as_slice() {
+        [a, b] => b.signed_duration_since(a),
+        _ => TimeDelta::hours(24),
+    }
+}

@@ -1,0 +1,43 @@
+//! What a replica that does not hold the lease does: every
+//! `replicas.follower_refresh_secs`, re-read the totals (for `/metrics`) and
+//! the budget statuses (for the API and the budget gauges) that the leader
+//! keeps in the shared store.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::leader::Leadership;
+use super::snapshot::Refresher;
+use crate::clock::Clock;
+use crate::ledger::Backend;
+use crate::scheduler::{Job, Ran};
+use crate::telemetry::SharedBoard;
+
+pub struct Follower {
+    pub leadership: Arc<Leadership>,
+    pub refresher: Arc<Refresher>,
+    pub store: Arc<dyn Backend>,
+    pub board: SharedBoard,
+    pub clock: Arc<dyn Clock>,
+}
+
+pub const JOB: crate::telemetry::Job = crate::telemetry::Job::named("follower_refresh");
+
+#[async_trait]
+impl Job for Follower {
+    fn name(&self) -> &'static str {
+        JOB.as_str()
+    }
+
+    async fn run_once(&self) -> Result<Ran, String> {
+        if self.leadership.is_leader() {
+            return Ok(Ran::Standby);
+        }
+        let now = self.clock.now();
+        self.refresher.refresh(now).await.map_err(|e| e.to_string())?;
+        let statuses = self.store.budget_statuses().await.map_err(|e| e.to_string())?;
+        self.board.set_statuses(statuses);
+        Ok(Ran::Done)
+    }
+}

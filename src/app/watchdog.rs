@@ -1,0 +1,70 @@
+//! The leader's minute job: raises `collector.stalled` when a region's data
+//! is older than `alerts.stalled_after_minutes` (once per episode), and
+//! flushes the alert outbox, so an alert whose publish failed is retried
+//! within a minute, not only at the next collection.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+
+use crate::alerts::{episode, ops, Dispatcher};
+use crate::clock::Clock;
+use crate::ledger::{Backend, Source};
+use crate::scheduler::{Job, Ran};
+
+pub struct Watchdog {
+    pub store: Arc<dyn Backend>,
+    pub regions: Vec<String>,
+    /// The sources whose freshness is watched.
+    pub sources: Vec<Source>,
+    pub stalled_after_minutes: u32,
+    pub dispatcher: Arc<Dispatcher>,
+    pub clock: Arc<dyn Clock>,
+    /// A region that never had data is stalled only once this much time has
+    /// passed since the daemon started.
+    pub started_at: DateTime<Utc>,
+}
+
+#[async_trait]
+impl Job for Watchdog {
+    fn name(&self) -> &'static str {
+        crate::telemetry::Job::ALERTS.as_str()
+    }
+
+    async fn run_once(&self) -> Result<Ran, String> {
+        let now = self.clock.now();
+        let bound = Duration::minutes(i64::from(self.stalled_after_minutes));
+        let mut messages = Vec::new();
+        for source in &self.sources {
+            for region in &self.regions {
+                let watermark = self.store.watermark(*source, region).await.map_err(|e| e.to_string())?;
+                let stalled = now - watermark.unwrap_or(self.started_at) > bound;
+                let flag = ops::stalled_flag(source.as_str(), region);
+                let episode = episode::track(self.store.as_ref(), &flag, stalled, now)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if let Some(since) = episode {
+                    messages.push(ops::stalled(
+                        source.as_str(),
+                        region,
+                        watermark,
+                        since,
+                        self.stalled_after_minutes,
+                        now,
+                    ));
+                }
+            }
+        }
+        self.dispatcher.raise(messages).await.map_err(|e| e.to_string())?;
+        let flush = self.dispatcher.flush(now).await.map_err(|e| e.to_string())?;
+        if flush.failed > 0 {
+            return Err(format!(
+                "{} alert(s) could not be published: {}",
+                flush.failed,
+                flush.errors.join("; ")
+            ));
+        }
+        Ok(Ran::Done)
+    }
+}

@@ -1,0 +1,99 @@
+//! Per-principal families from the snapshot's CloudTrail totals:
+//! `bedrock_principal_invocations_total{region,model_id,model,principal}`
+//! (successful calls), `bedrock_principal_errors_total{…,error_code}` and
+//! `bedrock_principal_cost_usd_total{…,attribution}` (the attributed share
+//! of the priced cost).
+//!
+//! Principals are capped: the top N by all-time cost (then calls) keep their
+//! ARN, the rest are summed into `principal="other"`, so label cardinality
+//! stays bounded however many roles call Bedrock. `unattributed` is never
+//! folded. Read-only; money is summed in `Decimal` before it becomes `f64`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rust_decimal::Decimal;
+
+use super::families::{count_sample, usd_sample, FamilyBuilder};
+use super::snapshot::Snapshot;
+use crate::ledger::UNATTRIBUTED_PRINCIPAL;
+
+pub const INVOCATIONS: (&str, &str) =
+    ("bedrock_principal_invocations_total", "Successful Bedrock calls per principal (CloudTrail).");
+pub const ERRORS: (&str, &str) =
+    ("bedrock_principal_errors_total", "Failed Bedrock calls per principal and error code (CloudTrail).");
+pub const COST: (&str, &str) = (
+    "bedrock_principal_cost_usd_total",
+    "Priced cost attributed to principals: exact from CloudTrail token counts, estimated from invocations, or unattributed.",
+);
+
+/// The label for the principal folded beyond the cap.
+pub const OTHER: &str = "other";
+
+/// The principals that keep their own label.
+fn kept(snapshot: &Snapshot, top: usize) -> BTreeSet<String> {
+    let mut rank: BTreeMap<&str, (Decimal, u64)> = BTreeMap::new();
+    for p in &snapshot.principal_totals {
+        rank.entry(&p.principal).or_default().0 += p.usd;
+    }
+    for c in &snapshot.call_totals {
+        rank.entry(&c.principal).or_default().1 += c.calls;
+    }
+    let mut ordered: Vec<(&str, (Decimal, u64))> =
+        rank.into_iter().filter(|(p, _)| *p != UNATTRIBUTED_PRINCIPAL).collect();
+    ordered.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    ordered.into_iter().take(top).map(|(p, _)| p.to_string()).collect()
+}
+
+pub fn render(snapshot: &Snapshot) -> Vec<prometheus::proto::MetricFamily> {
+    let keep = kept(snapshot, snapshot.top_principals);
+    let label = |p: &str| -> String {
+        if p == UNATTRIBUTED_PRINCIPAL || keep.contains(p) {
+            p.to_string()
+        } else {
+            OTHER.to_string()
+        }
+    };
+    let mut calls: BTreeMap<[String; 5], u64> = BTreeMap::new();
+    for c in &snapshot.call_totals {
+        let model = snapshot.model_label(&c.model_id).to_string();
+        let code = c.error_code.clone().unwrap_or_default();
+        *calls
+            .entry([c.region.clone(), c.model_id.clone(), model, label(&c.principal), code])
+            .or_default() += c.calls;
+    }
+    let mut cost: BTreeMap<[String; 5], Decimal> = BTreeMap::new();
+    for p in &snapshot.principal_totals {
+        let key = [
+            p.region.clone(),
+            p.model_id.clone(),
+            p.model.clone(),
+            label(&p.principal),
+            p.attribution.as_str().into(),
+        ];
+        *cost.entry(key).or_default() += p.usd;
+    }
+    let mut invocations = FamilyBuilder::counter(INVOCATIONS.0, INVOCATIONS.1);
+    let mut errors = FamilyBuilder::counter(ERRORS.0, ERRORS.1);
+    for ([region, model_id, model, principal, code], n) in &calls {
+        let series =
+            [("region", region.as_str()), ("model_id", model_id), ("model", model), ("principal", principal)];
+        if code.is_empty() {
+            invocations.sample(&series, count_sample(*n));
+        } else {
+            let [a, b, c, d] = series;
+            errors.sample(&[a, b, c, d, ("error_code", code)], count_sample(*n));
+        }
+    }
+    let mut cost_family = FamilyBuilder::counter(COST.0, COST.1);
+    for ([region, model_id, model, principal, attribution], usd) in &cost {
+        let labels = [
+            ("region", region.as_str()),
+            ("model_id", model_id),
+            ("model", model),
+            ("principal", principal),
+            ("attribution", attribution),
+        ];
+        cost_family.sample(&labels, usd_sample(*usd));
+    }
+    vec![invocations.build(), errors.build(), cost_family.build()]
+}
