@@ -11,19 +11,21 @@ data "aws_caller_identity" "current" {}
 
 locals {
   partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.name
+  region     = data.aws_region.current.region
   account_id = data.aws_caller_identity.current.account_id
 
   use_dynamodb = var.store == "dynamodb"
   table_name   = coalesce(var.dynamodb_table_name, var.name)
   table_arn = (
     !local.use_dynamodb ? null :
-    var.create_dynamodb_table ? aws_dynamodb_table.ledger[0].arn :
+    var.create_dynamodb_table ? one(aws_dynamodb_table.ledger[*].arn) :
     "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${local.table_name}"
   )
 
+  # Decided from inputs only (known at plan time), not from the topic's ARN.
+  has_topic  = var.create_sns_topic || var.sns_topic_arn != null
   topic_name = var.sns_fifo ? "${var.name}-alerts.fifo" : "${var.name}-alerts"
-  topic_arn  = var.create_sns_topic ? aws_sns_topic.alerts[0].arn : var.sns_topic_arn
+  topic_arn  = var.create_sns_topic ? one(aws_sns_topic.alerts[*].arn) : var.sns_topic_arn
 
   # The role name is the last segment of its ARN (after any path).
   task_role_name = element(split("/", var.task_role_arn), length(split("/", var.task_role_arn)) - 1)
@@ -100,7 +102,7 @@ data "aws_iam_policy_document" "task" {
 
   # Budget alerts go to one topic only.
   dynamic "statement" {
-    for_each = local.topic_arn != null ? [local.topic_arn] : []
+    for_each = local.has_topic ? [local.topic_arn] : []
     content {
       sid       = "PublishAlerts"
       effect    = "Allow"
@@ -112,7 +114,7 @@ data "aws_iam_policy_document" "task" {
   # Publishing to a topic encrypted with a customer managed key needs a data
   # key from it; SNS asks KMS on the publisher's behalf.
   dynamic "statement" {
-    for_each = local.topic_arn != null && var.sns_kms_key_arn != null ? [var.sns_kms_key_arn] : []
+    for_each = local.has_topic && var.sns_kms_key_arn != null ? [var.sns_kms_key_arn] : []
     content {
       sid       = "AlertTopicKey"
       effect    = "Allow"
@@ -296,7 +298,7 @@ locals {
       BCM_STORE   = var.store
     },
     local.use_dynamodb ? { BCM_DYNAMODB_TABLE = local.table_name } : { BCM_DATA_DIR = local.data_dir },
-    local.topic_arn != null ? { BCM_SNS_TOPIC_ARN = local.topic_arn } : {},
+    local.has_topic ? { BCM_SNS_TOPIC_ARN = local.topic_arn } : {},
   )
   environment = merge(var.environment, local.bcm_environment)
 

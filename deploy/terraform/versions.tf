@@ -4,8 +4,8 @@ terraform {
   required_providers {
     aws = {
       source = "hashicorp/aws"
-      # deletion_protection_enabled (aws_dynamodb_table) needs 4.59 or later.
-      version = ">= 5.0, < 7.0"
+      # data.aws_region's `region` attribute is new in 6.0.
+      version = ">= 6.0, < 7.0"
     }
   }
 }
