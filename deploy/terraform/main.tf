@@ -1,0 +1,369 @@
+# bedrock-cost-monitor as an ECS sidecar: the permissions of the task role,
+# the shared ledger table, the alert topic, the log group, and the container
+# definition to splice into the application's task definition.
+#
+# The module creates no task definition and no role: the sidecar joins the
+# application's own task and runs with the application's task role.
+
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.region
+  account_id = data.aws_caller_identity.current.account_id
+
+  use_dynamodb = var.store == "dynamodb"
+  table_name   = coalesce(var.dynamodb_table_name, var.name)
+  table_arn = (
+    !local.use_dynamodb ? null :
+    var.create_dynamodb_table ? one(aws_dynamodb_table.ledger[*].arn) :
+    "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${local.table_name}"
+  )
+
+  # Decided from inputs only (known at plan time), not from the topic's ARN.
+  has_topic  = var.create_sns_topic || var.sns_topic_arn != null
+  topic_name = var.sns_fifo ? "${var.name}-alerts.fifo" : "${var.name}-alerts"
+  topic_arn  = var.create_sns_topic ? one(aws_sns_topic.alerts[*].arn) : var.sns_topic_arn
+
+  # The role name is the last segment of its ARN (after any path).
+  task_role_name = element(split("/", var.task_role_arn), length(split("/", var.task_role_arn)) - 1)
+
+  log_group_name = coalesce(var.log_group_name, "/ecs/${var.name}")
+
+  # Where the SQLite ledger lives in the image (deploy/docker/Dockerfile).
+  data_dir    = "/var/lib/bedrock-cost-monitor"
+  data_volume = "${var.name}-data"
+}
+
+# ---------------------------------------------------------------------------
+# Task-role permissions (least privilege; see README.md for each one)
+# ---------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "task" {
+  # Token, invocation, error, throttle and latency metrics of AWS/Bedrock.
+  # Neither action supports resource-level permissions or conditions that
+  # narrow it to a namespace, so the resource must be "*".
+  statement {
+    sid       = "ReadBedrockMetrics"
+    effect    = "Allow"
+    actions   = ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics"]
+    resources = ["*"]
+  }
+
+  # Bedrock runtime calls per principal from CloudTrail's event history.
+  # LookupEvents has no resource-level permissions either: "*" is required.
+  statement {
+    sid       = "ReadBedrockCallEvents"
+    effect    = "Allow"
+    actions   = ["cloudtrail:LookupEvents"]
+    resources = ["*"]
+  }
+
+  # The shared ledger: minute rows, watermarks, the alert outbox and the
+  # polling lease, all in one table. It has no secondary index.
+  dynamic "statement" {
+    for_each = local.use_dynamodb ? [local.table_arn] : []
+    content {
+      sid    = "LedgerTable"
+      effect = "Allow"
+      actions = [
+        "dynamodb:BatchGetItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:DescribeTable",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:TransactWriteItems",
+        "dynamodb:UpdateItem",
+      ]
+      resources = [statement.value]
+    }
+  }
+
+  # A customer managed table key is used by DynamoDB on the caller's behalf.
+  dynamic "statement" {
+    for_each = local.use_dynamodb && var.dynamodb_kms_key_arn != null ? [var.dynamodb_kms_key_arn] : []
+    content {
+      sid       = "LedgerTableKey"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"]
+      resources = [statement.value]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["dynamodb.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+
+  # Budget alerts go to one topic only.
+  dynamic "statement" {
+    for_each = local.has_topic ? [local.topic_arn] : []
+    content {
+      sid       = "PublishAlerts"
+      effect    = "Allow"
+      actions   = ["sns:Publish"]
+      resources = [statement.value]
+    }
+  }
+
+  # Publishing to a topic encrypted with a customer managed key needs a data
+  # key from it; SNS asks KMS on the publisher's behalf.
+  dynamic "statement" {
+    for_each = local.has_topic && var.sns_kms_key_arn != null ? [var.sns_kms_key_arn] : []
+    content {
+      sid       = "AlertTopicKey"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [statement.value]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["sns.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+
+  # Monitoring other accounts: only the listed roles.
+  dynamic "statement" {
+    for_each = length(var.assume_role_arns) > 0 ? [var.assume_role_arns] : []
+    content {
+      sid       = "AssumeMonitoringRoles"
+      effect    = "Allow"
+      actions   = ["sts:AssumeRole"]
+      resources = statement.value
+    }
+  }
+}
+
+# An inline policy of its own, so the role's other policies are untouched.
+resource "aws_iam_role_policy" "task" {
+  count = var.attach_policy_to_task_role ? 1 : 0
+
+  name   = var.name
+  role   = local.task_role_name
+  policy = data.aws_iam_policy_document.task.json
+}
+
+# ---------------------------------------------------------------------------
+# Ledger table (store = "dynamodb")
+# ---------------------------------------------------------------------------
+
+resource "aws_dynamodb_table" "ledger" {
+  #checkov:skip=CKV_AWS_119:The key is the caller's choice (dynamodb_kms_key_arn); without one the table is still encrypted at rest, with the AWS managed key aws/dynamodb, which needs no key policy.
+  count = local.use_dynamodb && var.create_dynamodb_table ? 1 : 0
+
+  name = local.table_name
+  # On-demand: a few writes a minute, no capacity to plan or to throttle on.
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "pk"
+  range_key    = "sk"
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+
+  # Rows the daemon no longer needs (old minute rows, expired leases) carry
+  # an epoch-seconds expiry.
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.dynamodb_kms_key_arn
+  }
+
+  deletion_protection_enabled = var.dynamodb_deletion_protection
+
+  tags = var.tags
+}
+
+# ---------------------------------------------------------------------------
+# Alert topic
+# ---------------------------------------------------------------------------
+
+resource "aws_sns_topic" "alerts" {
+  count = var.create_sns_topic ? 1 : 0
+
+  name              = local.topic_name
+  kms_master_key_id = coalesce(var.sns_kms_key_arn, "alias/aws/sns")
+
+  fifo_topic = var.sns_fifo
+  # The daemon sets MessageDeduplicationId itself (the alert's dedupe key):
+  # deduplicating on content would drop a legitimate repeat with equal text.
+  content_based_deduplication = var.sns_fifo ? false : null
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "topic" {
+  count = var.create_sns_topic ? 1 : 0
+
+  statement {
+    sid       = "MonitorPublishes"
+    effect    = "Allow"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alerts[0].arn]
+    principals {
+      type        = "AWS"
+      identifiers = concat([var.task_role_arn], var.additional_publisher_arns)
+    }
+  }
+
+  # Identity policies in the account could otherwise let anyone publish fake
+  # budget alerts: publishing is denied to every other principal.
+  statement {
+    sid       = "OnlyTheMonitorPublishes"
+    effect    = "Deny"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alerts[0].arn]
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = concat([var.task_role_arn], var.additional_publisher_arns)
+    }
+  }
+
+  statement {
+    sid       = "TlsOnly"
+    effect    = "Deny"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alerts[0].arn]
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "alerts" {
+  count = var.create_sns_topic ? 1 : 0
+
+  arn    = aws_sns_topic.alerts[0].arn
+  policy = data.aws_iam_policy_document.topic[0].json
+}
+
+# ---------------------------------------------------------------------------
+# Logs
+# ---------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "sidecar" {
+  #checkov:skip=CKV_AWS_158:The key is the caller's choice (log_kms_key_arn); the log holds no secrets (job outcomes, model IDs, counts) and CloudWatch Logs encrypts it at rest without one.
+  #checkov:skip=CKV_AWS_338:A year of a sidecar's operational log is not needed; the spend history lives in the ledger. Retention is log_retention_days.
+  count = var.create_log_group ? 1 : 0
+
+  name              = local.log_group_name
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
+
+  tags = var.tags
+}
+
+# ---------------------------------------------------------------------------
+# Container definition
+# ---------------------------------------------------------------------------
+
+locals {
+  # Exactly the variables the daemon reads (README, Configuration); the rest
+  # of its configuration is the file baked into the image (BCM_CONFIG).
+  bcm_environment = merge(
+    {
+      BCM_REGIONS = join(",", var.regions)
+      BCM_LISTEN  = "0.0.0.0:${var.port}"
+      BCM_STORE   = var.store
+    },
+    local.use_dynamodb ? { BCM_DYNAMODB_TABLE = local.table_name } : { BCM_DATA_DIR = local.data_dir },
+    local.has_topic ? { BCM_SNS_TOPIC_ARN = local.topic_arn } : {},
+  )
+  environment = merge(var.environment, local.bcm_environment)
+
+  container_definition = {
+    name  = var.name
+    image = var.image
+
+    # Not essential: when the monitor stops or crashes, ECS must not stop the
+    # application's task with it. Spend visibility is lost for a while (the
+    # alert rules notice); serving users is not. The restart policy below
+    # brings the sidecar back without replacing the task.
+    essential = false
+    restartPolicy = {
+      enabled              = true
+      ignoredExitCodes     = [0]
+      restartAttemptPeriod = 60
+    }
+
+    cpu               = var.cpu
+    memoryReservation = var.memory_reservation
+    memory            = var.memory
+
+    portMappings = [{
+      name          = "${var.name}-http"
+      containerPort = var.port
+      protocol      = "tcp"
+    }]
+
+    environment = [for k in sort(keys(local.environment)) : { name = k, value = local.environment[k] }]
+
+    # The binary checks its own /readyz: no shell or curl in the image.
+    healthCheck = {
+      command     = ["CMD", "/usr/local/bin/bedrock-cost-monitor", "healthcheck"]
+      interval    = 30
+      timeout     = 5
+      retries     = 3
+      startPeriod = var.health_check_start_period
+    }
+
+    # SIGTERM, then up to stop_timeout seconds to drain (the daemon needs
+    # monitor.shutdown_deadline_secs, 20 by default), then SIGKILL.
+    stopTimeout = var.stop_timeout
+
+    readonlyRootFilesystem = true
+    # The SQLite ledger needs one writable directory: a task-storage volume
+    # at the image's VOLUME path (owned by the image's non-root user).
+    mountPoints = local.use_dynamodb ? [] : [{
+      sourceVolume  = local.data_volume
+      containerPath = local.data_dir
+      readOnly      = false
+    }]
+
+    linuxParameters = {
+      capabilities = { drop = ["ALL"] }
+    }
+
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = local.log_group_name
+        awslogs-region        = local.region
+        awslogs-stream-prefix = var.name
+      }
+    }
+  }
+
+  task_volumes = local.use_dynamodb ? [] : [{ name = local.data_volume }]
+}

@@ -1,0 +1,538 @@
+//! The Grafana dashboards and the Prometheus alert rules against a real
+//! Prometheus scraping the real daemon (design §7: every dashboard query is
+//! tested).
+//!
+//! The daemon binary (`run`) collects the demo's simulated workload
+//! (`sim::demo_series`, two hours of history, then live minutes) from the
+//! emulator, plus what the demo does not simulate (time to first token,
+//! quota usage, server errors) and CloudTrail events with errors. One of its
+//! CloudWatch calls is throttled on purpose, so failure outcomes exist as
+//! they would in production. Debian's `prometheus` scrapes it every second
+//! and evaluates `deploy/prometheus/rules.yml`. Then:
+//!
+//! - every `expr` of every target of every panel of every dashboard in
+//!   `dashboards/` returns at least one series, with Grafana's variables
+//!   substituted (`$region`, `$model`, `$principal` → `.*`; `$__interval`,
+//!   `$__rate_interval` → `1m`; `$__range` → `1h`), and every panel uses the
+//!   `${datasource}` variable;
+//! - every template variable's `label_values(...)` has values;
+//! - every alert of `rules.yml` is loaded and evaluates without error, and
+//!   every metric selector in its expression returns data.
+//!
+//! Metrics the daemon does not export yet are listed in [`PENDING`]: checks
+//! that need them are reported, not failed, and the test fails as soon as
+//! one of them appears, so that the list can only shrink.
+//!
+//! Needs `tests/emulator/setup.sh` and `tests/tools/setup.sh` (prometheus).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod collector_support;
+mod prometheus_support;
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use bedrock_cost_monitor::bedrock::BedrockMetric;
+use bedrock_cost_monitor::emulator::{Fault, FaultKind, ACCESS_KEY_ID};
+use bedrock_cost_monitor::sim::{demo_series, SimDatum};
+use bedrock_cost_monitor::sources::plan::floor_minute;
+use bedrock_cost_monitor::telemetry::probe;
+use chrono::{DateTime, Utc};
+use collector_support::{publish_all, workload, EAST, HAIKU_45_US, SONNET_US, WEST};
+use prometheus_support::promql::{selectors, substitute};
+use prometheus_support::{free_port, wait_for, Guarded, Prometheus};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+/// The scrape job the rules and dashboards expect (deploy/prometheus/prometheus.yml).
+const JOB: &str = "bedrock-cost-monitor";
+
+/// Metrics the daemon does not export yet, and what brings them.
+const PENDING: &[(&str, &str)] = &[
+    ("bedrock_budget_spend_usd", "budgets"),
+    ("bedrock_budget_limit_usd", "budgets"),
+    ("bedrock_budget_utilization_ratio", "budgets"),
+    ("bedrock_budget_forecast_usd", "budgets"),
+    ("bedrock_principal_invocations_total", "CloudTrail principals"),
+    ("bedrock_principal_cost_usd_total", "CloudTrail principals"),
+    ("bedrock_principal_errors_total", "CloudTrail principals"),
+    ("bedrock_monitor_alerts_published_total", "alerts (exported once one is published)"),
+];
+
+/// Grafana's variables as the test evaluates them.
+const GRAFANA_VALUES: &[(&str, &str)] = &[
+    ("region", ".*"),
+    ("model", ".*"),
+    ("principal", ".*"),
+    ("__interval", "1m"),
+    ("__rate_interval", "1m"),
+    ("__range", "1h"),
+];
+
+const PRINCIPALS: [&str; 2] = ["dashboard-server-task", "reporting-job"];
+
+/// A configuration shaped like config/demo.toml: both jobs every 2 seconds,
+/// no retries (so that one throttled call fails one run), a budget.
+fn write_config(dir: &Path, endpoint: &str, port: u16) -> PathBuf {
+    let prices = support::repo_root().join("config/prices.toml");
+    let text = format!(
+        r#"[monitor]
+regions = ["{EAST}", "{WEST}"]
+timezone = "UTC"
+data_dir = "{data}"
+shutdown_deadline_secs = 5
+
+[aws]
+endpoint_url = "{endpoint}"
+max_attempts = 1
+
+[http]
+listen = "127.0.0.1:{port}"
+
+[sources.cloudwatch]
+schedule = "*/2 * * * * *"
+detail_schedule = "*/2 * * * * *"
+restatement_minutes = 20
+backfill_hours = 3
+
+[sources.cloudtrail]
+schedule = "*/10 * * * * *"
+overlap_minutes = 20
+backfill_hours = 3
+
+[alerts.digest]
+enabled = false
+
+[pricing]
+table = "{prices}"
+cache_write_ttl = "5m"
+
+[[budgets]]
+name = "test-daily"
+period = "day"
+limit_usd = "100.00"
+"#,
+        data = dir.join("data").display(),
+        prices = prices.display(),
+    );
+    let path = dir.join("monitor.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The demo's workload in `[start, end)`, plus streaming, quota and server
+/// error datapoints for two series (the demo simulates none of these).
+fn traffic(start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<SimDatum> {
+    let mut data = workload(&demo_series(), start, end);
+    let mut minute = start;
+    while minute < end {
+        // Time to first token: 20 streaming calls a minute at 350 ms and 180 ms.
+        for (region, model_id, ttft_sum_ms) in [(EAST, SONNET_US, 7_000.0), (WEST, HAIKU_45_US, 3_600.0)] {
+            let datum = |metric, sum, count| SimDatum {
+                region: region.into(),
+                model_id: model_id.into(),
+                metric,
+                minute,
+                sum,
+                count,
+            };
+            data.push(datum(BedrockMetric::TimeToFirstToken, ttft_sum_ms, Some(20.0)));
+            data.push(datum(BedrockMetric::EstimatedTpmQuotaUsage, 120_000.0, None));
+            if minute.timestamp() % 600 == 0 {
+                data.push(datum(BedrockMetric::InvocationServerErrors, 1.0, None));
+            }
+        }
+        minute += chrono::Duration::minutes(1);
+    }
+    data
+}
+
+/// Bedrock runtime calls in CloudTrail's record format: two principals each
+/// minute, and AccessDenied and Throttling errors now and then.
+fn trail_events(start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Value> {
+    let mut events = Vec::new();
+    let mut minute = start;
+    let mut n = 0u32;
+    while minute < end {
+        for (i, role) in PRINCIPALS.iter().enumerate() {
+            n += 1;
+            let error = match n % 9 {
+                0 => Some(("AccessDeniedException", "not authorized to perform: bedrock:InvokeModel")),
+                4 => Some(("ThrottlingException", "Too many requests, please wait before trying again.")),
+                _ => None,
+            };
+            let mut event = json!({
+                "eventVersion": "1.09",
+                "eventID": format!("00000000-0000-4000-8000-{n:012}"),
+                "eventTime": (minute + chrono::Duration::seconds(7 + 11 * i as i64)).to_rfc3339(),
+                "eventSource": "bedrock.amazonaws.com",
+                "eventName": "InvokeModel",
+                "eventType": "AwsApiCall",
+                "awsRegion": EAST,
+                "sourceIPAddress": "10.0.1.23",
+                "userAgent": "aws-sdk-rust/1.3",
+                "readOnly": false,
+                "managementEvent": true,
+                "recipientAccountId": "123456789012",
+                "userIdentity": {
+                    "type": "AssumedRole",
+                    "principalId": format!("AROAEXAMPLE{i}:task-{i}"),
+                    "arn": format!("arn:aws:sts::123456789012:assumed-role/{role}/task-{i}"),
+                    "accountId": "123456789012",
+                    "sessionContext": {
+                        "sessionIssuer": {
+                            "type": "Role",
+                            "principalId": format!("AROAEXAMPLE{i}"),
+                            "arn": format!("arn:aws:iam::123456789012:role/{role}"),
+                            "accountId": "123456789012",
+                            "userName": role,
+                        }
+                    }
+                },
+                "requestParameters": { "modelId": SONNET_US },
+                "responseElements": null,
+            });
+            if let Some((code, message)) = error {
+                event["errorCode"] = json!(code);
+                event["errorMessage"] = json!(message);
+            }
+            events.push(event);
+        }
+        minute += chrono::Duration::minutes(1);
+    }
+    events
+}
+
+/// `bedrock-cost-monitor run` with dummy credentials and no BCM_* overrides.
+fn daemon_command(config: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bedrock-cost-monitor"));
+    cmd.args(["--config", &config.display().to_string(), "run"])
+        .current_dir(support::repo_root())
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", "bcm-emulator-secret")
+        .env("AWS_REGION", EAST)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("BCM_LOG_FORMAT", "json");
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("BCM_") && name != "BCM_LOG_FORMAT" {
+            cmd.env_remove(name);
+        }
+    }
+    cmd
+}
+
+/// The generated Prometheus configuration: the job of the example
+/// configuration, on the test's daemon, every second, with the real rules.
+fn prometheus_config(daemon_port: u16) -> String {
+    let rules = support::repo_root().join("deploy/prometheus/rules.yml");
+    format!(
+        r#"global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files:
+  - "{rules}"
+scrape_configs:
+  - job_name: {JOB}
+    metrics_path: /metrics
+    static_configs:
+      - targets: ["127.0.0.1:{daemon_port}"]
+"#,
+        rules = rules.display()
+    )
+}
+
+async fn metrics_text(url: &str) -> String {
+    match probe::request("GET", url, &[], &[], Duration::from_secs(5)).await {
+        Ok(r) if r.is_success() => r.body_text(),
+        _ => String::new(),
+    }
+}
+
+/// Names of the pending metrics an expression or selector uses.
+fn pending_in(expr: &str) -> Vec<&'static str> {
+    let names: Vec<String> = selectors(expr).iter().map(|s| metric_name(s).to_string()).collect();
+    PENDING.iter().map(|(m, _)| *m).filter(|m| names.iter().any(|n| n == m)).collect()
+}
+
+fn metric_name(selector: &str) -> &str {
+    selector.split('{').next().unwrap_or_default()
+}
+
+/// Every panel with a query, depth first (rows may nest panels).
+fn panels(list: &Value, out: &mut Vec<Value>) {
+    for panel in list.as_array().into_iter().flatten() {
+        if panel.get("targets").is_some() {
+            out.push(panel.clone());
+        }
+        panels(&panel["panels"], out);
+    }
+}
+
+/// What the checks found: failures fail the test, pending ones are reported.
+#[derive(Default)]
+struct Findings {
+    failures: Vec<String>,
+    pending: Vec<String>,
+    passed: usize,
+}
+
+impl Findings {
+    /// Records one check whose query `expr` returned `count` series.
+    fn record(&mut self, what: String, expr: &str, count: Result<usize, String>) {
+        match count {
+            Ok(n) if n > 0 => self.passed += 1,
+            Ok(_) => match pending_in(expr).as_slice() {
+                [] => self.failures.push(format!("{what}: no data for `{expr}`")),
+                waiting => self.pending.push(format!("{what}: `{expr}` (waits for {})", waiting.join(", "))),
+            },
+            Err(e) => self.failures.push(format!("{what}: `{expr}` is refused: {e}")),
+        }
+    }
+}
+
+async fn check_dashboards(prom: &Prometheus, findings: &mut Findings) {
+    let values: BTreeMap<&str, &str> = GRAFANA_VALUES.iter().copied().collect();
+    let dir = support::repo_root().join("dashboards");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no dashboard JSON in {}", dir.display());
+    for file in files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let dashboard: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap())
+            .unwrap_or_else(|e| panic!("{name}: invalid JSON: {e}"));
+        if dashboard["schemaVersion"].as_u64().unwrap_or(0) < 36 {
+            findings.failures.push(format!("{name}: schemaVersion below 36"));
+        }
+        for variable in dashboard["templating"]["list"].as_array().into_iter().flatten() {
+            check_variable(prom, &name, variable, &values, findings).await;
+        }
+        let mut list = Vec::new();
+        panels(&dashboard["panels"], &mut list);
+        for panel in &list {
+            let title = panel["title"].as_str().unwrap_or("(untitled)");
+            if panel["datasource"]["uid"] != "${datasource}" {
+                findings
+                    .failures
+                    .push(format!("{name}: panel {title:?} does not use the ${{datasource}} variable"));
+            }
+            for target in panel["targets"].as_array().into_iter().flatten() {
+                let Some(expr) = target["expr"].as_str() else { continue };
+                let what =
+                    format!("{name}: panel {title:?} target {}", target["refId"].as_str().unwrap_or("?"));
+                if target["datasource"]["uid"] != "${datasource}" {
+                    findings.failures.push(format!("{what} does not use the ${{datasource}} variable"));
+                }
+                let (query, unknown) = substitute(expr, &values);
+                if !unknown.is_empty() {
+                    findings
+                        .failures
+                        .push(format!("{what}: unknown Grafana variables {unknown:?} in `{expr}`"));
+                    continue;
+                }
+                findings.record(what, &query, prom.count(&query).await);
+            }
+        }
+    }
+}
+
+/// A query variable's `label_values(selector, label)` must have values.
+async fn check_variable(
+    prom: &Prometheus,
+    dashboard: &str,
+    variable: &Value,
+    values: &BTreeMap<&str, &str>,
+    findings: &mut Findings,
+) {
+    if variable["type"] != "query" {
+        return;
+    }
+    let name = variable["name"].as_str().unwrap_or("?");
+    let definition = variable["query"]["query"].as_str().or(variable["definition"].as_str()).unwrap_or("");
+    let what = format!("{dashboard}: variable ${name}");
+    if variable["datasource"]["uid"] != "${datasource}" {
+        findings.failures.push(format!("{what} does not use the ${{datasource}} variable"));
+    }
+    let Some(args) = definition.strip_prefix("label_values(").and_then(|a| a.strip_suffix(')')) else {
+        findings.failures.push(format!("{what}: expected label_values(selector, label), got `{definition}`"));
+        return;
+    };
+    let Some((selector, label)) = args.rsplit_once(',') else {
+        findings.failures.push(format!("{what}: label_values needs a selector and a label: `{definition}`"));
+        return;
+    };
+    let (selector, _) = substitute(selector.trim(), values);
+    let found = prom.label_values(&selector, label.trim()).await.map(|v| v.len());
+    findings.record(what, &selector, found);
+}
+
+async fn check_rules(prom: &Prometheus, findings: &mut Findings) {
+    let text = std::fs::read_to_string(support::repo_root().join("deploy/prometheus/rules.yml")).unwrap();
+    let mut defined: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("- alert:").map(|n| n.trim().to_string()))
+        .collect();
+    defined.sort();
+    // Every rule evaluated at least once (the evaluation interval is 1 s).
+    let rules = wait_for("every rule to be evaluated", Duration::from_secs(20), || async move {
+        let rules = prom.rules().await.ok()?;
+        let evaluated = !rules.is_empty() && rules.iter().all(|(_, r)| r["health"] != "unknown");
+        evaluated.then_some(rules)
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}\n{}", prom.log_tail()));
+    let mut loaded: Vec<String> =
+        rules.iter().filter_map(|(_, r)| r["name"].as_str().map(str::to_string)).collect();
+    loaded.sort();
+    assert_eq!(loaded, defined, "rules.yml: the alerts Prometheus loaded differ from those in the file");
+    for (group, rule) in &rules {
+        let name = rule["name"].as_str().unwrap_or("?");
+        if rule["health"] != "ok" {
+            findings.failures.push(format!(
+                "rule {group}/{name}: health {} ({})",
+                rule["health"],
+                rule["lastError"].as_str().unwrap_or("")
+            ));
+        }
+        let query = rule["query"].as_str().unwrap_or("");
+        let mut found = selectors(query);
+        found.dedup();
+        found.sort();
+        found.dedup();
+        if found.is_empty() {
+            findings.failures.push(format!("rule {group}/{name}: no metric selector found in `{query}`"));
+        }
+        for selector in found {
+            let count = prom.count(&selector).await;
+            findings.record(format!("rule {group}/{name}: selector"), &selector, count);
+        }
+    }
+}
+
+/// A pending metric that has data now must leave [`PENDING`].
+async fn check_pending_still_missing(prom: &Prometheus, findings: &mut Findings) {
+    for (metric, waits_for) in PENDING {
+        if prom.count(metric).await.unwrap_or(0) > 0 {
+            findings.failures.push(format!(
+                "{metric} ({waits_for}) is exported now: remove it from PENDING in {}",
+                file!()
+            ));
+        }
+    }
+}
+
+/// Starts the daemon on `config` and waits until it is ready.
+async fn start_daemon(dir: &Path, config: &Path, base: &str) -> Guarded {
+    let mut daemon =
+        Guarded::spawn("bedrock-cost-monitor run", &mut daemon_command(config), &dir.join("daemon.log"));
+    let ready = format!("{base}/readyz");
+    let daemon_ref = &mut daemon;
+    wait_for("the daemon to be ready", Duration::from_secs(60), || {
+        let exited = daemon_ref.exited();
+        let ready = ready.clone();
+        async move {
+            assert!(exited.is_none(), "the daemon exited early ({exited:?})");
+            probe::probe(&ready, Duration::from_secs(2)).await.ok()
+        }
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}\n{}", daemon.log_tail()));
+    daemon
+}
+
+/// Throttles one CloudWatch call, so that one run fails; waits until
+/// `/metrics` shows the throttled request and the failed run.
+async fn throttle_one_call(emu: &bedrock_cost_monitor::emulator::Emulator, daemon: &Guarded, base: &str) {
+    emu.inject_fault(&Fault::new("cloudwatch", FaultKind::Throttle).count(1)).await.unwrap();
+    let metrics = format!("{base}/metrics");
+    let m = &metrics;
+    let has = |text: &str, family: &str, label: &str| {
+        text.lines().any(|l| l.starts_with(family) && l.contains(label))
+    };
+    wait_for(
+        "a throttled AWS request and a failed run in /metrics",
+        Duration::from_secs(30),
+        || async move {
+            let text = metrics_text(m).await;
+            let seen = has(&text, "bedrock_monitor_aws_requests_total", "outcome=\"throttled\"")
+                && has(&text, "bedrock_monitor_job_runs_total", "outcome=\"failure\"");
+            seen.then_some(())
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}\n{}", daemon.log_tail()));
+}
+
+/// Starts Prometheus on the daemon and waits for three successful scrapes.
+async fn start_prometheus(binary: &Path, dir: &Path, daemon_port: u16, daemon: &Guarded) -> Prometheus {
+    let prom = Prometheus::start(binary, &prometheus_config(daemon_port), dir).await;
+    let p = &prom;
+    wait_for("three successful scrapes", Duration::from_secs(30), || async move {
+        let up = p.value(&format!("up{{job=\"{JOB}\"}}")).await.ok()??;
+        let scrapes = p.value("count_over_time(bedrock_monitor_build_info[1m])").await.ok()??;
+        (up == 1.0 && scrapes >= 3.0).then_some(())
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}\n{}\n{}", prom.log_tail(), daemon.log_tail()));
+    prom
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_dashboard_query_and_alert_selector_has_data_in_a_real_prometheus() {
+    let prometheus_bin = prometheus_support::binary().unwrap_or_else(|e| panic!("{e}"));
+    let emu = support::emulator().await;
+    let dir = TempDir::new().unwrap();
+
+    // History up to ten minutes ago; the last minutes arrive while Prometheus scrapes.
+    let t0 = floor_minute(Utc::now());
+    let split = t0 - chrono::Duration::minutes(10);
+    publish_all(&emu, &traffic(t0 - chrono::Duration::hours(2), split)).await;
+    emu.seed_cloudtrail(&trail_events(t0 - chrono::Duration::hours(2), t0)).await.unwrap();
+
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let config = write_config(dir.path(), emu.endpoint_url(), port);
+    let daemon = start_daemon(dir.path(), &config, &base).await;
+    throttle_one_call(&emu, &daemon, &base).await;
+    let prom = start_prometheus(&prometheus_bin, dir.path(), port, &daemon).await;
+
+    // The last ten minutes: the ledger totals grow while Prometheus scrapes.
+    publish_all(&emu, &traffic(split, t0)).await;
+    let p = &prom;
+    wait_for("spend to grow while scraped", Duration::from_secs(30), || async move {
+        let grown = p.value("sum(increase(bedrock_cost_usd_total[1m]))").await.ok()??;
+        (grown > 0.0).then_some(())
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}\n{}", daemon.log_tail()));
+
+    let mut findings = Findings::default();
+    check_rules(&prom, &mut findings).await;
+    check_dashboards(&prom, &mut findings).await;
+    check_pending_still_missing(&prom, &mut findings).await;
+
+    for line in &findings.pending {
+        println!("pending: {line}");
+    }
+    println!(
+        "{} checks with data, {} waiting for metrics not exported yet, {} failures",
+        findings.passed,
+        findings.pending.len(),
+        findings.failures.len()
+    );
+    assert!(
+        findings.failures.is_empty(),
+        "{} dashboard or alert-rule checks failed:\n  {}\n{}",
+        findings.failures.len(),
+        findings.failures.join("\n  "),
+        daemon.log_tail()
+    );
+}
