@@ -1,0 +1,152 @@
+//! The replica scenarios, written against any shared `Backend`, so the
+//! SQLite and DynamoDB test binaries run the same ones.
+
+#![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration as StdDuration, Instant};
+
+use super::alerts_support::{load, write_config, Replica, Topic};
+use super::collector_support::{publish_all, seeded_series, workload, Truth};
+use bedrock_cost_monitor::clock::{ManualClock, SystemClock};
+use bedrock_cost_monitor::config::Loaded;
+use bedrock_cost_monitor::emulator::Emulator;
+use bedrock_cost_monitor::ledger::Backend;
+use bedrock_cost_monitor::scheduler::Ran;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, h, m, s).unwrap()
+}
+
+/// Publishes the seeded workload for `[from, to)` and returns its spend.
+async fn seed(emu: &Emulator, from: DateTime<Utc>, to: DateTime<Utc>) -> Decimal {
+    let data = workload(&seeded_series(), from, to);
+    publish_all(emu, &data).await;
+    Truth::of(&data).total_usd()
+}
+
+fn replica_config(
+    dir: &Path,
+    emu: &Emulator,
+    topic: &str,
+    limit: Decimal,
+    name: &str,
+    lease_secs: u64,
+) -> Loaded {
+    let extra = format!(
+        "[replicas]\nlease_secs = {lease_secs}\nholder_id = \"{name}\"\nfollower_refresh_secs = 1\n\
+         [[budgets]]\nname = \"team-daily\"\nperiod = \"day\"\nlimit_usd = \"{limit}\"\nforecast_alert = false\n"
+    );
+    let sub = dir.join(name);
+    std::fs::create_dir_all(&sub).unwrap();
+    let path = write_config(&sub, Some(topic), &extra);
+    load(&path, emu, &sub.join("data"))
+}
+
+pub async fn one_publisher_failover_and_one_message_per_crossing(
+    emu: &Emulator,
+    store: Arc<dyn Backend>,
+    dir: &Path,
+) {
+    let topic = Topic::create(emu, "replica-alerts", false).await;
+    let first = seed(emu, at(8, 0, 0), at(10, 0, 0)).await;
+    // 60 % after two hours; the third hour takes it past 80 %.
+    let limit = (first / Decimal::new(6, 1)).round_dp(2);
+    let clock = Arc::new(ManualClock::new(at(10, 0, 30)));
+    let a = Replica::start(
+        &replica_config(dir, emu, &topic.arn, limit, "task-a", 30),
+        emu,
+        clock.clone(),
+        Some(store.clone()),
+    )
+    .await;
+    let b = Replica::start(
+        &replica_config(dir, emu, &topic.arn, limit, "task-b", 30),
+        emu,
+        clock.clone(),
+        Some(store.clone()),
+    )
+    .await;
+    assert!(
+        a.parts.leadership.is_leader() && !b.parts.leadership.is_leader(),
+        "the first to ask holds the lease"
+    );
+
+    assert_eq!(b.run("cloudwatch").await, Ok(Ran::Standby), "a follower does not poll");
+    assert_eq!(a.run("cloudwatch").await, Ok(Ran::Done));
+    assert_eq!(b.run("follower_refresh").await, Ok(Ran::Done));
+    let (on_a, on_b) = (a.parts.board.read().statuses.clone(), b.parts.board.read().statuses.clone());
+    assert_eq!(on_b, on_a, "the follower serves the leader's statuses from the store");
+    assert_eq!(on_b[0].spend_usd, first);
+
+    // task-a dies without releasing its lease; 31 s later task-b takes over.
+    clock.advance(Duration::seconds(31));
+    assert!(b.parts.leadership.renew().await, "an expired lease passes to the next replica");
+    assert!(!a.parts.leadership.renew().await, "and the old holder cannot take it back");
+
+    let second = seed(emu, at(10, 0, 0), at(11, 0, 0)).await;
+    clock.set(at(11, 0, 30));
+    assert_eq!(a.run("cloudwatch").await, Ok(Ran::Standby));
+    assert_eq!(b.run("cloudwatch").await, Ok(Ran::Done));
+    b.run("alerts").await.unwrap();
+
+    let delivered = topic.drain().await;
+    let thresholds: Vec<_> = delivered
+        .iter()
+        .filter(|d| d.kind() == "budget.threshold")
+        .map(|d| d.body["threshold_pct"].clone())
+        .collect();
+    assert_eq!(thresholds, vec![json!(50), json!(80)], "each crossing once, whoever led: {delivered:#?}");
+    assert_eq!(delivered.iter().filter(|d| d.kind() == "pricing.unpriced_model").count(), 1);
+    let status = &b.parts.board.read().statuses[0];
+    assert_eq!(status.spend_usd, first + second, "the new leader caught up from the watermark");
+}
+
+pub async fn a_dead_leader_is_replaced_within_two_lease_periods(
+    emu: &Emulator,
+    store: Arc<dyn Backend>,
+    dir: &Path,
+) {
+    let topic = Topic::create(emu, "lease-alerts", false).await;
+    let lease_secs = 3;
+    let make =
+        |name: &'static str| replica_config(dir, emu, &topic.arn, Decimal::from(1000), name, lease_secs);
+    let (a_cfg, b_cfg) = (make("task-a"), make("task-b"));
+    // Real time: the keepers renew on tokio's clock and the lease expires on the wall clock.
+    let system = Arc::new(SystemClock);
+    let a = Replica::start_with_clock(&a_cfg, emu, system.clone(), Some(store.clone())).await;
+    let b = Replica::start_with_clock(&b_cfg, emu, system, Some(store.clone())).await;
+    assert!(a.parts.leadership.is_leader() && !b.parts.leadership.is_leader());
+    let (stop_a, shutdown_a) = tokio::sync::watch::channel(false);
+    let (stop_b, shutdown_b) = tokio::sync::watch::channel(false);
+    let keeper_a = tokio::spawn(a.parts.leadership.clone().keep(shutdown_a));
+    let keeper_b = tokio::spawn(b.parts.leadership.clone().keep(shutdown_b));
+    tokio::time::sleep(StdDuration::from_secs(4)).await;
+    assert!(a.parts.leadership.is_leader() && !b.parts.leadership.is_leader(), "a renews; b waits");
+
+    keeper_a.abort(); // killed: no release, the lease runs out on its own
+    let died = Instant::now();
+    while !b.parts.leadership.is_leader() {
+        assert!(
+            died.elapsed() < StdDuration::from_secs(2 * lease_secs),
+            "no takeover within two lease periods"
+        );
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    let took = died.elapsed();
+    eprintln!("takeover after {took:?} (lease {lease_secs} s)");
+    // A clean shutdown releases at once.
+    let _ = stop_a;
+    stop_b.send(true).unwrap();
+    keeper_b.await.unwrap();
+    assert!(!b.parts.leadership.is_leader());
+    assert_eq!(
+        store.acquire_lease("collector", "task-c", Utc::now(), Duration::seconds(3)).await.unwrap().holder,
+        "task-c"
+    );
+}

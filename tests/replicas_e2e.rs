@@ -1,0 +1,39 @@
+//! Several replicas on one shared store (what three ECS tasks with three
+//! sidecars are): only the lease holder polls and publishes, the others
+//! serve the statuses it wrote; when it dies another takes over within two
+//! lease periods, and every crossing is still published exactly once.
+//!
+//! The store is shared in-process here (a SQLite file behind one handle);
+//! the DynamoDB store runs the same scenario in `replicas_dynamodb.rs`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod alerts_support;
+mod collector_support;
+mod replica_scenarios;
+mod support;
+
+use std::sync::Arc;
+
+use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
+use bedrock_cost_monitor::ledger::Backend;
+
+fn shared_sqlite(dir: &std::path::Path) -> Arc<dyn Backend> {
+    Arc::new(SqliteStore::open(dir).unwrap())
+}
+
+#[tokio::test]
+async fn one_publisher_failover_and_one_message_per_crossing() {
+    let emu = support::emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = shared_sqlite(dir.path());
+    replica_scenarios::one_publisher_failover_and_one_message_per_crossing(&emu, store, dir.path()).await;
+}
+
+#[tokio::test]
+async fn a_dead_leader_is_replaced_within_two_lease_periods() {
+    let emu = support::emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = shared_sqlite(dir.path());
+    replica_scenarios::a_dead_leader_is_replaced_within_two_lease_periods(&emu, store, dir.path()).await;
+}
