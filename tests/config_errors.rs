@@ -108,6 +108,22 @@ fn broken_configs_name_file_line_field_and_reason() {
             CONFIG.replace("[pricing]", "[aws]\nassume_role_arn = \"arn:aws:iam::123456789012:user/x\"\n[pricing]"),
             "monitor.toml:9: aws.assume_role_arn: `arn:aws:iam::123456789012:user/x` is not an IAM role ARN",
         ),
+        (
+            format!("{CONFIG}[budgets.burn_rate]\nfactor = \"0.5\"\nmin_usd_per_hour = \"1\"\n"),
+            "monitor.toml:16: budgets[0].burn_rate.factor: 0.5 must be greater than 1",
+        ),
+        (
+            format!("{CONFIG}[budgets.burn_rate]\nfactor = \"3\"\n"),
+            "monitor.toml:15: budgets[0].burn_rate: missing field `min_usd_per_hour`",
+        ),
+        (
+            CONFIG.replace("limit_usd = \"100\"", "limit_usd = \"100\"\nprincipals = [\"arn:aws:iam::*:role/app\"]")
+                .replace("[pricing]", "[sources.cloudtrail]\nenabled = false\n[pricing]"),
+            "monitor.toml:17: budgets[0].principals: principal filters need sources.cloudtrail.enabled = true",
+        ),
+        (format!("{CONFIG}\n[replicas]\nfollower_refresh_secs = 45\n"), "monitor.toml:17: replicas.follower_refresh_secs: 45 seconds is not a whole divisor"),
+        (format!("{CONFIG}\n[alerts.throttling]\nwindow_minutes = 0\nthreshold = 5\n"), "monitor.toml:17: alerts.throttling.window_minutes: 0 must be between 1 and 1440"),
+        (CONFIG.replace("limit_usd = \"100\"", "limit_usd = \"100\"\ntimezone = \"Mars/Base\""), "monitor.toml:15: budgets[0].timezone: unknown IANA timezone `Mars/Base`"),
     ];
     for (text, want) in cases {
         assert_refused(load(&text, PRICES, &[]), want);

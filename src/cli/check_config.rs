@@ -51,9 +51,12 @@ fn summary(l: &Loaded, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Resu
 fn store_line(c: &Config) -> String {
     match c.store.kind {
         crate::config::StoreKind::Sqlite => format!("sqlite in {}", c.monitor.data_dir.display()),
-        crate::config::StoreKind::Dynamodb => {
-            format!("dynamodb table {}", c.store.dynamodb_table.as_deref().unwrap_or("?"))
-        }
+        crate::config::StoreKind::Dynamodb => format!(
+            "dynamodb table {} (replicas share it; lease {} s, renewed every {} s)",
+            c.store.dynamodb_table.as_deref().unwrap_or("?"),
+            c.replicas.lease_secs,
+            (c.replicas.lease_secs / 3).max(1)
+        ),
     }
 }
 
@@ -98,13 +101,27 @@ fn budgets(c: &Config, out: &mut dyn Write) -> std::io::Result<()> {
             scope.push("per principal".into());
         }
         let scope = if scope.is_empty() { "all spend".to_string() } else { scope.join("; ") };
+        let tz = b.timezone.unwrap_or(c.monitor.timezone).0;
+        let mut extras =
+            vec![format!("{}, warn at {}%, {} at 100%", tz, b.warn_pct(), b.on_exceeded.as_str())];
+        if b.forecast_alert {
+            extras.push(format!("forecast alert ({} h lookback)", b.forecast_lookback_hours));
+        }
+        if let Some(br) = &b.burn_rate {
+            extras.push(format!(
+                "burn rate >= {}x the {} h rate over {} min, >= {} USD/h",
+                br.factor.0, br.long_hours, br.short_minutes, br.min_usd_per_hour.0
+            ));
+        }
         writeln!(
             out,
-            "  {:<22} {:<5} {:>12} USD  at {thresholds}  {}  [{scope}]",
+            "  {:<22} {:<5} {:>12} USD  at {thresholds}  {}  [{scope}]\n  {:<22} {}",
             b.name,
             b.period.as_str(),
             display_usd(b.limit_usd.0),
-            b.severity.as_str()
+            b.severity.as_str(),
+            "",
+            extras.join("; ")
         )?;
     }
     Ok(())
@@ -112,7 +129,9 @@ fn budgets(c: &Config, out: &mut dyn Write) -> std::io::Result<()> {
 
 fn jobs(c: &Config, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Result<()> {
     let s = &c.sources;
-    let list: [(&str, bool, &CronSchedule); 4] = [
+    let every_minute = CronSchedule::every_secs(60).ok();
+    let follower = CronSchedule::every_secs(c.replicas.follower_refresh_secs).ok();
+    let mut list: Vec<(&str, bool, &CronSchedule)> = vec![
         ("cloudwatch", s.cloudwatch.enabled, &s.cloudwatch.schedule),
         (
             "cloudwatch_detail",
@@ -122,6 +141,12 @@ fn jobs(c: &Config, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Result<
         ("cloudtrail", s.cloudtrail.enabled, &s.cloudtrail.schedule),
         ("digest", c.alerts.digest.enabled, &c.alerts.digest.schedule),
     ];
+    if let Some(m) = &every_minute {
+        list.push(("alerts", true, m));
+    }
+    if let (Some(f), crate::config::StoreKind::Dynamodb) = (&follower, c.store.kind) {
+        list.push(("follower_refresh", true, f));
+    }
     for (name, enabled, schedule) in list {
         if !enabled {
             writeln!(out, "  {name:<17} disabled")?;
