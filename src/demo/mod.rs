@@ -5,6 +5,8 @@
 //! Owns only orchestration and printing; the daemon it runs is the real one
 //! (`app::run`), talking to the emulator through the real AWS SDK.
 
+mod budget;
+mod inbox;
 mod print;
 mod workload;
 
@@ -53,12 +55,22 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
     print::step("starting the local AWS emulator (moto + gateway)");
     let emulator = Emulator::start(root).await?;
     let data_dir = std::env::temp_dir().join(format!("bedrock-cost-monitor-demo-{}", std::process::id()));
-    let loaded = demo_config(root, emulator.endpoint_url(), &data_dir)?;
+    let inbox = inbox::Inbox::create(&emulator).await?;
+    let mut loaded = demo_config(root, emulator.endpoint_url(), &data_dir, &inbox.topic_arn)?;
 
     print::step("writing six hours of simulated Bedrock traffic into CloudWatch (2 regions, 6 model IDs)");
-    let publisher = workload::Publisher::new(&emulator, &loaded).await;
+    let mut publisher = workload::Publisher::new(&emulator, &loaded).await;
     let now = Utc::now();
-    let datums = publisher.backfill(now).await?;
+    let history = publisher.history(now);
+    if let Some(sizing) = budget::size(&mut loaded, &history, &workload::runaway(), now) {
+        print::detail(&format!(
+            "budget {}: limit {} USD a day, sized so that today's simulated traffic so far uses 60 % of it",
+            budget::BUDGET,
+            sizing.limit
+        ));
+        publisher.set_spike(sizing.spike_factor, now);
+    }
+    let datums = publisher.publish(&history).await?;
     print::detail(&format!("{datums} datapoints published"));
 
     let listener = bind(&loaded.config.http.listen).await?;
@@ -76,7 +88,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
     print::step(&format!("starting the daemon (data in {})", data_dir.display()));
     let daemon = tokio::spawn(app::run(loaded, options));
 
-    let result = workload::live(&publisher, &data_dir, &url, opts.duration, &stop_tx).await;
+    let result = workload::live(&publisher, &inbox, &data_dir, &url, opts.duration, &stop_tx).await;
     let _ = stop_tx.send(true);
     let stopped = daemon.await.map_err(|e| DemoError::Setup(format!("daemon task: {e}")));
     print::step("stopped; the emulator shuts down with the demo");
@@ -103,12 +115,18 @@ fn ensure_emulator(root: &Path) -> Result<(), DemoError> {
     }
 }
 
-fn demo_config(root: &Path, endpoint: &str, data_dir: &Path) -> Result<crate::config::Loaded, DemoError> {
-    let endpoint = endpoint.to_string();
+fn demo_config(
+    root: &Path,
+    endpoint: &str,
+    data_dir: &Path,
+    topic: &str,
+) -> Result<crate::config::Loaded, DemoError> {
+    let (endpoint, topic) = (endpoint.to_string(), topic.to_string());
     let data = data_dir.display().to_string();
     let env = move |k: &str| match k {
         "BCM_AWS_ENDPOINT_URL" => Some(endpoint.clone()),
         "BCM_DATA_DIR" => Some(data.clone()),
+        "BCM_SNS_TOPIC_ARN" => Some(topic.clone()),
         _ => None,
     };
     Ok(crate::config::load_with_env(&root.join("config/demo.toml"), &env)?)

@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use super::inbox::Inbox;
 use super::DemoError;
 use crate::ledger::report::{aggregate, Dimension, GroupBy, SpendReport};
 use crate::ledger::sqlite::SqliteStore;
-use crate::ledger::Store;
+use crate::ledger::{StatusStore, Store};
 use crate::money::display_usd;
 
 pub fn step(text: &str) {
@@ -39,7 +40,39 @@ async fn spend_by_model(data_dir: &Path) -> Result<SpendReport, DemoError> {
         .map_err(|e| DemoError::Setup(e.to_string()))
 }
 
-pub async fn summary(data_dir: &Path, url: &str) -> Result<(), DemoError> {
+/// Alerts that reached the finance inbox since the last call, one line each.
+pub async fn alerts(inbox: &Inbox) -> Result<(), DemoError> {
+    for m in inbox.drain().await? {
+        let kind = m.body["kind"].as_str().unwrap_or("?");
+        detail(&format!("ALERT  {kind:<24} {}", m.subject));
+    }
+    Ok(())
+}
+
+async fn budgets(data_dir: &Path) -> Result<(), DemoError> {
+    let store = SqliteStore::open(data_dir)?;
+    for s in store.budget_statuses().await? {
+        let forecast = s.forecast_usd.map(display_usd).unwrap_or_else(|| "-".into());
+        detail(&format!(
+            "budget {:<14} {} of {} USD ({}%, {}), forecast {} USD by the end of the {}",
+            s.budget,
+            display_usd(s.spend_usd),
+            display_usd(s.limit_usd),
+            (s.utilization * rust_decimal::Decimal::from(100)).round_dp(1),
+            s.state.as_str(),
+            forecast,
+            s.period.kind
+        ));
+    }
+    Ok(())
+}
+
+pub async fn summary(
+    data_dir: &Path,
+    url: &str,
+    inbox: &Inbox,
+    spike: Option<chrono::DateTime<Utc>>,
+) -> Result<(), DemoError> {
     let report = spend_by_model(data_dir).await?;
     println!();
     println!("    Spend so far (last 6 hours of simulated traffic), exact to the cent:");
@@ -65,11 +98,26 @@ pub async fn summary(data_dir: &Path, url: &str) -> Result<(), DemoError> {
         display_usd(report.total.usd)
     );
     println!();
+    budgets(data_dir).await?;
+    println!();
+    println!("    Alerts received by the SQS queue subscribed to the SNS topic (what finance gets):");
+    alerts(inbox).await?;
+    println!();
     println!("    The unknown model is counted, never priced at $0: see bedrock_unpriced_tokens_total.");
     println!(
         "    Prometheus metrics:  {url}/metrics   (try: curl -s {url}/metrics | grep bedrock_cost_usd_total)"
     );
     println!("    Readiness:           {url}/readyz");
+    println!("    Budgets:             {url}/api/v1/budgets");
+    println!(
+        "    May the app call?    {url}/api/v1/decision?principal=arn:aws:iam::111122223333:role/dashboard-server-task&model=us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    );
+    if let Some(at) = spike {
+        println!(
+            "    At {} a runaway loop starts calling Sonnet: watch the burn-rate and threshold alerts arrive.",
+            at.format("%H:%M UTC")
+        );
+    }
     println!("    New minutes arrive live every minute; press Ctrl-C to stop.");
     println!();
     Ok(())

@@ -1,4 +1,6 @@
-//! The demo's simulated traffic: history at start, then each minute as it ends.
+//! The demo's simulated traffic: history at start, then each minute as it
+//! ends; from the second live minute one caller runs away (a loop calling
+//! Sonnet many times a second), which the budget alerts catch live.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -7,19 +9,29 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
+use super::inbox::Inbox;
 use super::{print, DemoError};
 use crate::emulator::Emulator;
-use crate::sim::{datums, demo_series, SimSeries};
+use crate::sim::{datums, demo_series, scaled, SimDatum, SimSeries};
 use crate::sources::cloudwatch::publish;
 use crate::sources::plan::floor_minute;
 use crate::sources::MetricNames;
 
-const HISTORY_HOURS: i64 = 6;
+pub const HISTORY_HOURS: i64 = 6;
+/// Live minutes before the runaway starts.
+const SPIKE_AFTER_MINUTES: i64 = 1;
 
 pub struct Publisher {
     clients: BTreeMap<String, aws_sdk_cloudwatch::Client>,
     names: MetricNames,
     series: Vec<SimSeries>,
+    /// (index of the runaway series, its factor, from which minute).
+    spike: Option<(usize, u64, DateTime<Utc>)>,
+}
+
+/// The series that runs away: the `us.` Sonnet profile.
+pub fn runaway() -> SimSeries {
+    demo_series().remove(0)
 }
 
 impl Publisher {
@@ -33,39 +45,66 @@ impl Publisher {
             clients,
             names: MetricNames::from_config(&loaded.config.sources.cloudwatch),
             series: demo_series(),
+            spike: None,
         }
     }
 
-    /// Publishes the complete minutes of the last hours; returns the datapoint count.
-    pub async fn backfill(&self, now: DateTime<Utc>) -> Result<usize, DemoError> {
+    /// The history the demo starts with: the complete minutes of the last hours.
+    pub fn history(&self, now: DateTime<Utc>) -> Vec<SimDatum> {
         let end = floor_minute(now);
-        self.publish_range(end - chrono::Duration::hours(HISTORY_HOURS), end).await
+        self.data(end - chrono::Duration::hours(HISTORY_HOURS), end)
+    }
+
+    /// From `SPIKE_AFTER_MINUTES` after `now`, series 0 runs at `factor` times its traffic.
+    pub fn set_spike(&mut self, factor: u64, now: DateTime<Utc>) {
+        let from = floor_minute(now) + chrono::Duration::minutes(SPIKE_AFTER_MINUTES + 1);
+        self.spike = Some((0, factor, from));
+    }
+
+    fn data(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<SimDatum> {
+        let mut out = Vec::new();
+        for (i, s) in self.series.iter().enumerate() {
+            match self.spike {
+                Some((j, factor, from)) if i == j && end > from => {
+                    out.extend(datums(s, start, from.max(start)));
+                    out.extend(datums(&scaled(s, factor), from.max(start), end));
+                }
+                _ => out.extend(datums(s, start, end)),
+            }
+        }
+        out
+    }
+
+    pub async fn publish(&self, data: &[SimDatum]) -> Result<usize, DemoError> {
+        for (region, client) in &self.clients {
+            let mine: Vec<SimDatum> = data.iter().filter(|d| &d.region == region).cloned().collect();
+            publish(client, region, &mine, &self.names).await?;
+        }
+        Ok(data.len())
     }
 
     /// Publishes `[start, end)` of every series.
     pub async fn publish_range(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<usize, DemoError> {
-        let mut total = 0;
-        for s in &self.series {
-            let Some(client) = self.clients.get(&s.region) else { continue };
-            let d = datums(s, start, end);
-            publish(client, &s.region, &d, &self.names).await?;
-            total += d.len();
-        }
-        Ok(total)
+        self.publish(&self.data(start, end)).await
+    }
+
+    pub fn spike_starts(&self) -> Option<DateTime<Utc>> {
+        self.spike.map(|(_, _, from)| from)
     }
 }
 
-/// Publishes each minute when it ends and prints the spend after every
-/// collection, until Ctrl-C, the duration, or an error.
+/// Publishes each minute when it ends and prints the spend and new alerts
+/// after every collection, until Ctrl-C, the duration, or an error.
 pub async fn live(
     publisher: &Publisher,
+    inbox: &Inbox,
     data_dir: &Path,
     url: &str,
     duration: Option<Duration>,
     stop: &watch::Sender<bool>,
 ) -> Result<(), DemoError> {
     print::wait_ready(url).await;
-    print::summary(data_dir, url).await?;
+    print::summary(data_dir, url, inbox, publisher.spike_starts()).await?;
     let deadline = duration.map(|d| tokio::time::Instant::now() + d);
     let mut published_through = floor_minute(Utc::now());
     loop {
@@ -78,10 +117,13 @@ pub async fn live(
         let now_minute = floor_minute(Utc::now());
         if now_minute > published_through {
             let n = publisher.publish_range(published_through, now_minute).await?;
-            print::detail(&format!("live: {n} datapoints for {}", published_through.format("%H:%M UTC")));
+            let runaway = publisher.spike_starts().is_some_and(|s| published_through >= s);
+            let note = if runaway { " (a runaway loop is calling Sonnet)" } else { "" };
+            print::detail(&format!("live: {n} datapoints for {}{note}", published_through.format("%H:%M UTC")));
             published_through = now_minute;
         }
         print::spend_line(data_dir).await?;
+        print::alerts(inbox).await?;
     }
 }
 

@@ -69,6 +69,11 @@ pub fn demo_series() -> Vec<SimSeries> {
     ]
 }
 
+/// The same caller running `factor` times as busy (a runaway loop).
+pub fn scaled(series: &SimSeries, factor: u64) -> SimSeries {
+    SimSeries { peak_invocations: series.peak_invocations.saturating_mul(factor), ..series.clone() }
+}
+
 /// Invocations of a series in a minute: a day shape times a deterministic
 /// jitter, and about one minute in eleven with no traffic at all (no datapoint).
 pub fn invocations(series: &SimSeries, minute: DateTime<Utc>) -> u64 {
