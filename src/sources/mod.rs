@@ -4,6 +4,7 @@
 //!
 //! Must not price, store or decide anything: a source only fetches.
 
+pub mod aws_error;
 pub mod cloudwatch;
 pub mod plan;
 
