@@ -7,6 +7,7 @@
 pub mod aws_error;
 pub mod cloudwatch;
 pub mod plan;
+pub mod rate_limit;
 
 use async_trait::async_trait;
 
