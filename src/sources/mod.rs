@@ -5,6 +5,8 @@
 //! Must not price, store or decide anything: a source only fetches.
 
 pub mod aws_error;
+pub mod cloudtrail_event;
+pub mod cloudtrail_principal;
 pub mod cloudwatch;
 pub mod plan;
 pub mod rate_limit;
