@@ -7,6 +7,7 @@
 
 pub mod aws_error;
 pub mod cloudtrail;
+pub mod cloudtrail_calls;
 pub mod cloudtrail_event;
 pub mod cloudtrail_fetch;
 pub mod cloudtrail_paging;
