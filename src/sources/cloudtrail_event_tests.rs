@@ -277,7 +277,10 @@ fn garbage_is_an_error_value_never_a_panic() {
         (String::new(), "not a JSON object"),
         ("not json".into(), "not a JSON object"),
         ("[]".into(), "not a JSON object"),
-        (json!(["e", "2026-11-25T10:00:00Z", "InvokeModel", "us-east-1", {}]).to_string(), "not a JSON object"),
+        (
+            json!(["e", "2026-11-25T10:00:00Z", "InvokeModel", "us-east-1", {}]).to_string(),
+            "not a JSON object",
+        ),
         ("null".into(), "not a JSON object"),
         ("{\"eventID\": \"x\",}".into(), "trailing comma"),
         ("{\"eventID\": 12}".into(), "invalid type"),
