@@ -4,6 +4,7 @@
 //! sources → pricing → ledger → budgets → alerts / telemetry.
 
 pub mod app;
+pub mod attribution;
 pub mod aws;
 pub mod bedrock;
 pub mod cli;
