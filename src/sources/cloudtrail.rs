@@ -33,8 +33,8 @@ pub const EVENT_SOURCE: &str = "bedrock.amazonaws.com";
 /// LookupEvents' documented quota, per account and region.
 pub const REQUESTS_PER_SECOND: u32 = 2;
 /// Added to every request interval so network jitter never lands three
-/// requests in one server-side second (≈1.9 requests/s actually sent).
-pub const RATE_MARGIN: Duration = Duration::from_millis(20);
+/// requests in one server-side second (≈1.8 requests/s actually sent).
+pub const RATE_MARGIN: Duration = Duration::from_millis(50);
 
 struct RegionClient {
     client: Client,
