@@ -117,7 +117,9 @@ pub async fn fetch_window<P: PageSource + ?Sized>(
     w: &Window<'_>,
 ) -> Result<EventFetch, SourceError> {
     let mut collector = EventCollector::new(w.event_names, w.start, w.end);
-    let mut query = PageQuery { start: w.start, end: w.end, page_size: policy.page_size, next_token: None };
+    // LookupEvents refuses more than 50 per page.
+    let page_size = policy.page_size.clamp(1, 50);
+    let mut query = PageQuery { start: w.start, end: w.end, page_size, next_token: None };
     let mut tokens = HashSet::new();
     let mut restarts = 0;
     loop {

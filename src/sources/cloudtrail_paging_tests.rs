@@ -224,3 +224,12 @@ fn backoff_doubles_up_to_its_cap() {
     assert_eq!(ms, vec![1000, 2000, 4000, 8000, 8000, 8000, 8000]);
     assert_eq!(p.backoff(200), Duration::from_secs(8));
 }
+
+#[tokio::test(start_paused = true)]
+async fn page_sizes_above_the_api_maximum_are_capped() {
+    let pages = FakePages::new(history(120, 3));
+    let policy = LookupPolicy { page_size: 500, ..LookupPolicy::default() };
+    let f = fetch(&pages, &policy).await.unwrap();
+    assert_eq!((f.events.len(), f.requests), (120, 3));
+    assert!(pages.calls().iter().all(|(_, q)| q.page_size == 50));
+}
