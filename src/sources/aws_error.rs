@@ -11,14 +11,6 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::{ErrorKind, SourceError};
 
-/// The error code of a service error, if the service sent one.
-pub fn error_code<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> Option<&str> {
-    match e {
-        SdkError::ServiceError(se) => se.err().code(),
-        _ => None,
-    }
-}
-
 /// Throttling codes differ between services (`Throttling`,
 /// `ThrottlingException`, `RequestLimitExceeded`, ...).
 pub fn is_throttling_code(code: &str) -> bool {
