@@ -5,6 +5,7 @@
 
 pub mod alerts;
 pub mod app;
+pub mod attribution;
 pub mod aws;
 pub mod bedrock;
 pub mod budgets;

@@ -8,13 +8,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
-use aws_sdk_cloudwatch::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudwatch::types::{
     Dimension, DimensionFilter, Metric, MetricDataQuery, MetricDatum, MetricStat, StatisticSet,
 };
 use aws_sdk_cloudwatch::Client;
 use chrono::{DateTime, Utc};
 
+use super::aws_error::classify;
 use super::plan::{Call, QueryResult};
 use super::{ErrorKind, Listing, MetricNames, MetricSource, RequestCount, SeriesListing, SourceError};
 
@@ -185,25 +185,4 @@ fn smithy_time(t: DateTime<Utc>) -> aws_sdk_cloudwatch::primitives::DateTime {
 
 fn chrono_time(t: &aws_sdk_cloudwatch::primitives::DateTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.secs(), t.subsec_nanos())
-}
-
-fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(
-    api: &'static str,
-    region: &str,
-    e: &SdkError<E, R>,
-) -> SourceError {
-    let (kind, message) = match e {
-        SdkError::TimeoutError(_) => (ErrorKind::Timeout, "timed out".to_string()),
-        SdkError::ServiceError(se) => {
-            let code = se.err().code().unwrap_or("Unknown");
-            let kind = if code.contains("Throttl") || code == "RequestLimitExceeded" {
-                ErrorKind::Throttled
-            } else {
-                ErrorKind::Service
-            };
-            (kind, format!("{code}: {}", se.err().message().unwrap_or("")))
-        }
-        other => (ErrorKind::Other, aws_sdk_cloudwatch::error::DisplayErrorContext(other).to_string()),
-    };
-    SourceError { api, region: region.to_string(), kind, message }
 }

@@ -1,16 +1,27 @@
 //! Sources: where usage comes from. One adapter file per AWS service is the
 //! only place that sees that service's SDK types; everything it returns is
-//! plain data (minute points) for pricing and the ledger.
+//! plain data (minute points, parsed CloudTrail events) for pricing, the
+//! ledger and attribution.
 //!
 //! Must not price, store or decide anything: a source only fetches.
 
+pub mod aws_error;
+pub mod cloudtrail;
+pub mod cloudtrail_calls;
+pub mod cloudtrail_event;
+pub mod cloudtrail_fetch;
+pub mod cloudtrail_paging;
+pub mod cloudtrail_principal;
 pub mod cloudwatch;
 pub mod plan;
+pub mod rate_limit;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::bedrock::BedrockMetric;
 use crate::config::types::CloudWatchSource as CloudWatchConfig;
+pub use cloudtrail_fetch::EventFetch;
 use plan::{Call, QueryResult};
 
 /// The AWS names of the Bedrock metrics; the cache ones come from configuration
@@ -131,4 +142,18 @@ pub trait MetricSource: Send + Sync {
         region: &str,
         call: &Call,
     ) -> Result<(std::collections::BTreeMap<usize, QueryResult>, RequestCount), SourceError>;
+}
+
+/// The CloudTrail side of collection, behind a trait so the collection job can
+/// be tested with a fake and the adapter without the job.
+#[async_trait]
+pub trait EventSource: Send + Sync {
+    /// The configured Bedrock runtime events of `region` with
+    /// `start <= eventTime < end`, each `eventID` once, newest first.
+    async fn events(
+        &self,
+        region: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<EventFetch, SourceError>;
 }
