@@ -19,10 +19,6 @@
 //! - every alert of `rules.yml` is loaded and evaluates without error, and
 //!   every metric selector in its expression returns data.
 //!
-//! Metrics the daemon does not export yet are listed in [`PENDING`]: checks
-//! that need them are reported, not failed, and the test fails as soon as
-//! one of them appears, so that the list can only shrink.
-//!
 //! Needs `tests/emulator/setup.sh` and `tests/tools/setup.sh` (prometheus).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -50,13 +46,6 @@ use tempfile::TempDir;
 
 /// The scrape job the rules and dashboards expect (deploy/prometheus/prometheus.yml).
 const JOB: &str = "bedrock-cost-monitor";
-
-/// Metrics the daemon does not export yet, and what brings them.
-const PENDING: &[(&str, &str)] = &[
-    ("bedrock_principal_invocations_total", "CloudTrail principals"),
-    ("bedrock_principal_cost_usd_total", "CloudTrail principals"),
-    ("bedrock_principal_errors_total", "CloudTrail principals"),
-];
 
 /// Grafana's variables as the test evaluates them.
 const GRAFANA_VALUES: &[(&str, &str)] = &[
@@ -248,16 +237,6 @@ async fn metrics_text(url: &str) -> String {
     }
 }
 
-/// Names of the pending metrics an expression or selector uses.
-fn pending_in(expr: &str) -> Vec<&'static str> {
-    let names: Vec<String> = selectors(expr).iter().map(|s| metric_name(s).to_string()).collect();
-    PENDING.iter().map(|(m, _)| *m).filter(|m| names.iter().any(|n| n == m)).collect()
-}
-
-fn metric_name(selector: &str) -> &str {
-    selector.split('{').next().unwrap_or_default()
-}
-
 /// Every panel with a query, depth first (rows may nest panels).
 fn panels(list: &Value, out: &mut Vec<Value>) {
     for panel in list.as_array().into_iter().flatten() {
@@ -268,11 +247,10 @@ fn panels(list: &Value, out: &mut Vec<Value>) {
     }
 }
 
-/// What the checks found: failures fail the test, pending ones are reported.
+/// What the checks found: every failure fails the test.
 #[derive(Default)]
 struct Findings {
     failures: Vec<String>,
-    pending: Vec<String>,
     passed: usize,
 }
 
@@ -281,10 +259,7 @@ impl Findings {
     fn record(&mut self, what: String, expr: &str, count: Result<usize, String>) {
         match count {
             Ok(n) if n > 0 => self.passed += 1,
-            Ok(_) => match pending_in(expr).as_slice() {
-                [] => self.failures.push(format!("{what}: no data for `{expr}`")),
-                waiting => self.pending.push(format!("{what}: `{expr}` (waits for {})", waiting.join(", "))),
-            },
+            Ok(_) => self.failures.push(format!("{what}: no data for `{expr}`")),
             Err(e) => self.failures.push(format!("{what}: `{expr}` is refused: {e}")),
         }
     }
@@ -412,18 +387,6 @@ async fn check_rules(prom: &Prometheus, findings: &mut Findings) {
     }
 }
 
-/// A pending metric that has data now must leave [`PENDING`].
-async fn check_pending_still_missing(prom: &Prometheus, findings: &mut Findings) {
-    for (metric, waits_for) in PENDING {
-        if prom.count(metric).await.unwrap_or(0) > 0 {
-            findings.failures.push(format!(
-                "{metric} ({waits_for}) is exported now: remove it from PENDING in {}",
-                file!()
-            ));
-        }
-    }
-}
-
 /// Starts the daemon on `config` and waits until it is ready.
 async fn start_daemon(dir: &Path, config: &Path, base: &str) -> Guarded {
     let mut daemon =
@@ -512,17 +475,7 @@ async fn every_dashboard_query_and_alert_selector_has_data_in_a_real_prometheus(
     let mut findings = Findings::default();
     check_rules(&prom, &mut findings).await;
     check_dashboards(&prom, &mut findings).await;
-    check_pending_still_missing(&prom, &mut findings).await;
-
-    for line in &findings.pending {
-        println!("pending: {line}");
-    }
-    println!(
-        "{} checks with data, {} waiting for metrics not exported yet, {} failures",
-        findings.passed,
-        findings.pending.len(),
-        findings.failures.len()
-    );
+    println!("{} checks with data, {} failures", findings.passed, findings.failures.len());
     assert!(
         findings.failures.is_empty(),
         "{} dashboard or alert-rule checks failed:\n  {}\n{}",

@@ -7,7 +7,10 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
+use std::collections::BTreeMap;
+
 use super::message::AlertMessage;
+use crate::ledger::CallCount;
 use crate::telemetry::AlertKind;
 
 fn instant(t: DateTime<Utc>) -> String {
@@ -71,6 +74,44 @@ pub struct Spike {
     pub top_principals: Vec<(String, u64)>,
     /// (model ID, errors), most first.
     pub top_models: Vec<(String, u64)>,
+}
+
+/// The spike in `calls` (one region's counts over the window), if errors of
+/// `error_code` reach `threshold`.
+pub fn spike_of(
+    kind: AlertKind,
+    error_code: &'static str,
+    region: &str,
+    calls: &[CallCount],
+    window_minutes: u32,
+    threshold: u64,
+) -> Option<Spike> {
+    let mut principals: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut models: BTreeMap<&str, u64> = BTreeMap::new();
+    for c in calls.iter().filter(|c| c.error_code.as_deref() == Some(error_code)) {
+        *principals.entry(&c.principal).or_default() += c.calls;
+        *models.entry(&c.model_id).or_default() += c.calls;
+    }
+    let count: u64 = principals.values().sum();
+    if count < threshold {
+        return None;
+    }
+    let top = |m: BTreeMap<&str, u64>| {
+        let mut v: Vec<(String, u64)> = m.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v.truncate(5);
+        v
+    };
+    Some(Spike {
+        kind,
+        error_code,
+        region: region.to_string(),
+        count,
+        window_minutes,
+        threshold,
+        top_principals: top(principals),
+        top_models: top(models),
+    })
 }
 
 pub fn spike_flag(kind: AlertKind, region: &str) -> String {

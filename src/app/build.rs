@@ -15,16 +15,20 @@ use super::evaluate::Evaluator;
 use super::follow::Follower;
 use super::leader::{default_holder, LeaderOnly, Leadership};
 use super::snapshot::Refresher;
+use super::trail::CollectCloudTrail;
 use super::watchdog::Watchdog;
 use super::{AppError, RunOptions};
 use crate::alerts::{AlertSink, Dispatcher, LogSink, SnsSink};
 use crate::bedrock::BedrockMetric;
 use crate::clock::Clock;
-use crate::collector::{CloudWatchJob, CloudWatchJobConfig, LinePricer};
+use crate::collector::{
+    Attributor, CloudTrailJob, CloudTrailJobConfig, CloudWatchJob, CloudWatchJobConfig, LinePricer,
+};
 use crate::config::{CronSchedule, Loaded, StoreKind};
 use crate::ledger::sqlite::SqliteStore;
 use crate::ledger::{Backend, Source};
 use crate::scheduler::{Job, ScheduledJob};
+use crate::sources::cloudtrail::CloudTrailSource;
 use crate::sources::cloudwatch::CloudWatchSource;
 use crate::sources::{MetricNames, MetricSource};
 use crate::telemetry::ledger_collector::LedgerCollector;
@@ -44,6 +48,8 @@ pub struct Components {
     pub refresher: Arc<Refresher>,
     pub dispatcher: Arc<Dispatcher>,
     pub evaluator: Arc<Evaluator>,
+    /// Set when CloudTrail is enabled: cost is split per principal.
+    pub attributor: Option<Arc<Attributor>>,
     pub clock: Arc<dyn Clock>,
     pub credentials: Option<SharedCredentialsProvider>,
 }
@@ -113,6 +119,7 @@ impl Components {
             refresher,
             dispatcher,
             evaluator,
+            attributor: config.sources.cloudtrail.enabled.then(|| Arc::new(Attributor::default())),
             clock,
             credentials: options.credentials.clone(),
         })
@@ -157,12 +164,17 @@ impl Components {
     pub async fn jobs(&self, loaded: &Loaded) -> Vec<ScheduledJob> {
         let config = &loaded.config;
         let mut jobs = self.cloudwatch_jobs(loaded).await;
+        jobs.extend(self.cloudtrail_job(loaded).await);
         let watchdog = Watchdog {
             store: self.store.clone(),
             regions: config.monitor.regions.clone(),
-            sources: std::iter::once(Source::CloudWatch)
-                .filter(|_| config.sources.cloudwatch.enabled)
-                .collect(),
+            sources: [
+                (Source::CloudWatch, config.sources.cloudwatch.enabled),
+                (Source::CloudTrail, config.sources.cloudtrail.enabled),
+            ]
+            .into_iter()
+            .filter_map(|(s, on)| on.then_some(s))
+            .collect(),
             stalled_after_minutes: config.alerts.stalled_after_minutes,
             dispatcher: self.dispatcher.clone(),
             clock: self.clock.clone(),
@@ -241,10 +253,49 @@ impl Components {
                 dispatcher: self.dispatcher.clone(),
                 unpriced_alerts: config.alerts.unpriced_model && ledger_source == Source::CloudWatch,
                 evaluator: (ledger_source == Source::CloudWatch).then(|| self.evaluator.clone()),
+                attributor: self.attributor.clone().filter(|_| ledger_source == Source::CloudWatch),
+                store: self.store.clone(),
             };
             jobs.push(self.schedule(Arc::new(collect), schedule, Role::Leader, loaded));
         }
         jobs
+    }
+}
+
+impl Components {
+    async fn cloudtrail_job(&self, loaded: &Loaded) -> Option<ScheduledJob> {
+        let config = &loaded.config;
+        let ct = &config.sources.cloudtrail;
+        let attributor = self.attributor.clone()?;
+        let mut clients = BTreeMap::new();
+        for region in &config.monitor.regions {
+            let sdk = crate::aws::sdk_config(&config.aws, region, self.credentials.clone()).await;
+            clients.insert(region.clone(), aws_sdk_cloudtrail::Client::new(&sdk));
+        }
+        let source = Arc::new(CloudTrailSource::from_config(clients, ct));
+        let job = CloudTrailJob::new(
+            source,
+            self.store.clone(),
+            self.clock.clone(),
+            CloudTrailJobConfig {
+                regions: config.monitor.regions.clone(),
+                overlap_minutes: ct.overlap_minutes,
+                backfill_hours: ct.backfill_hours,
+            },
+        );
+        let collect = CollectCloudTrail {
+            job,
+            store: self.store.clone(),
+            attributor,
+            metrics: self.metrics.clone(),
+            refresher: self.refresher.clone(),
+            dispatcher: self.dispatcher.clone(),
+            evaluator: self.evaluator.clone(),
+            clock: self.clock.clone(),
+            access_denied: config.alerts.access_denied.clone(),
+            throttling: config.alerts.throttling.clone(),
+        };
+        Some(self.schedule(Arc::new(collect), &ct.schedule, Role::Leader, loaded))
     }
 }
 

@@ -10,8 +10,8 @@ use super::evaluate::Evaluator;
 use super::snapshot::Refresher;
 use crate::alerts::{ops, Dispatcher};
 use crate::clock::Clock;
-use crate::collector::{CloudWatchJob, RunReport};
-use crate::ledger::Source;
+use crate::collector::{Attributor, CloudWatchJob, RunReport};
+use crate::ledger::{Backend, Source};
 use crate::scheduler::{Job, Ran};
 use crate::telemetry::self_metrics::{self, AwsApi, AwsOutcome, SelfMetrics};
 
@@ -28,6 +28,9 @@ pub struct CollectCloudWatch {
     pub unpriced_alerts: bool,
     /// Evaluate budgets after the run (the usage job).
     pub evaluator: Option<Arc<Evaluator>>,
+    /// Split the new cost per principal (the usage job, with CloudTrail on).
+    pub attributor: Option<Arc<Attributor>>,
+    pub store: Arc<dyn Backend>,
 }
 
 #[async_trait]
@@ -66,6 +69,9 @@ impl CollectCloudWatch {
                 .await
                 .map_err(|e| format!("claiming unpriced-model alerts: {e}"))?;
         }
+        if let Some(attributor) = &self.attributor {
+            self.attribute(attributor, report).await?;
+        }
         if let Err(e) = self.refresher.refresh(now).await {
             tracing::error!(error = %e, "cannot refresh the metrics snapshot from the ledger");
         }
@@ -78,6 +84,25 @@ impl CollectCloudWatch {
                 publish_failures = done.flush.failed,
                 "budgets evaluated"
             );
+        }
+        Ok(())
+    }
+
+    /// Every region, failed ones included: what a failed run wrote is
+    /// attributed from where the last attribution stopped.
+    async fn attribute(&self, attributor: &Attributor, report: &RunReport) -> Result<(), String> {
+        let regions: Vec<String> = self.job.regions().to_vec();
+        for region in regions {
+            let Some(to) =
+                self.store.watermark(self.ledger_source, &region).await.map_err(|e| e.to_string())?
+            else {
+                continue;
+            };
+            let read_from = report.regions.iter().find(|r| r.region == region).and_then(|r| r.read_from);
+            attributor
+                .catch_up(self.store.as_ref(), self.ledger_source, &region, read_from, to)
+                .await
+                .map_err(|e| format!("attributing cost to principals: {e}"))?;
         }
         Ok(())
     }

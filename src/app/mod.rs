@@ -15,6 +15,7 @@ mod hooks;
 pub mod leader;
 pub mod signals;
 mod snapshot;
+mod trail;
 mod watchdog;
 
 use std::sync::Arc;

@@ -88,6 +88,10 @@ impl CloudWatchJob {
         self
     }
 
+    pub fn regions(&self) -> &[String] {
+        &self.config.regions
+    }
+
     /// One collection over every region. A region that fails does not stop the
     /// others; its error is in the report and its watermark stays where it was.
     pub async fn run_once(&self) -> RunReport {
@@ -137,6 +141,7 @@ impl CloudWatchJob {
             }
         }
         calls.sort_by_key(|c| (c.start, c.end));
+        out.read_from = calls.first().map(|c| c.start);
         self.run_calls(region, &calls, end, &mut out, report).await?;
         if calls.is_empty() {
             // Nothing to read (no model has metrics): the window is complete anyway.

@@ -5,9 +5,13 @@
 //! Must not serve or alert: a run reports what it did (`RunReport`) and the
 //! caller turns that into logs and self-metrics.
 
+pub mod attribute;
+pub mod cloudtrail_job;
 pub mod cloudwatch_job;
 pub mod lines;
 
+pub use attribute::Attributor;
+pub use cloudtrail_job::{CloudTrailJob, CloudTrailJobConfig, TrailReport};
 pub use cloudwatch_job::{CloudWatchJob, CloudWatchJobConfig};
 pub use lines::LinePricer;
 
@@ -33,8 +37,10 @@ pub struct RegionReport {
     pub points_inserted: usize,
     pub points_revised: usize,
     pub lines_written: usize,
-    /// Data is complete up to this instant (epoch seconds), after the run.
+    /// Data is complete up to this instant, after the run.
     pub watermark: Option<chrono::DateTime<chrono::Utc>>,
+    /// The earliest minute this run read (and may have rewritten), if any.
+    pub read_from: Option<chrono::DateTime<chrono::Utc>>,
     pub unpriced_model_ids: Vec<String>,
     pub metrics_requested: u64,
 }

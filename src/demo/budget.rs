@@ -54,7 +54,12 @@ fn cost(pricer: &LinePricer, data: &[SimDatum]) -> Decimal {
 }
 
 /// Sets the demo budget's limit in `loaded` and picks the spike.
-pub fn size(loaded: &mut Loaded, history: &[SimDatum], runaway: &SimSeries, now: DateTime<Utc>) -> Option<Sizing> {
+pub fn size(
+    loaded: &mut Loaded,
+    history: &[SimDatum],
+    runaway: &SimSeries,
+    now: DateTime<Utc>,
+) -> Option<Sizing> {
     let pricer = pricer(loaded);
     let tz = loaded.config.monitor.timezone.0;
     let budget = loaded.config.budgets.iter_mut().find(|b| b.name == BUDGET)?;
@@ -65,7 +70,8 @@ pub fn size(loaded: &mut Loaded, history: &[SimDatum], runaway: &SimSeries, now:
     budget.limit_usd = Usd(limit);
     // One normal minute of the runaway series; 15 % of the limit per minute above it.
     let minute = crate::sources::plan::floor_minute(now);
-    let normal = cost(&pricer, &datums(runaway, minute, minute + Duration::minutes(1))).max(Decimal::new(1, 2));
+    let normal =
+        cost(&pricer, &datums(runaway, minute, minute + Duration::minutes(1))).max(Decimal::new(1, 2));
     let wanted = limit * Decimal::new(15, 2);
     let factor = (wanted / normal).ceil().to_string().parse::<u64>().unwrap_or(50).clamp(2, 500) + 1;
     Some(Sizing { limit, spike_factor: factor })

@@ -30,7 +30,8 @@ impl Inbox {
     pub async fn create(emulator: &Emulator) -> Result<Inbox, DemoError> {
         let sdk = emulator.sdk_config(REGION).await;
         let (sns, sqs) = (aws_sdk_sns::Client::new(&sdk), aws_sdk_sqs::Client::new(&sdk));
-        let queue = sqs.create_queue().queue_name("finance-inbox").send().await.map_err(aws("CreateQueue"))?;
+        let queue =
+            sqs.create_queue().queue_name("finance-inbox").send().await.map_err(aws("CreateQueue"))?;
         let queue_url = queue.queue_url().unwrap_or_default().to_string();
         let attrs = sqs
             .get_queue_attributes()
@@ -39,9 +40,13 @@ impl Inbox {
             .send()
             .await
             .map_err(aws("GetQueueAttributes"))?;
-        let queue_arn =
-            attrs.attributes().and_then(|a| a.get(&QueueAttributeName::QueueArn)).cloned().unwrap_or_default();
-        let topic = sns.create_topic().name("bedrock-budget-alerts").send().await.map_err(aws("CreateTopic"))?;
+        let queue_arn = attrs
+            .attributes()
+            .and_then(|a| a.get(&QueueAttributeName::QueueArn))
+            .cloned()
+            .unwrap_or_default();
+        let topic =
+            sns.create_topic().name("bedrock-budget-alerts").send().await.map_err(aws("CreateTopic"))?;
         let topic_arn = topic.topic_arn().unwrap_or_default().to_string();
         sns.subscribe()
             .topic_arn(&topic_arn)
@@ -70,8 +75,14 @@ impl Inbox {
             }
             for m in got.messages() {
                 let envelope: Value = serde_json::from_str(m.body().unwrap_or("{}")).unwrap_or_default();
-                let body = envelope["Message"].as_str().and_then(|b| serde_json::from_str(b).ok()).unwrap_or_default();
-                out.push(Received { subject: envelope["Subject"].as_str().unwrap_or_default().to_string(), body });
+                let body = envelope["Message"]
+                    .as_str()
+                    .and_then(|b| serde_json::from_str(b).ok())
+                    .unwrap_or_default();
+                out.push(Received {
+                    subject: envelope["Subject"].as_str().unwrap_or_default().to_string(),
+                    body,
+                });
                 if let Some(handle) = m.receipt_handle() {
                     self.sqs
                         .delete_message()

@@ -119,7 +119,10 @@ pub async fn live(
             let n = publisher.publish_range(published_through, now_minute).await?;
             let runaway = publisher.spike_starts().is_some_and(|s| published_through >= s);
             let note = if runaway { " (a runaway loop is calling Sonnet)" } else { "" };
-            print::detail(&format!("live: {n} datapoints for {}{note}", published_through.format("%H:%M UTC")));
+            print::detail(&format!(
+                "live: {n} datapoints for {}{note}",
+                published_through.format("%H:%M UTC")
+            ));
             published_through = now_minute;
         }
         print::spend_line(data_dir).await?;

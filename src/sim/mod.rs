@@ -5,6 +5,8 @@
 //! Pure: produces datums; publishing them is the CloudWatch adapter's job.
 //! Must not be used to price anything (tests price the truth by hand).
 
+pub mod trail;
+
 use chrono::{DateTime, Duration, Timelike, Utc};
 
 use crate::bedrock::BedrockMetric;

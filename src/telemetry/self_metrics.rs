@@ -150,6 +150,7 @@ pub struct SelfMetrics {
     api_cost: Arc<Mutex<Decimal>>,
     alerts: IntCounterVec,
     leader: IntGauge,
+    cloudtrail_events: IntCounterVec,
 }
 
 impl std::fmt::Debug for SelfMetrics {
@@ -200,7 +201,14 @@ impl SelfMetrics {
         for kind in AlertKind::ALL {
             alerts.with_label_values(&[kind.as_str()]).inc_by(0);
         }
+        let cloudtrail_events = counters(
+            registry,
+            "cloudtrail_events_total",
+            "CloudTrail records read, by outcome: counted, malformed (skipped), duplicate, without_model, other_event.",
+            &["region", "outcome"],
+        )?;
         Ok(SelfMetrics {
+            cloudtrail_events,
             clock,
             job_runs: counters(registry, "job_runs_total", "Job runs by outcome.", &["job", "outcome"])?,
             job_duration: register(registry, HistogramVec::new(durations, &["job"])?)?,
@@ -277,6 +285,12 @@ impl SelfMetrics {
 
     pub fn alert_published(&self, kind: AlertKind) {
         self.alerts.with_label_values(&[kind.as_str()]).inc();
+    }
+
+    pub fn add_cloudtrail_events(&self, region: &str, outcome: &str, n: u64) {
+        if n > 0 {
+            self.cloudtrail_events.with_label_values(&[region, outcome]).inc_by(n);
+        }
     }
 
     pub fn set_leader(&self, leader: bool) {

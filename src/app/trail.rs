@@ -1,0 +1,142 @@
+//! The CloudTrail collection as a scheduled job: run, record requests and
+//! event outcomes, re-attribute the windows written, raise error-spike
+//! alerts, refresh `/metrics`, and evaluate budgets (principal budgets need
+//! the new shares).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::Duration;
+
+use super::evaluate::Evaluator;
+use super::snapshot::Refresher;
+use crate::alerts::{episode, ops, Dispatcher};
+use crate::clock::Clock;
+use crate::collector::{Attributor, CloudTrailJob, TrailReport};
+use crate::config::types::SpikeSection;
+use crate::ledger::{Backend, Source};
+use crate::scheduler::{Job, Ran};
+use crate::telemetry::self_metrics::{AwsApi, AwsOutcome, SelfMetrics};
+use crate::telemetry::{AlertKind, Job as JobName};
+
+pub struct CollectCloudTrail {
+    pub job: CloudTrailJob,
+    pub store: Arc<dyn Backend>,
+    pub attributor: Arc<Attributor>,
+    pub metrics: Arc<SelfMetrics>,
+    pub refresher: Arc<Refresher>,
+    pub dispatcher: Arc<Dispatcher>,
+    pub evaluator: Arc<Evaluator>,
+    pub clock: Arc<dyn Clock>,
+    pub access_denied: SpikeSection,
+    pub throttling: SpikeSection,
+}
+
+#[async_trait]
+impl Job for CollectCloudTrail {
+    fn name(&self) -> &'static str {
+        JobName::CLOUDTRAIL.as_str()
+    }
+
+    async fn run_once(&self) -> Result<Ran, String> {
+        let report = self.job.run_once().await;
+        self.record(&report);
+        let mut errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+        if let Err(e) = self.after(&report).await {
+            errors.push(e);
+        }
+        if errors.is_empty() {
+            Ok(Ran::Done)
+        } else {
+            Err(errors.join("; "))
+        }
+    }
+}
+
+impl CollectCloudTrail {
+    async fn after(&self, report: &TrailReport) -> Result<(), String> {
+        for r in &report.regions {
+            let Some(to) =
+                self.store.watermark(Source::CloudTrail, &r.region).await.map_err(|e| e.to_string())?
+            else {
+                continue;
+            };
+            let stats = self
+                .attributor
+                .catch_up(self.store.as_ref(), Source::CloudTrail, &r.region, r.from, to)
+                .await
+                .map_err(|e| format!("attributing cost to principals: {e}"))?;
+            tracing::debug!(region = %r.region, ?stats, "principal shares updated");
+        }
+        let spikes = self.spikes().await.map_err(|e| format!("checking error spikes: {e}"))?;
+        self.dispatcher.raise(spikes).await.map_err(|e| format!("claiming spike alerts: {e}"))?;
+        if let Err(e) = self.refresher.refresh(self.clock.now()).await {
+            tracing::error!(error = %e, "cannot refresh the metrics snapshot from the ledger");
+        }
+        self.evaluator.run_once().await.map_err(|e| format!("evaluating budgets: {e}"))?;
+        Ok(())
+    }
+
+    /// AccessDenied and Throttling spikes per region, once per episode.
+    async fn spikes(&self) -> Result<Vec<crate::alerts::AlertMessage>, crate::ledger::StoreError> {
+        let now = self.clock.now();
+        let rules = [
+            (AlertKind::ACCESS_DENIED, "AccessDeniedException", &self.access_denied),
+            (AlertKind::THROTTLING, "ThrottlingException", &self.throttling),
+        ];
+        let mut out = Vec::new();
+        for region in self.job_regions() {
+            for (kind, code, rule) in rules {
+                if !rule.enabled {
+                    continue;
+                }
+                let from = now - Duration::minutes(i64::from(rule.window_minutes));
+                let calls = self.store.call_counts(&region, from, now).await?;
+                let spike = ops::spike_of(kind, code, &region, &calls, rule.window_minutes, rule.threshold);
+                let flag = ops::spike_flag(kind, &region);
+                if let Some(since) = episode::track(self.store.as_ref(), &flag, spike.is_some(), now).await? {
+                    out.extend(spike.map(|s| ops::spike(&s, since, now)));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn job_regions(&self) -> Vec<String> {
+        self.job.regions().to_vec()
+    }
+
+    fn record(&self, report: &TrailReport) {
+        let now = self.clock.now();
+        for r in &report.regions {
+            let m = &self.metrics;
+            m.record_aws_requests(
+                AwsApi::LOOKUP_EVENTS,
+                &r.region,
+                AwsOutcome::Success,
+                r.requests.saturating_sub(r.throttles),
+            );
+            m.record_aws_requests(AwsApi::LOOKUP_EVENTS, &r.region, AwsOutcome::Throttled, r.throttles);
+            for (outcome, n) in [
+                ("counted", r.events),
+                ("malformed", r.malformed),
+                ("duplicate", r.duplicates),
+                ("without_model", r.without_model),
+                ("other_event", r.other_events),
+            ] {
+                m.add_cloudtrail_events(&r.region, outcome, n);
+            }
+            if let Some(w) = r.watermark {
+                m.set_data_lag(Source::CloudTrail, &r.region, now - w);
+            }
+            if r.malformed > 0 {
+                tracing::warn!(region = %r.region, count = r.malformed, event_ids = ?r.malformed_ids, "malformed CloudTrail records skipped");
+            }
+            tracing::info!(region = %r.region, events = r.events, call_rows = r.call_rows, requests = r.requests,
+                throttles = r.throttles, watermark = ?r.watermark, "cloudtrail collected");
+        }
+        for e in &report.errors {
+            tracing::error!(error = %e, "cloudtrail collection failed; the next run retries the same window");
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! The attribution step: after either source wrote a window, the priced
+//! cost lines and the CloudTrail call counts of that window are read back,
+//! split per principal (`attribution`, pure) and the shares replace the
+//! window's old ones. Reading back after writing means the last step to run
+//! always sees both sources' latest data; one step at a time (a lock), so a
+//! CloudWatch-triggered step and a CloudTrail-triggered one cannot interleave
+//! a stale read with a fresh write.
+//!
+//! Each source keeps an "attributed through" flag per region in the store,
+//! so a run that failed after writing part of its window is still attributed
+//! by the next run, from the flag on.
+//!
+//! Must not fetch or price anything.
+
+use chrono::{DateTime, Duration, Utc};
+use tokio::sync::Mutex;
+
+use crate::attribution::attribute_window;
+use crate::ledger::{AttributionBatch, Backend, ReplaceStats, Source, Store, StoreError};
+
+/// Windows longer than this are attributed a day at a time (bounded memory).
+const CHUNK_HOURS: i64 = 24;
+
+#[derive(Default)]
+pub struct Attributor {
+    lock: Mutex<()>,
+}
+
+impl Attributor {
+    /// After `source` wrote `[read_from, …)` of `region`: re-attributes from
+    /// the earlier of `read_from` and where the last attribution for this
+    /// source stopped, through `to` (the source's watermark).
+    pub async fn catch_up(
+        &self,
+        store: &dyn Backend,
+        source: Source,
+        region: &str,
+        read_from: Option<DateTime<Utc>>,
+        to: DateTime<Utc>,
+    ) -> Result<ReplaceStats, StoreError> {
+        let flag = format!("attributed_through:{source}:{region}");
+        let done = store.get_state(&flag).await?.and_then(|s| DateTime::parse_from_rfc3339(&s).ok());
+        let from = match (read_from, done.map(|d| d.with_timezone(&Utc))) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => return Ok(ReplaceStats::default()),
+        };
+        let stats = self.attribute(store, region, from, to).await?;
+        store.put_state(&flag, &to.to_rfc3339()).await?;
+        Ok(stats)
+    }
+
+    /// Re-attributes `[from, to)` of `region`.
+    pub async fn attribute(
+        &self,
+        store: &dyn Store,
+        region: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<ReplaceStats, StoreError> {
+        let _one = self.lock.lock().await;
+        let mut total = ReplaceStats::default();
+        let mut start = from;
+        while start < to {
+            let end = (start + Duration::hours(CHUNK_HOURS)).min(to);
+            let lines: Vec<_> =
+                store.cost_lines(start, end).await?.into_iter().filter(|l| l.region == region).collect();
+            let calls = store.call_counts(region, start, end).await?;
+            let shares = attribute_window(&lines, &calls);
+            let batch = AttributionBatch { region: region.to_string(), from: start, to: end, shares };
+            let stats = store.write_attribution(&batch).await?;
+            total.inserted += stats.inserted;
+            total.changed += stats.changed;
+            total.removed += stats.removed;
+            start = end;
+        }
+        Ok(total)
+    }
+}
