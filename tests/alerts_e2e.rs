@@ -112,7 +112,7 @@ async fn an_alert_claimed_before_a_crash_is_published_once_after_the_restart() {
     {
         // The first life claims the unpriced-model alert and dies before publishing it.
         let store: Arc<dyn Backend> = Arc::new(SqliteStore::open(&data).unwrap());
-        let dispatcher = Dispatcher::new(store, Arc::new(LogSink), None);
+        let dispatcher = Dispatcher::new(store, Arc::new(LogSink), None, "first-life");
         let claimed = dispatcher
             .raise(vec![ops::unpriced_model("us-east-1", collector_support::UNKNOWN, now())])
             .await

@@ -4,9 +4,11 @@
 //! 1. `raise` claims each message under its dedupe key (a conditional
 //!    insert): only one process, once, wins a key, however many replicas or
 //!    restarts evaluate the same crossing.
-//! 2. `flush` publishes every pending entry, oldest first, and marks it
-//!    published. A failed publish is counted on the entry and stays pending
-//!    for the next cycle: an SNS outage delays alerts, never drops them.
+//! 2. `flush` locks each pending entry (a conditional write: one publisher
+//!    at a time, even when two flushes or two replicas overlap), publishes it,
+//!    oldest first, and marks it published. A failed publish is counted on the
+//!    entry, unlocks it and leaves it pending for the next cycle: an SNS outage
+//!    delays alerts, never drops them.
 //!
 //! The one window left is a crash after SNS accepted a message and before
 //! the store recorded it: that message is sent again on restart. FIFO topics
@@ -27,11 +29,15 @@ use crate::telemetry::{AlertKind, SelfMetrics};
 const FLUSH_BATCH: usize = 100;
 /// Consecutive failures after which a flush gives up until the next cycle.
 const GIVE_UP_AFTER: usize = 3;
+/// How long a publisher holds an entry; a crashed one's lock expires after this.
+const PUBLISH_LOCK_SECS: i64 = 120;
 
 pub struct Dispatcher {
     store: Arc<dyn Backend>,
     sink: Arc<dyn AlertSink>,
     metrics: Option<Arc<SelfMetrics>>,
+    /// This replica's name on the entries it is publishing.
+    holder: String,
     /// Keys this process has already seen claimed: not asked again.
     known: Mutex<HashSet<String>>,
 }
@@ -47,8 +53,13 @@ pub struct FlushReport {
 }
 
 impl Dispatcher {
-    pub fn new(store: Arc<dyn Backend>, sink: Arc<dyn AlertSink>, metrics: Option<Arc<SelfMetrics>>) -> Self {
-        Dispatcher { store, sink, metrics, known: Mutex::new(HashSet::new()) }
+    pub fn new(
+        store: Arc<dyn Backend>,
+        sink: Arc<dyn AlertSink>,
+        metrics: Option<Arc<SelfMetrics>>,
+        holder: impl Into<String>,
+    ) -> Self {
+        Dispatcher { store, sink, metrics, holder: holder.into(), known: Mutex::new(HashSet::new()) }
     }
 
     pub fn sink_name(&self) -> &'static str {
@@ -91,6 +102,11 @@ impl Dispatcher {
                 report.deferred = pending.len() - i;
                 break;
             }
+            // Another flush (this process's or a replica's) may be sending it right now.
+            let until = now + chrono::Duration::seconds(PUBLISH_LOCK_SECS);
+            if !self.store.lock_alert(&entry.dedupe_key, &self.holder, now, until).await? {
+                continue;
+            }
             match self.sink.publish(entry).await {
                 Ok(()) => {
                     streak = 0;
@@ -112,5 +128,57 @@ impl Dispatcher {
             }
         }
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use async_trait::async_trait;
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::alerts::ops;
+    use crate::alerts::sink::PublishError;
+    use crate::ledger::sqlite::SqliteStore;
+    use crate::ledger::OutboxEntry;
+
+    /// Counts publishes and takes a while, so overlapping flushes really overlap.
+    #[derive(Default)]
+    struct SlowSink(AtomicUsize);
+
+    #[async_trait]
+    impl AlertSink for SlowSink {
+        fn name(&self) -> &'static str {
+            "slow"
+        }
+        async fn publish(&self, _: &OutboxEntry) -> Result<(), PublishError> {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn overlapping_flushes_publish_each_alert_once() {
+        let store: Arc<dyn Backend> = Arc::new(SqliteStore::open_in_memory().unwrap());
+        let sink = Arc::new(SlowSink::default());
+        let now = Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap();
+        // Two processes (say, the old and the new leader) on one store.
+        let a = Arc::new(Dispatcher::new(store.clone(), sink.clone(), None, "a"));
+        let b = Arc::new(Dispatcher::new(store.clone(), sink.clone(), None, "b"));
+        let messages = (0..5).map(|i| ops::unpriced_model("us-east-1", &format!("m{i}"), now)).collect();
+        assert_eq!(a.raise(messages).await.unwrap().len(), 5);
+        let flushes: Vec<_> = [a.clone(), b.clone(), a, b]
+            .into_iter()
+            .map(|d| tokio::spawn(async move { d.flush(now).await.unwrap().published }))
+            .collect();
+        let mut published = 0;
+        for f in flushes {
+            published += f.await.unwrap();
+        }
+        assert_eq!((published, sink.0.load(Ordering::SeqCst)), (5, 5), "each of the five sent once");
+        assert!(store.pending_alerts(10).await.unwrap().is_empty());
     }
 }

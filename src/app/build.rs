@@ -96,7 +96,8 @@ impl Components {
             readiness.clone(),
         ));
         let sink = sink(loaded, options.credentials.clone()).await;
-        let dispatcher = Arc::new(Dispatcher::new(store.clone(), sink, Some(metrics.clone())));
+        let dispatcher =
+            Arc::new(Dispatcher::new(store.clone(), sink, Some(metrics.clone()), leadership.holder.clone()));
         let evaluator = Arc::new(Evaluator {
             store: store.clone(),
             budgets: config.budgets.clone(),

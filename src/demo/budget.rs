@@ -14,6 +14,8 @@ use crate::sim::{datums, SimDatum, SimSeries};
 
 /// The budget the demo sizes (config/demo.toml).
 pub const BUDGET: &str = "demo-daily";
+/// The per-principal budget, sized to half of it.
+pub const PER_CALLER: &str = "per-caller-daily";
 
 pub struct Sizing {
     pub limit: Decimal,
@@ -68,6 +70,9 @@ pub fn size(
     let spent = cost(&pricer, &today);
     let limit = (spent / Decimal::new(6, 1)).round_dp(2).max(Decimal::ONE);
     budget.limit_usd = Usd(limit);
+    if let Some(per) = loaded.config.budgets.iter_mut().find(|b| b.name == PER_CALLER) {
+        per.limit_usd = Usd((limit / Decimal::TWO).round_dp(2));
+    }
     // One normal minute of the runaway series; 15 % of the limit per minute above it.
     let minute = crate::sources::plan::floor_minute(now);
     let normal =

@@ -8,6 +8,7 @@
 mod budget;
 mod inbox;
 mod print;
+mod trail;
 mod workload;
 
 use std::path::{Path, PathBuf};
@@ -72,6 +73,13 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
     }
     let datums = publisher.publish(&history).await?;
     print::detail(&format!("{datums} datapoints published"));
+    let end = crate::sources::plan::floor_minute(now);
+    let records = publisher.trail(end - chrono::Duration::minutes(trail::HISTORY_MINUTES), end);
+    let stored = trail::seed(&emulator, &records).await?;
+    print::detail(&format!(
+        "{stored} CloudTrail records of the last {} minutes (who called: 3 principals)",
+        trail::HISTORY_MINUTES
+    ));
 
     let listener = bind(&loaded.config.http.listen).await?;
     let url = format!("http://{}", listener.local_addr()?);
@@ -88,7 +96,8 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
     print::step(&format!("starting the daemon (data in {})", data_dir.display()));
     let daemon = tokio::spawn(app::run(loaded, options));
 
-    let result = workload::live(&publisher, &inbox, &data_dir, &url, opts.duration, &stop_tx).await;
+    let result =
+        workload::live(&publisher, &emulator, &inbox, &data_dir, &url, opts.duration, &stop_tx).await;
     let _ = stop_tx.send(true);
     let stopped = daemon.await.map_err(|e| DemoError::Setup(format!("daemon task: {e}")));
     print::step("stopped; the emulator shuts down with the demo");

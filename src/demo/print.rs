@@ -49,12 +49,34 @@ pub async fn alerts(inbox: &Inbox) -> Result<(), DemoError> {
     Ok(())
 }
 
+/// Spend per caller (CloudTrail), largest first; cost older than the
+/// CloudTrail history is `unattributed`, shown, not dropped.
+async fn principals(data_dir: &Path) -> Result<(), DemoError> {
+    let store = SqliteStore::open(data_dir)?;
+    let mut by: std::collections::BTreeMap<String, rust_decimal::Decimal> = Default::default();
+    for p in store.principal_totals().await? {
+        *by.entry(p.principal).or_default() += p.usd;
+    }
+    let mut rows: Vec<_> = by.into_iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1));
+    println!("    Spend by caller (from CloudTrail; cost before its history is unattributed):");
+    for (principal, usd) in rows {
+        println!("    {principal:<58} {:>14}", display_usd(usd));
+    }
+    Ok(())
+}
+
 async fn budgets(data_dir: &Path) -> Result<(), DemoError> {
     let store = SqliteStore::open(data_dir)?;
     for s in store.budget_statuses().await? {
         let forecast = s.forecast_usd.map(display_usd).unwrap_or_else(|| "-".into());
+        let who = s
+            .principal
+            .as_deref()
+            .map(|p| format!(" [{}]", p.rsplit('/').next().unwrap_or(p)))
+            .unwrap_or_default();
         detail(&format!(
-            "budget {:<14} {} of {} USD ({}%, {}), forecast {} USD by the end of the {}",
+            "budget {}{who}: {} of {} USD ({}%, {}), forecast {} USD by the end of the {}",
             s.budget,
             display_usd(s.spend_usd),
             display_usd(s.limit_usd),
@@ -97,6 +119,8 @@ pub async fn summary(
         report.total.tokens,
         display_usd(report.total.usd)
     );
+    println!();
+    principals(data_dir).await?;
     println!();
     budgets(data_dir).await?;
     println!();

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
 use super::inbox::Inbox;
-use super::{print, DemoError};
+use super::{print, trail, DemoError};
 use crate::emulator::Emulator;
 use crate::sim::{datums, demo_series, scaled, SimDatum, SimSeries};
 use crate::sources::cloudwatch::publish;
@@ -91,12 +91,25 @@ impl Publisher {
     pub fn spike_starts(&self) -> Option<DateTime<Utc>> {
         self.spike.map(|(_, _, from)| from)
     }
+
+    /// CloudTrail records of `[start, end)`, with the AccessDenied burst in
+    /// the minute after the runaway begins.
+    pub fn trail(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<serde_json::Value> {
+        let mut out = trail::records(&self.series, self.spike, start, end);
+        if let Some(burst) = self.spike_starts().map(|s| s + chrono::Duration::minutes(1)) {
+            if (start..end).contains(&burst) {
+                out.extend(trail::denied(&self.series[0], burst));
+            }
+        }
+        out
+    }
 }
 
 /// Publishes each minute when it ends and prints the spend and new alerts
 /// after every collection, until Ctrl-C, the duration, or an error.
 pub async fn live(
     publisher: &Publisher,
+    emulator: &Emulator,
     inbox: &Inbox,
     data_dir: &Path,
     url: &str,
@@ -117,6 +130,7 @@ pub async fn live(
         let now_minute = floor_minute(Utc::now());
         if now_minute > published_through {
             let n = publisher.publish_range(published_through, now_minute).await?;
+            trail::seed(emulator, &publisher.trail(published_through, now_minute)).await?;
             let runaway = publisher.spike_starts().is_some_and(|s| published_through >= s);
             let note = if runaway { " (a runaway loop is calling Sonnet)" } else { "" };
             print::detail(&format!(

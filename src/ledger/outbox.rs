@@ -47,13 +47,25 @@ pub trait Outbox: Send + Sync {
     /// this call claimed it; `false` when it was claimed before (by anyone).
     async fn claim_alert(&self, entry: &OutboxEntry) -> Result<bool, StoreError>;
 
+    /// Takes the right to publish a pending entry until `until`: true for
+    /// one caller at a time, across processes, so two flushes never send the
+    /// same entry. Publishing or a recorded failure ends the lock; a crashed
+    /// publisher's lock expires.
+    async fn lock_alert(
+        &self,
+        dedupe_key: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
     /// Pending entries, oldest first, at most `limit`.
     async fn pending_alerts(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
 
     /// Marks a pending entry published; `false` if it was not pending.
     async fn mark_alert_published(&self, dedupe_key: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
 
-    /// Counts a failed attempt; the entry stays pending.
+    /// Counts a failed attempt and ends the lock; the entry stays pending.
     async fn mark_alert_failed(&self, dedupe_key: &str, error: &str) -> Result<(), StoreError>;
 
     /// The entry under a key, pending or published.

@@ -52,18 +52,29 @@ pub fn demo_series() -> Vec<SimSeries> {
         cache_write_per_call: write,
         throttle_every: throttle,
     };
+    // Few calls with large prompts (agent-style), so the CloudTrail side of
+    // the demo stays within what LookupEvents reads in seconds.
     vec![
-        s("us-east-1", "us.anthropic.claude-sonnet-4-5-20250929-v1:0", 40, 2_400, 650, 9_000, 1_200, 17),
-        s("us-east-1", "global.anthropic.claude-opus-4-5-20251101-v1:0", 6, 5_000, 1_500, 20_000, 2_000, 0),
-        s("us-east-1", "anthropic.claude-3-haiku-20240307-v1:0", 90, 800, 120, 0, 0, 0),
-        s("us-east-1", "anthropic.claude-opus-5-20270101-v1:0", 3, 3_000, 900, 0, 0, 0),
-        s("us-west-2", "us.anthropic.claude-haiku-4-5-20251001-v1:0", 60, 1_500, 300, 4_000, 500, 23),
+        s("us-east-1", "us.anthropic.claude-sonnet-4-5-20250929-v1:0", 4, 24_000, 6_500, 90_000, 12_000, 17),
+        s(
+            "us-east-1",
+            "global.anthropic.claude-opus-4-5-20251101-v1:0",
+            1,
+            30_000,
+            9_000,
+            120_000,
+            12_000,
+            0,
+        ),
+        s("us-east-1", "anthropic.claude-3-haiku-20240307-v1:0", 9, 8_000, 1_200, 0, 0, 0),
+        s("us-east-1", "anthropic.claude-opus-5-20270101-v1:0", 1, 9_000, 2_700, 0, 0, 0),
+        s("us-west-2", "us.anthropic.claude-haiku-4-5-20251001-v1:0", 6, 15_000, 3_000, 40_000, 5_000, 23),
         s(
             "us-west-2",
             "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0",
-            20,
-            1_000,
-            250,
+            2,
+            10_000,
+            2_500,
             0,
             0,
             0,

@@ -50,7 +50,19 @@ pub async fn alerts_are_claimed_once_and_stay_pending_until_published(store: Arc
     );
     assert_eq!(pending[0], a, "the entry comes back as claimed");
 
+    // One publisher at a time: the lock is taken once, until it expires or a failure ends it.
+    assert!(store.lock_alert(&a.dedupe_key, "replica-1", t(2), t(4)).await.unwrap());
+    assert!(!store.lock_alert(&a.dedupe_key, "replica-2", t(3), t(5)).await.unwrap(), "locked by replica-1");
+    assert!(!store.lock_alert(&a.dedupe_key, "replica-1", t(3), t(5)).await.unwrap(), "even for its holder");
+    assert!(
+        store.lock_alert(&a.dedupe_key, "replica-2", t(4), t(6)).await.unwrap(),
+        "an expired lock passes"
+    );
     store.mark_alert_failed(&a.dedupe_key, "SNS: InternalError").await.unwrap();
+    assert!(
+        store.lock_alert(&a.dedupe_key, "replica-1", t(4), t(6)).await.unwrap(),
+        "a failure ends the lock"
+    );
     let failed = store.alert(&a.dedupe_key).await.unwrap().unwrap();
     assert_eq!(
         (failed.attempts, failed.last_error.as_deref(), failed.is_pending()),
@@ -62,6 +74,7 @@ pub async fn alerts_are_claimed_once_and_stay_pending_until_published(store: Arc
     assert_eq!((done.attempts, done.published_at), (2, Some(t(5))));
     assert_eq!(store.pending_alerts(10).await.unwrap().len(), 1, "only the race entry is pending");
     assert!(!store.claim_alert(&a).await.unwrap(), "a published key is never claimed again");
+    assert!(!store.lock_alert(&a.dedupe_key, "replica-2", t(9), t(10)).await.unwrap(), "nor locked");
     assert!(store.alert("never").await.unwrap().is_none());
 }
 

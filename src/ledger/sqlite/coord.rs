@@ -110,9 +110,28 @@ pub(super) fn mark_alert_published(
     Ok(n == 1)
 }
 
+pub(super) fn lock_alert(
+    conn: &Connection,
+    key: &str,
+    holder: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let (now, until) = (ns(now)?, ns(until)?);
+    let n = conn
+        .prepare_cached(
+            "UPDATE outbox SET lock_holder = ?2, lock_ns = ?4
+             WHERE dedupe_key = ?1 AND published_ns IS NULL AND (lock_ns IS NULL OR lock_ns <= ?3)",
+        )
+        .and_then(|mut st| st.execute(params![key, holder, now, until]))
+        .ctx("locking alert")?;
+    Ok(n == 1)
+}
+
 pub(super) fn mark_alert_failed(conn: &Connection, key: &str, error: &str) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE dedupe_key = ?1 AND published_ns IS NULL",
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, lock_holder = NULL, lock_ns = NULL
+         WHERE dedupe_key = ?1 AND published_ns IS NULL",
     )
     .and_then(|mut st| st.execute(params![key, error]))
     .ctx("recording a failed publish")?;

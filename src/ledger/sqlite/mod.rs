@@ -18,7 +18,7 @@
 //! | `call_totals` | region, model_id, principal, error_code | rows, calls |
 //! | `principal_costs` | region, minute, model_id, model, principal, attribution | usd TEXT |
 //! | `principal_rollups` | hour (`-1` = all time), region, model_id, model, principal, attribution | rows, usd |
-//! | `outbox` | dedupe_key | kind, created_ns, subject, body, attributes (JSON), group_id, attempts, last_error, published_ns NULL = pending |
+//! | `outbox` | dedupe_key | kind, created_ns, subject, body, attributes (JSON), group_id, attempts, last_error, published_ns NULL = pending, lock_holder / lock_ns (who publishes it now) |
 //! | `leases` | name | holder, expires_ns |
 //! | `budget_statuses` | budget, principal (`''` = whole budget) | body (JSON) |
 //! | `flags` | key | value |
@@ -220,6 +220,17 @@ impl Outbox for SqliteStore {
     async fn claim_alert(&self, entry: &OutboxEntry) -> Result<bool, StoreError> {
         let entry = entry.clone();
         self.run(move |conn| coord::claim_alert(conn, &entry)).await
+    }
+
+    async fn lock_alert(
+        &self,
+        dedupe_key: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let (key, holder) = (dedupe_key.to_string(), holder.to_string());
+        self.run(move |conn| coord::lock_alert(conn, &key, &holder, now, until)).await
     }
 
     async fn pending_alerts(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {

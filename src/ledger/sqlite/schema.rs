@@ -163,7 +163,9 @@ CREATE TABLE outbox (
     group_id     TEXT    NOT NULL,
     attempts     INTEGER NOT NULL,
     last_error   TEXT,
-    published_ns INTEGER
+    published_ns INTEGER,
+    lock_holder  TEXT,     -- who is publishing it right now, until lock_ns
+    lock_ns      INTEGER
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX outbox_pending ON outbox (created_ns) WHERE published_ns IS NULL;
 
