@@ -12,10 +12,19 @@ use crate::ledger::{BudgetStatus, SpendItem};
 use crate::money::display_usd;
 use crate::telemetry::AlertKind;
 
-/// `budget` or `budget@principal`: what a budget alert is about.
+/// `budget` or `budget@principal`: what a budget alert is about (its key).
 pub fn scope_name(s: &BudgetStatus) -> String {
     match &s.principal {
         Some(p) => format!("{}@{p}", s.budget),
+        None => s.budget.clone(),
+    }
+}
+
+/// The same for a subject line: the principal by its last name segment
+/// (`role/app` → `app`), so the numbers fit in SNS's 100 characters.
+fn short_name(s: &BudgetStatus) -> String {
+    match &s.principal {
+        Some(p) => format!("{} ({})", s.budget, p.rsplit(['/', ':']).next().unwrap_or(p)),
         None => s.budget.clone(),
     }
 }
@@ -75,7 +84,8 @@ pub fn alerts(s: &BudgetStatus, forecast_alert: bool, now: DateTime<Utc>) -> Vec
         .map(|pct| {
             let key = format!("budget.threshold:{who}:{}:{pct}", period_key(s));
             let subject = format!(
-                "Budget {who} reached {pct}%: {} of {} USD this {}",
+                "Budget {} reached {pct}%: {} of {} USD this {}",
+                short_name(s),
                 display_usd(s.spend_usd),
                 display_usd(s.limit_usd),
                 s.period.kind
@@ -87,7 +97,8 @@ pub fn alerts(s: &BudgetStatus, forecast_alert: bool, now: DateTime<Utc>) -> Vec
     if forecast_alert && over {
         let key = format!("budget.forecast:{who}:{}", period_key(s));
         let subject = format!(
-            "Budget {who} projected at {} of {} USD by {} end",
+            "Budget {} projected at {} of {} USD by {} end",
+            short_name(s),
             display_usd(s.forecast_usd.unwrap_or_default()),
             display_usd(s.limit_usd),
             s.period.kind
@@ -103,7 +114,8 @@ pub fn burn_rate_alert(s: &BudgetStatus, since: DateTime<Utc>, now: DateTime<Utc
     let who = scope_name(s);
     let key = format!("budget.burn_rate:{who}:{}", instant(since));
     let subject = format!(
-        "Budget {who} burning {} USD/h, usually {} USD/h",
+        "Budget {} burning {} USD/h, usually {} USD/h",
+        short_name(s),
         display_usd(b.short_usd_per_hour),
         display_usd(b.long_usd_per_hour)
     );

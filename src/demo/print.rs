@@ -58,7 +58,7 @@ async fn principals(data_dir: &Path) -> Result<(), DemoError> {
         *by.entry(p.principal).or_default() += p.usd;
     }
     let mut rows: Vec<_> = by.into_iter().collect();
-    rows.sort_by(|a, b| b.1.cmp(&a.1));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1));
     println!("    Spend by caller (from CloudTrail; cost before its history is unattributed):");
     for (principal, usd) in rows {
         println!("    {principal:<58} {:>14}", display_usd(usd));
