@@ -9,11 +9,13 @@
 //! call AWS.
 
 pub mod calls;
+mod encoding;
 pub mod lease;
 pub mod outbox;
 pub mod report;
 pub mod sqlite;
 pub mod status;
+mod window;
 
 pub use calls::{
     Attribution, AttributionBatch, CallBatch, CallCount, CallTotal, PrincipalCost, PrincipalTotal,
