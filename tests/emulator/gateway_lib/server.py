@@ -2,6 +2,7 @@
 
 import http.client
 import json
+import socket
 import sys
 import time
 import traceback
@@ -72,6 +73,8 @@ class Gateway:
         """Sends one request to moto and returns (status, headers, body) verbatim."""
         conn = http.client.HTTPConnection(self.moto_host, self.moto_port, timeout=120)
         try:
+            conn.connect()
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
             has_host = False
             for key, value in headers:
@@ -96,6 +99,12 @@ class Handler(BaseHTTPRequestHandler):
     # HTTP/1.1 keep-alive: the SDKs pool connections.
     protocol_version = "HTTP/1.1"
     server_version = "bcm-emulator"
+
+    def setup(self):
+        super().setup()
+        # Headers and body leave in separate writes; with Nagle's algorithm the
+        # body then waits for the client's delayed ACK, about 40 ms per request.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self):
         self._dispatch()
