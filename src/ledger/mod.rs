@@ -9,6 +9,7 @@
 //! call AWS.
 
 pub mod calls;
+pub mod dynamodb;
 mod encoding;
 pub mod lease;
 pub mod outbox;

@@ -2,7 +2,9 @@
 //! from hourly rollups, the minutes of a partial first or last hour from the
 //! minute rows, so any window (a local day in Asia/Kolkata starts at :30)
 //! costs at most two partial hours of minutes plus one rollup per hour and
-//! series.
+//! series. Stores with daily rollups split the whole hours once more into
+//! whole UTC days and the hours at either edge, so a month costs about 31
+//! rollups per series instead of 744.
 //!
 //! Pure arithmetic on epoch seconds; every store uses the same rules, so
 //! their sums cannot disagree about an edge.
@@ -13,6 +15,8 @@ use super::encoding::bound_secs;
 
 /// Seconds in an hourly rollup bucket.
 pub const HOUR: i64 = 3600;
+/// Seconds in a daily rollup bucket (UTC days).
+pub const DAY: i64 = 24 * HOUR;
 
 /// How `[from, to)` splits into minute and hour ranges (epoch seconds).
 #[derive(Debug, PartialEq, Eq)]
@@ -36,6 +40,24 @@ pub(crate) fn split(from: DateTime<Utc>, to: DateTime<Utc>) -> Split {
     }
     let minutes = [(f, h0), (h1, t)].into_iter().filter(|(a, b)| a < b).collect();
     Split { minutes, hours: Some((h0, h1)) }
+}
+
+/// Whole hours `[a, b)` as whole UTC days and the hours around them.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Hours {
+    /// Hour ranges `[a, b)` read from hourly rollups.
+    pub hours: Vec<(i64, i64)>,
+    /// Day range `[a, b)` of day starts, read from daily rollups.
+    pub days: Option<(i64, i64)>,
+}
+
+pub(crate) fn split_days((a, b): (i64, i64)) -> Hours {
+    let (d0, d1) = ((a + DAY - 1).div_euclid(DAY) * DAY, b.div_euclid(DAY) * DAY);
+    if d0 >= d1 {
+        return Hours { hours: vec![(a, b)].into_iter().filter(|(x, y)| x < y).collect(), days: None };
+    }
+    let hours = [(a, d0), (d1, b)].into_iter().filter(|(x, y)| x < y).collect();
+    Hours { hours, days: Some((d0, d1)) }
 }
 
 #[cfg(test)]
@@ -86,5 +108,22 @@ mod tests {
         for (from, to, want) in cases {
             assert_eq!(split(from, to), want, "{from} .. {to}");
         }
+    }
+
+    #[test]
+    fn whole_hours_split_into_whole_days_and_edge_hours() {
+        let day = |d: u32| Utc.with_ymd_and_hms(2026, 3, d, 0, 0, 0).unwrap().timestamp();
+        // A local month east of UTC: from 23:00 UTC the day before to 23:00 on its last day.
+        let (a, b) = (day(1) - HOUR, day(31) + 23 * HOUR);
+        assert_eq!(
+            split_days((a, b)),
+            Hours { hours: vec![(a, day(1)), (day(31), b)], days: Some((day(1), day(31))) }
+        );
+        // Aligned on UTC days: days only.
+        assert_eq!(split_days((day(1), day(31))), Hours { hours: vec![], days: Some((day(1), day(31))) });
+        // Less than a day, across midnight: hours only.
+        let (a, b) = (day(2) - 3 * HOUR, day(2) + 2 * HOUR);
+        assert_eq!(split_days((a, b)), Hours { hours: vec![(a, b)], days: None });
+        assert_eq!(split_days((a, a)), Hours { hours: vec![], days: None });
     }
 }
