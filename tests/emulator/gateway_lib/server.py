@@ -4,6 +4,7 @@ import http.client
 import json
 import socket
 import sys
+import threading
 import time
 import traceback
 import urllib.parse
@@ -28,6 +29,11 @@ class Gateway:
         self.cloudtrail = cloudtrail.CloudTrailStore()
         self.faults = Faults()
         self.log = RequestLog()
+        # moto handles requests on parallel threads without locking, so two
+        # conditional writes or transactions can both pass their conditions,
+        # and a failed transaction restores a table copy over another one's
+        # writes. DynamoDB applies each request atomically: serialise them.
+        self.dynamodb = threading.Lock()
 
     def reset(self):
         status, _, body = self.forward("POST", "/moto-api/reset", [], b"")
@@ -53,6 +59,9 @@ class Gateway:
             headers, body = cloudwatch.json_request(req)
             status, moto_headers, moto_body = self.forward("POST", "/", headers, body)
             return (*cloudwatch.cbor_response(req, status, moto_headers, moto_body), t)
+        if req.service == "dynamodb":
+            with self.dynamodb:
+                return (*self.forward(req.method, req.path, req.headers, req.body), t)
         return (*self.forward(req.method, req.path, req.headers, req.body), t)
 
     def _lookup_events(self, req):
