@@ -191,7 +191,7 @@ fn request<'a>(
             continue;
         }
         let version = old.version.unwrap_or(0) + 1;
-        let expires = agg.start().zip(ctx.options.rollup_secs()).map(|(s, keep)| s + keep);
+        let expires = agg.start().zip(ctx.options.rollup_secs()).map(|(s, keep)| s.saturating_add(keep));
         let condition = Expr::at_version(old.version);
         match state.encode(agg, version, expires)? {
             Some(item) => {

@@ -62,6 +62,7 @@ mod keys;
 mod meter;
 mod minutes;
 mod numbers;
+mod options;
 mod plan;
 mod read;
 mod rows;
@@ -77,6 +78,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 pub use meter::DynamoUsage;
+pub use options::DynamoOptions;
 pub use table::create_table_if_missing;
 
 use super::encoding::instant_nanos;
@@ -85,94 +87,7 @@ use super::{
     MetricPoint, MetricTotal, MinuteBatch, Outbox, OutboxEntry, PrincipalTotal, ReplaceStats, Source,
     StatusStore, Store, StoreError, WriteStats,
 };
-use crate::clock::{Clock, SystemClock};
 use db::Db;
-
-/// How long DynamoDB may lag behind a TTL before deleting the item: rows
-/// this close to expiry are not re-written.
-const TTL_LAG: Duration = Duration::days(1);
-
-/// Retention (DynamoDB TTL) of each class of item, and the store's clock.
-#[derive(Clone)]
-pub struct DynamoOptions {
-    /// Minute rows (lines, points, calls, shares); `None` keeps them forever.
-    pub minute_retention: Option<Duration>,
-    /// Hourly and daily rollups; at least `minute_retention`, `None` forever.
-    pub rollup_retention: Option<Duration>,
-    /// Published alerts (pending ones never expire); `None` forever.
-    pub published_alert_retention: Option<Duration>,
-    /// Only decides which minutes are too old to write; every TTL is computed
-    /// from the record's own time.
-    pub clock: Arc<dyn Clock>,
-}
-
-impl Default for DynamoOptions {
-    fn default() -> Self {
-        DynamoOptions {
-            minute_retention: Some(Duration::days(35)),
-            rollup_retention: Some(Duration::days(400)),
-            published_alert_retention: Some(Duration::days(400)),
-            clock: Arc::new(SystemClock),
-        }
-    }
-}
-
-impl fmt::Debug for DynamoOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DynamoOptions")
-            .field("minute_retention", &self.minute_retention)
-            .field("rollup_retention", &self.rollup_retention)
-            .field("published_alert_retention", &self.published_alert_retention)
-            .finish_non_exhaustive()
-    }
-}
-
-impl DynamoOptions {
-    fn validate(&self) -> Result<(), StoreError> {
-        let bad = |why: &str| Err(StoreError::Backend(format!("DynamoDB store options: {why}")));
-        if self.minute_retention.is_some_and(|d| d <= TTL_LAG * 2) {
-            return bad("minute_retention must be longer than two days");
-        }
-        match (self.minute_retention, self.rollup_retention) {
-            (None, Some(_)) => bad("rollups cannot expire while minute rows are kept forever"),
-            (Some(m), Some(r)) if r < m => bad("rollup_retention must be at least minute_retention"),
-            _ if self.published_alert_retention.is_some_and(|d| d <= Duration::zero()) => {
-                bad("published_alert_retention must be positive")
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// `minute` (epoch seconds) if it may be written: storable, and not so
-    /// old that its stored row may already be gone.
-    fn writable(&self, minute: i64) -> Result<i64, StoreError> {
-        keys::storable(minute)?;
-        if let Some(keep) = self.minute_retention {
-            let horizon = self.clock.now() - keep + TTL_LAG;
-            if minute < horizon.timestamp() {
-                return Err(StoreError::Backend(format!(
-                    "minute {} is too old to write: minute rows expire after {} days, and re-writing one \
-                     that has already expired would count it twice",
-                    super::encoding::minute_at(minute)?,
-                    keep.num_days()
-                )));
-            }
-        }
-        Ok(minute)
-    }
-
-    fn minute_expiry(&self, minute: i64) -> Option<i64> {
-        self.minute_retention.map(|keep| minute + keep.num_seconds())
-    }
-
-    fn rollup_secs(&self) -> Option<i64> {
-        self.rollup_retention.map(|keep| keep.num_seconds())
-    }
-
-    fn published_expiry(&self, at: DateTime<Utc>) -> Option<i64> {
-        self.published_alert_retention.map(|keep| at.timestamp() + keep.num_seconds())
-    }
-}
 
 /// What every part of the store works with.
 pub(super) struct Ctx {

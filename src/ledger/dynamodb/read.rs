@@ -41,8 +41,11 @@ pub(super) fn minutes_of(from: DateTime<Utc>, to: DateTime<Utc>) -> (i64, i64) {
     (ceil(from), ceil(to))
 }
 
-/// Per region, the minutes `[first, last + 1 minute)` its totals have seen, within `[from, to)`.
-pub(super) fn extents(totals: &[Stored], (from, to): (i64, i64)) -> Vec<(String, (i64, i64))> {
+/// Per region, the minutes its totals have seen (`[first, last + 1 minute)`,
+/// widened to whole multiples of `align` seconds), within `[from, to)`.
+/// Nothing outside can hold a row; sums align on days so that clamping does
+/// not cut a whole day into hours.
+pub(super) fn extents(totals: &[Stored], (from, to): (i64, i64), align: i64) -> Vec<(String, (i64, i64))> {
     let mut by_region: std::collections::BTreeMap<&str, (i64, i64)> = std::collections::BTreeMap::new();
     for (region, _, agg) in totals {
         if let Some((f, z)) = agg.bounds {
@@ -52,7 +55,12 @@ pub(super) fn extents(totals: &[Stored], (from, to): (i64, i64)) -> Vec<(String,
     }
     by_region
         .into_iter()
-        .map(|(r, (f, z))| (r.to_string(), (from.max(f), to.min(z + 60))))
+        .map(|(r, (f, z))| {
+            (
+                r.to_string(),
+                (from.max(f.div_euclid(align) * align), to.min((z.div_euclid(align) + 1) * align)),
+            )
+        })
         .filter(|(_, (a, b))| a < b)
         .collect()
 }
@@ -66,7 +74,7 @@ async fn rows_in(
 ) -> Result<Vec<(RowId, Item)>, StoreError> {
     let totals = totals(ctx, kind, region).await?;
     let mut found = Vec::new();
-    for (region, span) in extents(&totals, minutes_of(from, to)) {
+    for (region, span) in extents(&totals, minutes_of(from, to), 60) {
         found.extend(rows::scan(ctx, kind, &region, span, "reading a minute range").await?);
     }
     Ok(found)

@@ -20,7 +20,7 @@ use super::read::{self, Stored};
 use super::rows::{self, RowId};
 use super::{minutes, trail, Ctx};
 use crate::ledger::encoding::minute_at;
-use crate::ledger::window::{split, split_days};
+use crate::ledger::window::{split, split_days, DAY};
 use crate::ledger::{CostTotal, PrincipalTotal, StoreError};
 use crate::pricing::TokenType;
 
@@ -34,7 +34,7 @@ struct Parts {
 async fn parts(ctx: &Ctx, kind: Kind, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Parts, StoreError> {
     let totals = read::totals(ctx, kind, None).await?;
     let mut parts = Parts::default();
-    for (region, (a, b)) in read::extents(&totals, read::minutes_of(from, to)) {
+    for (region, (a, b)) in read::extents(&totals, read::minutes_of(from, to), DAY) {
         let s = split(minute_at(a)?, minute_at(b)?);
         for span in s.minutes {
             parts
