@@ -118,6 +118,8 @@ pub(super) fn clamp(secs: i64) -> i64 {
     secs.clamp(0, LAST_MINUTE + 60)
 }
 
+/// Callers pass instants `storable` or `clamp` has bounded to 1970..=9999,
+/// which always format; the empty fallback is unreachable.
 fn utc_text(secs: i64, format: &str) -> String {
     DateTime::from_timestamp(secs, 0).map(|t| t.format(format).to_string()).unwrap_or_default()
 }
