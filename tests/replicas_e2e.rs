@@ -4,7 +4,8 @@
 //! lease periods, and every crossing is still published exactly once.
 //!
 //! The store is shared in-process here (a SQLite file behind one handle);
-//! the DynamoDB store runs the same scenario in `replicas_dynamodb.rs`.
+//! `replicas_dynamodb.rs` runs the same scenarios with every replica opening
+//! one DynamoDB table from its configuration, as ECS tasks do.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
 use bedrock_cost_monitor::ledger::Backend;
+use replica_scenarios::Shared;
 
 fn shared_sqlite(dir: &std::path::Path) -> Arc<dyn Backend> {
     Arc::new(SqliteStore::open(dir).unwrap())
@@ -27,7 +29,13 @@ async fn one_publisher_failover_and_one_message_per_crossing() {
     let emu = support::emulator().await;
     let dir = tempfile::tempdir().unwrap();
     let store = shared_sqlite(dir.path());
-    replica_scenarios::one_publisher_failover_and_one_message_per_crossing(&emu, store, dir.path()).await;
+    replica_scenarios::one_publisher_failover_and_one_message_per_crossing(
+        &emu,
+        Shared::Handle(store),
+        dir.path(),
+        120,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -35,5 +43,10 @@ async fn a_dead_leader_is_replaced_within_two_lease_periods() {
     let emu = support::emulator().await;
     let dir = tempfile::tempdir().unwrap();
     let store = shared_sqlite(dir.path());
-    replica_scenarios::a_dead_leader_is_replaced_within_two_lease_periods(&emu, store, dir.path()).await;
+    replica_scenarios::a_dead_leader_is_replaced_within_two_lease_periods(
+        &emu,
+        Shared::Handle(store),
+        dir.path(),
+    )
+    .await;
 }

@@ -25,6 +25,7 @@ use crate::collector::{
     Attributor, CloudTrailJob, CloudTrailJobConfig, CloudWatchJob, CloudWatchJobConfig, LinePricer,
 };
 use crate::config::{CronSchedule, Loaded, StoreKind};
+use crate::ledger::dynamodb::{DynamoOptions, DynamoStore};
 use crate::ledger::sqlite::SqliteStore;
 use crate::ledger::{Backend, Source};
 use crate::scheduler::{Job, ScheduledJob};
@@ -60,7 +61,7 @@ impl Components {
         let clock = options.clock.clone();
         let store = match &options.store {
             Some(s) => s.clone(),
-            None => open_store(loaded, options.credentials.clone()).await?,
+            None => open_store(loaded, options.credentials.clone(), clock.clone()).await?,
         };
         let pricer = Arc::new(LinePricer {
             table: loaded.prices.clone(),
@@ -303,13 +304,28 @@ impl Components {
 async fn open_store(
     loaded: &Loaded,
     credentials: Option<SharedCredentialsProvider>,
+    clock: Arc<dyn Clock>,
 ) -> Result<Arc<dyn Backend>, AppError> {
     let config = &loaded.config;
     match config.store.kind {
         StoreKind::Sqlite => Ok(Arc::new(SqliteStore::open(&config.monitor.data_dir)?)),
         StoreKind::Dynamodb => {
-            let _ = credentials;
-            Err(AppError::Setup("store.kind = \"dynamodb\" is being wired in; use \"sqlite\"".into()))
+            // Validation made the table required for this kind.
+            let table = config.store.dynamodb_table.clone().unwrap_or_default();
+            let region =
+                config.store.dynamodb_region.clone().unwrap_or_else(|| config.monitor.regions[0].clone());
+            let sdk = crate::aws::sdk_config(&config.aws, &region, credentials).await;
+            let options = DynamoOptions {
+                minute_retention: Some(chrono::Duration::days(i64::from(
+                    config.store.dynamodb_minute_retention_days,
+                ))),
+                clock,
+                ..DynamoOptions::default()
+            };
+            let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table, options)?;
+            // Fail at start, with what to do, rather than on the first write.
+            store.check_table().await?;
+            Ok(Arc::new(store))
         }
     }
 }

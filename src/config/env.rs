@@ -7,12 +7,13 @@ use super::types::{Config, StoreKind};
 use crate::diag::FieldPath;
 
 /// `(variable, field it overrides)`, documented in config/example.toml.
-pub const OVERRIDES: [(&str, &str); 7] = [
+pub const OVERRIDES: [(&str, &str); 8] = [
     ("BCM_REGIONS", "monitor.regions"),
     ("BCM_DATA_DIR", "monitor.data_dir"),
     ("BCM_LISTEN", "http.listen"),
     ("BCM_STORE", "store.kind"),
     ("BCM_DYNAMODB_TABLE", "store.dynamodb_table"),
+    ("BCM_DYNAMODB_REGION", "store.dynamodb_region"),
     ("BCM_SNS_TOPIC_ARN", "alerts.sns_topic_arn"),
     ("BCM_AWS_ENDPOINT_URL", "aws.endpoint_url"),
 ];
@@ -70,6 +71,7 @@ fn set(config: &mut Config, field: &str, value: String) -> Result<(), String> {
             }
         }
         "store.dynamodb_table" => config.store.dynamodb_table = Some(value),
+        "store.dynamodb_region" => config.store.dynamodb_region = Some(value),
         "alerts.sns_topic_arn" => config.alerts.sns_topic_arn = Some(value),
         "aws.endpoint_url" => config.aws.endpoint_url = Some(value),
         // OVERRIDES and this match are kept together; a new entry needs both.

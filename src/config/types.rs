@@ -140,11 +140,27 @@ pub enum StoreKind {
     Dynamodb,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreSection {
     pub kind: StoreKind,
     pub dynamodb_table: Option<String>,
+    /// The table's region; default the first of `monitor.regions`.
+    pub dynamodb_region: Option<String>,
+    /// Days minute rows are kept in DynamoDB before its TTL deletes them
+    /// (totals, rollups and alert state are kept longer).
+    pub dynamodb_minute_retention_days: u32,
+}
+
+impl Default for StoreSection {
+    fn default() -> Self {
+        StoreSection {
+            kind: StoreKind::Sqlite,
+            dynamodb_table: None,
+            dynamodb_region: None,
+            dynamodb_minute_retention_days: 35,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -27,6 +27,22 @@ pub fn config(c: &Config) -> Vec<Finding> {
             "required when store.kind = \"dynamodb\"",
         ));
     }
+    if let Some(r) = &c.store.dynamodb_region {
+        if !is_region(r) {
+            out.push(Finding::error(
+                root.key("store").key("dynamodb_region"),
+                format!("`{r}` is not an AWS region name"),
+            ));
+        }
+    }
+    // A budget month needs 31 days of minutes; CloudWatch itself keeps 15.
+    within(
+        &mut out,
+        root.key("store").key("dynamodb_minute_retention_days"),
+        c.store.dynamodb_minute_retention_days.into(),
+        32..=3650,
+        " (a budget month needs 31 days of minute rows)",
+    );
     if let Some(arn) = &c.alerts.sns_topic_arn {
         if !is_arn_of(arn, "sns") {
             out.push(Finding::error(

@@ -1,14 +1,18 @@
 //! Ledger records of who called: CloudTrail invocations per principal, and the
 //! per-principal shares of the priced CloudWatch cost derived from them.
 //!
-//! Plain data only. Sources produce `CallCount`s, `attribution` turns cost
-//! lines and call counts into `PrincipalCost`s, the store keeps both. Must not
-//! parse events, price or split anything itself.
+//! Plain data, and the checks every store makes on a batch before it writes
+//! anything. Sources produce `CallCount`s, `attribution` turns cost lines and
+//! call counts into `PrincipalCost`s, the store keeps both. Must not parse
+//! events, price or split anything itself.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+
+use super::StoreError;
 
 /// Invocations of one principal in one (region, minute, model ID), with one
 /// outcome, from CloudTrail events (de-duplicated by `eventID`).
@@ -44,6 +48,36 @@ pub struct CallBatch {
     pub calls: Vec<CallCount>,
     /// Events are complete before this instant; `None` leaves it as is.
     pub watermark: Option<DateTime<Utc>>,
+}
+
+impl CallBatch {
+    /// Refuses what no store may write, so a refused batch leaves no trace:
+    /// a count outside the batch's region and window, one without calls, or
+    /// the same key twice.
+    pub fn check(&self) -> Result<(), StoreError> {
+        let mut keys = BTreeSet::new();
+        for c in &self.calls {
+            if c.region != self.region || c.minute < self.from || c.minute >= self.to {
+                return Err(StoreError::Backend(format!(
+                    "call count {} {} {} is outside the batch's region {} and window [{}, {})",
+                    c.region, c.minute, c.model_id, self.region, self.from, self.to
+                )));
+            }
+            if c.calls == 0 {
+                return Err(StoreError::Backend(format!(
+                    "call count {} {} has no calls",
+                    c.minute, c.model_id
+                )));
+            }
+            if !keys.insert((c.minute, &c.model_id, &c.principal, &c.error_code)) {
+                return Err(StoreError::Backend(format!(
+                    "call count {} {} {} {:?} appears twice in one batch",
+                    c.minute, c.model_id, c.principal, c.error_code
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// How a principal's share of a minute's cost was obtained.
@@ -106,6 +140,29 @@ pub struct AttributionBatch {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     pub shares: Vec<PrincipalCost>,
+}
+
+impl AttributionBatch {
+    /// Refuses what no store may write: a share outside the batch's region
+    /// and window, or the same key twice.
+    pub fn check(&self) -> Result<(), StoreError> {
+        let mut keys = BTreeSet::new();
+        for s in &self.shares {
+            if s.region != self.region || s.minute < self.from || s.minute >= self.to {
+                return Err(StoreError::Backend(format!(
+                    "share {} {} {} is outside the batch's region {} and window [{}, {})",
+                    s.region, s.minute, s.principal, self.region, self.from, self.to
+                )));
+            }
+            if !keys.insert((s.minute, &s.model_id, &s.model, &s.principal, s.attribution)) {
+                return Err(StoreError::Backend(format!(
+                    "share {} {} {} {} appears twice in one batch",
+                    s.minute, s.model_id, s.principal, s.attribution
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// All-time CloudTrail invocations per (region, model ID, principal, outcome).

@@ -9,11 +9,14 @@
 //! call AWS.
 
 pub mod calls;
+pub mod dynamodb;
+mod encoding;
 pub mod lease;
 pub mod outbox;
 pub mod report;
 pub mod sqlite;
 pub mod status;
+mod window;
 
 pub use calls::{
     Attribution, AttributionBatch, CallBatch, CallCount, CallTotal, PrincipalCost, PrincipalTotal,

@@ -1,5 +1,7 @@
-//! The replica scenarios, written against any shared `Backend`, so the
-//! SQLite and DynamoDB test binaries run the same ones.
+//! The replica scenarios, written against any shared store, so the SQLite
+//! and DynamoDB test binaries run the same ones. A `Shared` store is either
+//! one handle given to every replica (SQLite) or a `[store]` section every
+//! replica's configuration opens (a DynamoDB table).
 
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -30,48 +32,73 @@ async fn seed(emu: &Emulator, from: DateTime<Utc>, to: DateTime<Utc>) -> Decimal
     Truth::of(&data).total_usd()
 }
 
-fn replica_config(
-    dir: &Path,
-    emu: &Emulator,
-    topic: &str,
+/// How the replicas share their state.
+#[derive(Clone)]
+pub enum Shared {
+    Handle(Arc<dyn Backend>),
+    /// TOML of the `[store]` section each replica loads.
+    Config(String),
+}
+
+impl Shared {
+    fn handle(&self) -> Option<Arc<dyn Backend>> {
+        match self {
+            Shared::Handle(h) => Some(h.clone()),
+            Shared::Config(_) => None,
+        }
+    }
+
+    fn toml(&self) -> &str {
+        match self {
+            Shared::Handle(_) => "",
+            Shared::Config(t) => t,
+        }
+    }
+}
+
+struct Setting<'a> {
+    topic: &'a str,
     limit: Decimal,
-    name: &str,
     lease_secs: u64,
-) -> Loaded {
+    shared: &'a Shared,
+}
+
+fn replica_config(dir: &Path, emu: &Emulator, s: &Setting<'_>, name: &str) -> Loaded {
+    let (lease_secs, limit) = (s.lease_secs, s.limit);
     let extra = format!(
-        "[replicas]\nlease_secs = {lease_secs}\nholder_id = \"{name}\"\nfollower_refresh_secs = 1\n\
-         [[budgets]]\nname = \"team-daily\"\nperiod = \"day\"\nlimit_usd = \"{limit}\"\nforecast_alert = false\n"
+        "{}\n[replicas]\nlease_secs = {lease_secs}\nholder_id = \"{name}\"\nfollower_refresh_secs = 1\n\
+         [[budgets]]\nname = \"team-daily\"\nperiod = \"day\"\nlimit_usd = \"{limit}\"\nforecast_alert = false\n",
+        s.shared.toml()
     );
     let sub = dir.join(name);
     std::fs::create_dir_all(&sub).unwrap();
-    let path = write_config(&sub, Some(topic), &extra);
+    let path = write_config(&sub, Some(s.topic), &extra);
     load(&path, emu, &sub.join("data"))
 }
 
+/// `history`: minutes of traffic before the first crossing; the failover
+/// comes half as many minutes later, whose spend takes the budget past 80 %.
+/// DynamoDB on the emulator is slow (it copies the table per transaction),
+/// so its test binary passes a shorter history.
 pub async fn one_publisher_failover_and_one_message_per_crossing(
     emu: &Emulator,
-    store: Arc<dyn Backend>,
+    shared: Shared,
     dir: &Path,
+    history: i64,
 ) {
     let topic = Topic::create(emu, "replica-alerts", false).await;
-    let first = seed(emu, at(8, 0, 0), at(10, 0, 0)).await;
-    // 60 % after two hours; the third hour takes it past 80 %.
+    let t1 = at(10, 0, 0);
+    let first = seed(emu, t1 - Duration::minutes(history), t1).await;
+    // 60 % after the history; the next half of it takes spend past 80 %.
     let limit = (first / Decimal::new(6, 1)).round_dp(2);
-    let clock = Arc::new(ManualClock::new(at(10, 0, 30)));
-    let a = Replica::start(
-        &replica_config(dir, emu, &topic.arn, limit, "task-a", 30),
-        emu,
-        clock.clone(),
-        Some(store.clone()),
-    )
-    .await;
-    let b = Replica::start(
-        &replica_config(dir, emu, &topic.arn, limit, "task-b", 30),
-        emu,
-        clock.clone(),
-        Some(store.clone()),
-    )
-    .await;
+    let clock = Arc::new(ManualClock::new(t1 + Duration::seconds(30)));
+    let setting = Setting { topic: &topic.arn, limit, lease_secs: 30, shared: &shared };
+    let a =
+        Replica::start(&replica_config(dir, emu, &setting, "task-a"), emu, clock.clone(), shared.handle())
+            .await;
+    let b =
+        Replica::start(&replica_config(dir, emu, &setting, "task-b"), emu, clock.clone(), shared.handle())
+            .await;
     assert!(
         a.parts.leadership.is_leader() && !b.parts.leadership.is_leader(),
         "the first to ask holds the lease"
@@ -89,8 +116,9 @@ pub async fn one_publisher_failover_and_one_message_per_crossing(
     assert!(b.parts.leadership.renew().await, "an expired lease passes to the next replica");
     assert!(!a.parts.leadership.renew().await, "and the old holder cannot take it back");
 
-    let second = seed(emu, at(10, 0, 0), at(11, 0, 0)).await;
-    clock.set(at(11, 0, 30));
+    let t2 = t1 + Duration::minutes(history / 2);
+    let second = seed(emu, t1, t2).await;
+    clock.set(t2 + Duration::seconds(30));
     assert_eq!(a.run("cloudwatch").await, Ok(Ran::Standby));
     assert_eq!(b.run("cloudwatch").await, Ok(Ran::Done));
     b.run("alerts").await.unwrap();
@@ -107,20 +135,16 @@ pub async fn one_publisher_failover_and_one_message_per_crossing(
     assert_eq!(status.spend_usd, first + second, "the new leader caught up from the watermark");
 }
 
-pub async fn a_dead_leader_is_replaced_within_two_lease_periods(
-    emu: &Emulator,
-    store: Arc<dyn Backend>,
-    dir: &Path,
-) {
+pub async fn a_dead_leader_is_replaced_within_two_lease_periods(emu: &Emulator, shared: Shared, dir: &Path) {
     let topic = Topic::create(emu, "lease-alerts", false).await;
     let lease_secs = 3;
-    let make =
-        |name: &'static str| replica_config(dir, emu, &topic.arn, Decimal::from(1000), name, lease_secs);
+    let setting = Setting { topic: &topic.arn, limit: Decimal::from(1000), lease_secs, shared: &shared };
+    let make = |name: &'static str| replica_config(dir, emu, &setting, name);
     let (a_cfg, b_cfg) = (make("task-a"), make("task-b"));
     // Real time: the keepers renew on tokio's clock and the lease expires on the wall clock.
     let system = Arc::new(SystemClock);
-    let a = Replica::start_with_clock(&a_cfg, emu, system.clone(), Some(store.clone())).await;
-    let b = Replica::start_with_clock(&b_cfg, emu, system, Some(store.clone())).await;
+    let a = Replica::start_with_clock(&a_cfg, emu, system.clone(), shared.handle()).await;
+    let b = Replica::start_with_clock(&b_cfg, emu, system, shared.handle()).await;
     assert!(a.parts.leadership.is_leader() && !b.parts.leadership.is_leader());
     let (stop_a, shutdown_a) = tokio::sync::watch::channel(false);
     let (stop_b, shutdown_b) = tokio::sync::watch::channel(false);
@@ -145,6 +169,7 @@ pub async fn a_dead_leader_is_replaced_within_two_lease_periods(
     stop_b.send(true).unwrap();
     keeper_b.await.unwrap();
     assert!(!b.parts.leadership.is_leader());
+    let store = &b.parts.store;
     assert_eq!(
         store.acquire_lease("collector", "task-c", Utc::now(), Duration::seconds(3)).await.unwrap().holder,
         "task-c"

@@ -19,30 +19,20 @@ type Key = (i64, String, String, String, String);
 /// The `hour` of the all-time totals in `principal_rollups`.
 pub(super) const ALL_TIME: i64 = -1;
 
+/// Checks the whole batch (`AttributionBatch::check`) before anything is
+/// written, and keys it.
 fn validate(batch: &AttributionBatch) -> Result<BTreeMap<Key, Decimal>, StoreError> {
-    let mut rows = BTreeMap::new();
-    for s in &batch.shares {
-        if s.region != batch.region || s.minute < batch.from || s.minute >= batch.to {
-            return Err(StoreError::Backend(format!(
-                "share {} {} {} is outside the batch's region {} and window [{}, {})",
-                s.region, s.minute, s.principal, batch.region, batch.from, batch.to
-            )));
-        }
-        let key = (
+    batch.check()?;
+    let key = |s: &crate::ledger::PrincipalCost| -> Result<Key, StoreError> {
+        Ok((
             codec::minute_to_sql(s.minute)?,
             s.model_id.clone(),
             s.model.clone(),
             s.principal.clone(),
             s.attribution.as_str().to_string(),
-        );
-        if rows.insert(key, s.usd).is_some() {
-            return Err(StoreError::Backend(format!(
-                "share {} {} {} {} appears twice in one batch",
-                s.minute, s.model_id, s.principal, s.attribution
-            )));
-        }
-    }
-    Ok(rows)
+        ))
+    };
+    batch.shares.iter().map(|s| Ok((key(s)?, s.usd))).collect()
 }
 
 pub(super) fn write_attribution(

@@ -34,28 +34,11 @@ fn value_of(c: &CallCount) -> Result<Value, StoreError> {
     Ok((codec::tokens_to_sql(c.calls)?, opt(c.input_tokens)?, opt(c.output_tokens)?))
 }
 
-/// Checks the whole batch before anything is written, so a refused batch
-/// leaves no trace: every count in the window and region, once per key.
+/// Checks the whole batch (`CallBatch::check`) before anything is written,
+/// so a refused batch leaves no trace, and keys it.
 fn validate(batch: &CallBatch) -> Result<BTreeMap<Key, Value>, StoreError> {
-    let mut rows = BTreeMap::new();
-    for c in &batch.calls {
-        if c.region != batch.region || c.minute < batch.from || c.minute >= batch.to {
-            return Err(StoreError::Backend(format!(
-                "call count {} {} {} is outside the batch's region {} and window [{}, {})",
-                c.region, c.minute, c.model_id, batch.region, batch.from, batch.to
-            )));
-        }
-        if c.calls == 0 {
-            return Err(StoreError::Backend(format!("call count {} {} has no calls", c.minute, c.model_id)));
-        }
-        if rows.insert(key_of(c)?, value_of(c)?).is_some() {
-            return Err(StoreError::Backend(format!(
-                "call count {} {} {} {:?} appears twice in one batch",
-                c.minute, c.model_id, c.principal, c.error_code
-            )));
-        }
-    }
-    Ok(rows)
+    batch.check()?;
+    batch.calls.iter().map(|c| Ok((key_of(c)?, value_of(c)?))).collect()
 }
 
 pub(super) fn write_calls(conn: &mut Connection, batch: &CallBatch) -> Result<ReplaceStats, StoreError> {

@@ -1,7 +1,6 @@
 //! Window sums for budgets: whole UTC hours come from the hourly rollups,
-//! the minutes of a partial first or last hour from the minute rows, so any
-//! window (a local day in Asia/Kolkata starts at :30) costs at most two
-//! partial hours of minutes plus one row per hour and series.
+//! the minutes of a partial first or last hour from the minute rows (the
+//! split is `ledger::window`'s, shared by every store).
 //!
 //! Read-only. Sums are exact `Decimal` additions in Rust.
 
@@ -13,33 +12,9 @@ use rust_decimal::Decimal;
 
 use super::attribution::{minute_rows, rollup_rows, ALL_TIME};
 use super::codec::{self, Context};
-use super::totals::HOUR;
+use crate::ledger::window::split;
 use crate::ledger::{CostTotal, PrincipalTotal, StoreError};
 use crate::pricing::TokenType;
-
-/// How `[from, to)` splits into minute and hour ranges (epoch seconds).
-#[derive(Debug, PartialEq, Eq)]
-struct Split {
-    /// Minute ranges `[a, b)`, read from minute rows.
-    minutes: Vec<(i64, i64)>,
-    /// Hour range `[a, b)` of hour starts, read from rollups.
-    hours: Option<(i64, i64)>,
-}
-
-fn split(from: DateTime<Utc>, to: DateTime<Utc>) -> Split {
-    // Rows are whole minutes: `minute >= from` ⇔ `minute >= ceil_minute(from)`.
-    let ceil_minute = |at: DateTime<Utc>| (codec::bound_to_sql(at) + 59).div_euclid(60) * 60;
-    let (f, t) = (ceil_minute(from), ceil_minute(to));
-    if f >= t {
-        return Split { minutes: vec![], hours: None };
-    }
-    let (h0, h1) = ((f + HOUR - 1).div_euclid(HOUR) * HOUR, t.div_euclid(HOUR) * HOUR);
-    if h0 >= h1 {
-        return Split { minutes: vec![(f, t)], hours: None };
-    }
-    let minutes = [(f, h0), (h1, t)].into_iter().filter(|(a, b)| a < b).collect();
-    Split { minutes, hours: Some((h0, h1)) }
-}
 
 type CostKey = (String, String, Option<String>, TokenType);
 /// (region, model ID, model or '', token type, tokens, usd or NULL) as read.
@@ -133,53 +108,4 @@ pub(super) fn principal_sums(
         rows.extend(rollup_rows(conn, a, b)?);
     }
     merge(rows)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 3, 1, h, m, s).unwrap()
-    }
-
-    #[test]
-    fn windows_split_into_partial_hours_and_whole_hours() {
-        let e = |d: DateTime<Utc>| d.timestamp();
-        let cases = [
-            // Inside one hour: minutes only.
-            (
-                at(10, 5, 0),
-                at(10, 50, 0),
-                Split { minutes: vec![(e(at(10, 5, 0)), e(at(10, 50, 0)))], hours: None },
-            ),
-            // Aligned on hours: hours only.
-            (
-                at(10, 0, 0),
-                at(13, 0, 0),
-                Split { minutes: vec![], hours: Some((e(at(10, 0, 0)), e(at(13, 0, 0)))) },
-            ),
-            // A half-hour zone's midnight: both edges partial.
-            (
-                at(10, 30, 0),
-                at(13, 30, 0),
-                Split {
-                    minutes: vec![(e(at(10, 30, 0)), e(at(11, 0, 0))), (e(at(13, 0, 0)), e(at(13, 30, 0)))],
-                    hours: Some((e(at(11, 0, 0)), e(at(13, 0, 0)))),
-                },
-            ),
-            // Seconds round up to the next minute on both ends (half-open).
-            (
-                at(10, 0, 1),
-                at(10, 2, 1),
-                Split { minutes: vec![(e(at(10, 1, 0)), e(at(10, 3, 0)))], hours: None },
-            ),
-            (at(10, 0, 0), at(10, 0, 0), Split { minutes: vec![], hours: None }),
-            (at(11, 0, 0), at(10, 0, 0), Split { minutes: vec![], hours: None }),
-        ];
-        for (from, to, want) in cases {
-            assert_eq!(split(from, to), want, "{from} .. {to}");
-        }
-    }
 }

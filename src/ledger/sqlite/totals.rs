@@ -14,8 +14,7 @@ use rust_decimal::Decimal;
 use super::codec::{self, Context};
 use crate::ledger::{CostLine, LinePricing, StoreError};
 
-/// Seconds in the rollup bucket.
-pub(super) const HOUR: i64 = 3600;
+pub(super) use crate::ledger::window::HOUR;
 
 /// Whether a line's tokens (and its usd, from its pricing) enter or leave a total.
 #[derive(Clone, Copy, Debug)]

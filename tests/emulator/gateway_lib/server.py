@@ -2,7 +2,9 @@
 
 import http.client
 import json
+import socket
 import sys
+import threading
 import time
 import traceback
 import urllib.parse
@@ -27,6 +29,11 @@ class Gateway:
         self.cloudtrail = cloudtrail.CloudTrailStore()
         self.faults = Faults()
         self.log = RequestLog()
+        # moto handles requests on parallel threads without locking, so two
+        # conditional writes or transactions can both pass their conditions,
+        # and a failed transaction restores a table copy over another one's
+        # writes. DynamoDB applies each request atomically: serialise them.
+        self.dynamodb = threading.Lock()
 
     def reset(self):
         status, _, body = self.forward("POST", "/moto-api/reset", [], b"")
@@ -52,6 +59,9 @@ class Gateway:
             headers, body = cloudwatch.json_request(req)
             status, moto_headers, moto_body = self.forward("POST", "/", headers, body)
             return (*cloudwatch.cbor_response(req, status, moto_headers, moto_body), t)
+        if req.service == "dynamodb":
+            with self.dynamodb:
+                return (*self.forward(req.method, req.path, req.headers, req.body), t)
         return (*self.forward(req.method, req.path, req.headers, req.body), t)
 
     def _lookup_events(self, req):
@@ -72,6 +82,8 @@ class Gateway:
         """Sends one request to moto and returns (status, headers, body) verbatim."""
         conn = http.client.HTTPConnection(self.moto_host, self.moto_port, timeout=120)
         try:
+            conn.connect()
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
             has_host = False
             for key, value in headers:
@@ -96,6 +108,12 @@ class Handler(BaseHTTPRequestHandler):
     # HTTP/1.1 keep-alive: the SDKs pool connections.
     protocol_version = "HTTP/1.1"
     server_version = "bcm-emulator"
+
+    def setup(self):
+        super().setup()
+        # Headers and body leave in separate writes; with Nagle's algorithm the
+        # body then waits for the client's delayed ACK, about 40 ms per request.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self):
         self._dispatch()
@@ -202,3 +220,11 @@ class GatewayServer(ThreadingHTTPServer):
     def __init__(self, gateway, address=("127.0.0.1", 0)):
         super().__init__(address, Handler)
         self.gateway = gateway
+
+    def handle_error(self, request, client_address):
+        # A client that gave up (an SDK attempt timeout) closes its socket
+        # before the answer is written: that is the client's business, not a
+        # gateway failure worth a traceback.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
