@@ -68,12 +68,12 @@ data "aws_iam_policy_document" "task" {
     content {
       sid    = "LedgerTable"
       effect = "Allow"
+      # Exactly the operations the store sends (src/ledger/dynamodb/).
       actions = [
         "dynamodb:BatchGetItem",
-        "dynamodb:BatchWriteItem",
-        "dynamodb:ConditionCheckItem",
         "dynamodb:DeleteItem",
         "dynamodb:DescribeTable",
+        "dynamodb:DescribeTimeToLive",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:Query",
@@ -297,7 +297,7 @@ locals {
       BCM_LISTEN  = "0.0.0.0:${var.port}"
       BCM_STORE   = var.store
     },
-    local.use_dynamodb ? { BCM_DYNAMODB_TABLE = local.table_name } : { BCM_DATA_DIR = local.data_dir },
+    local.use_dynamodb ? { BCM_DYNAMODB_TABLE = local.table_name, BCM_DYNAMODB_REGION = local.region } : { BCM_DATA_DIR = local.data_dir },
     local.has_topic ? { BCM_SNS_TOPIC_ARN = local.topic_arn } : {},
   )
   environment = merge(var.environment, local.bcm_environment)
