@@ -56,6 +56,10 @@ fn options(root: &Path) -> Options {
 struct Sample {
     at: StdDuration,
     rss_kib: u64,
+    /// Heap and stacks (`RssAnon`) and mapped files, the binary's own pages mostly (`RssFile`).
+    anon_kib: u64,
+    file_kib: u64,
+    threads: u64,
     hwm_kib: u64,
     cpu_ticks: u64,
 }
@@ -71,7 +75,15 @@ fn sample(pid: u32, at: StdDuration) -> Option<Sample> {
     let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     let utime: u64 = rest.get(11)?.parse().ok()?;
     let stime: u64 = rest.get(12)?.parse().ok()?;
-    Some(Sample { at, rss_kib: field("VmRSS:")?, hwm_kib: field("VmHWM:")?, cpu_ticks: utime + stime })
+    Some(Sample {
+        at,
+        rss_kib: field("VmRSS:")?,
+        anon_kib: field("RssAnon:")?,
+        file_kib: field("RssFile:")?,
+        threads: field("Threads:")?,
+        hwm_kib: field("VmHWM:")?,
+        cpu_ticks: utime + stime,
+    })
 }
 
 fn clock_ticks() -> u64 {
@@ -250,6 +262,12 @@ fn report(
         println!("| steady RSS (after {WARM_UP:?}): median | {:.1} MiB |", mib(median));
         println!("| steady RSS: min .. max | {:.1} .. {:.1} MiB |", mib(*lo), mib(*hi));
     }
+    println!(
+        "| of which at the end: heap and stacks (RssAnon) / mapped files (RssFile) | {:.1} / {:.1} MiB |",
+        mib(last.anon_kib),
+        mib(last.file_kib)
+    );
+    println!("| threads at the end | {} |", last.threads);
     println!("| peak RSS (VmHWM at the end) | {:.1} MiB |", mib(last.hwm_kib));
     println!("| RSS at the first sample (1 s) | {:.1} MiB |", mib(first.rss_kib));
     println!("| CPU, whole run (% of one core) | {:.2} % |", cpu_percent(first, last, ticks));

@@ -19,5 +19,10 @@ if [[ ! -x .venv/emulator/bin/python && -z "${BCM_EMULATOR_VENV:-}" ]]; then
 fi
 cargo build --release --bin bedrock-cost-monitor
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs); load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+# As the container image runs it (deploy/docker/Dockerfile sets the same);
+# BCM_RSS_ARENAS= (empty) measures glibc's default instead.
+export MALLOC_ARENA_MAX="${BCM_RSS_ARENAS-2}"
+[[ -z "${MALLOC_ARENA_MAX}" ]] && unset MALLOC_ARENA_MAX
+echo "MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-<glibc default>}" >&2
 cargo bench --bench rss -- --rss --secs "${secs}" --daemon "${repo_root}/target/release/bedrock-cost-monitor"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2

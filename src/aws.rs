@@ -15,16 +15,36 @@ use aws_sdk_cloudwatch::config::SharedCredentialsProvider;
 
 use crate::config::types::AwsSection;
 
-/// Loads the SDK configuration for one region.
-///
-/// `credentials` replaces the default chain (the demo's emulator uses dummy
-/// keys); production passes `None`. The endpoint comes from `aws.endpoint_url`,
-/// else from the standard `AWS_ENDPOINT_URL*` variables the SDK reads itself.
+/// The SDK configuration for one region, loaded on its own. The daemon
+/// loads one [`base_config`] and derives every client's from it instead.
 pub async fn sdk_config(
     aws: &AwsSection,
     region: &str,
     credentials: Option<SharedCredentialsProvider>,
 ) -> SdkConfig {
+    for_region(&base_config(aws, region, credentials).await, region)
+}
+
+/// `base` in another region: the same credentials (and their cache), HTTP
+/// client (one connection pool, one TLS configuration), timeouts and retries.
+/// Loading a configuration per client would give each its own, which costs
+/// megabytes of memory for nothing.
+pub fn for_region(base: &SdkConfig, region: &str) -> SdkConfig {
+    base.to_builder().region(Region::new(region.to_string())).build()
+}
+
+/// Loads the configuration every client of the daemon shares, in
+/// `home_region` (where an assumed role's STS calls go).
+///
+/// `credentials` replaces the default chain (the demo's emulator uses dummy
+/// keys); production passes `None`. The endpoint comes from `aws.endpoint_url`,
+/// else from the standard `AWS_ENDPOINT_URL*` variables the SDK reads itself.
+pub async fn base_config(
+    aws: &AwsSection,
+    home_region: &str,
+    credentials: Option<SharedCredentialsProvider>,
+) -> SdkConfig {
+    let region = home_region;
     let timeouts = TimeoutConfig::builder()
         .operation_timeout(Duration::from_secs(aws.operation_timeout_secs))
         .operation_attempt_timeout(Duration::from_secs(aws.attempt_timeout_secs))

@@ -56,9 +56,21 @@ struct Setup {
 }
 
 async fn setup(emu: &Emulator, topic: &Topic) -> Setup {
+    setup_with_digest(emu, topic, false).await
+}
+
+async fn setup_with_digest(emu: &Emulator, topic: &Topic, digest: bool) -> Setup {
     let spend = seed(emu).await;
     let dir = TempDir::new().unwrap();
     let path = write_config(dir.path(), Some(&topic.arn), &budget_at_60_percent(spend));
+    if digest {
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(
+            &path,
+            text.replace("[alerts.digest]\nenabled = false", "[alerts.digest]\nenabled = true"),
+        )
+        .unwrap();
+    }
     let loaded = load(&path, emu, &dir.path().join("data"));
     Setup { dir, clock: Arc::new(ManualClock::new(now())), loaded, spend }
 }
@@ -175,4 +187,53 @@ async fn a_fifo_topic_gets_the_budget_as_group_and_the_dedupe_key_as_deduplicati
     assert_eq!(crossing.len(), 1, "{delivered:#?}");
     assert_eq!(crossing[0].group_id.as_deref(), Some("team-daily"));
     assert_eq!(crossing[0].dedupe_id.as_deref(), Some("budget.threshold:team-daily:2026-11-24T00:00:00Z:50"));
+}
+
+#[tokio::test]
+async fn the_daily_digest_reports_yesterday_once() {
+    let emu = support::emulator().await;
+    let topic = Topic::create(&emu, "finance-digest", false).await;
+    let s = setup_with_digest(&emu, &topic, true).await;
+    let replica = Replica::start(&s.loaded, &emu, s.clock.clone(), None).await;
+    replica.run("cloudwatch").await.unwrap();
+    topic.drain().await;
+    // The next morning at 08:00 (UTC here): the digest covers 2026-11-24.
+    s.clock.set(Utc.with_ymd_and_hms(2026, 11, 25, 8, 0, 0).unwrap());
+    replica.run("digest").await.unwrap();
+    replica.run("digest").await.unwrap();
+    let delivered = topic.drain().await;
+    let digests = of_kind(&delivered, "report.daily");
+    assert_eq!(digests.len(), 1, "once per day: {delivered:#?}");
+    let d = &digests[0].body;
+    assert_eq!(d["day"], json!("2026-11-24"));
+    assert_eq!(d["yesterday_usd"], json!(s.spend.to_string()), "exact spend of the day");
+    assert_eq!(d["month_to_date_usd"], json!(s.spend.to_string()));
+    assert_eq!(d["budgets"][0]["budget"], json!("team-daily"));
+    assert!(d["top_models"][0]["model"].is_string() && d["unpriced_tokens_yesterday"].as_u64().unwrap() > 0);
+    assert!(digests[0].subject.as_deref().unwrap().starts_with("Bedrock spend 2026-11-24: "));
+}
+
+#[tokio::test]
+async fn a_stalled_collector_alerts_once_per_stall() {
+    let emu = support::emulator().await;
+    let topic = Topic::create(&emu, "ops-alerts", false).await;
+    let s = setup(&emu, &topic).await;
+    let replica = Replica::start(&s.loaded, &emu, s.clock.clone(), None).await;
+    replica.run("cloudwatch").await.unwrap();
+    topic.drain().await;
+    let stalled = || async { of_kind(&topic.drain().await, "collector.stalled").len() };
+    // Fresh data: nothing. 61 minutes without a collection: one alert per region, once.
+    replica.run("alerts").await.unwrap();
+    assert_eq!(stalled().await, 0);
+    s.clock.advance(Duration::minutes(61));
+    replica.run("alerts").await.unwrap();
+    replica.run("alerts").await.unwrap();
+    assert_eq!(stalled().await, 2, "us-east-1 and us-west-2, each once");
+    // Collecting again ends the episode; a later stall is a new one.
+    replica.run("cloudwatch").await.unwrap();
+    replica.run("alerts").await.unwrap();
+    assert_eq!(stalled().await, 0);
+    s.clock.advance(Duration::minutes(61));
+    replica.run("alerts").await.unwrap();
+    assert_eq!(stalled().await, 2, "a new stall alerts again");
 }

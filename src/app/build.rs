@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_cloudwatch::config::SharedCredentialsProvider;
 use chrono::TimeDelta;
 
 use super::collect::CollectCloudWatch;
@@ -52,16 +51,19 @@ pub struct Components {
     /// Set when CloudTrail is enabled: cost is split per principal.
     pub attributor: Option<Arc<Attributor>>,
     pub clock: Arc<dyn Clock>,
-    pub credentials: Option<SharedCredentialsProvider>,
+    /// The AWS configuration every client derives its region's from.
+    pub aws: aws_config::SdkConfig,
 }
 
 impl Components {
     pub async fn new(loaded: &Loaded, options: &RunOptions) -> Result<Self, AppError> {
         let config = &loaded.config;
         let clock = options.clock.clone();
+        let home = &config.monitor.regions[0];
+        let aws = crate::aws::base_config(&config.aws, home, options.credentials.clone()).await;
         let store = match &options.store {
             Some(s) => s.clone(),
-            None => open_store(loaded, options.credentials.clone(), clock.clone()).await?,
+            None => open_store(loaded, &aws, clock.clone()).await?,
         };
         let pricer = Arc::new(LinePricer {
             table: loaded.prices.clone(),
@@ -96,7 +98,7 @@ impl Components {
             metrics.clone(),
             readiness.clone(),
         ));
-        let sink = sink(loaded, options.credentials.clone()).await;
+        let sink = sink(loaded, &aws);
         let dispatcher =
             Arc::new(Dispatcher::new(store.clone(), sink, Some(metrics.clone()), leadership.holder.clone()));
         let evaluator = Arc::new(Evaluator {
@@ -123,7 +125,7 @@ impl Components {
             evaluator,
             attributor: config.sources.cloudtrail.enabled.then(|| Arc::new(Attributor::default())),
             clock,
-            credentials: options.credentials.clone(),
+            aws,
         })
     }
 
@@ -210,8 +212,7 @@ impl Components {
         if !cw.enabled {
             return Vec::new();
         }
-        let source: Arc<dyn MetricSource> =
-            Arc::new(cloudwatch_source(loaded, self.credentials.clone()).await);
+        let source: Arc<dyn MetricSource> = Arc::new(cloudwatch_source(loaded, &self.aws));
         let tiers = [
             (
                 self_metrics::Job::CLOUDWATCH,
@@ -271,7 +272,7 @@ impl Components {
         let attributor = self.attributor.clone()?;
         let mut clients = BTreeMap::new();
         for region in &config.monitor.regions {
-            let sdk = crate::aws::sdk_config(&config.aws, region, self.credentials.clone()).await;
+            let sdk = crate::aws::for_region(&self.aws, region);
             clients.insert(region.clone(), aws_sdk_cloudtrail::Client::new(&sdk));
         }
         let source = Arc::new(CloudTrailSource::from_config(clients, ct));
@@ -303,7 +304,7 @@ impl Components {
 
 async fn open_store(
     loaded: &Loaded,
-    credentials: Option<SharedCredentialsProvider>,
+    aws: &aws_config::SdkConfig,
     clock: Arc<dyn Clock>,
 ) -> Result<Arc<dyn Backend>, AppError> {
     let config = &loaded.config;
@@ -314,7 +315,7 @@ async fn open_store(
             let table = config.store.dynamodb_table.clone().unwrap_or_default();
             let region =
                 config.store.dynamodb_region.clone().unwrap_or_else(|| config.monitor.regions[0].clone());
-            let sdk = crate::aws::sdk_config(&config.aws, &region, credentials).await;
+            let sdk = crate::aws::for_region(aws, &region);
             let options = DynamoOptions {
                 minute_retention: Some(chrono::Duration::days(i64::from(
                     config.store.dynamodb_minute_retention_days,
@@ -331,23 +332,20 @@ async fn open_store(
 }
 
 /// SNS when a topic is configured (in the topic's region), else the log.
-async fn sink(loaded: &Loaded, credentials: Option<SharedCredentialsProvider>) -> Arc<dyn AlertSink> {
+fn sink(loaded: &Loaded, aws: &aws_config::SdkConfig) -> Arc<dyn AlertSink> {
     let Some(arn) = loaded.config.alerts.sns_topic_arn.clone() else {
         return Arc::new(LogSink);
     };
     let region = arn.split(':').nth(3).filter(|r| !r.is_empty()).map(str::to_string);
     let region = region.unwrap_or_else(|| loaded.config.monitor.regions[0].clone());
-    let sdk = crate::aws::sdk_config(&loaded.config.aws, &region, credentials).await;
+    let sdk = crate::aws::for_region(aws, &region);
     Arc::new(SnsSink::new(aws_sdk_sns::Client::new(&sdk), arn))
 }
 
-async fn cloudwatch_source(
-    loaded: &Loaded,
-    credentials: Option<SharedCredentialsProvider>,
-) -> CloudWatchSource {
+fn cloudwatch_source(loaded: &Loaded, aws: &aws_config::SdkConfig) -> CloudWatchSource {
     let mut clients = BTreeMap::new();
     for region in &loaded.config.monitor.regions {
-        let sdk = crate::aws::sdk_config(&loaded.config.aws, region, credentials.clone()).await;
+        let sdk = crate::aws::for_region(aws, region);
         clients.insert(region.clone(), aws_sdk_cloudwatch::Client::new(&sdk));
     }
     CloudWatchSource::new(clients, MetricNames::from_config(&loaded.config.sources.cloudwatch))
