@@ -80,24 +80,7 @@ fn model_ids(n: usize) -> Vec<String> {
 
 /// A sim series per model ID, with varied traffic; half use prompt caching.
 fn workload(n: usize) -> Vec<SimSeries> {
-    model_ids(n)
-        .into_iter()
-        .enumerate()
-        .map(|(i, model_id)| {
-            let i = i as u64;
-            let caching = i % 2 == 0;
-            SimSeries {
-                region: REGION.to_string(),
-                model_id,
-                peak_invocations: 5 + (i * 13) % 90,
-                input_per_call: 500 + (i * 337) % 4_000,
-                output_per_call: 100 + (i * 97) % 1_400,
-                cache_read_per_call: if caching { 2_000 + (i * 1_009) % 18_000 } else { 0 },
-                cache_write_per_call: if caching { 200 + (i * 211) % 2_000 } else { 0 },
-                throttle_every: if i % 3 == 0 { 17 + i % 7 } else { 0 },
-            }
-        })
-        .collect()
+    bedrock_cost_monitor::sim::varied_series(REGION, model_ids(n))
 }
 
 /// One recorded series: ascending minutes and their values.

@@ -73,24 +73,7 @@ fn model_ids(models: usize) -> Vec<String> {
 
 /// The sim series behind `Profile::Sim`: varied traffic, half with prompt caching.
 fn sim_series(models: usize) -> Vec<SimSeries> {
-    model_ids(models)
-        .into_iter()
-        .enumerate()
-        .map(|(i, model_id)| {
-            let i = i as u64;
-            let caching = i % 2 == 0;
-            SimSeries {
-                region: REGIONS[0].to_string(),
-                model_id,
-                peak_invocations: 5 + (i * 13) % 90,
-                input_per_call: 500 + (i * 337) % 4_000,
-                output_per_call: 100 + (i * 97) % 1_400,
-                cache_read_per_call: if caching { 2_000 } else { 0 },
-                cache_write_per_call: if caching { 200 } else { 0 },
-                throttle_every: if i % 3 == 0 { 17 } else { 0 },
-            }
-        })
-        .collect()
+    bedrock_cost_monitor::sim::varied_series(REGIONS[0], model_ids(models))
 }
 
 fn existing_series(models: usize, profile: Profile) -> Vec<(String, BedrockMetric)> {

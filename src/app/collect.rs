@@ -42,15 +42,19 @@ impl Job for CollectCloudWatch {
     async fn run_once(&self) -> Result<Ran, String> {
         let report = self.job.run_once().await;
         self.record(&report);
-        let mut errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
-        if let Err(e) = self.after(&report).await {
-            errors.push(e);
-        }
-        if errors.is_empty() {
-            Ok(Ran::Done)
-        } else {
-            Err(errors.join("; "))
-        }
+        let after = self.after(&report).await;
+        ran(report.errors.iter().map(ToString::to_string), after)
+    }
+}
+
+/// A collection run failed if a region failed or what follows it (alerts,
+/// attribution, budgets) did; either way what it wrote was used.
+pub(super) fn ran(errors: impl Iterator<Item = String>, after: Result<(), String>) -> Result<Ran, String> {
+    let errors: Vec<String> = errors.chain(after.err()).collect();
+    if errors.is_empty() {
+        Ok(Ran::Done)
+    } else {
+        Err(errors.join("; "))
     }
 }
 

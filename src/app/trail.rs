@@ -41,15 +41,8 @@ impl Job for CollectCloudTrail {
     async fn run_once(&self) -> Result<Ran, String> {
         let report = self.job.run_once().await;
         self.record(&report);
-        let mut errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
-        if let Err(e) = self.after(&report).await {
-            errors.push(e);
-        }
-        if errors.is_empty() {
-            Ok(Ran::Done)
-        } else {
-            Err(errors.join("; "))
-        }
+        let after = self.after(&report).await;
+        super::collect::ran(report.errors.iter().map(ToString::to_string), after)
     }
 }
 

@@ -12,6 +12,7 @@ pub mod calls;
 pub mod dynamodb;
 mod encoding;
 pub mod lease;
+mod order;
 pub mod outbox;
 pub mod report;
 pub mod sqlite;

@@ -82,6 +82,29 @@ pub fn demo_series() -> Vec<SimSeries> {
     ]
 }
 
+/// A series per model ID with varied traffic (for benchmarks): different
+/// volumes and prompt sizes, every other one with prompt caching, every
+/// third one sometimes throttled.
+pub fn varied_series(region: &str, model_ids: Vec<String>) -> Vec<SimSeries> {
+    model_ids
+        .into_iter()
+        .zip(0u64..)
+        .map(|(model_id, i)| {
+            let caching = i % 2 == 0;
+            SimSeries {
+                region: region.to_string(),
+                model_id,
+                peak_invocations: 5 + (i * 13) % 90,
+                input_per_call: 500 + (i * 337) % 4_000,
+                output_per_call: 100 + (i * 97) % 1_400,
+                cache_read_per_call: if caching { 2_000 + (i * 1_009) % 18_000 } else { 0 },
+                cache_write_per_call: if caching { 200 + (i * 211) % 2_000 } else { 0 },
+                throttle_every: if i % 3 == 0 { 17 + i % 7 } else { 0 },
+            }
+        })
+        .collect()
+}
+
 /// The same caller running `factor` times as busy (a runaway loop).
 pub fn scaled(series: &SimSeries, factor: u64) -> SimSeries {
     SimSeries { peak_invocations: series.peak_invocations.saturating_mul(factor), ..series.clone() }

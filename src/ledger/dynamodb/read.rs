@@ -110,16 +110,7 @@ pub(super) async fn metric_points(
     for (id, item) in rows_in(ctx, Kind::Points, None, (from, to)).await? {
         points.extend(minutes::point_records(&id, &item)?);
     }
-    points.sort_by(|(sa, a), (sb, b)| {
-        (a.minute, &a.region, &a.model_id, a.metric, sa).cmp(&(
-            b.minute,
-            &b.region,
-            &b.model_id,
-            b.metric,
-            sb,
-        ))
-    });
-    Ok(points.into_iter().map(|(_, p)| p).collect())
+    Ok(crate::ledger::order::points_in_order(points))
 }
 
 pub(super) async fn call_counts(

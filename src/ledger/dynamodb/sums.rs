@@ -7,6 +7,7 @@
 //!
 //! Read-only; sums are exact `Decimal` additions.
 
+use crate::ledger::order::merge_shares;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -22,7 +23,6 @@ use super::{minutes, trail, Ctx};
 use crate::ledger::encoding::minute_at;
 use crate::ledger::window::{split, split_days, DAY};
 use crate::ledger::{CostTotal, PrincipalTotal, StoreError};
-use crate::pricing::TokenType;
 
 /// What a window sum reads: minute rows and rollup aggregates.
 #[derive(Default)]
@@ -62,7 +62,7 @@ fn overflow() -> StoreError {
     StoreError::Backend("sum overflows exact decimal arithmetic".into())
 }
 
-type CostKey = (String, String, Option<String>, TokenType);
+use crate::ledger::order::CostKey;
 
 fn add_cost(acc: &mut BTreeMap<CostKey, (u64, Decimal)>, t: CostTotal) -> Result<(), StoreError> {
     let slot = acc.entry((t.region, t.model_id, t.model, t.token_type)).or_default();
@@ -100,17 +100,7 @@ pub(super) async fn cost_sums(
             add_cost(&mut acc, read::cost_total(region, model_id, name, s)?)?;
         }
     }
-    Ok(acc
-        .into_iter()
-        .map(|((region, model_id, model, token_type), (tokens, usd))| CostTotal {
-            region,
-            model_id,
-            model,
-            token_type,
-            tokens,
-            usd,
-        })
-        .collect())
+    Ok(crate::ledger::order::cost_totals_of(acc))
 }
 
 pub(super) async fn principal_sums(
@@ -128,17 +118,5 @@ pub(super) async fn principal_sums(
             all.push(read::share_total(region, model_id, name, s)?);
         }
     }
-    let mut acc: BTreeMap<PrincipalTotal, Decimal> = BTreeMap::new();
-    for mut row in all {
-        let usd = std::mem::take(&mut row.usd);
-        let slot = acc.entry(row).or_default();
-        *slot = slot.checked_add(usd).ok_or_else(overflow)?;
-    }
-    Ok(acc
-        .into_iter()
-        .map(|(mut row, usd)| {
-            row.usd = usd;
-            row
-        })
-        .collect())
+    merge_shares(all)
 }

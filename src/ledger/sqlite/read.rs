@@ -161,7 +161,7 @@ pub(super) fn metric_points(
             Ok((key, r.get(5)?, r.get(6)?))
         },
     )?;
-    let mut points = raw
+    let points = raw
         .into_iter()
         .map(|((source, region, model_id, metric, minute), sum, count)| {
             let point = MetricPoint {
@@ -175,14 +175,5 @@ pub(super) fn metric_points(
             Ok((codec::source_from_sql(&source)?, point))
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    points.sort_by(|(sa, a), (sb, b)| {
-        (a.minute, &a.region, &a.model_id, a.metric, sa).cmp(&(
-            b.minute,
-            &b.region,
-            &b.model_id,
-            b.metric,
-            sb,
-        ))
-    });
-    Ok(points.into_iter().map(|(_, p)| p).collect())
+    Ok(crate::ledger::order::points_in_order(points))
 }

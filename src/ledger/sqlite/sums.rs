@@ -12,11 +12,11 @@ use rust_decimal::Decimal;
 
 use super::attribution::{minute_rows, rollup_rows, ALL_TIME};
 use super::codec::{self, Context};
+use crate::ledger::order::merge_shares;
 use crate::ledger::window::split;
 use crate::ledger::{CostTotal, PrincipalTotal, StoreError};
-use crate::pricing::TokenType;
 
-type CostKey = (String, String, Option<String>, TokenType);
+use crate::ledger::order::CostKey;
 /// (region, model ID, model or '', token type, tokens, usd or NULL) as read.
 type CostRow = (String, String, String, String, i64, Option<String>);
 
@@ -60,38 +60,11 @@ pub(super) fn cost_sums(
                    WHERE hour >= ?1 AND hour < ?2";
         add_costs(&mut acc, query(conn, sql, a, b)?)?;
     }
-    Ok(acc
-        .into_iter()
-        .map(|((region, model_id, model, token_type), (tokens, usd))| CostTotal {
-            region,
-            model_id,
-            model,
-            token_type,
-            tokens,
-            usd,
-        })
-        .collect())
-}
-
-/// Sums records with the same key (everything but `usd`).
-fn merge(rows: Vec<PrincipalTotal>) -> Result<Vec<PrincipalTotal>, StoreError> {
-    let mut acc: BTreeMap<PrincipalTotal, Decimal> = BTreeMap::new();
-    for mut row in rows {
-        let usd = std::mem::take(&mut row.usd);
-        let slot = acc.entry(row).or_default();
-        *slot = slot.checked_add(usd).ok_or_else(overflow)?;
-    }
-    Ok(acc
-        .into_iter()
-        .map(|(mut row, usd)| {
-            row.usd = usd;
-            row
-        })
-        .collect())
+    Ok(crate::ledger::order::cost_totals_of(acc))
 }
 
 pub(super) fn principal_totals(conn: &Connection) -> Result<Vec<PrincipalTotal>, StoreError> {
-    merge(rollup_rows(conn, ALL_TIME, ALL_TIME + 1)?)
+    merge_shares(rollup_rows(conn, ALL_TIME, ALL_TIME + 1)?)
 }
 
 pub(super) fn principal_sums(
@@ -107,5 +80,5 @@ pub(super) fn principal_sums(
     if let Some((a, b)) = s.hours {
         rows.extend(rollup_rows(conn, a, b)?);
     }
-    merge(rows)
+    merge_shares(rows)
 }
