@@ -168,7 +168,9 @@ fn check_config_refuses_a_broken_config_with_located_errors() {
 /// Asia/Tokyo pointing at it; returns the config path.
 fn seed_ledger(dir: &Path) -> String {
     use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
-    use bedrock_cost_monitor::ledger::{CostLine, LinePricing, MinuteBatch, Source, Store};
+    use bedrock_cost_monitor::ledger::{
+        Attribution, AttributionBatch, CostLine, LinePricing, MinuteBatch, PrincipalCost, Source, Store,
+    };
     use bedrock_cost_monitor::pricing::TokenType;
     use chrono::TimeZone;
     use rust_decimal::Decimal;
@@ -219,6 +221,27 @@ fn seed_ledger(dir: &Path) -> String {
             watermark: None,
         };
         store.write(&batch).await.unwrap();
+        // CloudTrail matched the app's role for most of it; the rest is unattributed.
+        let share = |minute, principal: &str, attribution, usd: &str| PrincipalCost {
+            region: "us-east-1".into(),
+            minute,
+            model_id: "us.anthropic.claude-sonnet-4-5-20250929-v1:0".into(),
+            model: "claude-sonnet-4-5".into(),
+            principal: principal.into(),
+            attribution,
+            usd: Decimal::from_str(usd).unwrap(),
+        };
+        let shares = vec![
+            share(late, "arn:aws:iam::111122223333:role/app", Attribution::Estimated, "0.002"),
+            share(late, "unattributed", Attribution::Unattributed, "0.0013"),
+            share(early, "arn:aws:iam::111122223333:role/app", Attribution::Exact, "0.033"),
+        ];
+        let from = late;
+        let to = early + chrono::Duration::minutes(1);
+        store
+            .write_attribution(&AttributionBatch { region: "us-east-1".into(), from, to, shares })
+            .await
+            .unwrap();
     });
     let prices = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/prices.toml");
     std::fs::copy(prices, dir.join("prices.toml")).unwrap();
@@ -253,7 +276,17 @@ fn report_reads_the_ledger_exactly_in_every_format() {
     let text = stdout(&table);
     assert!(text.contains("unpriced:anthropic.claude-opus-5") && text.contains("unpriced\n"), "{text}");
     assert!(text.contains("0.04"), "{text}");
-    let bad = run(&["report", "--config", cfg, "--by", "principal"]);
+    let by_principal =
+        run(&[&["report", "--config", cfg], &day[..], &["--by", "principal", "--format", "csv"]].concat());
+    assert!(by_principal.status.success(), "{}", stderr(&by_principal));
+    assert_eq!(
+        stdout(&by_principal),
+        "principal,usd\narn:aws:iam::111122223333:role/app,0.035\nunattributed,0.0013\n",
+        "shares of the Tokyo day, with the unattributed rest"
+    );
+    let bad = run(&["report", "--config", cfg, "--by", "principal,token_type"]);
     assert_eq!(bad.status.code(), Some(1));
-    assert!(stderr(&bad).contains("unknown group-by dimension `principal`"), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("principal and token_type cannot be grouped together"), "{}", stderr(&bad));
+    let unknown = run(&["report", "--config", cfg, "--by", "colour"]);
+    assert!(stderr(&unknown).contains("unknown group-by dimension `colour`"), "{}", stderr(&unknown));
 }

@@ -302,6 +302,14 @@ impl Components {
     }
 }
 
+/// The configured store, for commands that read the ledger (`report`):
+/// the SQLite file or the DynamoDB table, with the default credential chain.
+pub async fn open_backend(loaded: &Loaded) -> Result<Arc<dyn Backend>, AppError> {
+    let config = &loaded.config;
+    let aws = crate::aws::base_config(&config.aws, &config.monitor.regions[0], None).await;
+    open_store(loaded, &aws, Arc::new(crate::clock::SystemClock)).await
+}
+
 async fn open_store(
     loaded: &Loaded,
     aws: &aws_config::SdkConfig,

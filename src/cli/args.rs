@@ -88,7 +88,8 @@ pub struct ReportArgs {
     /// Last day, inclusive (default: today).
     #[arg(long)]
     pub to: Option<String>,
-    /// Group by any of month, day, model, region, token_type (comma-separated; empty = one total).
+    /// Group by any of month, day, model, region, principal, token_type (comma-separated; empty = one total).
+    /// `principal` reports the attributed shares (CloudTrail) and cannot be combined with token_type.
     #[arg(long, default_value = "day,model")]
     pub by: String,
     /// Output format.

@@ -1,5 +1,7 @@
-//! `report`: spend from the ledger for finance, by day, model, region and
-//! token type, as a table, CSV or JSON. Money in CSV and JSON is exact.
+//! `report`: spend from the ledger for finance, by month, day, model,
+//! region, principal and token type, as a table, CSV or JSON. Money in CSV
+//! and JSON is exact. Reads the configured store (SQLite file or DynamoDB
+//! table).
 
 use std::io::Write;
 use std::path::Path;
@@ -12,9 +14,9 @@ use serde_json::json;
 use super::args::{ReportArgs, ReportFormat};
 use super::CliError;
 use crate::clock::Clock;
+use crate::config::StoreKind;
 use crate::ledger::report::{aggregate, Dimension, GroupBy, SpendReport, SpendRow};
-use crate::ledger::sqlite::{SqliteStore, FILE_NAME};
-use crate::ledger::Store;
+use crate::ledger::sqlite::FILE_NAME;
 use crate::money::{display_usd, exact};
 
 pub fn run(
@@ -35,7 +37,7 @@ pub fn run(
         CliError::Argument { arg: "by", reason: e.to_string() }
     })?;
     let data_dir = &loaded.config.monitor.data_dir;
-    if !data_dir.join(FILE_NAME).exists() {
+    if loaded.config.store.kind == StoreKind::Sqlite && !data_dir.join(FILE_NAME).exists() {
         return Err(CliError::Argument {
             arg: "config",
             reason: format!(
@@ -44,18 +46,43 @@ pub fn run(
             ),
         });
     }
-    let store = SqliteStore::open(data_dir).map_err(crate::app::AppError::from)?;
-    let (start, end) = (local_midnight(from, tz), local_midnight(to.succ_opt().unwrap_or(to), tz));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let lines = runtime.block_on(store.cost_lines(start, end)).map_err(crate::app::AppError::from)?;
-    let report = aggregate(&lines, group_by, tz)
-        .map_err(|e| CliError::Argument { arg: "by", reason: e.to_string() })?;
+    let report = runtime.block_on(read(&loaded, group_by, from, to, tz))?;
     match args.format {
         ReportFormat::Table => table(out, &report, group_by, from, to, tz)?,
         ReportFormat::Csv => csv(out, &report, group_by)?,
         ReportFormat::Json => writeln!(out, "{}", to_json(&report, group_by, from, to, tz))?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn read(
+    loaded: &crate::config::Loaded,
+    group_by: GroupBy,
+    from: NaiveDate,
+    to: NaiveDate,
+    tz: Tz,
+) -> Result<SpendReport, CliError> {
+    let store = crate::app::open_backend(loaded).await?;
+    let by = |e: crate::ledger::report::ReportError| CliError::Argument { arg: "by", reason: e.to_string() };
+    if group_by.contains(Dimension::Principal) {
+        // Shares are summed per local day, then grouped.
+        let mut days = Vec::new();
+        let mut day = from;
+        while day <= to {
+            let next = day.succ_opt().unwrap_or(day);
+            let sums = store.principal_sums(local_midnight(day, tz), local_midnight(next, tz)).await;
+            days.push((day, sums.map_err(crate::app::AppError::from)?));
+            if next == day {
+                break;
+            }
+            day = next;
+        }
+        return crate::ledger::report_principal::aggregate(&days, group_by).map_err(by);
+    }
+    let (start, end) = (local_midnight(from, tz), local_midnight(to.succ_opt().unwrap_or(to), tz));
+    let lines = store.cost_lines(start, end).await.map_err(crate::app::AppError::from)?;
+    aggregate(&lines, group_by, tz).map_err(by)
 }
 
 fn date_arg(arg: &'static str, text: Option<&str>) -> Result<Option<NaiveDate>, CliError> {
@@ -87,6 +114,7 @@ fn key_text(row: &SpendRow, d: Dimension) -> String {
         Dimension::Day => k.day.map(|x| x.to_string()),
         Dimension::Model => k.model.clone(),
         Dimension::Region => k.region.clone(),
+        Dimension::Principal => k.principal.clone(),
         Dimension::TokenType => k.token_type.map(|t| t.to_string()),
     }
     .unwrap_or_default()
@@ -109,6 +137,9 @@ fn table(
     let mut header = String::new();
     for (d, w) in dims.iter().zip(&widths) {
         header.push_str(&format!("{:<w$}  ", d.as_str()));
+    }
+    if r.by_principal {
+        return principal_table(out, r, &dims, &widths, &header);
     }
     writeln!(out, "{header}{:>16} {:>16} {:>14}", "tokens", "unpriced tokens", "USD")?;
     for row in &r.rows {
@@ -135,18 +166,40 @@ fn table(
     )
 }
 
+/// Shares carry dollars, not tokens: only the USD column.
+fn principal_table(
+    out: &mut dyn Write,
+    r: &SpendReport,
+    dims: &[Dimension],
+    widths: &[usize],
+    header: &str,
+) -> std::io::Result<()> {
+    writeln!(out, "{header}{:>14}", "USD")?;
+    for row in &r.rows {
+        let mut line = String::new();
+        for (d, w) in dims.iter().zip(widths) {
+            line.push_str(&format!("{:<w$}  ", key_text(row, *d)));
+        }
+        writeln!(out, "{line}{:>14}", display_usd(row.spend.usd))?;
+    }
+    let pad: usize = widths.iter().map(|w| w + 2).sum();
+    writeln!(out, "{:<pad$}{:>14}", "total", display_usd(r.total.usd))
+}
+
 fn csv(out: &mut dyn Write, r: &SpendReport, g: GroupBy) -> std::io::Result<()> {
     let dims = dims(g);
     let mut header: Vec<&str> = dims.iter().map(|d| d.as_str()).collect();
-    header.extend(["tokens", "unpriced_tokens", "usd"]);
+    if !r.by_principal {
+        header.extend(["tokens", "unpriced_tokens"]);
+    }
+    header.push("usd");
     writeln!(out, "{}", header.join(","))?;
     for row in &r.rows {
         let mut fields: Vec<String> = dims.iter().map(|d| csv_field(&key_text(row, *d))).collect();
-        fields.extend([
-            row.spend.tokens.to_string(),
-            row.spend.unpriced_tokens.to_string(),
-            exact(row.spend.usd),
-        ]);
+        if !r.by_principal {
+            fields.extend([row.spend.tokens.to_string(), row.spend.unpriced_tokens.to_string()]);
+        }
+        fields.push(exact(row.spend.usd));
         writeln!(out, "{}", fields.join(","))?;
     }
     Ok(())
@@ -171,8 +224,10 @@ fn to_json(r: &SpendReport, g: GroupBy, from: NaiveDate, to: NaiveDate, tz: Tz) 
             for d in &dims {
                 obj.insert(d.as_str().into(), json!(key_text(row, *d)));
             }
-            obj.insert("tokens".into(), json!(row.spend.tokens));
-            obj.insert("unpriced_tokens".into(), json!(row.spend.unpriced_tokens));
+            if !r.by_principal {
+                obj.insert("tokens".into(), json!(row.spend.tokens));
+                obj.insert("unpriced_tokens".into(), json!(row.spend.unpriced_tokens));
+            }
             obj.insert("usd".into(), json!(exact(row.spend.usd)));
             serde_json::Value::Object(obj)
         })
@@ -182,6 +237,10 @@ fn to_json(r: &SpendReport, g: GroupBy, from: NaiveDate, to: NaiveDate, tz: Tz) 
         "to": to.to_string(),
         "timezone": tz.to_string(),
         "rows": rows,
-        "total": {"tokens": r.total.tokens, "unpriced_tokens": r.total.unpriced_tokens, "usd": exact(r.total.usd)},
+        "total": if r.by_principal {
+            json!({"usd": exact(r.total.usd)})
+        } else {
+            json!({"tokens": r.total.tokens, "unpriced_tokens": r.total.unpriced_tokens, "usd": exact(r.total.usd)})
+        },
     })
 }

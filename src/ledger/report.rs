@@ -26,12 +26,20 @@ pub enum Dimension {
     Day,
     Model,
     Region,
+    /// The IAM principal (CloudTrail attribution): its share of the cost.
+    Principal,
     TokenType,
 }
 
 impl Dimension {
-    pub const ALL: [Dimension; 5] =
-        [Dimension::Month, Dimension::Day, Dimension::Model, Dimension::Region, Dimension::TokenType];
+    pub const ALL: [Dimension; 6] = [
+        Dimension::Month,
+        Dimension::Day,
+        Dimension::Model,
+        Dimension::Region,
+        Dimension::Principal,
+        Dimension::TokenType,
+    ];
 
     /// The name used on the command line (`--group-by day,model`).
     pub fn as_str(self) -> &'static str {
@@ -40,6 +48,7 @@ impl Dimension {
             Dimension::Day => "day",
             Dimension::Model => "model",
             Dimension::Region => "region",
+            Dimension::Principal => "principal",
             Dimension::TokenType => "token_type",
         }
     }
@@ -53,8 +62,12 @@ impl fmt::Display for Dimension {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReportError {
-    #[error("unknown group-by dimension `{0}` (expected any of month, day, model, region, token_type)")]
+    #[error(
+        "unknown group-by dimension `{0}` (expected any of month, day, model, region, principal, token_type)"
+    )]
     UnknownDimension(String),
+    #[error("principal and token_type cannot be grouped together: a principal's share is of a model's cost, not of a token type")]
+    PrincipalByTokenType,
     #[error("spend of {0} overflows exact decimal arithmetic")]
     Overflow(String),
 }
@@ -76,12 +89,19 @@ pub struct GroupBy {
     day: bool,
     model: bool,
     region: bool,
+    principal: bool,
     token_type: bool,
 }
 
 impl GroupBy {
-    pub const NONE: GroupBy =
-        GroupBy { month: false, day: false, model: false, region: false, token_type: false };
+    pub const NONE: GroupBy = GroupBy {
+        month: false,
+        day: false,
+        model: false,
+        region: false,
+        principal: false,
+        token_type: false,
+    };
 
     pub fn new(dimensions: impl IntoIterator<Item = Dimension>) -> GroupBy {
         dimensions.into_iter().fold(GroupBy::NONE, GroupBy::with)
@@ -98,6 +118,7 @@ impl GroupBy {
             Dimension::Day => self.day,
             Dimension::Model => self.model,
             Dimension::Region => self.region,
+            Dimension::Principal => self.principal,
             Dimension::TokenType => self.token_type,
         }
     }
@@ -108,6 +129,7 @@ impl GroupBy {
             Dimension::Day => &mut self.day,
             Dimension::Model => &mut self.model,
             Dimension::Region => &mut self.region,
+            Dimension::Principal => &mut self.principal,
             Dimension::TokenType => &mut self.token_type,
         }
     }
@@ -118,7 +140,11 @@ impl FromStr for GroupBy {
     type Err = ReportError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let parts = s.split(',').map(str::trim).filter(|p| !p.is_empty());
-        parts.map(Dimension::from_str).collect::<Result<Vec<_>, _>>().map(GroupBy::new)
+        let g = parts.map(Dimension::from_str).collect::<Result<Vec<_>, _>>().map(GroupBy::new)?;
+        if g.principal && g.token_type {
+            return Err(ReportError::PrincipalByTokenType);
+        }
+        Ok(g)
     }
 }
 
@@ -132,6 +158,7 @@ pub struct SpendKey {
     /// The price-table model key, or `unpriced:<model ID>`.
     pub model: Option<String>,
     pub region: Option<String>,
+    pub principal: Option<String>,
     pub token_type: Option<TokenType>,
 }
 
@@ -171,6 +198,8 @@ pub struct SpendReport {
     /// Sorted by key.
     pub rows: Vec<SpendRow>,
     pub total: Spend,
+    /// False for reports by principal: shares carry dollars, not tokens.
+    pub by_principal: bool,
 }
 
 /// The key of one line under a grouping, days taken in `tz`.
@@ -184,6 +213,7 @@ fn key_of(line: &CostLine, group_by: GroupBy, tz: Tz) -> SpendKey {
         day: group_by.day.then(|| line.minute.with_timezone(&tz).date_naive()),
         model: group_by.model.then(model),
         region: group_by.region.then(|| line.region.clone()),
+        principal: None,
         token_type: group_by.token_type.then_some(line.token_type),
     }
 }
@@ -197,7 +227,7 @@ pub fn aggregate(lines: &[CostLine], group_by: GroupBy, tz: Tz) -> Result<SpendR
         total.add(line)?;
     }
     let rows = groups.into_iter().map(|(key, spend)| SpendRow { key, spend }).collect();
-    Ok(SpendReport { rows, total })
+    Ok(SpendReport { rows, total, by_principal: false })
 }
 
 #[cfg(test)]
@@ -237,6 +267,7 @@ mod tests {
             day: day.map(|d| NaiveDate::from_str(d).unwrap()),
             model: model.map(String::from),
             region: region.map(String::from),
+            principal: None,
             token_type,
         };
         SpendRow { key, spend: Spend { tokens, usd: Decimal::from_str(usd).unwrap(), unpriced_tokens } }
