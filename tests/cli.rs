@@ -168,9 +168,7 @@ fn check_config_refuses_a_broken_config_with_located_errors() {
 /// Asia/Tokyo pointing at it; returns the config path.
 fn seed_ledger(dir: &Path) -> String {
     use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
-    use bedrock_cost_monitor::ledger::{
-        Attribution, AttributionBatch, CostLine, LinePricing, MinuteBatch, PrincipalCost, Source, Store,
-    };
+    use bedrock_cost_monitor::ledger::{CostLine, LinePricing, MinuteBatch, Source, Store};
     use bedrock_cost_monitor::pricing::TokenType;
     use chrono::TimeZone;
     use rust_decimal::Decimal;
@@ -221,27 +219,7 @@ fn seed_ledger(dir: &Path) -> String {
             watermark: None,
         };
         store.write(&batch).await.unwrap();
-        // CloudTrail matched the app's role for most of it; the rest is unattributed.
-        let share = |minute, principal: &str, attribution, usd: &str| PrincipalCost {
-            region: "us-east-1".into(),
-            minute,
-            model_id: "us.anthropic.claude-sonnet-4-5-20250929-v1:0".into(),
-            model: "claude-sonnet-4-5".into(),
-            principal: principal.into(),
-            attribution,
-            usd: Decimal::from_str(usd).unwrap(),
-        };
-        let shares = vec![
-            share(late, "arn:aws:iam::111122223333:role/app", Attribution::Estimated, "0.002"),
-            share(late, "unattributed", Attribution::Unattributed, "0.0013"),
-            share(early, "arn:aws:iam::111122223333:role/app", Attribution::Exact, "0.033"),
-        ];
-        let from = late;
-        let to = early + chrono::Duration::minutes(1);
-        store
-            .write_attribution(&AttributionBatch { region: "us-east-1".into(), from, to, shares })
-            .await
-            .unwrap();
+        seed_shares(&store, late, early).await;
     });
     let prices = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/prices.toml");
     std::fs::copy(prices, dir.join("prices.toml")).unwrap();
@@ -252,6 +230,37 @@ fn seed_ledger(dir: &Path) -> String {
     )
     .unwrap();
     cfg.to_str().unwrap().to_string()
+}
+
+/// CloudTrail matched the app's role for most of the seeded cost; the rest is unattributed.
+async fn seed_shares(
+    store: &bedrock_cost_monitor::ledger::sqlite::SqliteStore,
+    late: chrono::DateTime<chrono::Utc>,
+    early: chrono::DateTime<chrono::Utc>,
+) {
+    use bedrock_cost_monitor::ledger::{Attribution, AttributionBatch, PrincipalCost, Store};
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+    let share = |minute, principal: &str, attribution, usd: &str| PrincipalCost {
+        region: "us-east-1".into(),
+        minute,
+        model_id: "us.anthropic.claude-sonnet-4-5-20250929-v1:0".into(),
+        model: "claude-sonnet-4-5".into(),
+        principal: principal.into(),
+        attribution,
+        usd: Decimal::from_str(usd).unwrap(),
+    };
+    let shares = vec![
+        share(late, "arn:aws:iam::111122223333:role/app", Attribution::Estimated, "0.002"),
+        share(late, "unattributed", Attribution::Unattributed, "0.0013"),
+        share(early, "arn:aws:iam::111122223333:role/app", Attribution::Exact, "0.033"),
+    ];
+    let from = late;
+    let to = early + chrono::Duration::minutes(1);
+    store
+        .write_attribution(&AttributionBatch { region: "us-east-1".into(), from, to, shares })
+        .await
+        .unwrap();
 }
 
 /// `report` reads the seeded ledger back exactly, in every format.

@@ -423,7 +423,9 @@ mod tests {
         assert!(g.contains(Dimension::Day) && g.contains(Dimension::TokenType));
         assert!(!g.contains(Dimension::Model) && !g.contains(Dimension::Region));
         assert_eq!("".parse::<GroupBy>().unwrap(), GroupBy::NONE);
-        assert_eq!(GroupBy::new(Dimension::ALL), "month,day,model,region,token_type".parse().unwrap());
+        let every =
+            [Dimension::Month, Dimension::Day, Dimension::Model, Dimension::Region, Dimension::TokenType];
+        assert_eq!(GroupBy::new(every), "month,day,model,region,token_type".parse().unwrap());
         let err = "day,week".parse::<GroupBy>().unwrap_err();
         assert_eq!(err, ReportError::UnknownDimension("week".into()));
     }
