@@ -10,6 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use rust_decimal::Decimal;
 
 use super::codec::{self, Context};
+use super::replace::{replace, Rows};
 use super::totals::HOUR;
 use crate::ledger::{Attribution, AttributionBatch, PrincipalTotal, ReplaceStats, StoreError};
 
@@ -42,40 +43,51 @@ pub(super) fn write_attribution(
     let new = validate(batch)?;
     let (from, to) = (codec::bound_to_sql(batch.from), codec::bound_to_sql(batch.to));
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).ctx("starting share write")?;
-    let mut old = read_window(&tx, &batch.region, from, to)?;
-    let mut stats = ReplaceStats::default();
-    for (key, usd) in &new {
-        match old.remove(key) {
-            Some(prev) if prev == *usd => continue,
-            Some(prev) => {
-                adjust(&tx, &batch.region, key, -prev, -1)?;
-                stats.changed += 1;
-            }
-            None => stats.inserted += 1,
-        }
-        tx.prepare_cached(
-            "INSERT INTO principal_costs (region, minute, model_id, model, principal, attribution, usd)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (region, minute, model_id, model, principal, attribution) DO UPDATE SET usd = excluded.usd",
-        )
-        .and_then(|mut st| {
-            st.execute(params![batch.region, key.0, key.1, key.2, key.3, key.4, codec::usd_to_sql(*usd)])
-        })
-        .ctx("upserting share")?;
-        adjust(&tx, &batch.region, key, *usd, 1)?;
-    }
-    for (key, prev) in old {
-        tx.prepare_cached(
-            "DELETE FROM principal_costs WHERE region = ?1 AND minute = ?2 AND model_id = ?3 AND model = ?4
-             AND principal = ?5 AND attribution = ?6",
-        )
-        .and_then(|mut st| st.execute(params![batch.region, key.0, key.1, key.2, key.3, key.4]))
-        .ctx("deleting share")?;
-        adjust(&tx, &batch.region, &key, -prev, -1)?;
-        stats.removed += 1;
-    }
+    let old = read_window(&tx, &batch.region, from, to)?;
+    let stats = replace(old, &new, &mut ShareRows { tx: &tx, region: &batch.region })?;
     tx.commit().ctx("committing share write")?;
     Ok(stats)
+}
+
+/// The `principal_costs` rows of one region, with their rollups.
+struct ShareRows<'a> {
+    tx: &'a Transaction<'a>,
+    region: &'a str,
+}
+
+impl Rows<Key, Decimal> for ShareRows<'_> {
+    fn upsert(&mut self, key: &Key, usd: &Decimal) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO principal_costs (region, minute, model_id, model, principal, attribution, usd)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (region, minute, model_id, model, principal, attribution) DO UPDATE SET usd = excluded.usd",
+            )
+            .and_then(|mut st| {
+                st.execute(params![self.region, key.0, key.1, key.2, key.3, key.4, codec::usd_to_sql(*usd)])
+            })
+            .ctx("upserting share")
+            .map(drop)
+    }
+
+    fn delete(&mut self, key: &Key) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "DELETE FROM principal_costs WHERE region = ?1 AND minute = ?2 AND model_id = ?3 AND model = ?4
+                 AND principal = ?5 AND attribution = ?6",
+            )
+            .and_then(|mut st| st.execute(params![self.region, key.0, key.1, key.2, key.3, key.4]))
+            .ctx("deleting share")
+            .map(drop)
+    }
+
+    fn account(&mut self, key: &Key, usd: &Decimal, entering: bool) -> Result<(), StoreError> {
+        if entering {
+            adjust(self.tx, self.region, key, *usd, 1)
+        } else {
+            adjust(self.tx, self.region, key, -*usd, -1)
+        }
+    }
 }
 
 fn read_window(

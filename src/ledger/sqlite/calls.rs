@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use super::codec::{self, Context};
+use super::replace::{replace, Rows};
 use super::write::advance_watermark;
 use crate::ledger::{CallBatch, CallCount, CallTotal, ReplaceStats, Source, StoreError};
 
@@ -45,42 +46,55 @@ pub(super) fn write_calls(conn: &mut Connection, batch: &CallBatch) -> Result<Re
     let new = validate(batch)?;
     let (from, to) = (codec::bound_to_sql(batch.from), codec::bound_to_sql(batch.to));
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).ctx("starting call write")?;
-    let mut old = read_window(&tx, &batch.region, from, to)?;
-    let mut stats = ReplaceStats::default();
-    for (key, value) in &new {
-        match old.remove(key) {
-            Some(prev) if prev == *value => continue,
-            Some(prev) => {
-                adjust_total(&tx, &batch.region, key, -prev.0, -1)?;
-                stats.changed += 1;
-            }
-            None => stats.inserted += 1,
-        }
-        tx.prepare_cached(
-            "INSERT INTO calls (region, minute, model_id, principal, error_code, calls, input_tokens, output_tokens)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT (region, minute, model_id, principal, error_code) DO UPDATE SET
-               calls = excluded.calls, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens",
-        )
-        .and_then(|mut st| st.execute(params![batch.region, key.0, key.1, key.2, key.3, value.0, value.1, value.2]))
-        .ctx("upserting call count")?;
-        adjust_total(&tx, &batch.region, key, value.0, 1)?;
-    }
-    for (key, prev) in old {
-        tx.prepare_cached(
-            "DELETE FROM calls WHERE region = ?1 AND minute = ?2 AND model_id = ?3 AND principal = ?4
-             AND error_code = ?5",
-        )
-        .and_then(|mut st| st.execute(params![batch.region, key.0, key.1, key.2, key.3]))
-        .ctx("deleting call count")?;
-        adjust_total(&tx, &batch.region, &key, -prev.0, -1)?;
-        stats.removed += 1;
-    }
+    let old = read_window(&tx, &batch.region, from, to)?;
+    let stats = replace(old, &new, &mut CallRows { tx: &tx, region: &batch.region })?;
     if let Some(until) = batch.watermark {
         advance_watermark(&tx, Source::CloudTrail, &batch.region, until)?;
     }
     tx.commit().ctx("committing call write")?;
     Ok(stats)
+}
+
+/// The `calls` rows of one region, with their totals.
+struct CallRows<'a> {
+    tx: &'a Transaction<'a>,
+    region: &'a str,
+}
+
+impl Rows<Key, Value> for CallRows<'_> {
+    fn upsert(&mut self, key: &Key, value: &Value) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO calls (region, minute, model_id, principal, error_code, calls, input_tokens, output_tokens)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (region, minute, model_id, principal, error_code) DO UPDATE SET
+                   calls = excluded.calls, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens",
+            )
+            .and_then(|mut st| {
+                st.execute(params![self.region, key.0, key.1, key.2, key.3, value.0, value.1, value.2])
+            })
+            .ctx("upserting call count")
+            .map(drop)
+    }
+
+    fn delete(&mut self, key: &Key) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "DELETE FROM calls WHERE region = ?1 AND minute = ?2 AND model_id = ?3 AND principal = ?4
+                 AND error_code = ?5",
+            )
+            .and_then(|mut st| st.execute(params![self.region, key.0, key.1, key.2, key.3]))
+            .ctx("deleting call count")
+            .map(drop)
+    }
+
+    fn account(&mut self, key: &Key, value: &Value, entering: bool) -> Result<(), StoreError> {
+        if entering {
+            adjust_total(self.tx, self.region, key, value.0, 1)
+        } else {
+            adjust_total(self.tx, self.region, key, -value.0, -1)
+        }
+    }
 }
 
 fn read_window(

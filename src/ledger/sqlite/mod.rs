@@ -36,6 +36,7 @@ mod calls;
 mod codec;
 mod coord;
 mod read;
+mod replace;
 mod schema;
 mod sums;
 mod totals;
