@@ -73,6 +73,10 @@ impl Components {
         });
         let registry = prometheus::Registry::new();
         let metrics = Arc::new(SelfMetrics::new(&registry, clock.clone())?);
+        if store.dynamodb_usage().is_some() {
+            let store = store.clone();
+            metrics.watch_store(&registry, Arc::new(move || store.dynamodb_usage().unwrap_or_default()))?;
+        }
         let shared = Snapshot::shared();
         registry.register(Box::new(LedgerCollector::new(shared.clone())?))?;
         let board = SharedBoard::new(config.budgets.clone());

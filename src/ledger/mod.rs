@@ -218,6 +218,12 @@ pub trait Store: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<PrincipalTotal>, StoreError>;
+
+    /// The DynamoDB requests and capacity this process has used so far, for
+    /// the self-cost; `None` for a store that makes no AWS requests.
+    fn dynamodb_usage(&self) -> Option<dynamodb::DynamoUsage> {
+        None
+    }
 }
 
 /// Everything the daemon keeps: the ledger, the alert outbox, the leader

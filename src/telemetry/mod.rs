@@ -19,6 +19,7 @@ pub mod probe;
 pub mod readiness;
 pub mod self_metrics;
 pub mod snapshot;
+pub mod store_collector;
 
 #[cfg(test)]
 mod render_tests;

@@ -306,3 +306,37 @@ fn self_metrics_render_with_typed_labels_and_exact_api_cost() {
         assert!(lines.contains(&expected), "missing {expected} in\n{}", lines.join("\n"));
     }
 }
+
+#[test]
+fn the_dynamodb_store_adds_its_requests_units_and_cost_at_scrape_time() {
+    use crate::ledger::dynamodb::DynamoUsage;
+    use std::sync::Mutex;
+    let registry = Registry::new();
+    let m = SelfMetrics::new(&registry, Arc::new(ManualClock::new(at(12, 0)))).unwrap();
+    let meter = Arc::new(Mutex::new(DynamoUsage::default()));
+    let source = meter.clone();
+    m.watch_store(&registry, Arc::new(move || source.lock().unwrap().clone())).unwrap();
+    m.add_api_cost(usd("0.01"));
+    assert_eq!(m.api_cost(), usd("0.01"), "nothing sent yet costs nothing");
+
+    *meter.lock().unwrap() = DynamoUsage {
+        requests: [("Query", 4), ("TransactWriteItems", 4)].into_iter().collect(),
+        items_read: 300,
+        items_written: 398,
+        read_units: 51,
+        write_units: 795,
+    };
+    // 795 x 0.000000625 + 51 x 0.000000125 = 0.000503250
+    assert_eq!(m.api_cost(), usd("0.01050325"), "read live from the meter, exactly");
+    let lines = samples(&registry);
+    for expected in [
+        "bedrock_monitor_aws_api_cost_usd_total 0.01050325",
+        "bedrock_monitor_dynamodb_capacity_units_total{kind=\"read\"} 51",
+        "bedrock_monitor_dynamodb_capacity_units_total{kind=\"write\"} 795",
+        "bedrock_monitor_dynamodb_requests_total{operation=\"Query\"} 4",
+        "bedrock_monitor_dynamodb_requests_total{operation=\"TransactWriteItems\"} 4",
+    ] {
+        assert!(lines.iter().any(|l| l == expected), "missing {expected} in\n{}", lines.join("\n"));
+    }
+    assert!(m.watch_store(&registry, Arc::new(DynamoUsage::default)).is_err(), "one store per registry");
+}

@@ -1,12 +1,13 @@
 //! The daemon's own metrics (`bedrock_monitor_*`): build, jobs, data lag,
-//! AWS requests and what they cost, alerts published, leadership.
+//! AWS requests and what they cost (the DynamoDB store's included), alerts
+//! published, leadership.
 //!
 //! Callers use the typed API of [`SelfMetrics`] and never write label
 //! strings: jobs, AWS APIs and alert kinds are `&'static` constants, so no
 //! label can take an unbounded value. This module only counts what callers
 //! report; it never reads the ledger or calls AWS.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use chrono::DateTime;
@@ -19,6 +20,7 @@ use prometheus::{
 use rust_decimal::Decimal;
 
 use super::families::{desc, usd_sample, FamilyBuilder};
+use super::store_collector::{StoreCollector, UsageSource};
 use crate::clock::Clock;
 use crate::ledger::Source;
 
@@ -148,6 +150,7 @@ pub struct SelfMetrics {
     aws_requests: IntCounterVec,
     metrics_requested: IntCounterVec,
     api_cost: Arc<Mutex<Decimal>>,
+    store_usage: Arc<OnceLock<UsageSource>>,
     alerts: IntCounterVec,
     leader: IntGauge,
     cloudtrail_events: IntCounterVec,
@@ -194,7 +197,9 @@ impl SelfMetrics {
         let durations = HistogramOpts::new(format!("{PREFIX}job_duration_seconds"), "Duration of job runs.")
             .buckets(exponential_buckets(0.05, 2.0, 14)?);
         let api_cost = Arc::new(Mutex::new(Decimal::ZERO));
-        registry.register(Box::new(ApiCostCollector::new(Arc::clone(&api_cost))?))?;
+        let store_usage = Arc::new(OnceLock::new());
+        registry
+            .register(Box::new(ApiCostCollector::new(Arc::clone(&api_cost), Arc::clone(&store_usage))?))?;
         let leader = IntGauge::with_opts(opts("leader", "1 on the replica that polls AWS and alerts."))?;
         let alerts = counters(registry, "alerts_published_total", "Alerts published.", &["kind"])?;
         // Every kind from zero, so `increase()` and "no alerts" panels have a series before the first alert.
@@ -237,6 +242,7 @@ impl SelfMetrics {
                 &["region"],
             )?,
             api_cost,
+            store_usage,
             alerts,
             leader: register(registry, leader)?,
         })
@@ -280,7 +286,15 @@ impl SelfMetrics {
 
     /// The exact running total behind `aws_api_cost_usd_total`.
     pub fn api_cost(&self) -> Decimal {
-        *self.api_cost.lock().unwrap_or_else(PoisonError::into_inner)
+        total_cost(&self.api_cost, &self.store_usage)
+    }
+
+    /// Exports the DynamoDB store's requests and capacity, and adds what they
+    /// cost to `aws_api_cost_usd_total`. Once per registry; a second call is
+    /// refused like any duplicate registration.
+    pub fn watch_store(&self, registry: &Registry, usage: UsageSource) -> prometheus::Result<()> {
+        registry.register(Box::new(StoreCollector::new(usage.clone())?))?;
+        self.store_usage.set(usage).map_err(|_| prometheus::Error::AlreadyReg)
     }
 
     pub fn alert_published(&self, kind: AlertKind) {
@@ -302,15 +316,22 @@ impl SelfMetrics {
 /// scrape time, so no float error accumulates.
 struct ApiCostCollector {
     total: Arc<Mutex<Decimal>>,
+    store_usage: Arc<OnceLock<UsageSource>>,
     desc: Desc,
+}
+
+/// The collectors' reported cost plus the store's, read at this moment.
+fn total_cost(reported: &Mutex<Decimal>, store_usage: &OnceLock<UsageSource>) -> Decimal {
+    let reported = *reported.lock().unwrap_or_else(PoisonError::into_inner);
+    reported + store_usage.get().map_or(Decimal::ZERO, |usage| usage().estimated_usd())
 }
 
 const API_COST: &str = "bedrock_monitor_aws_api_cost_usd_total";
 const API_COST_HELP: &str = "Estimated USD cost of the daemon's own AWS requests since start.";
 
 impl ApiCostCollector {
-    fn new(total: Arc<Mutex<Decimal>>) -> prometheus::Result<Self> {
-        Ok(ApiCostCollector { total, desc: desc(API_COST, API_COST_HELP, &[])? })
+    fn new(total: Arc<Mutex<Decimal>>, store_usage: Arc<OnceLock<UsageSource>>) -> prometheus::Result<Self> {
+        Ok(ApiCostCollector { total, store_usage, desc: desc(API_COST, API_COST_HELP, &[])? })
     }
 }
 
@@ -320,7 +341,7 @@ impl Collector for ApiCostCollector {
     }
 
     fn collect(&self) -> Vec<MetricFamily> {
-        let total = *self.total.lock().unwrap_or_else(PoisonError::into_inner);
+        let total = total_cost(&self.total, &self.store_usage);
         let mut family = FamilyBuilder::counter(API_COST, API_COST_HELP);
         family.sample(&[], usd_sample(total));
         vec![family.build()]

@@ -106,6 +106,7 @@ pub async fn one_publisher_failover_and_one_message_per_crossing(
 
     assert_eq!(b.run("cloudwatch").await, Ok(Ran::Standby), "a follower does not poll");
     assert_eq!(a.run("cloudwatch").await, Ok(Ran::Done));
+    store_self_cost_is_exported(&a, &shared);
     assert_eq!(b.run("follower_refresh").await, Ok(Ran::Done));
     let (on_a, on_b) = (a.parts.board.read().statuses.clone(), b.parts.board.read().statuses.clone());
     assert_eq!(on_b, on_a, "the follower serves the leader's statuses from the store");
@@ -133,6 +134,35 @@ pub async fn one_publisher_failover_and_one_message_per_crossing(
     assert_eq!(delivered.iter().filter(|d| d.kind() == "pricing.unpriced_model").count(), 1);
     let status = &b.parts.board.read().statuses[0];
     assert_eq!(status.spend_usd, first + second, "the new leader caught up from the watermark");
+}
+
+/// A DynamoDB table's requests and capacity show on `/metrics` and count in
+/// the self-cost; a SQLite file makes no AWS request and shows none.
+fn store_self_cost_is_exported(replica: &Replica, shared: &Shared) {
+    let text = prometheus::TextEncoder::new().encode_to_string(&replica.parts.registry.gather()).unwrap();
+    let sample = |prefix: &str| {
+        let line = text.lines().find(|l| l.starts_with(prefix))?;
+        line.rsplit(' ').next()?.parse::<f64>().ok()
+    };
+    let writes = sample("bedrock_monitor_dynamodb_requests_total{operation=\"TransactWriteItems\"}");
+    let units = sample("bedrock_monitor_dynamodb_capacity_units_total{kind=\"write\"}");
+    let usage = replica.parts.store.dynamodb_usage();
+    match shared {
+        Shared::Handle(_) => {
+            assert!(
+                usage.is_none() && writes.is_none() && units.is_none(),
+                "SQLite: no DynamoDB series\n{text}"
+            )
+        }
+        Shared::Config(_) => {
+            let usage = usage.unwrap();
+            assert!(writes.unwrap() >= 1.0 && units.unwrap() >= 1.0, "the ledger write is counted\n{text}");
+            assert!(
+                replica.parts.metrics.api_cost() >= usage.estimated_usd()
+                    && usage.estimated_usd() > Decimal::ZERO
+            );
+        }
+    }
 }
 
 pub async fn a_dead_leader_is_replaced_within_two_lease_periods(emu: &Emulator, shared: Shared, dir: &Path) {

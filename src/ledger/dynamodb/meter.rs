@@ -11,8 +11,17 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use rust_decimal::Decimal;
+
 const READ_UNIT: usize = 4 * 1024;
 const WRITE_UNIT: usize = 1024;
+
+/// On-demand prices in us-east-1 since November 2024: $0.625 per million
+/// write request units and $0.125 per million read request units. Other
+/// regions cost a little more; this is an estimate for the self-cost, like
+/// the CloudWatch prices the collector uses.
+const USD_PER_WRITE_UNIT: Decimal = Decimal::from_parts(625, 0, 0, false, 9);
+const USD_PER_READ_UNIT: Decimal = Decimal::from_parts(125, 0, 0, false, 9);
 
 /// A snapshot of the counters.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -25,6 +34,14 @@ pub struct DynamoUsage {
     pub read_units: u64,
     /// Estimated write capacity units (transactional writes count twice).
     pub write_units: u64,
+}
+
+impl DynamoUsage {
+    /// What the capacity used so far costs on demand, exactly.
+    pub fn estimated_usd(&self) -> Decimal {
+        Decimal::from(self.write_units) * USD_PER_WRITE_UNIT
+            + Decimal::from(self.read_units) * USD_PER_READ_UNIT
+    }
 }
 
 #[derive(Debug, Default)]
@@ -101,5 +118,21 @@ mod tests {
         assert_eq!(u.requests.get("Query"), Some(&1));
         assert_eq!((u.items_read, u.read_units), (12, 3 + 1 + 1 + 2));
         assert_eq!((u.items_written, u.write_units), (3, 2 + 4 + 1));
+    }
+
+    #[test]
+    fn estimated_cost_is_exact_at_on_demand_prices() {
+        let cases = [
+            (0, 0, "0"),
+            (1, 0, "0.000000625"),
+            (0, 1, "0.000000125"),
+            (1_000_000, 1_000_000, "0.750"),
+            // A day of steady 15-minute cycles: 96 x 795 write and 96 x 51 read units.
+            (76_320, 4_896, "0.048312"),
+        ];
+        for (write_units, read_units, usd) in cases {
+            let u = DynamoUsage { write_units, read_units, ..DynamoUsage::default() };
+            assert_eq!(u.estimated_usd(), usd.parse::<Decimal>().unwrap(), "{write_units} W, {read_units} R");
+        }
     }
 }

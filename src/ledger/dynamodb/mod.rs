@@ -214,6 +214,10 @@ impl Store for DynamoStore {
     ) -> Result<Vec<PrincipalTotal>, StoreError> {
         sums::principal_sums(&self.ctx, from, to).await
     }
+
+    fn dynamodb_usage(&self) -> Option<DynamoUsage> {
+        Some(self.usage())
+    }
 }
 
 #[async_trait]
