@@ -276,6 +276,12 @@ fn report_reads_the_ledger_exactly_in_every_format() {
         stdout(&json).trim(),
         r#"{"from":"2026-11-25","to":"2026-11-25","timezone":"Asia/Tokyo","rows":[{"day":"2026-11-25","tokens":3500,"unpriced_tokens":500,"usd":"0.0363"}],"total":{"tokens":3500,"unpriced_tokens":500,"usd":"0.0363"}}"#
     );
+    let days = ["--from", "2026-11-24", "--to", "2026-11-26", "--by", "day", "--format", "csv"];
+    assert_eq!(
+        stdout(&run(&[&["report", "--config", cfg], &days[..]].concat())),
+        "day,tokens,unpriced_tokens,usd\n2026-11-25,3500,500,0.0363\n",
+        "each line in its one Tokyo day, none counted twice"
+    );
     let csv = run(&[&["report", "--config", cfg], &day[..], &["--by", "model", "--format", "csv"]].concat());
     assert_eq!(
         stdout(&csv),

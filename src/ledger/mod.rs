@@ -15,6 +15,7 @@ pub mod lease;
 mod order;
 pub mod outbox;
 pub mod report;
+pub mod report_days;
 pub mod report_principal;
 pub mod sqlite;
 pub mod status;

@@ -1,7 +1,9 @@
-//! Spend report rows for the `report` command: cost lines aggregated by any
-//! subset of {day, model, region, token type}. Pure: no I/O, no async, no
-//! clock; lines come from `Store::cost_lines` and the timezone from the
-//! configuration. Must not round (display rounding is `money::display_usd`).
+//! Spend report rows: the grouping vocabulary of the `report` command and
+//! cost lines aggregated by any subset of {month, day, model, region, token
+//! type} (the demo's summary, and the reference that `report_days.rs`, what
+//! `report` reads, must equal). Pure: no I/O, no async, no clock; lines come
+//! from `Store::cost_lines` and the timezone from the configuration. Must not
+//! round (display rounding is `money::display_usd`).
 //!
 //! A day is the calendar day of the line's minute in the given timezone, so
 //! a 23:59 UTC minute can belong to the next day (Asia/Tokyo) and a DST day

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use super::report::{Dimension, GroupBy, ReportError, Spend, SpendKey, SpendReport, SpendRow};
+use super::report::{GroupBy, ReportError, Spend, SpendKey, SpendReport, SpendRow};
+use super::report_days::day_key;
 use super::PrincipalTotal;
 
 /// `days`: each local day of the report with its summed shares.
@@ -18,14 +19,7 @@ pub fn aggregate(days: &[(NaiveDate, Vec<PrincipalTotal>)], g: GroupBy) -> Resul
     let mut total = Spend::default();
     for (day, shares) in days {
         for s in shares {
-            let key = SpendKey {
-                month: g.contains(Dimension::Month).then(|| day.format("%Y-%m").to_string()),
-                day: g.contains(Dimension::Day).then_some(*day),
-                model: g.contains(Dimension::Model).then(|| s.model.clone()),
-                region: g.contains(Dimension::Region).then(|| s.region.clone()),
-                principal: g.contains(Dimension::Principal).then(|| s.principal.clone()),
-                token_type: None,
-            };
+            let key = day_key(g, *day, &s.model, &s.region, Some(&s.principal), None);
             let overflow = || ReportError::Overflow(format!("{} {} {day}", s.principal, s.model_id));
             let slot = groups.entry(key).or_default();
             slot.usd = slot.usd.checked_add(s.usd).ok_or_else(overflow)?;
