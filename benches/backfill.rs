@@ -13,12 +13,13 @@
 //! recorded slices) is measured and reported separately.
 //!
 //! `cargo bench --bench backfill`; `BCM_BENCH_REPS` repeats (fresh ledger each
-//! time, default 1). Without `--bench` (as under `cargo test --all-targets`)
+//! time, default 1). `BCM_BENCH_KEEP=<empty dir>` writes the ledger there
+//! instead and keeps it, e.g. to time `report` on a full ledger. Without `--bench` (as under `cargo test --all-targets`)
 //! it backfills two hours of two model IDs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
@@ -284,7 +285,7 @@ impl Rep {
 }
 
 /// The daemon's two jobs on first start, usage then detail (each its own
-/// watermark), into a fresh ledger in a temporary directory.
+/// watermark), into a fresh ledger in a temporary directory (or `BCM_BENCH_KEEP`).
 fn backfill_once(
     rt: &tokio::runtime::Runtime,
     source: &Arc<RecordedSource>,
@@ -294,8 +295,9 @@ fn backfill_once(
     source.fetch_nanos.store(0, Ordering::Relaxed);
     source.calls.store(0, Ordering::Relaxed);
     let end = bedrock_cost_monitor::sources::plan::floor_minute(now);
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let temp = tempfile::tempdir().unwrap();
+    let dir = std::env::var_os("BCM_BENCH_KEEP").map_or_else(|| temp.path().to_path_buf(), PathBuf::from);
+    let store = Arc::new(SqliteStore::open(&dir).unwrap());
     let tiers = [
         (BedrockMetric::USAGE.to_vec(), Source::CloudWatch),
         (BedrockMetric::detail(), Source::CloudWatchDetail),
@@ -327,9 +329,9 @@ fn backfill_once(
         lines += r.lines_written;
     }
     let fetch = StdDuration::from_nanos(source.fetch_nanos.load(Ordering::Relaxed));
-    let (db_open, wal_open) = ledger_sizes(dir.path());
+    let (db_open, wal_open) = ledger_sizes(&dir);
     // Closing the only connection checkpoints the WAL into the file.
     drop(jobs);
-    let (db_closed, _) = ledger_sizes(dir.path());
+    let (db_closed, _) = ledger_sizes(&dir);
     Rep { walls, fetch, points, lines, db_open, wal_open, db_closed }
 }
