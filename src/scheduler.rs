@@ -6,6 +6,7 @@
 //! are skipped and counted. A failed run is reported and the next tick
 //! retries; nothing here stops because one run failed.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -56,9 +57,12 @@ impl Scheduler {
     /// Runs until `shutdown` turns true, then gives running jobs `deadline`
     /// to finish before abandoning them (a ledger batch is atomic, so an
     /// abandoned run loses only its unwritten chunk, which the next start re-reads).
-    pub async fn run(self, shutdown: watch::Receiver<bool>, deadline: Duration) {
+    /// Returns the names of the jobs abandoned, also logged.
+    pub async fn run(self, shutdown: watch::Receiver<bool>, deadline: Duration) -> Vec<&'static str> {
         let mut tasks = JoinSet::new();
+        let mut running = BTreeMap::new();
         for job in self.jobs {
+            let name = job.job.name();
             let ctx = Loop {
                 job,
                 timezone: self.timezone,
@@ -66,23 +70,37 @@ impl Scheduler {
                 hooks: self.hooks.clone(),
                 shutdown: shutdown.clone(),
             };
-            tasks.spawn(ctx.run());
+            running.insert(tasks.spawn(ctx.run()).id(), name);
         }
         let mut stop = shutdown.clone();
         // Wait for the signal (or for every loop to end on its own).
         tokio::select! {
             _ = stop.wait_for(|s| *s) => {}
-            _ = async { while tasks.join_next().await.is_some() {} } => return,
+            _ = drain(&mut tasks, &mut running) => return Vec::new(),
         }
-        let drained =
-            tokio::time::timeout(deadline, async { while tasks.join_next().await.is_some() {} }).await;
-        if drained.is_err() {
+        if tokio::time::timeout(deadline, drain(&mut tasks, &mut running)).await.is_err() {
+            // Named, so the log says which job's run the next start will redo.
+            let jobs: Vec<&str> = running.values().copied().collect();
             tracing::warn!(
                 deadline_secs = deadline.as_secs(),
+                jobs = jobs.join(","),
                 "jobs still running at the shutdown deadline; abandoned"
             );
             tasks.abort_all();
+            return jobs;
         }
+        Vec::new()
+    }
+}
+
+/// Waits for every loop to end, forgetting each one as it does.
+async fn drain(tasks: &mut JoinSet<()>, running: &mut BTreeMap<tokio::task::Id, &'static str>) {
+    while let Some(done) = tasks.join_next_with_id().await {
+        let id = match done {
+            Ok((id, ())) => id,
+            Err(e) => e.id(),
+        };
+        running.remove(&id);
     }
 }
 
@@ -238,7 +256,7 @@ mod tests {
         );
         tokio::time::sleep(Duration::from_secs(1)).await; // the start-up run is going
         tx.send(true).unwrap();
-        run.await.unwrap();
+        assert!(run.await.unwrap().is_empty(), "nothing abandoned");
         assert_eq!(hooks.finished.lock().unwrap().as_slice(), &[true], "the running job finished");
     }
 
@@ -251,7 +269,7 @@ mod tests {
         let run = tokio::spawn(scheduler(job, hooks.clone(), "0 0 * * * *").run(rx, Duration::from_secs(20)));
         tokio::time::sleep(Duration::from_secs(1)).await;
         tx.send(true).unwrap();
-        run.await.unwrap();
+        assert_eq!(run.await.unwrap(), vec!["slow"], "the abandoned job is named");
         assert!(started.elapsed() < Duration::from_secs(30));
         assert!(hooks.finished.lock().unwrap().is_empty());
     }

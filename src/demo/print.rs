@@ -98,22 +98,25 @@ pub async fn summary(
     let report = spend_by_model(data_dir).await?;
     println!();
     println!("    Spend so far (last 6 hours of simulated traffic), exact to the cent:");
-    println!("    {:<22} {:<10} {:>14} {:>14}", "model", "region", "tokens", "USD");
+    // The unknown model's `unpriced:<model ID>` is longer than any priced key.
+    let w =
+        report.rows.iter().filter_map(|r| r.key.model.as_deref()).map(str::len).max().unwrap_or(0).max(22);
+    println!("    {:<w$} {:<10} {:>14} {:>14}", "model", "region", "tokens", "USD");
     for row in &report.rows {
         let model = row.key.model.as_deref().unwrap_or("-");
         let region = row.key.region.as_deref().unwrap_or("-");
         if row.spend.unpriced_tokens > 0 {
-            println!("    {model:<22} {region:<10} {:>14} {:>14}", row.spend.unpriced_tokens, "UNPRICED");
+            println!("    {model:<w$} {region:<10} {:>14} {:>14}", row.spend.unpriced_tokens, "UNPRICED");
         } else {
             println!(
-                "    {model:<22} {region:<10} {:>14} {:>14}",
+                "    {model:<w$} {region:<10} {:>14} {:>14}",
                 row.spend.tokens,
                 display_usd(row.spend.usd)
             );
         }
     }
     println!(
-        "    {:<22} {:<10} {:>14} {:>14}",
+        "    {:<w$} {:<10} {:>14} {:>14}",
         "total",
         "",
         report.total.tokens,
