@@ -8,7 +8,8 @@
 //! outside `[start, end)` and of other event sources are left out; re-seeded
 //! event IDs count once; malformed records are skipped and named; the gateway
 //! never sees more than 2 LookupEvents per second per region, and two regions
-//! are paced independently; an injected throttle is waited out and counted.
+//! are paced independently, also by the collection job, which reads them at
+//! the same time; an injected throttle is waited out and counted.
 //!
 //! Needs `tests/emulator/setup.sh` to have been run once.
 
@@ -17,12 +18,16 @@
 mod support;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use bedrock_cost_monitor::attribution::attribute_minute;
+use bedrock_cost_monitor::clock::ManualClock;
+use bedrock_cost_monitor::collector::{CloudTrailJob, CloudTrailJobConfig};
 use bedrock_cost_monitor::config::types::CloudTrailSource as CloudTrailConfig;
 use bedrock_cost_monitor::emulator::{Emulator, Fault, FaultKind, RequestRecord};
-use bedrock_cost_monitor::ledger::{Attribution, CostLine, LinePricing};
+use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
+use bedrock_cost_monitor::ledger::{Attribution, CostLine, LinePricing, Store};
 use bedrock_cost_monitor::pricing::TokenType;
 use bedrock_cost_monitor::sources::cloudtrail::CloudTrailSource;
 use bedrock_cost_monitor::sources::cloudtrail_calls::aggregate;
@@ -328,9 +333,8 @@ async fn a_priced_minute_is_split_by_the_calls_fetched() {
     );
 }
 
-#[tokio::test]
-async fn two_regions_are_paced_independently() {
-    let emu = support::emulator().await;
+/// 120 calls in each region: three pages each.
+async fn seed_both_regions(emu: &Emulator) {
     let mut seed = Vec::new();
     for region in [EAST, WEST] {
         for i in 0..120 {
@@ -345,6 +349,23 @@ async fn two_regions_are_paced_independently() {
         }
     }
     emu.seed_cloudtrail(&seed).await.unwrap();
+}
+
+/// Each region has its own quota: their pages interleave instead of queueing.
+fn assert_interleaved(log: &[RequestRecord]) {
+    let span = |region: &str| {
+        let t: Vec<StdDuration> =
+            log.iter().filter(|r| r.region == region).map(|r| StdDuration::from_secs_f64(r.t)).collect();
+        (t.iter().min().copied().unwrap(), t.iter().max().copied().unwrap())
+    };
+    let ((east_first, east_last), (west_first, west_last)) = (span(EAST), span(WEST));
+    assert!(west_first < east_last && east_first < west_last, "regions were paced one after the other");
+}
+
+#[tokio::test]
+async fn two_regions_are_paced_independently() {
+    let emu = support::emulator().await;
+    seed_both_regions(&emu).await;
     let src = source(clients(&emu, &[EAST, WEST]).await, LookupPolicy::default());
 
     let (east, west) = tokio::join!(src.events(EAST, start(), end()), src.events(WEST, start(), end()));
@@ -356,15 +377,35 @@ async fn two_regions_are_paced_independently() {
     assert_eq!(log.iter().filter(|r| r.status == 200).count(), 6);
     assert_paced(&log, EAST);
     assert_paced(&log, WEST);
-    // Each region has its own budget: their pages interleave instead of queueing.
-    let span = |region: &str| {
-        let t: Vec<StdDuration> =
-            log.iter().filter(|r| r.region == region).map(|r| StdDuration::from_secs_f64(r.t)).collect();
-        (t.iter().min().copied().unwrap(), t.iter().max().copied().unwrap())
-    };
-    let ((east_first, east_last), (west_first, west_last)) = (span(EAST), span(WEST));
-    assert!(west_first < east_last && east_first < west_last, "regions were paced one after the other");
+    assert_interleaved(&log);
     assert_eq!(src.events("eu-west-1", start(), end()).await.unwrap_err().region, "eu-west-1");
+}
+
+/// The collection job reads its regions at the same time, so a run lasts as
+/// long as its busiest region, and each region still gets every call.
+#[tokio::test]
+async fn the_job_reads_its_regions_at_the_same_time() {
+    let emu = support::emulator().await;
+    seed_both_regions(&emu).await;
+    let src = source(clients(&emu, &[EAST, WEST]).await, LookupPolicy::default());
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let clock = Arc::new(ManualClock::new(end() + Duration::minutes(1)));
+    let config = CloudTrailJobConfig {
+        regions: vec![EAST.into(), WEST.into()],
+        overlap_minutes: 20,
+        backfill_hours: 2,
+    };
+    let report = CloudTrailJob::new(Arc::new(src), store.clone(), clock, config).run_once().await;
+    assert!(report.succeeded(), "{:?}", report.errors);
+    let events: Vec<(&str, u64)> = report.regions.iter().map(|r| (r.region.as_str(), r.events)).collect();
+    assert_eq!(events, vec![(EAST, 120), (WEST, 120)], "in configured order");
+    let log = emu.requests(Some("cloudtrail")).await.unwrap();
+    assert_paced(&log, EAST);
+    assert_paced(&log, WEST);
+    assert_interleaved(&log);
+    let calls: u64 = store.call_totals().await.unwrap().iter().map(|c| c.calls).sum();
+    assert_eq!(calls, 240);
 }
 
 #[tokio::test]
