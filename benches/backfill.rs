@@ -169,12 +169,7 @@ fn record(series: &[SimSeries], end: DateTime<Utc>, minutes: i64) -> (HashMap<Se
 fn line_pricer() -> Arc<LinePricer> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/monitor.toml");
     let loaded = bedrock_cost_monitor::config::load_with_env(&path, &|_| None).expect("shipped config loads");
-    Arc::new(LinePricer {
-        table: loaded.prices,
-        app_profiles: loaded.config.pricing.application_profiles,
-        cache_write_ttl: loaded.config.pricing.cache_write_ttl,
-        cache_write_ttl_by_model: loaded.config.pricing.cache_write_ttl_by_model,
-    })
+    Arc::new(LinePricer::from_config(&loaded))
 }
 
 fn env_u32(name: &str, default: u32) -> u32 {

@@ -61,15 +61,11 @@ const TOKEN_METRICS: [BedrockMetric; 4] = [
 fn line_pricer() -> LinePricer {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/monitor.toml");
     let loaded = bedrock_cost_monitor::config::load_with_env(&path, &|_| None).expect("shipped config loads");
-    let mut app_profiles = loaded.config.pricing.application_profiles;
-    app_profiles
+    let mut pricer = LinePricer::from_config(&loaded);
+    pricer
+        .app_profiles
         .insert(APP_PROFILE_MAPPED.to_string(), "us.anthropic.claude-sonnet-4-5-20250929-v1:0".to_string());
-    LinePricer {
-        table: loaded.prices,
-        app_profiles,
-        cache_write_ttl: loaded.config.pricing.cache_write_ttl,
-        cache_write_ttl_by_model: loaded.config.pricing.cache_write_ttl_by_model,
-    }
+    pricer
 }
 
 fn start() -> DateTime<Utc> {

@@ -122,12 +122,7 @@ struct Simulation {
 fn line_pricer() -> Arc<LinePricer> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/monitor.toml");
     let loaded = bedrock_cost_monitor::config::load_with_env(&path, &|_| None).expect("shipped config loads");
-    Arc::new(LinePricer {
-        table: loaded.prices,
-        app_profiles: loaded.config.pricing.application_profiles,
-        cache_write_ttl: loaded.config.pricing.cache_write_ttl,
-        cache_write_ttl_by_model: loaded.config.pricing.cache_write_ttl_by_model,
-    })
+    Arc::new(LinePricer::from_config(&loaded))
 }
 
 pub fn start_instant() -> DateTime<Utc> {

@@ -65,12 +65,7 @@ impl Components {
             Some(s) => s.clone(),
             None => open_store(loaded, &aws, clock.clone()).await?,
         };
-        let pricer = Arc::new(LinePricer {
-            table: loaded.prices.clone(),
-            app_profiles: config.pricing.application_profiles.clone(),
-            cache_write_ttl: config.pricing.cache_write_ttl,
-            cache_write_ttl_by_model: config.pricing.cache_write_ttl_by_model.clone(),
-        });
+        let pricer = Arc::new(LinePricer::from_config(loaded));
         let registry = prometheus::Registry::new();
         let metrics = Arc::new(SelfMetrics::new(&registry, clock.clone())?);
         if store.dynamodb_usage().is_some() {

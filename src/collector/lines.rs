@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::config::CacheTtl;
+use crate::config::{CacheTtl, Loaded};
 use crate::ledger::{CostLine, LinePricing, MetricPoint};
 use crate::pricing::{PriceOptions, PriceOutcome, PriceTable, Pricer, Resolution, TokenType, Usage};
 
@@ -19,6 +19,18 @@ pub struct LinePricer {
 }
 
 impl LinePricer {
+    /// The pricer a loaded configuration describes: its price table,
+    /// application profiles and cache-write TTLs.
+    pub fn from_config(loaded: &Loaded) -> Self {
+        let pricing = &loaded.config.pricing;
+        LinePricer {
+            table: loaded.prices.clone(),
+            app_profiles: pricing.application_profiles.clone(),
+            cache_write_ttl: pricing.cache_write_ttl,
+            cache_write_ttl_by_model: pricing.cache_write_ttl_by_model.clone(),
+        }
+    }
+
     pub fn pricer(&self) -> Pricer<'_> {
         Pricer::new(&self.table, &self.app_profiles)
     }

@@ -23,15 +23,6 @@ pub struct Sizing {
     pub spike_factor: u64,
 }
 
-fn pricer(loaded: &Loaded) -> LinePricer {
-    LinePricer {
-        table: loaded.prices.clone(),
-        app_profiles: loaded.config.pricing.application_profiles.clone(),
-        cache_write_ttl: loaded.config.pricing.cache_write_ttl,
-        cache_write_ttl_by_model: loaded.config.pricing.cache_write_ttl_by_model.clone(),
-    }
-}
-
 /// The exact priced cost of datums, as the daemon will price them.
 fn cost(pricer: &LinePricer, data: &[SimDatum]) -> Decimal {
     let points: Vec<MetricPoint> = data
@@ -62,7 +53,7 @@ pub fn size(
     runaway: &SimSeries,
     now: DateTime<Utc>,
 ) -> Option<Sizing> {
-    let pricer = pricer(loaded);
+    let pricer = LinePricer::from_config(loaded);
     let tz = loaded.config.monitor.timezone.0;
     let budget = loaded.config.budgets.iter_mut().find(|b| b.name == BUDGET)?;
     let (start, _) = bounds(budget.period, budget.timezone.map_or(tz, |t| t.0), now);

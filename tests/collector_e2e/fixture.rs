@@ -79,12 +79,7 @@ pub async fn fixture_in(emu: &Emulator, backfill_hours: u32, dir: Arc<TempDir>) 
         let sdk = bedrock_cost_monitor::aws::sdk_config(&aws, region, credentials.clone()).await;
         clients.insert(region.to_string(), aws_sdk_cloudwatch::Client::new(&sdk));
     }
-    let pricer = LinePricer {
-        table: loaded.prices.clone(),
-        app_profiles: loaded.config.pricing.application_profiles.clone(),
-        cache_write_ttl: loaded.config.pricing.cache_write_ttl,
-        cache_write_ttl_by_model: loaded.config.pricing.cache_write_ttl_by_model.clone(),
-    };
+    let pricer = LinePricer::from_config(&loaded);
     let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
     let clock = Arc::new(ManualClock::new(now()));
     let job = CloudWatchJob::new(
