@@ -18,6 +18,8 @@
 //! it backfills two hours of two model IDs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -172,10 +174,6 @@ fn line_pricer() -> Arc<LinePricer> {
     Arc::new(LinePricer::from_config(&loaded))
 }
 
-fn env_u32(name: &str, default: u32) -> u32 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 /// Sizes of the ledger file and its write-ahead log.
 fn ledger_sizes(dir: &Path) -> (u64, u64) {
     let size = |name: &str| std::fs::metadata(dir.join(name)).map(|m| m.len()).unwrap_or(0);
@@ -200,12 +198,12 @@ fn mib(bytes: u64) -> f64 {
 }
 
 fn main() {
-    let real = std::env::args().any(|a| a == "--bench");
+    let real = support::measuring();
     let (models, hours, reps) = if real {
         (
-            env_u32("BCM_BENCH_MODELS", 50) as usize,
-            env_u32("BCM_BENCH_HOURS", 360),
-            env_u32("BCM_BENCH_REPS", 1),
+            support::env_or("BCM_BENCH_MODELS", 50) as usize,
+            support::env_or("BCM_BENCH_HOURS", 360),
+            support::env_or("BCM_BENCH_REPS", 1),
         )
     } else {
         (2, 2, 1)

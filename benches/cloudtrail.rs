@@ -16,6 +16,8 @@
 //! under `cargo test --all-targets`) it runs a thousand events once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::{Duration as StdDuration, Instant};
@@ -179,14 +181,10 @@ fn report(name: &str, items: usize, unit: &str, events: usize, d: StdDuration) {
     println!("| {name} | {items} {unit} | {:.0} | {:.1?} |", events as f64 / secs, d);
 }
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 fn main() {
-    let real = std::env::args().any(|a| a == "--bench");
+    let real = support::measuring();
     let (n, reps) = if real {
-        (env_usize("BCM_BENCH_EVENTS", 200_000), env_usize("BCM_BENCH_REPS", 5).max(1))
+        (support::env_or("BCM_BENCH_EVENTS", 200_000), support::env_or("BCM_BENCH_REPS", 5).max(1))
     } else {
         (1_000, 1)
     };

@@ -30,6 +30,8 @@
 //! --all-targets`) it runs each scenario on a tiny scale as a smoke test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -321,17 +323,13 @@ async fn run(scale: &Scale, check_minutes: i64) {
     month(scale.edge_models, scale.month_days, Some(kolkata)).await;
 }
 
-fn env_or(name: &str, default: i64) -> i64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 fn main() {
-    let real = std::env::args().any(|a| a == "--bench");
+    let real = support::measuring();
     let scale = if real {
         Scale {
-            models: usize::try_from(env_or("BCM_BENCH_MODELS", 10)).unwrap(),
-            minutes: env_or("BCM_BENCH_MINUTES", 1440),
-            month_days: env_or("BCM_BENCH_MONTH_DAYS", 31),
+            models: usize::try_from(support::env_or("BCM_BENCH_MODELS", 10)).unwrap(),
+            minutes: support::env_or("BCM_BENCH_MINUTES", 1440),
+            month_days: support::env_or("BCM_BENCH_MONTH_DAYS", 31),
             edge_models: 3,
         }
     } else {

@@ -17,6 +17,8 @@
 //! (as under `cargo test --all-targets`) it prices a thousand records once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::Path;
@@ -125,14 +127,10 @@ fn report(name: &str, records: usize, s: &Stats) {
     );
 }
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 fn main() {
-    let real = std::env::args().any(|a| a == "--bench");
+    let real = support::measuring();
     let (n, reps) = if real {
-        (env_usize("BCM_BENCH_RECORDS", 1_000_000), env_usize("BCM_BENCH_REPS", 7).max(1))
+        (support::env_or("BCM_BENCH_RECORDS", 1_000_000), support::env_or("BCM_BENCH_REPS", 7).max(1))
     } else {
         (1_000, 1)
     };

@@ -20,6 +20,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod source;
+#[path = "../support/mod.rs"]
+mod support;
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -256,7 +258,7 @@ fn options() -> Vec<(&'static str, Vec<JobSpec>)> {
 }
 
 fn main() {
-    let real = std::env::args().any(|a| a == "--bench");
+    let real = support::measuring();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     if !real {
         // Smoke test (cargo test): the default jobs over a few hours.
