@@ -20,7 +20,7 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::time::{Duration as StdDuration, Instant};
+use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
@@ -163,15 +163,9 @@ fn collect(raw: &[RawEvent]) -> bedrock_cost_monitor::sources::EventFetch {
     c.finish()
 }
 
-fn measure(reps: usize, mut f: impl FnMut()) -> StdDuration {
-    let mut times: Vec<StdDuration> = (0..reps)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
+/// The median of `reps` runs.
+fn measure(reps: usize, f: impl FnMut()) -> StdDuration {
+    let times = support::timings(reps, f);
     times[times.len() / 2]
 }
 

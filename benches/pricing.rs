@@ -22,7 +22,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::Path;
-use std::time::{Duration as StdDuration, Instant};
+use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
@@ -99,15 +99,8 @@ struct Stats {
     max: StdDuration,
 }
 
-fn measure(reps: usize, mut f: impl FnMut()) -> Stats {
-    let mut times: Vec<StdDuration> = (0..reps)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
+fn measure(reps: usize, f: impl FnMut()) -> Stats {
+    let times = support::timings(reps, f);
     Stats { median: times[times.len() / 2], min: times[0], max: times[times.len() - 1] }
 }
 

@@ -15,7 +15,9 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
 
   use_dynamodb = var.store == "dynamodb"
-  table_name   = coalesce(var.dynamodb_table_name, var.name)
+  # Who may publish to the alert topic; the topic policy allows and denies by this one list.
+  publisher_arns = concat([var.task_role_arn], var.additional_publisher_arns)
+  table_name     = coalesce(var.dynamodb_table_name, var.name)
   table_arn = (
     !local.use_dynamodb ? null :
     var.create_dynamodb_table ? one(aws_dynamodb_table.ledger[*].arn) :
@@ -222,7 +224,7 @@ data "aws_iam_policy_document" "topic" {
     resources = [aws_sns_topic.alerts[0].arn]
     principals {
       type        = "AWS"
-      identifiers = concat([var.task_role_arn], var.additional_publisher_arns)
+      identifiers = local.publisher_arns
     }
   }
 
@@ -240,7 +242,7 @@ data "aws_iam_policy_document" "topic" {
     condition {
       test     = "ArnNotEquals"
       variable = "aws:PrincipalArn"
-      values   = concat([var.task_role_arn], var.additional_publisher_arns)
+      values   = local.publisher_arns
     }
   }
 
