@@ -35,7 +35,8 @@ use bedrock_cost_monitor::collector::{CloudWatchJob, CloudWatchJobConfig, LinePr
 use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
 use bedrock_cost_monitor::ledger::Source;
 use bedrock_cost_monitor::sim::{datums, SimSeries};
-use bedrock_cost_monitor::sources::plan::{Call, QueryResult, Stat};
+use bedrock_cost_monitor::sources::cloudwatch::plan::{Call, Stat};
+use bedrock_cost_monitor::sources::cloudwatch::{ListedSeries, MetricNames, QueryResult};
 use bedrock_cost_monitor::sources::{Listing, MetricSource, RequestCount, SeriesListing, SourceError};
 
 const REGION: &str = "us-east-1";
@@ -111,9 +112,10 @@ impl MetricSource for RecordedSource {
 
     /// What ListMetrics would list: the (model ID, metric) pairs with data.
     async fn list_series(&self, _region: &str) -> Result<SeriesListing, SourceError> {
-        let series: BTreeSet<(String, BedrockMetric)> =
-            self.series.keys().map(|(id, metric, _)| (id.clone(), *metric)).collect();
-        Ok(SeriesListing { series: series.into_iter().collect(), requests: 1 })
+        let names = MetricNames::documented();
+        let series: BTreeSet<ListedSeries> =
+            self.series.keys().map(|(id, metric, _)| ListedSeries::plain(&names, id, *metric)).collect();
+        Ok(SeriesListing { series: series.into_iter().collect(), unknown: Default::default(), requests: 1 })
     }
 
     async fn fetch(
@@ -125,7 +127,7 @@ impl MetricSource for RecordedSource {
         let mut results = BTreeMap::new();
         for (i, s) in call.series.iter().enumerate() {
             let mut result = QueryResult::default();
-            if let Some(r) = self.series.get(&(s.model_id.clone(), s.metric, s.stat)) {
+            if let Some(r) = self.series.get(&(s.listed.model_id.clone(), s.listed.metric, s.stat)) {
                 let from = r.minutes.partition_point(|m| *m < call.start);
                 let to = r.minutes.partition_point(|m| *m < call.end);
                 result.timestamps = r.minutes[from..to].to_vec();
@@ -210,7 +212,7 @@ fn main() {
     };
     // 00:00:30 so the last complete minute is 23:59; the window is what the job reads.
     let now = Utc.with_ymd_and_hms(2026, 3, 16, 0, 0, 30).unwrap();
-    let end = bedrock_cost_monitor::sources::plan::floor_minute(now);
+    let end = bedrock_cost_monitor::clock::floor_minute(now);
     let minutes = (i64::from(hours) * 60).min(RETENTION_MINUTES);
     let series = workload(models);
 
@@ -287,7 +289,7 @@ fn backfill_once(
 ) -> Rep {
     source.fetch_nanos.store(0, Ordering::Relaxed);
     source.calls.store(0, Ordering::Relaxed);
-    let end = bedrock_cost_monitor::sources::plan::floor_minute(now);
+    let end = bedrock_cost_monitor::clock::floor_minute(now);
     let temp = tempfile::tempdir().unwrap();
     let dir = std::env::var_os("BCM_BENCH_KEEP").map_or_else(|| temp.path().to_path_buf(), PathBuf::from);
     let store = Arc::new(SqliteStore::open(&dir).unwrap());
@@ -302,6 +304,8 @@ fn backfill_once(
                 regions: vec![REGION.to_string()],
                 restatement_minutes: 20,
                 backfill_hours: hours,
+                deep_restatement_hours: 0,
+                names: MetricNames::documented(),
             };
             let clock = Arc::new(ManualClock::new(now));
             CloudWatchJob::new(source.clone(), store.clone(), line_pricer(), clock, config)

@@ -26,11 +26,10 @@ use std::time::{Duration as StdDuration, Instant};
 use chrono::{DateTime, Utc};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use bedrock_cost_monitor::clock::floor_minute;
 use bedrock_cost_monitor::emulator::Emulator;
+use bedrock_cost_monitor::sim::publish::publish;
 use bedrock_cost_monitor::sim::{datums, demo_series, SimSeries};
-use bedrock_cost_monitor::sources::cloudwatch::publish;
-use bedrock_cost_monitor::sources::plan::floor_minute;
-use bedrock_cost_monitor::sources::MetricNames;
 
 const HISTORY_HOURS: i64 = 6;
 /// Samples before this are the start-up (first collection backfills 6 hours).
@@ -98,7 +97,6 @@ fn clock_ticks() -> u64 {
 
 struct Publisher {
     clients: BTreeMap<String, aws_sdk_cloudwatch::Client>,
-    names: MetricNames,
     series: Vec<SimSeries>,
 }
 
@@ -108,7 +106,7 @@ impl Publisher {
         for s in &self.series {
             let client = &self.clients[&s.region];
             let d = datums(s, start, end);
-            publish(client, &s.region, &d, &self.names).await.expect("publish to the emulator");
+            publish(client, &d).await.expect("publish to the emulator");
             total += d.len();
         }
         total
@@ -183,11 +181,7 @@ async fn measure(root: &Path, opts: &Options) {
     for region in &loaded.config.monitor.regions {
         clients.insert(region.clone(), aws_sdk_cloudwatch::Client::new(&emulator.sdk_config(region).await));
     }
-    let publisher = Publisher {
-        clients,
-        names: MetricNames::from_config(&loaded.config.sources.cloudwatch),
-        series: demo_series(),
-    };
+    let publisher = Publisher { clients, series: demo_series() };
     let mut published_through = floor_minute(Utc::now());
     let history = published_through - chrono::Duration::hours(HISTORY_HOURS);
     let n = publisher.publish_range(history, published_through).await;

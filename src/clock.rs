@@ -5,6 +5,14 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
+/// The start of the minute containing `t`: CloudWatch's 1-minute buckets,
+/// and every collection window, begin on whole minutes.
+pub fn floor_minute(t: DateTime<Utc>) -> DateTime<Utc> {
+    let secs = t.timestamp();
+    let floored = secs - secs.rem_euclid(60);
+    DateTime::from_timestamp(floored, 0).unwrap_or(t)
+}
+
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
 }
@@ -46,5 +54,24 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         *self.lock()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::floor_minute;
+    use chrono::{Duration, TimeZone, Utc};
+
+    #[test]
+    fn floor_minute_table() {
+        let t = |h, m, s| Utc.with_ymd_and_hms(2026, 1, 1, h, m, s).unwrap();
+        let cases = [
+            (t(0, 0, 59), t(0, 0, 0)),
+            (t(10, 5, 0), t(10, 5, 0)),
+            (t(23, 59, 0) + Duration::milliseconds(59_999), t(23, 59, 0)),
+        ];
+        for (input, want) in cases {
+            assert_eq!(floor_minute(input), want, "{input}");
+        }
     }
 }

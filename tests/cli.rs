@@ -202,7 +202,7 @@ fn seed_ledger(dir: &Path) -> String {
         ),
         line(
             early,
-            "anthropic.claude-opus-5",
+            "anthropic.claude-opus-9",
             TokenType::Input,
             500,
             LinePricing::Unpriced { reason: "unknown".into() },
@@ -285,11 +285,17 @@ fn report_reads_the_ledger_exactly_in_every_format() {
     let csv = run(&[&["report", "--config", cfg], &day[..], &["--by", "model", "--format", "csv"]].concat());
     assert_eq!(
         stdout(&csv),
-        "model,tokens,unpriced_tokens,usd\nclaude-sonnet-4-5,3000,0,0.0363\nunpriced:anthropic.claude-opus-5,500,500,0\n"
+        "model,tokens,unpriced_tokens,usd\nclaude-sonnet-4-5,3000,0,0.0363\nunpriced:anthropic.claude-opus-9,500,500,\n",
+        "unpriced tokens have no USD, not 0"
     );
+    let by_model =
+        run(&[&["report", "--config", cfg], &day[..], &["--by", "model", "--format", "json"]].concat());
+    let rows: serde_json::Value = serde_json::from_str(stdout(&by_model).trim()).unwrap();
+    assert_eq!(rows["rows"][1]["usd"], serde_json::Value::Null, "{rows}");
+    assert_eq!(rows["rows"][0]["usd"], "0.0363", "{rows}");
     let table = run(&[&["report", "--config", cfg], &day[..], &["--by", "model"]].concat());
     let text = stdout(&table);
-    assert!(text.contains("unpriced:anthropic.claude-opus-5") && text.contains("unpriced\n"), "{text}");
+    assert!(text.contains("unpriced:anthropic.claude-opus-9") && text.contains("unpriced\n"), "{text}");
     assert!(text.contains("0.04"), "{text}");
     let by_principal =
         run(&[&["report", "--config", cfg], &day[..], &["--by", "principal", "--format", "csv"]].concat());

@@ -1,7 +1,8 @@
 //! The CloudWatch adapter on the real SDK client with scripted responses:
 //! NextToken paging, throttling retried by the SDK, errors classified, and
-//! ListMetrics discovery. (The emulator has no paging or PartialData, so
-//! these cases are scripted here.)
+//! ListMetrics discovery and classification, PartialData detected by
+//! StatusCode. (Exact response sequences are easier to script here than in
+//! the emulator.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -16,16 +17,13 @@ use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataResult, StatusCode}
 use aws_sdk_cloudwatch::Client;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use bedrock_cost_monitor::bedrock::BedrockMetric;
-use bedrock_cost_monitor::sources::cloudwatch::CloudWatchSource;
-use bedrock_cost_monitor::sources::plan::{series_for, Call};
-use bedrock_cost_monitor::sources::{ErrorKind, MetricNames, MetricSource};
+use bedrock_cost_monitor::sources::cloudwatch::plan::{series_for, Call};
+use bedrock_cost_monitor::sources::cloudwatch::{CloudWatchSource, MetricNames};
+use bedrock_cost_monitor::sources::{ErrorKind, MetricSource};
 use chrono::{TimeZone, Utc};
 
 fn names() -> MetricNames {
-    MetricNames {
-        cache_read: "CacheReadInputTokenCount".into(),
-        cache_write: "CacheWriteInputTokenCount".into(),
-    }
+    MetricNames::documented()
 }
 
 fn source(rules: &[&Rule], max_attempts: u32) -> CloudWatchSource {
@@ -45,6 +43,7 @@ fn call() -> Call {
         start,
         end: start + chrono::Duration::minutes(3),
         series: series_for(
+            &names(),
             &["us.anthropic.claude-sonnet-4-5-20250929-v1:0".to_string()],
             &[BedrockMetric::InputTokenCount],
         ),
@@ -75,6 +74,7 @@ async fn follows_next_token_and_counts_every_page() {
     let src = source(&[&first, &second], 1);
     let (results, count) = src.fetch("us-east-1", &call()).await.unwrap();
     assert_eq!(results[&0].values, vec![300.0, 200.0, 100.0]);
+    assert!(results[&0].complete, "PartialData followed by its NextToken is complete");
     assert_eq!((count.requests, count.metrics_requested), (2, 2));
     assert_eq!(first.num_calls() + second.num_calls(), 2);
 }
@@ -141,4 +141,60 @@ async fn discovery_pages_and_keeps_only_per_model_series() {
     let listing = src.list_model_ids("us-east-1").await.unwrap();
     assert_eq!(listing.model_ids, vec!["a-model".to_string(), "b-model".to_string()]);
     assert_eq!(listing.requests, 2);
+}
+
+#[tokio::test]
+async fn partial_data_without_a_next_token_is_incomplete() {
+    let partial = mock!(Client::get_metric_data).then_output(|| {
+        let result = MetricDataResult::builder()
+            .id("q0")
+            .timestamps(SmithyTime::from_secs(
+                Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap().timestamp(),
+            ))
+            .values(7.0)
+            .status_code(StatusCode::PartialData)
+            .build();
+        GetMetricDataOutput::builder().metric_data_results(result).build()
+    });
+    let src = source(&[&partial], 1);
+    let (results, _) = src.fetch("us-east-1", &call()).await.unwrap();
+    assert_eq!(results[&0].values, vec![7.0]);
+    assert!(!results[&0].complete);
+}
+
+#[tokio::test]
+async fn discovery_keeps_tiers_and_spellings_and_surfaces_unknown_token_metrics() {
+    let metric = |name: &str, dims: &[(&str, &str)]| {
+        let dims = dims.iter().map(|(n, v)| Dimension::builder().name(*n).value(*v).build());
+        Metric::builder()
+            .namespace("AWS/Bedrock")
+            .metric_name(name)
+            .set_dimensions(Some(dims.collect()))
+            .build()
+    };
+    let page = mock!(Client::list_metrics).then_output(move || {
+        ListMetricsOutput::builder()
+            .metrics(metric("CacheReadInputTokens", &[("ModelId", "m")]))
+            .metrics(metric("CacheReadInputTokenCount", &[("ModelId", "m")]))
+            .metrics(metric("InputTokenCount", &[("ResolvedServiceTier", "priority"), ("ModelId", "m")]))
+            .metrics(metric("ReasoningTokenCount", &[("ModelId", "m")]))
+            .metrics(metric("OutputImageCount", &[("ModelId", "m"), ("ImageSize", "1024")]))
+            .build()
+    });
+    let src = source(&[&page], 1);
+    let listing = src.list_series("us-east-1").await.unwrap();
+    let got: Vec<(String, Vec<(String, String)>)> =
+        listing.series.iter().map(|s| (s.name.clone(), s.dimensions.clone())).collect();
+    let d = |pairs: &[(&str, &str)]| {
+        pairs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        got,
+        vec![
+            ("InputTokenCount".to_string(), d(&[("ModelId", "m"), ("ResolvedServiceTier", "priority")])),
+            ("CacheReadInputTokenCount".to_string(), d(&[("ModelId", "m")])),
+            ("CacheReadInputTokens".to_string(), d(&[("ModelId", "m")])),
+        ]
+    );
+    assert_eq!(listing.unknown.into_iter().collect::<Vec<_>>(), vec!["ReasoningTokenCount".to_string()]);
 }

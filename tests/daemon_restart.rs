@@ -21,11 +21,11 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use bedrock_cost_monitor::bedrock::BedrockMetric;
+use bedrock_cost_monitor::clock::floor_minute;
 use bedrock_cost_monitor::emulator::ACCESS_KEY_ID;
 use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
 use bedrock_cost_monitor::ledger::Store;
 use bedrock_cost_monitor::sim::SimDatum;
-use bedrock_cost_monitor::sources::plan::floor_minute;
 use bedrock_cost_monitor::telemetry::probe::probe;
 use chrono::{DateTime, Utc};
 use collector_support::{

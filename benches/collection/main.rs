@@ -33,8 +33,10 @@ use rust_decimal::Decimal;
 use bedrock_cost_monitor::bedrock::BedrockMetric;
 use bedrock_cost_monitor::clock::ManualClock;
 use bedrock_cost_monitor::collector::{CloudWatchJob, CloudWatchJobConfig, LinePricer, RunReport};
+use bedrock_cost_monitor::config::types::CloudWatchSource as CloudWatchConfig;
 use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
 use bedrock_cost_monitor::ledger::Source;
+use bedrock_cost_monitor::sources::cloudwatch::MetricNames;
 use source::{existing_series, CountingSource, Profile};
 
 pub const REGIONS: [&str; 2] = ["us-east-1", "us-west-2"];
@@ -169,6 +171,8 @@ fn simulate(
                     regions: REGIONS.iter().map(|r| (*r).to_string()).collect(),
                     restatement_minutes: s.restatement_min,
                     backfill_hours: 24,
+                    deep_restatement_hours: CloudWatchConfig::default().deep_restatement_hours,
+                    names: MetricNames::documented(),
                 },
             )
             .with_metrics(&s.metrics, s.ledger_source)

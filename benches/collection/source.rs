@@ -9,7 +9,8 @@ use async_trait::async_trait;
 
 use bedrock_cost_monitor::bedrock::BedrockMetric;
 use bedrock_cost_monitor::sim::{datums, SimSeries};
-use bedrock_cost_monitor::sources::plan::{Call, QueryResult};
+use bedrock_cost_monitor::sources::cloudwatch::plan::Call;
+use bedrock_cost_monitor::sources::cloudwatch::{ListedSeries, MetricNames, QueryResult};
 use bedrock_cost_monitor::sources::{Listing, MetricSource, RequestCount, SeriesListing, SourceError};
 
 use chrono::Duration;
@@ -108,7 +109,9 @@ impl MetricSource for CountingSource {
 
     async fn list_series(&self, _region: &str) -> Result<SeriesListing, SourceError> {
         self.list_calls.fetch_add(self.list_pages(), Ordering::Relaxed);
-        Ok(SeriesListing { series: self.series.clone(), requests: self.list_pages() })
+        let names = MetricNames::documented();
+        let series = self.series.iter().map(|(id, m)| ListedSeries::plain(&names, id, *m)).collect();
+        Ok(SeriesListing { series, unknown: Default::default(), requests: self.list_pages() })
     }
 
     async fn fetch(

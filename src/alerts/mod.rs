@@ -7,6 +7,7 @@
 //! facts in. Only `sns.rs` sees AWS SDK types.
 
 pub mod budget;
+pub mod data;
 pub mod digest;
 pub mod dispatch;
 pub mod episode;

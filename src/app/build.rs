@@ -29,8 +29,8 @@ use crate::ledger::sqlite::SqliteStore;
 use crate::ledger::{Backend, Source};
 use crate::scheduler::{Job, ScheduledJob};
 use crate::sources::cloudtrail::CloudTrailSource;
-use crate::sources::cloudwatch::CloudWatchSource;
-use crate::sources::{MetricNames, MetricSource};
+use crate::sources::cloudwatch::{CloudWatchSource, MetricNames};
+use crate::sources::MetricSource;
 use crate::telemetry::ledger_collector::LedgerCollector;
 use crate::telemetry::self_metrics::{self, SelfMetrics};
 use crate::telemetry::snapshot::Snapshot;
@@ -242,6 +242,8 @@ impl Components {
                     regions: config.monitor.regions.clone(),
                     restatement_minutes: cw.restatement_minutes,
                     backfill_hours: cw.backfill_hours,
+                    deep_restatement_hours: cw.deep_restatement_hours,
+                    names: MetricNames::from_config(cw),
                 },
             )
             .with_metrics(&metrics, ledger_source);
@@ -257,6 +259,7 @@ impl Components {
                 evaluator: (ledger_source == Source::CloudWatch).then(|| self.evaluator.clone()),
                 attributor: self.attributor.clone().filter(|_| ledger_source == Source::CloudWatch),
                 store: self.store.clone(),
+                partial_runs: Default::default(),
             };
             jobs.push(self.schedule(Arc::new(collect), schedule, Role::Leader, loaded));
         }

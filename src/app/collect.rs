@@ -1,14 +1,18 @@
 //! The CloudWatch collection as a scheduled job: run, turn the run's report
-//! into self-metrics and logs, alert on unpriced models, refresh `/metrics`,
-//! and (the usage job) evaluate budgets so a crossing alerts within one cycle.
+//! into self-metrics and logs, alert on unpriced models and on data it could
+//! not count, refresh `/metrics`, and (the usage job) evaluate budgets so a
+//! crossing alerts within one cycle.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
 
 use async_trait::async_trait;
 
 use super::evaluate::Evaluator;
 use super::snapshot::Refresher;
-use crate::alerts::{ops, Dispatcher};
+use crate::alerts::{data, ops, AlertMessage, Dispatcher};
 use crate::clock::Clock;
 use crate::collector::{Attributor, CloudWatchJob, RunReport};
 use crate::ledger::{Backend, Source};
@@ -31,7 +35,12 @@ pub struct CollectCloudWatch {
     /// Split the new cost per principal (the usage job, with CloudTrail on).
     pub attributor: Option<Arc<Attributor>>,
     pub store: Arc<dyn Backend>,
+    /// Per region: since when answers are incomplete, and for how many runs.
+    pub partial_runs: Mutex<BTreeMap<String, (DateTime<Utc>, u32)>>,
 }
+
+/// Consecutive incomplete runs of a region before `cloudwatch.partial_data`.
+const PARTIAL_RUNS_BEFORE_ALERT: u32 = 3;
 
 #[async_trait]
 impl Job for CollectCloudWatch {
@@ -62,17 +71,15 @@ impl CollectCloudWatch {
     /// Whatever the run wrote is used, even when one region failed.
     async fn after(&self, report: &RunReport) -> Result<(), String> {
         let now = self.clock.now();
+        let mut messages = self.data_alerts(report, now);
         if self.unpriced_alerts {
-            let messages = report
-                .regions
-                .iter()
-                .flat_map(|r| r.unpriced_model_ids.iter().map(|id| ops::unpriced_model(&r.region, id, now)))
-                .collect();
-            self.dispatcher
-                .raise(messages)
-                .await
-                .map_err(|e| format!("claiming unpriced-model alerts: {e}"))?;
+            messages.extend(
+                report.regions.iter().flat_map(|r| {
+                    r.unpriced_model_ids.iter().map(|id| ops::unpriced_model(&r.region, id, now))
+                }),
+            );
         }
+        self.dispatcher.raise(messages).await.map_err(|e| format!("claiming collection alerts: {e}"))?;
         if let Some(attributor) = &self.attributor {
             self.attribute(attributor, report).await?;
         }
@@ -90,6 +97,30 @@ impl CollectCloudWatch {
             );
         }
         Ok(())
+    }
+
+    /// Unknown token metrics, quarantined values, and answers that stay
+    /// incomplete run after run; each alert's key makes it go out once.
+    fn data_alerts(&self, report: &RunReport, now: DateTime<Utc>) -> Vec<AlertMessage> {
+        let mut out = Vec::new();
+        let mut partial = self.partial_runs.lock().unwrap_or_else(PoisonError::into_inner);
+        for r in &report.regions {
+            out.extend(r.unknown_metrics.iter().map(|name| data::unknown_metric(&r.region, name, now)));
+            out.extend(r.quarantined.iter().map(|q| data::quarantined(&r.region, q, now)));
+            match r.partial_from {
+                Some(from) => {
+                    let entry = partial.entry(r.region.clone()).or_insert((from, 0));
+                    entry.1 += 1;
+                    if entry.1 >= PARTIAL_RUNS_BEFORE_ALERT {
+                        out.push(data::partial_data(&r.region, entry.0, entry.1, now));
+                    }
+                }
+                None => {
+                    partial.remove(&r.region);
+                }
+            }
+        }
+        out
     }
 
     /// Every region, failed ones included: what a failed run wrote is
@@ -138,6 +169,9 @@ impl CollectCloudWatch {
         for e in &report.errors {
             tracing::error!(error = %e, "cloudwatch collection failed; the next run retries the same window");
         }
+        for r in &report.regions {
+            self.record_quality(r);
+        }
     }
 }
 
@@ -147,5 +181,44 @@ pub(super) fn outcome(label: &str) -> AwsOutcome {
         "throttled" => AwsOutcome::Throttled,
         "timeout" => AwsOutcome::Timeout,
         _ => AwsOutcome::Error,
+    }
+}
+
+impl CollectCloudWatch {
+    /// What the run could not take at face value: one log line per kind and
+    /// region, a counter per metric.
+    fn record_quality(&self, r: &crate::collector::RegionReport) {
+        let q = &self.metrics.quality;
+        for name in &r.unknown_metrics {
+            q.unknown_metric(&r.region, name);
+            tracing::warn!(region = %r.region, metric_name = %name, "AWS/Bedrock lists a token metric the monitor cannot count");
+        }
+        let mut by_metric: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();
+        for x in &r.quarantined {
+            by_metric.entry(x.metric.key()).or_default().0 += 1;
+            tracing::warn!(region = %r.region, model_id = %x.model_id, metric_name = %x.aws_name,
+                minute = %x.minute, value = %x.value, "implausible datapoint kept out of the ledger");
+        }
+        for d in &r.duplicate_spellings {
+            by_metric.entry(d.metric.key()).or_default().1 += 1;
+        }
+        if let Some(d) = r.duplicate_spellings.first() {
+            tracing::warn!(region = %r.region, minutes = r.duplicate_spellings.len(), counted = %d.counted,
+                ignored = %d.ignored, "one metric published under two names; each minute counted once");
+        }
+        for (metric, (quarantined, duplicates)) in by_metric {
+            q.quarantined(&r.region, metric, quarantined);
+            q.duplicate_spellings(&r.region, metric, duplicates);
+        }
+        if let Some(from) = r.partial_from {
+            q.partial(&r.region);
+            tracing::warn!(region = %r.region, incomplete_from = %from,
+                "GetMetricData answered with data missing; the watermark stays before it and the next run re-reads");
+        }
+        if r.restated_points > 0 {
+            q.restated(&r.region, r.restated_points as u64);
+            tracing::info!(region = %r.region, points = r.restated_points,
+                "deep re-read: minutes older than the restatement window changed");
+        }
     }
 }

@@ -157,12 +157,7 @@ fn table(
         for (d, w) in dims.iter().zip(&widths) {
             line.push_str(&format!("{:<w$}  ", key_text(row, *d)));
         }
-        // A row of unpriced tokens only has no price, which is not $0.
-        let usd = if row.spend.tokens > 0 && row.spend.unpriced_tokens == row.spend.tokens {
-            "unpriced".to_string()
-        } else {
-            display_usd(row.spend.usd)
-        };
+        let usd = priced_usd(row).map_or_else(|| "unpriced".to_string(), display_usd);
         writeln!(out, "{line}{:>16} {:>16} {usd:>14}", row.spend.tokens, row.spend.unpriced_tokens)?;
     }
     let pad: usize = widths.iter().map(|w| w + 2).sum();
@@ -173,7 +168,17 @@ fn table(
         r.total.tokens,
         r.total.unpriced_tokens,
         display_usd(r.total.usd)
-    )
+    )?;
+    if r.total.unpriced_tokens > 0 {
+        writeln!(out, "\n{} tokens have no price: USD counts priced tokens only", r.total.unpriced_tokens)?;
+    }
+    Ok(())
+}
+
+/// A row of unpriced tokens only has no price, which is not $0: `None`.
+fn priced_usd(row: &SpendRow) -> Option<rust_decimal::Decimal> {
+    let unpriced_only = row.spend.tokens > 0 && row.spend.unpriced_tokens == row.spend.tokens;
+    (!unpriced_only).then_some(row.spend.usd)
 }
 
 /// Shares carry dollars, not tokens: only the USD column.
@@ -209,7 +214,8 @@ fn csv(out: &mut dyn Write, r: &SpendReport, g: GroupBy) -> std::io::Result<()> 
         if !r.by_principal {
             fields.extend([row.spend.tokens.to_string(), row.spend.unpriced_tokens.to_string()]);
         }
-        fields.push(exact(row.spend.usd));
+        // Unpriced tokens only: an empty field, never "0".
+        fields.push(priced_usd(row).map(exact).unwrap_or_default());
         writeln!(out, "{}", fields.join(","))?;
     }
     Ok(())
@@ -238,7 +244,8 @@ fn to_json(r: &SpendReport, g: GroupBy, from: NaiveDate, to: NaiveDate, tz: Tz) 
                 obj.insert("tokens".into(), json!(row.spend.tokens));
                 obj.insert("unpriced_tokens".into(), json!(row.spend.unpriced_tokens));
             }
-            obj.insert("usd".into(), json!(exact(row.spend.usd)));
+            // Unpriced tokens only: null, never "0".
+            obj.insert("usd".into(), priced_usd(row).map_or(serde_json::Value::Null, |u| json!(exact(u))));
             serde_json::Value::Object(obj)
         })
         .collect();

@@ -13,10 +13,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use super::CollectError;
+use crate::clock::floor_minute;
 use crate::clock::Clock;
 use crate::ledger::{CallBatch, Source, Store};
 use crate::sources::cloudtrail_calls::aggregate;
-use crate::sources::plan::floor_minute;
 use crate::sources::EventSource;
 
 /// LookupEvents reaches back 90 days.

@@ -4,7 +4,14 @@
 //!
 //! Each planned day-chunk is written with its watermark in one ledger batch,
 //! so a crash or a failed call loses nothing already written, and the next
-//! run retries exactly the window that failed.
+//! run retries exactly the window that failed. A chunk answered with data
+//! missing (`PartialData`) is written without moving the watermark, and the
+//! region stops there: the next run reads those minutes again.
+//!
+//! Late data, deterministically: every run re-reads `restatement_minutes`;
+//! the first run of each UTC hour (judged from the stored watermark, so a
+//! restart changes nothing) also re-reads `deep_restatement_hours`, and what
+//! that deeper read finds new or changed is reported as restated.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -16,9 +23,11 @@ use tokio::sync::Mutex;
 use super::lines::LinePricer;
 use super::{CollectError, RegionReport, RequestTally, RunReport};
 use crate::bedrock::BedrockMetric;
-use crate::clock::Clock;
-use crate::ledger::{MinuteBatch, Source, Store};
-use crate::sources::plan::{assemble, floor_minute, plan, series_of, Call};
+use crate::clock::{floor_minute, Clock};
+use crate::ledger::{LinePricing, MinuteBatch, Source, Store};
+use crate::sources::cloudwatch::levels::select;
+use crate::sources::cloudwatch::plan::{plan, series_of, Call};
+use crate::sources::cloudwatch::{assemble, ListedSeries, MetricNames};
 use crate::sources::{MetricSource, SourceError};
 
 /// GetMetricData: $0.01 per 1,000 metrics requested; ListMetrics: $0.01 per 1,000 requests.
@@ -37,16 +46,30 @@ pub struct CloudWatchJobConfig {
     pub regions: Vec<String>,
     pub restatement_minutes: u32,
     pub backfill_hours: u32,
+    /// Hours re-read once per UTC hour; 0 turns the deep re-read off.
+    pub deep_restatement_hours: u32,
+    /// The AWS names of the metrics, every spelling, most trusted first.
+    pub names: MetricNames,
 }
 
-/// The existing (model ID, metric) series of a region, and when they were listed.
+/// The existing series of a region worth reading, and when they were listed.
+#[derive(Clone)]
 struct Discovery {
     at: DateTime<Utc>,
-    series: Vec<(String, BedrockMetric)>,
+    series: Vec<ListedSeries>,
+    unknown: Vec<String>,
 }
 
 /// Series first seen in this listing, with when the previous listing was made.
-type NewSeries = Option<(DateTime<Utc>, Vec<(String, BedrockMetric)>)>;
+type NewSeries = Option<(DateTime<Utc>, Vec<ListedSeries>)>;
+
+/// The windows one region's run reads.
+struct Window {
+    /// The restatement window starts here (or the watermark, if earlier).
+    start: DateTime<Utc>,
+    /// The deep re-read starts here, this run being the first of its hour.
+    deep_start: Option<DateTime<Utc>>,
+}
 
 pub struct CloudWatchJob {
     /// The metrics this job collects, and the watermark key they are kept under.
@@ -126,23 +149,31 @@ impl CloudWatchJob {
         report: &mut RunReport,
     ) -> Result<RegionReport, CollectError> {
         let end = floor_minute(now);
-        let (series, new_since) = self.discover(region, now, report).await?;
-        let model_ids: BTreeSet<String> = series.iter().map(|(id, _)| id.clone()).collect();
-        let start = self.window_start(region, end).await?;
-        let mut out =
-            RegionReport { region: region.to_string(), model_ids: model_ids.len(), ..Default::default() };
-
-        let mut calls = plan(&series_of(&series), start, end);
-        // Series first seen now may have data older than the restatement window.
+        let (discovery, new_since) = self.discover(region, now, report).await?;
+        let model_ids: BTreeSet<String> = discovery.series.iter().map(|s| s.model_id.clone()).collect();
+        let window = self.window(region, end).await?;
+        let mut out = RegionReport {
+            region: region.to_string(),
+            model_ids: model_ids.len(),
+            unknown_metrics: discovery.unknown.clone(),
+            ..Default::default()
+        };
+        let floor = window.deep_start.unwrap_or(window.start);
+        let mut calls = plan(&series_of(&discovery.series), window.start, end);
+        if let Some(deep) = window.deep_start {
+            calls.extend(plan(&series_of(&discovery.series), deep, window.start));
+        }
+        // Series first seen now may have data older than what is re-read anyway.
         if let Some((since, new)) = new_since {
             let earliest = (end - Duration::minutes(RETENTION_MINUTES)).max(since);
-            if earliest < start {
-                calls.extend(plan(&series_of(&new), earliest, start));
+            if earliest < floor {
+                calls.extend(plan(&series_of(&new), earliest, floor));
             }
         }
         calls.sort_by_key(|c| (c.start, c.end));
         out.read_from = calls.first().map(|c| c.start);
-        self.run_calls(region, &calls, end, &mut out, report).await?;
+        let restated_before = window.deep_start.map(|_| window.start);
+        self.run_calls(region, &calls, end, restated_before, &mut out, report).await?;
         if calls.is_empty() {
             // Nothing to read (no model has metrics): the window is complete anyway.
             let batch = MinuteBatch {
@@ -155,29 +186,41 @@ impl CloudWatchJob {
             self.store.write(&batch).await?;
         }
         out.watermark = self.store.watermark(self.ledger_source, region).await?;
-        out.unpriced_model_ids =
+        let mut unpriced: BTreeSet<String> =
             model_ids.into_iter().filter(|id| !self.pricer.is_priced(id, region, now)).collect();
+        unpriced.append(&mut std::mem::take(&mut out.unpriced_model_ids).into_iter().collect());
+        out.unpriced_model_ids = unpriced.into_iter().collect();
         Ok(out)
     }
 
     /// From the watermark, but never later than the restatement window and
-    /// never earlier than CloudWatch's 1-minute retention.
-    async fn window_start(&self, region: &str, end: DateTime<Utc>) -> Result<DateTime<Utc>, CollectError> {
+    /// never earlier than CloudWatch's 1-minute retention; the first run of
+    /// an hour also reads `deep_restatement_hours` back.
+    async fn window(&self, region: &str, end: DateTime<Utc>) -> Result<Window, CollectError> {
+        let oldest = end - Duration::minutes(RETENTION_MINUTES) + Duration::minutes(1);
         let restate = end - Duration::minutes(i64::from(self.config.restatement_minutes));
-        let start = match self.store.watermark(self.ledger_source, region).await? {
+        let watermark = self.store.watermark(self.ledger_source, region).await?;
+        let start = match watermark {
             Some(w) => w.min(restate),
             None => end - Duration::hours(i64::from(self.config.backfill_hours)),
         };
-        Ok(start.max(end - Duration::minutes(RETENTION_MINUTES) + Duration::minutes(1)))
+        let deep_hours = i64::from(self.config.deep_restatement_hours);
+        let deep_start = watermark
+            .filter(|w| deep_hours > 0 && hour_of(*w) < hour_of(end))
+            .map(|_| (end - Duration::hours(deep_hours)).max(oldest))
+            .filter(|d| *d < start.max(oldest));
+        Ok(Window { start: start.max(oldest), deep_start })
     }
 
     /// Calls of one chunk are fetched, priced and written together with the
-    /// chunk's end as the new watermark, oldest chunk first.
+    /// chunk's end as the new watermark, oldest chunk first. Chunks ending at
+    /// or before `restated_before` belong to the deep re-read.
     async fn run_calls(
         &self,
         region: &str,
         calls: &[Call],
         end: DateTime<Utc>,
+        restated_before: Option<DateTime<Utc>>,
         out: &mut RegionReport,
         report: &mut RunReport,
     ) -> Result<(), CollectError> {
@@ -185,6 +228,7 @@ impl CloudWatchJob {
         while i < calls.len() {
             let chunk_end = calls[i].end;
             let mut points = Vec::new();
+            let mut partial = false;
             while i < calls.len() && calls[i].end == chunk_end {
                 let fetched = self.source.fetch(region, &calls[i]).await;
                 let (results, count) = match fetched {
@@ -194,62 +238,88 @@ impl CloudWatchJob {
                 tally(report, "GetMetricData", region, "success", count.requests);
                 out.metrics_requested += count.metrics_requested;
                 report.api_cost_usd += Decimal::from(count.metrics_requested) * USD_PER_METRIC_REQUESTED;
-                points.extend(assemble(region, &calls[i], &results));
+                if results.values().any(|r| !r.complete) && out.partial_from.is_none() {
+                    out.partial_from = Some(calls[i].start);
+                    partial = true;
+                }
+                let assembled = assemble(region, &calls[i], &results, &self.config.names);
+                out.quarantined.extend(assembled.quarantined);
+                out.duplicate_spellings.extend(assembled.duplicates);
+                points.extend(assembled.points);
                 i += 1;
             }
             let lines = self.pricer.lines(&points);
+            out.unpriced_model_ids.extend(lines.iter().filter_map(|l| match l.pricing {
+                LinePricing::Unpriced { .. } => Some(l.model_id.clone()),
+                LinePricing::Priced { .. } => None,
+            }));
+            // Data missing: keep what came, but the watermark must not pass it.
+            let watermark = (!partial).then_some(chunk_end.min(end));
             let batch = MinuteBatch {
                 source: self.ledger_source,
                 region: region.to_string(),
                 lines,
                 points,
-                watermark: Some(chunk_end.min(end)),
+                watermark,
             };
             let stats = self.store.write(&batch).await?;
             out.points_inserted += stats.points_inserted;
             out.points_revised += stats.points_revised;
             out.lines_written += stats.lines_written;
+            if restated_before.is_some_and(|r| chunk_end <= r) {
+                out.restated_points += stats.points_inserted + stats.points_revised;
+            }
+            if partial {
+                break;
+            }
         }
         Ok(())
     }
 
-    /// The region's existing series, from ListMetrics at most hourly. Also
-    /// returns the series new since the previous listing.
+    /// The region's existing series worth reading, from ListMetrics at most
+    /// hourly. Also returns the series new since the previous listing.
     async fn discover(
         &self,
         region: &str,
         now: DateTime<Utc>,
         report: &mut RunReport,
-    ) -> Result<(Vec<(String, BedrockMetric)>, NewSeries), CollectError> {
+    ) -> Result<(Discovery, NewSeries), CollectError> {
         let mut cache = self.discovery.lock().await;
         if let Some(d) = cache.get(region) {
             if now - d.at < Duration::minutes(DISCOVERY_TTL_MINUTES) {
-                return Ok((d.series.clone(), None));
+                return Ok((d.clone(), None));
             }
         }
-        let mut listing = match self.source.list_series(region).await {
+        let listing = match self.source.list_series(region).await {
             Ok(l) => l,
             Err(e) => return Err(failed(report, e)),
         };
-        listing.series.retain(|(_, m)| self.metrics.contains(m));
+        let mine = listing.series.into_iter().filter(|s| self.metrics.contains(&s.metric)).collect();
+        let series = select(mine);
         tally(report, "ListMetrics", region, "success", listing.requests);
         report.api_cost_usd += Decimal::from(listing.requests) * USD_PER_LIST_REQUEST;
         let new_since = match cache.get(region) {
             Some(old) => {
                 let known: BTreeSet<_> = old.series.iter().collect();
-                let new: Vec<_> = listing.series.iter().filter(|s| !known.contains(s)).cloned().collect();
+                let new: Vec<_> = series.iter().filter(|s| !known.contains(s)).cloned().collect();
                 Some((old.at - Duration::minutes(LISTING_DELAY_MINUTES), new))
             }
             // First listing of this process (or after a failed run): a series the
             // previous listing lacked may have data from up to one TTL before the watermark.
             None => self.store.watermark(self.ledger_source, region).await?.map(|w| {
                 let since = w - Duration::minutes(DISCOVERY_TTL_MINUTES + LISTING_DELAY_MINUTES);
-                (since, listing.series.clone())
+                (since, series.clone())
             }),
         };
-        cache.insert(region.to_string(), Discovery { at: now, series: listing.series.clone() });
-        Ok((listing.series, new_since.filter(|(_, new)| !new.is_empty())))
+        let discovery = Discovery { at: now, series, unknown: listing.unknown.into_iter().collect() };
+        cache.insert(region.to_string(), discovery.clone());
+        Ok((discovery, new_since.filter(|(_, new)| !new.is_empty())))
     }
+}
+
+/// The start of the UTC hour containing `t`.
+fn hour_of(t: DateTime<Utc>) -> i64 {
+    t.timestamp().div_euclid(3600)
 }
 
 fn tally(report: &mut RunReport, api: &'static str, region: &str, outcome: &'static str, count: u64) {

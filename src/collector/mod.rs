@@ -18,6 +18,7 @@ pub use lines::LinePricer;
 use rust_decimal::Decimal;
 
 use crate::ledger::StoreError;
+use crate::sources::cloudwatch::{DuplicateSpelling, Quarantined};
 use crate::sources::SourceError;
 
 /// AWS requests one run made, by API, region and outcome.
@@ -43,6 +44,19 @@ pub struct RegionReport {
     pub read_from: Option<chrono::DateTime<chrono::Utc>>,
     pub unpriced_model_ids: Vec<String>,
     pub metrics_requested: u64,
+    /// Token-like metric names (or dimension sets) listed that this project
+    /// cannot count: billed usage it would otherwise miss in silence.
+    pub unknown_metrics: Vec<String>,
+    /// Datapoints that cannot be what their metric counts, kept out of the ledger.
+    pub quarantined: Vec<Quarantined>,
+    /// Minutes carried by two spellings of one metric (one was counted).
+    pub duplicate_spellings: Vec<DuplicateSpelling>,
+    /// A call answered with data missing (`StatusCode` not `Complete`): what
+    /// it returned was written, the watermark stayed before it.
+    pub partial_from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Minutes older than the restatement window that the hourly deep
+    /// re-read found new or changed.
+    pub restated_points: usize,
 }
 
 /// What a run did, for logs and self-metrics; failures are included.

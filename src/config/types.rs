@@ -185,9 +185,37 @@ pub struct CloudWatchSource {
     pub restatement_minutes: u32,
     /// History fetched on first start (CloudWatch keeps 1-minute data 15 days).
     pub backfill_hours: u32,
-    /// Names of the prompt-cache metrics, which AWS documents inconsistently.
-    pub cache_read_metric: String,
-    pub cache_write_metric: String,
+    /// Every CloudWatch name the prompt-cache read metric may be published
+    /// under, most trusted first. AWS's metric tables document
+    /// `CacheReadInputTokens`; `CacheReadInputTokenCount` (the invocation-log
+    /// field name) appears in third-party dashboards. Both are read; when both
+    /// carry the same minute, the first is counted and the other reported.
+    pub cache_read_metrics: Vec<String>,
+    /// The same for cache writes.
+    pub cache_write_metrics: Vec<String>,
+    /// Older single-name settings, still accepted: the name is tried first.
+    pub cache_read_metric: Option<String>,
+    pub cache_write_metric: Option<String>,
+    /// Once per UTC hour (the first run whose window crosses an hour, judged
+    /// from the stored watermark, so restarts change nothing) the last this
+    /// many hours are re-read, so datapoints later than the restatement window
+    /// still count, and what changes there is reported as restated. 0 = off.
+    pub deep_restatement_hours: u32,
+}
+
+impl CloudWatchSource {
+    /// The read names, then the write names, each with a legacy single name first.
+    pub fn cache_metric_names(&self) -> (Vec<String>, Vec<String>) {
+        let merge = |legacy: &Option<String>, list: &[String]| {
+            let mut out: Vec<String> = legacy.iter().cloned().collect();
+            out.extend(list.iter().filter(|n| Some(*n) != legacy.as_ref()).cloned());
+            out
+        };
+        (
+            merge(&self.cache_read_metric, &self.cache_read_metrics),
+            merge(&self.cache_write_metric, &self.cache_write_metrics),
+        )
+    }
 }
 
 impl Default for CloudWatchSource {
@@ -199,8 +227,11 @@ impl Default for CloudWatchSource {
             detail_schedule: default_schedule("0 5 */2 * * *"),
             restatement_minutes: 20,
             backfill_hours: 24,
-            cache_read_metric: "CacheReadInputTokenCount".into(),
-            cache_write_metric: "CacheWriteInputTokenCount".into(),
+            cache_read_metrics: vec!["CacheReadInputTokens".into(), "CacheReadInputTokenCount".into()],
+            cache_write_metrics: vec!["CacheWriteInputTokens".into(), "CacheWriteInputTokenCount".into()],
+            cache_read_metric: None,
+            cache_write_metric: None,
+            deep_restatement_hours: 3,
         }
     }
 }

@@ -148,12 +148,10 @@ fn sources(c: &Config, path: &FieldPath, out: &mut Vec<Finding>) {
             "must be between 1 and 360 (CloudWatch keeps 1-minute data for 15 days)",
         ));
     }
-    for (field, name) in
-        [("cache_read_metric", &cw.cache_read_metric), ("cache_write_metric", &cw.cache_write_metric)]
-    {
-        if name.trim().is_empty() {
-            out.push(Finding::error(cw_path.key(field), "must name a CloudWatch metric"));
-        }
+    check_cache_names(cw, &cw_path, out);
+    // Deeper than the 15 days CloudWatch keeps 1-minute data reads nothing.
+    if cw.deep_restatement_hours > 360 {
+        out.push(Finding::error(cw_path.key("deep_restatement_hours"), "must be between 0 and 360"));
     }
     let ct = &c.sources.cloudtrail;
     let ct_path = path.key("cloudtrail");
@@ -273,4 +271,40 @@ pub fn against_prices(c: &Config, table: &PriceTable) -> Vec<Finding> {
         }
     }
     out
+}
+
+fn check_cache_names(cw: &crate::config::types::CloudWatchSource, path: &FieldPath, out: &mut Vec<Finding>) {
+    for (field, list) in
+        [("cache_read_metrics", &cw.cache_read_metrics), ("cache_write_metrics", &cw.cache_write_metrics)]
+    {
+        if list.is_empty() {
+            out.push(Finding::error(path.key(field), "must name at least one CloudWatch metric"));
+        }
+        for (i, name) in list.iter().enumerate() {
+            if name.trim().is_empty() {
+                out.push(Finding::error(path.key(field).index(i), "must name a CloudWatch metric"));
+            }
+        }
+    }
+    for (field, name) in
+        [("cache_read_metric", &cw.cache_read_metric), ("cache_write_metric", &cw.cache_write_metric)]
+    {
+        match name {
+            Some(n) if n.trim().is_empty() => {
+                out.push(Finding::error(path.key(field), "must name a CloudWatch metric"))
+            }
+            Some(_) => out.push(Finding::warning(
+                path.key(field),
+                format!("deprecated: use `{field}s`, a list (both documented spellings are read by default)"),
+            )),
+            None => {}
+        }
+    }
+    let (read, write) = cw.cache_metric_names();
+    if let Some(shared) = read.iter().find(|n| write.contains(n)) {
+        out.push(Finding::error(
+            path.key("cache_write_metrics"),
+            format!("`{shared}` is also a cache-read name: one metric cannot be both"),
+        ));
+    }
 }

@@ -65,7 +65,7 @@ pub fn size(
         per.limit_usd = Usd((limit / Decimal::TWO).round_dp(2));
     }
     // One normal minute of the runaway series; 15 % of the limit per minute above it.
-    let minute = crate::sources::plan::floor_minute(now);
+    let minute = crate::clock::floor_minute(now);
     let normal =
         cost(&pricer, &datums(runaway, minute, minute + Duration::minutes(1))).max(Decimal::new(1, 2));
     let wanted = limit * Decimal::new(15, 2);

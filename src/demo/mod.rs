@@ -35,7 +35,7 @@ pub enum DemoError {
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
     #[error("publishing the simulated workload: {0}")]
-    Publish(#[from] crate::sources::SourceError),
+    Publish(#[from] Box<aws_sdk_cloudwatch::Error>),
     #[error(transparent)]
     App(#[from] crate::app::AppError),
     #[error(transparent)]
@@ -73,7 +73,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
     }
     let datums = publisher.publish(&history).await?;
     print::detail(&format!("{datums} datapoints published"));
-    let end = crate::sources::plan::floor_minute(now);
+    let end = crate::clock::floor_minute(now);
     let records = publisher.trail(end - chrono::Duration::minutes(trail::HISTORY_MINUTES), end);
     let stored = trail::seed(&emulator, &records).await?;
     print::detail(&format!(

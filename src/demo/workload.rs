@@ -11,11 +11,10 @@ use tokio::sync::watch;
 
 use super::inbox::Inbox;
 use super::{print, trail, DemoError};
+use crate::clock::floor_minute;
 use crate::emulator::Emulator;
+use crate::sim::publish::publish;
 use crate::sim::{datums, demo_series, scaled, SimDatum, SimSeries};
-use crate::sources::cloudwatch::publish;
-use crate::sources::plan::floor_minute;
-use crate::sources::MetricNames;
 
 pub const HISTORY_HOURS: i64 = 6;
 /// Live minutes before the runaway starts.
@@ -23,7 +22,6 @@ const SPIKE_AFTER_MINUTES: i64 = 1;
 
 pub struct Publisher {
     clients: BTreeMap<String, aws_sdk_cloudwatch::Client>,
-    names: MetricNames,
     series: Vec<SimSeries>,
     /// (index of the runaway series, its factor, from which minute).
     spike: Option<(usize, u64, DateTime<Utc>)>,
@@ -41,12 +39,7 @@ impl Publisher {
             clients
                 .insert(region.clone(), aws_sdk_cloudwatch::Client::new(&emulator.sdk_config(region).await));
         }
-        Publisher {
-            clients,
-            names: MetricNames::from_config(&loaded.config.sources.cloudwatch),
-            series: demo_series(),
-            spike: None,
-        }
+        Publisher { clients, series: demo_series(), spike: None }
     }
 
     /// The history the demo starts with: the complete minutes of the last hours.
@@ -78,7 +71,7 @@ impl Publisher {
     pub async fn publish(&self, data: &[SimDatum]) -> Result<usize, DemoError> {
         for (region, client) in &self.clients {
             let mine: Vec<SimDatum> = data.iter().filter(|d| &d.region == region).cloned().collect();
-            publish(client, region, &mine, &self.names).await?;
+            publish(client, &mine).await.map_err(Box::new)?;
         }
         Ok(data.len())
     }

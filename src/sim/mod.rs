@@ -2,9 +2,11 @@
 //! tests and the benchmarks feed into CloudWatch. The same inputs always
 //! give the same datapoints, so tests can compute the truth independently.
 //!
-//! Pure: produces datums; publishing them is the CloudWatch adapter's job.
-//! Must not be used to price anything (tests price the truth by hand).
+//! Produces datums (pure) and publishes them under AWS's names
+//! (`publish.rs`). Must not be used to price anything (tests price the
+//! truth by hand), nor be reachable from `run`.
 
+pub mod publish;
 pub mod trail;
 
 use chrono::{DateTime, Duration, Timelike, Utc};
@@ -67,7 +69,7 @@ pub fn demo_series() -> Vec<SimSeries> {
             0,
         ),
         s("us-east-1", "anthropic.claude-3-haiku-20240307-v1:0", 9, 8_000, 1_200, 0, 0, 0),
-        s("us-east-1", "anthropic.claude-opus-5-20270101-v1:0", 1, 9_000, 2_700, 0, 0, 0),
+        s("us-east-1", "anthropic.claude-opus-9-20290101-v1:0", 1, 9_000, 2_700, 0, 0, 0),
         s("us-west-2", "us.anthropic.claude-haiku-4-5-20251001-v1:0", 6, 15_000, 3_000, 40_000, 5_000, 23),
         s(
             "us-west-2",

@@ -13,47 +13,15 @@ pub mod cloudtrail_fetch;
 pub mod cloudtrail_paging;
 pub mod cloudtrail_principal;
 pub mod cloudwatch;
-pub mod plan;
 pub mod rate_limit;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::bedrock::BedrockMetric;
-use crate::config::types::CloudWatchSource as CloudWatchConfig;
 pub use cloudtrail_fetch::EventFetch;
-use plan::{Call, QueryResult};
-
-/// The AWS names of the Bedrock metrics; the cache ones come from configuration
-/// because AWS documents them inconsistently.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MetricNames {
-    pub cache_read: String,
-    pub cache_write: String,
-}
-
-impl MetricNames {
-    pub fn from_config(c: &CloudWatchConfig) -> Self {
-        MetricNames { cache_read: c.cache_read_metric.clone(), cache_write: c.cache_write_metric.clone() }
-    }
-
-    pub fn aws_name(&self, metric: BedrockMetric) -> &str {
-        match metric {
-            BedrockMetric::Invocations => "Invocations",
-            BedrockMetric::InvocationClientErrors => "InvocationClientErrors",
-            BedrockMetric::InvocationServerErrors => "InvocationServerErrors",
-            BedrockMetric::InvocationThrottles => "InvocationThrottles",
-            BedrockMetric::InputTokenCount => "InputTokenCount",
-            BedrockMetric::OutputTokenCount => "OutputTokenCount",
-            BedrockMetric::CacheReadInputTokens => &self.cache_read,
-            BedrockMetric::CacheWriteInputTokens => &self.cache_write,
-            BedrockMetric::InvocationLatency => "InvocationLatency",
-            BedrockMetric::TimeToFirstToken => "TimeToFirstToken",
-            BedrockMetric::EstimatedTpmQuotaUsage => "EstimatedTPMQuotaUsage",
-            BedrockMetric::LegacyModelInvocations => "LegacyModelInvocations",
-        }
-    }
-}
+use cloudwatch::plan::Call;
+use cloudwatch::{ListedSeries, MetricNames, QueryResult};
 
 /// A failed AWS call, with what a log line and a self-metric need.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -100,20 +68,16 @@ pub struct Listing {
     pub requests: u64,
 }
 
-/// The (model ID, metric) series that exist in a region. Fetching only these
-/// instead of every metric of every model is what keeps GetMetricData cheap:
-/// it is billed per metric requested, whether or not the series has data.
+/// The series of collected metrics that exist in a region. Fetching only
+/// these instead of every metric of every model is what keeps GetMetricData
+/// cheap: it is billed per metric requested, whether or not the series has data.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SeriesListing {
-    pub series: Vec<(String, BedrockMetric)>,
+    pub series: Vec<ListedSeries>,
+    /// Token-like metrics (or dimension sets) listed with a ModelId that this
+    /// project cannot count: surfaced, never skipped in silence.
+    pub unknown: std::collections::BTreeSet<String>,
     pub requests: u64,
-}
-
-impl MetricNames {
-    /// The metric an AWS name stands for; names this project does not collect give `None`.
-    pub fn metric_of(&self, aws_name: &str) -> Option<BedrockMetric> {
-        BedrockMetric::ALL.into_iter().find(|m| self.aws_name(*m) == aws_name)
-    }
 }
 
 /// The CloudWatch side of collection, behind a trait so the collector can be
@@ -123,17 +87,18 @@ pub trait MetricSource: Send + Sync {
     /// Every model ID with `AWS/Bedrock` metrics in `region` (ListMetrics).
     async fn list_model_ids(&self, region: &str) -> Result<Listing, SourceError>;
 
-    /// Every existing (model ID, metric) series in `region`. By default every
-    /// collected metric of every listed model ID; the CloudWatch adapter
-    /// answers from ListMetrics itself.
+    /// Every existing series of a collected metric in `region`. By default
+    /// the plain series of every metric of every listed model ID; the
+    /// CloudWatch adapter answers from ListMetrics itself.
     async fn list_series(&self, region: &str) -> Result<SeriesListing, SourceError> {
         let listing = self.list_model_ids(region).await?;
+        let names = MetricNames::documented();
         let series = listing
             .model_ids
             .iter()
-            .flat_map(|id| BedrockMetric::ALL.into_iter().map(move |m| (id.clone(), m)))
+            .flat_map(|id| BedrockMetric::ALL.into_iter().map(|m| ListedSeries::plain(&names, id, m)))
             .collect();
-        Ok(SeriesListing { series, requests: listing.requests })
+        Ok(SeriesListing { series, unknown: Default::default(), requests: listing.requests })
     }
 
     /// Runs one planned call (following every page); results keyed by series index.

@@ -11,6 +11,7 @@
 pub mod api;
 pub mod board;
 pub mod budget_collector;
+pub mod data_quality;
 pub mod families;
 pub mod http;
 pub mod ledger_collector;

@@ -19,6 +19,7 @@ use prometheus::{
 };
 use rust_decimal::Decimal;
 
+use super::data_quality::DataQuality;
 use super::families::{desc, usd_sample, FamilyBuilder};
 use super::store_collector::{StoreCollector, UsageSource};
 use crate::clock::Clock;
@@ -118,7 +119,10 @@ impl AlertKind {
     pub const ACCESS_DENIED: AlertKind = AlertKind("bedrock.access_denied");
     pub const THROTTLING: AlertKind = AlertKind("bedrock.throttling");
     pub const REPORT_DAILY: AlertKind = AlertKind("report.daily");
-    pub const ALL: [AlertKind; 8] = [
+    pub const UNKNOWN_METRIC: AlertKind = AlertKind("cloudwatch.unknown_metric");
+    pub const QUARANTINED_VALUE: AlertKind = AlertKind("cloudwatch.quarantined_value");
+    pub const PARTIAL_DATA: AlertKind = AlertKind("cloudwatch.partial_data");
+    pub const ALL: [AlertKind; 11] = [
         Self::BUDGET_THRESHOLD,
         Self::BUDGET_FORECAST,
         Self::BUDGET_BURN_RATE,
@@ -127,6 +131,9 @@ impl AlertKind {
         Self::ACCESS_DENIED,
         Self::THROTTLING,
         Self::REPORT_DAILY,
+        Self::UNKNOWN_METRIC,
+        Self::QUARANTINED_VALUE,
+        Self::PARTIAL_DATA,
     ];
 
     /// The kind with this name, if it is one of design §5's.
@@ -154,6 +161,8 @@ pub struct SelfMetrics {
     alerts: IntCounterVec,
     leader: IntGauge,
     cloudtrail_events: IntCounterVec,
+    /// What CloudWatch answered that could not be taken at face value.
+    pub quality: DataQuality,
 }
 
 impl std::fmt::Debug for SelfMetrics {
@@ -245,6 +254,7 @@ impl SelfMetrics {
             store_usage,
             alerts,
             leader: register(registry, leader)?,
+            quality: DataQuality::new(registry)?,
         })
     }
 

@@ -91,6 +91,8 @@ pub async fn fixture_in(emu: &Emulator, backfill_hours: u32, dir: Arc<TempDir>) 
             regions: vec![EAST.into(), WEST.into()],
             restatement_minutes: RESTATEMENT_MINUTES,
             backfill_hours,
+            deep_restatement_hours: 0,
+            names: names(),
         },
     );
     Fixture { dir, endpoint, store, clock, job }

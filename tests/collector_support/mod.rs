@@ -18,9 +18,9 @@ use bedrock_cost_monitor::bedrock::BedrockMetric;
 use bedrock_cost_monitor::emulator::Emulator;
 use bedrock_cost_monitor::ledger::CostTotal;
 use bedrock_cost_monitor::pricing::TokenType;
+use bedrock_cost_monitor::sim::publish::publish;
 use bedrock_cost_monitor::sim::{self, SimDatum, SimSeries};
-use bedrock_cost_monitor::sources::cloudwatch::publish;
-use bedrock_cost_monitor::sources::MetricNames;
+use bedrock_cost_monitor::sources::cloudwatch::MetricNames;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
@@ -29,7 +29,7 @@ pub const WEST: &str = "us-west-2";
 pub const SONNET_US: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 pub const OPUS_GLOBAL: &str = "global.anthropic.claude-opus-4-5-20251101-v1:0";
 pub const HAIKU_3: &str = "anthropic.claude-3-haiku-20240307-v1:0";
-pub const UNKNOWN: &str = "anthropic.claude-opus-5-20270101-v1:0";
+pub const UNKNOWN: &str = "anthropic.claude-opus-9-20290101-v1:0";
 pub const HAIKU_45_US: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
 pub const HAIKU_35_ARN: &str =
     "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0";
@@ -114,12 +114,9 @@ pub fn datum(
     }
 }
 
-/// The monitor's default names of the cache metrics.
+/// The monitor's default metric names (both cache spellings).
 pub fn names() -> MetricNames {
-    MetricNames {
-        cache_read: "CacheReadInputTokenCount".into(),
-        cache_write: "CacheWriteInputTokenCount".into(),
-    }
+    MetricNames::from_config(&Default::default())
 }
 
 /// Publishes datums (any regions) into the emulator's `AWS/Bedrock` namespace.
@@ -130,7 +127,7 @@ pub async fn publish_all(emu: &Emulator, datums: &[SimDatum]) {
             continue;
         }
         let client = aws_sdk_cloudwatch::Client::new(&emu.sdk_config(region).await);
-        publish(&client, region, &mine, &names()).await.expect("PutMetricData");
+        publish(&client, &mine).await.expect("PutMetricData");
     }
 }
 

@@ -39,9 +39,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use bedrock_cost_monitor::bedrock::BedrockMetric;
+use bedrock_cost_monitor::clock::floor_minute;
 use bedrock_cost_monitor::emulator::{Fault, FaultKind, ACCESS_KEY_ID};
 use bedrock_cost_monitor::sim::{demo_series, SimDatum};
-use bedrock_cost_monitor::sources::plan::floor_minute;
 use bedrock_cost_monitor::telemetry::probe;
 use chrono::{DateTime, Utc};
 use collector_support::{publish_all, workload, EAST, HAIKU_45_US, SONNET_US, WEST};

@@ -1,5 +1,6 @@
 //! The CloudWatch adapter: `ListMetrics` and `GetMetricData` for the
-//! `AWS/Bedrock` namespace. The only file that sees `aws_sdk_cloudwatch` types.
+//! `AWS/Bedrock` namespace. The only file of the daemon that sees
+//! `aws_sdk_cloudwatch` types.
 //!
 //! Must not plan windows, price or store: it runs the calls it is given and
 //! returns plain data. Retries and timeouts are the SDK's, configured where
@@ -9,17 +10,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use aws_sdk_cloudwatch::types::{
-    Dimension, DimensionFilter, Metric, MetricDataQuery, MetricDatum, MetricStat, StatisticSet,
+    Dimension, DimensionFilter, Metric, MetricDataQuery, MetricStat, StatusCode,
 };
 use aws_sdk_cloudwatch::Client;
 use chrono::{DateTime, Utc};
 
-use super::aws_error::classify;
-use super::plan::{Call, QueryResult};
-use super::{ErrorKind, Listing, MetricNames, MetricSource, RequestCount, SeriesListing, SourceError};
+use super::assemble::QueryResult;
+use super::names::{classify, Listed, MetricNames, MODEL_DIMENSION, NAMESPACE};
+use super::plan::{Call, Series};
+use crate::sources::aws_error::classify as classify_error;
+use crate::sources::{ErrorKind, Listing, MetricSource, RequestCount, SeriesListing, SourceError};
 
-pub const NAMESPACE: &str = "AWS/Bedrock";
-const DIMENSION: &str = "ModelId";
 const PERIOD_SECONDS: i32 = 60;
 
 /// One CloudWatch client per monitored region.
@@ -42,11 +43,15 @@ impl CloudWatchSource {
         })
     }
 
-    fn query(&self, i: usize, s: &super::plan::Series) -> MetricDataQuery {
+    /// CloudWatch matches a query to the series with exactly its dimension
+    /// set, so every dimension the series was listed with is repeated.
+    fn query(i: usize, s: &Series) -> MetricDataQuery {
+        let dimensions =
+            s.listed.dimensions.iter().map(|(n, v)| Dimension::builder().name(n).value(v).build()).collect();
         let metric = Metric::builder()
             .namespace(NAMESPACE)
-            .metric_name(self.names.aws_name(s.metric))
-            .dimensions(Dimension::builder().name(DIMENSION).value(&s.model_id).build())
+            .metric_name(&s.listed.name)
+            .set_dimensions(Some(dimensions))
             .build();
         let stat = MetricStat::builder().metric(metric).period(PERIOD_SECONDS).stat(s.stat.as_str()).build();
         MetricDataQuery::builder().id(Call::query_id(i)).metric_stat(stat).return_data(true).build()
@@ -57,34 +62,42 @@ impl CloudWatchSource {
 impl MetricSource for CloudWatchSource {
     async fn list_model_ids(&self, region: &str) -> Result<Listing, SourceError> {
         let listing = self.list_series(region).await?;
-        let ids: BTreeSet<String> = listing.series.into_iter().map(|(id, _)| id).collect();
+        let ids: BTreeSet<String> = listing.series.into_iter().map(|s| s.model_id).collect();
         Ok(Listing { model_ids: ids.into_iter().collect(), requests: listing.requests })
     }
 
     async fn list_series(&self, region: &str) -> Result<SeriesListing, SourceError> {
         let client = self.client("ListMetrics", region)?;
         let mut series = BTreeSet::new();
+        let mut unknown = BTreeSet::new();
         let mut requests = 0;
         let mut token: Option<String> = None;
         loop {
             requests += 1;
+            // Every series with a ModelId, whatever else it carries: tier
+            // breakdowns and metrics this project does not know are listed too.
             let out = client
                 .list_metrics()
                 .namespace(NAMESPACE)
-                .dimensions(DimensionFilter::builder().name(DIMENSION).build())
+                .dimensions(DimensionFilter::builder().name(MODEL_DIMENSION).build())
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(|e| classify("ListMetrics", region, &e))?;
+                .map_err(|e| classify_error("ListMetrics", region, &e))?;
             for m in out.metrics() {
-                // Only the per-model series: other dimension sets are aggregates.
-                let (Some(metric), [d]) =
-                    (m.metric_name().and_then(|n| self.names.metric_of(n)), m.dimensions())
-                else {
-                    continue;
-                };
-                if let (Some(DIMENSION), Some(id)) = (d.name(), d.value()) {
-                    series.insert((id.to_string(), metric));
+                let dims: Vec<(String, String)> = m
+                    .dimensions()
+                    .iter()
+                    .filter_map(|d| Some((d.name()?.to_string(), d.value()?.to_string())))
+                    .collect();
+                match classify(&self.names, m.metric_name().unwrap_or_default(), &dims) {
+                    Listed::Series(s) => {
+                        series.insert(s);
+                    }
+                    Listed::Unknown(name) => {
+                        unknown.insert(name);
+                    }
+                    Listed::Ignored => {}
                 }
             }
             match out.next_token() {
@@ -92,7 +105,7 @@ impl MetricSource for CloudWatchSource {
                 _ => break,
             }
         }
-        Ok(SeriesListing { series: series.into_iter().collect(), requests })
+        Ok(SeriesListing { series: series.into_iter().collect(), unknown, requests })
     }
 
     async fn fetch(
@@ -101,7 +114,7 @@ impl MetricSource for CloudWatchSource {
         call: &Call,
     ) -> Result<(BTreeMap<usize, QueryResult>, RequestCount), SourceError> {
         let client = self.client("GetMetricData", region)?;
-        let queries: Vec<_> = call.series.iter().enumerate().map(|(i, s)| self.query(i, s)).collect();
+        let queries: Vec<_> = call.series.iter().enumerate().map(|(i, s)| Self::query(i, s)).collect();
         let mut results: BTreeMap<usize, QueryResult> = BTreeMap::new();
         let mut count = RequestCount::default();
         let mut token: Option<String> = None;
@@ -116,10 +129,13 @@ impl MetricSource for CloudWatchSource {
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(|e| classify("GetMetricData", region, &e))?;
+                .map_err(|e| classify_error("GetMetricData", region, &e))?;
             for r in out.metric_data_results() {
                 let Some(index) = r.id().and_then(Call::index_of) else { continue };
                 let entry = results.entry(index).or_default();
+                // "PartialData" with a NextToken means the next page continues
+                // (reset below); on the last page, minutes are missing.
+                entry.complete = matches!(r.status_code(), Some(StatusCode::Complete) | None);
                 for (t, v) in r.timestamps().iter().zip(r.values()) {
                     if let Some(t) = chrono_time(t) {
                         entry.timestamps.push(t);
@@ -129,53 +145,14 @@ impl MetricSource for CloudWatchSource {
             }
             // PartialData: the same call continues with NextToken.
             match out.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                Some(t) if !t.is_empty() => {
+                    token = Some(t.to_string());
+                    results.values_mut().for_each(|r| r.complete = true);
+                }
                 _ => break,
             }
         }
         Ok((results, count))
-    }
-}
-
-/// PutMetricData accepts at most 1,000 datums per call.
-const MAX_DATUMS_PER_PUT: usize = 1000;
-
-/// Writes simulated datapoints into `AWS/Bedrock` (the demo, tests and
-/// benchmarks; the daemon itself never writes metrics). Returns the number of calls.
-pub async fn publish(
-    client: &Client,
-    region: &str,
-    datums: &[crate::sim::SimDatum],
-    names: &MetricNames,
-) -> Result<usize, SourceError> {
-    let mut calls = 0;
-    for chunk in datums.chunks(MAX_DATUMS_PER_PUT) {
-        let data: Vec<MetricDatum> = chunk.iter().map(|d| datum(d, names)).collect();
-        client
-            .put_metric_data()
-            .namespace(NAMESPACE)
-            .set_metric_data(Some(data))
-            .send()
-            .await
-            .map_err(|e| classify("PutMetricData", region, &e))?;
-        calls += 1;
-    }
-    Ok(calls)
-}
-
-fn datum(d: &crate::sim::SimDatum, names: &MetricNames) -> MetricDatum {
-    let builder = MetricDatum::builder()
-        .metric_name(names.aws_name(d.metric))
-        .dimensions(Dimension::builder().name(DIMENSION).value(&d.model_id).build())
-        .timestamp(smithy_time(d.minute));
-    match d.count {
-        // An average travels as a statistic set so Sum and SampleCount both survive.
-        Some(count) => builder
-            .statistic_values(
-                StatisticSet::builder().sample_count(count).sum(d.sum).minimum(0.0).maximum(d.sum).build(),
-            )
-            .build(),
-        None => builder.value(d.sum).build(),
     }
 }
 
