@@ -172,8 +172,7 @@ impl CloudWatchJob {
         }
         calls.sort_by_key(|c| (c.start, c.end));
         out.read_from = calls.first().map(|c| c.start);
-        let restated_before = window.deep_start.map(|_| window.start);
-        self.run_calls(region, &calls, end, restated_before, &mut out, report).await?;
+        self.run_calls(region, &calls, end, window.start, &mut out, report).await?;
         if calls.is_empty() {
             // Nothing to read (no model has metrics): the window is complete anyway.
             let batch = MinuteBatch {
@@ -213,14 +212,15 @@ impl CloudWatchJob {
     }
 
     /// Calls of one chunk are fetched, priced and written together with the
-    /// chunk's end as the new watermark, oldest chunk first. Chunks ending at
-    /// or before `restated_before` belong to the deep re-read.
+    /// chunk's end as the new watermark, oldest chunk first. What chunks
+    /// ending at or before `restated_before` (the deep re-read, read-backs of
+    /// newly listed series) find new or changed is late data: restated.
     async fn run_calls(
         &self,
         region: &str,
         calls: &[Call],
         end: DateTime<Utc>,
-        restated_before: Option<DateTime<Utc>>,
+        restated_before: DateTime<Utc>,
         out: &mut RegionReport,
         report: &mut RunReport,
     ) -> Result<(), CollectError> {
@@ -266,7 +266,7 @@ impl CloudWatchJob {
             out.points_inserted += stats.points_inserted;
             out.points_revised += stats.points_revised;
             out.lines_written += stats.lines_written;
-            if restated_before.is_some_and(|r| chunk_end <= r) {
+            if chunk_end <= restated_before {
                 out.restated_points += stats.points_inserted + stats.points_revised;
             }
             if partial {

@@ -54,8 +54,8 @@ pub struct RegionReport {
     /// A call answered with data missing (`StatusCode` not `Complete`): what
     /// it returned was written, the watermark stayed before it.
     pub partial_from: Option<chrono::DateTime<chrono::Utc>>,
-    /// Minutes older than the restatement window that the hourly deep
-    /// re-read found new or changed.
+    /// Minutes older than the restatement window found new or changed (by
+    /// the hourly deep re-read or a newly listed series' read-back).
     pub restated_points: usize,
 }
 

@@ -61,15 +61,16 @@ pub fn load(endpoint: &str, data_dir: &Path) -> Loaded {
 }
 
 pub async fn fixture(emu: &Emulator, backfill_hours: u32) -> Fixture {
-    fixture_in(emu, backfill_hours, Arc::new(tempfile::tempdir().unwrap())).await
+    fixture_in(emu, backfill_hours, Arc::new(tempfile::tempdir().unwrap()), 0).await
 }
 
 /// The same ledger in a new job with its own clock and no memory: a restarted daemon.
 pub async fn fixture_on(emu: &Emulator, backfill_hours: u32, fx: &Fixture) -> Fixture {
-    fixture_in(emu, backfill_hours, fx.dir.clone()).await
+    fixture_in(emu, backfill_hours, fx.dir.clone(), 0).await
 }
 
-pub async fn fixture_in(emu: &Emulator, backfill_hours: u32, dir: Arc<TempDir>) -> Fixture {
+/// A job that also re-reads `deep_hours` once per UTC hour, on `dir`'s ledger.
+pub async fn fixture_in(emu: &Emulator, backfill_hours: u32, dir: Arc<TempDir>, deep_hours: u32) -> Fixture {
     let endpoint = emu.endpoint_url().to_string();
     let loaded = load(&endpoint, dir.path());
     let aws = config::types::AwsSection { max_attempts: MAX_ATTEMPTS, ..loaded.config.aws.clone() };
@@ -91,7 +92,7 @@ pub async fn fixture_in(emu: &Emulator, backfill_hours: u32, dir: Arc<TempDir>) 
             regions: vec![EAST.into(), WEST.into()],
             restatement_minutes: RESTATEMENT_MINUTES,
             backfill_hours,
-            deep_restatement_hours: 0,
+            deep_restatement_hours: deep_hours,
             names: names(),
         },
     );

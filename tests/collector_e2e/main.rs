@@ -22,6 +22,7 @@ mod collector_support;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod coverage;
 mod fixture;
 
 use fixture::*;

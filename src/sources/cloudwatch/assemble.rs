@@ -70,7 +70,10 @@ struct Raw<'a> {
 type Key = (String, BedrockMetric, DateTime<Utc>);
 
 /// Turns the answers of one call into minute points for `region`.
-#[allow(clippy::float_arithmetic, reason = "CloudWatch statistics, not money; token sums are whole below 2^53")]
+#[allow(
+    clippy::float_arithmetic,
+    reason = "CloudWatch statistics, not money; token sums are whole below 2^53"
+)]
 pub fn assemble(
     region: &str,
     call: &Call,
@@ -161,7 +164,10 @@ fn one_spelling<'a>(
 /// (ledger model ID, sum, sample count) per tier: the tier series as
 /// published, and what the plain series counts beyond their total under
 /// the plain ID (usage with no tier breakdown is standard usage).
-#[allow(clippy::float_arithmetic, reason = "CloudWatch statistics, not money; token sums are whole below 2^53")]
+#[allow(
+    clippy::float_arithmetic,
+    reason = "CloudWatch statistics, not money; token sums are whole below 2^53"
+)]
 fn split_tiers(model_id: &str, values: &[Raw<'_>]) -> Vec<(String, f64, Option<f64>)> {
     let mut by_id: BTreeMap<String, (f64, Option<f64>)> = BTreeMap::new();
     let (mut plain_sum, mut plain_count) = (None, None);

@@ -1,0 +1,158 @@
+//! Every billed token the `AWS/Bedrock` namespace publishes reaches the
+//! ledger exactly once, whatever name, dimension set or odd value it comes
+//! with: the cache metrics under the names in AWS's metric table (and the
+//! invocation-log spellings, counted once per minute), series broken down by
+//! `ResolvedServiceTier`, token-like metrics the monitor does not know
+//! (reported, not skipped), and data later than the restatement window
+//! (counted the same with or without a restart).
+
+use std::sync::Arc;
+
+use bedrock_cost_monitor::ledger::Store;
+use bedrock_cost_monitor::pricing::TokenType;
+use bedrock_cost_monitor::sim::publish::{put, RawDatum};
+use chrono::{DateTime, Duration, Utc};
+
+use super::collector_support::{EAST, SONNET_US};
+use super::fixture::*;
+use super::support;
+
+fn raw(name: &str, dims: &[(&str, &str)], minute: DateTime<Utc>, sum: u32) -> RawDatum {
+    RawDatum {
+        name: name.into(),
+        dimensions: dims.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
+        minute,
+        sum: f64::from(sum),
+        count: None,
+    }
+}
+
+async fn publish(emu: &bedrock_cost_monitor::emulator::Emulator, datums: &[RawDatum]) {
+    let client = aws_sdk_cloudwatch::Client::new(&emu.sdk_config(EAST).await);
+    put(&client, "AWS/Bedrock", datums).await.expect("PutMetricData");
+}
+
+/// (model ID, token type) → (tokens, priced model) from the ledger's totals.
+async fn tokens(fx: &Fixture, model_id: &str, token_type: TokenType) -> Option<(u64, Option<String>)> {
+    let totals = fx.store.cost_totals().await.unwrap();
+    totals
+        .into_iter()
+        .find(|t| t.region == EAST && t.model_id == model_id && t.token_type == token_type)
+        .map(|t| (t.tokens, t.model))
+}
+
+const SONNET: (&str, &str) = ("ModelId", SONNET_US);
+
+#[tokio::test]
+async fn cache_tokens_under_awss_documented_names_are_collected_by_default() {
+    let emu = support::emulator().await;
+    let m = now() - minutes(5);
+    publish(
+        &emu,
+        &[raw("CacheReadInputTokens", &[SONNET], m, 500), raw("CacheWriteInputTokens", &[SONNET], m, 200)],
+    )
+    .await;
+    let fx = fixture(&emu, 1).await;
+    fx.run_ok().await;
+    let model = Some("claude-sonnet-4-5".to_string());
+    assert_eq!(tokens(&fx, SONNET_US, TokenType::CacheRead).await, Some((500, model.clone())));
+    assert_eq!(tokens(&fx, SONNET_US, TokenType::CacheWrite5m).await, Some((200, model)));
+}
+
+#[tokio::test]
+async fn a_minute_under_both_cache_spellings_counts_once() {
+    let emu = support::emulator().await;
+    let (m1, m2) = (now() - minutes(5), now() - minutes(4));
+    publish(
+        &emu,
+        &[
+            raw("CacheReadInputTokens", &[SONNET], m1, 500),
+            raw("CacheReadInputTokenCount", &[SONNET], m1, 500),
+            raw("CacheReadInputTokenCount", &[SONNET], m2, 70),
+        ],
+    )
+    .await;
+    let fx = fixture(&emu, 1).await;
+    let report = fx.run_ok().await;
+    assert_eq!(tokens(&fx, SONNET_US, TokenType::CacheRead).await.map(|t| t.0), Some(570));
+    let dup = &report.regions.iter().find(|r| r.region == EAST).unwrap().duplicate_spellings;
+    assert_eq!(dup.len(), 1, "{dup:?}");
+    assert_eq!((dup[0].minute, dup[0].counted.as_str()), (m1, "CacheReadInputTokens"));
+}
+
+#[tokio::test]
+async fn tier_series_count_once_and_keep_their_tier() {
+    let emu = support::emulator().await;
+    let (m1, m2) = (now() - minutes(5), now() - minutes(4));
+    let tier = |t| [SONNET, ("ResolvedServiceTier", t)];
+    publish(
+        &emu,
+        &[
+            // The plain series counts every tier at m1, and more than the tiers at m2.
+            raw("InputTokenCount", &[SONNET], m1, 1000),
+            raw("InputTokenCount", &tier("priority"), m1, 600),
+            raw("InputTokenCount", &tier("default"), m1, 400),
+            raw("InputTokenCount", &[SONNET], m2, 900),
+            raw("InputTokenCount", &tier("priority"), m2, 100),
+        ],
+    )
+    .await;
+    let fx = fixture(&emu, 1).await;
+    fx.run_ok().await;
+    let standard = tokens(&fx, SONNET_US, TokenType::Input).await;
+    assert_eq!(standard, Some((400 + 800, Some("claude-sonnet-4-5".into()))));
+    let priority = tokens(&fx, &format!("{SONNET_US}+priority"), TokenType::Input).await;
+    assert_eq!(priority, Some((700, None)), "priority tokens counted, unpriced without a priority rate");
+}
+
+#[tokio::test]
+async fn unknown_token_metrics_are_reported_not_skipped() {
+    let emu = support::emulator().await;
+    let m = now() - minutes(5);
+    publish(
+        &emu,
+        &[
+            raw("ReasoningTokenCount", &[SONNET], m, 42),
+            raw("InputTokenCount", &[SONNET], m, 10),
+            raw("OutputImageCount", &[SONNET, ("ImageSize", "1024")], m, 1),
+        ],
+    )
+    .await;
+    let fx = fixture(&emu, 1).await;
+    let report = fx.run_ok().await;
+    let east = report.regions.iter().find(|r| r.region == EAST).unwrap();
+    assert_eq!(east.unknown_metrics, vec!["ReasoningTokenCount".to_string()]);
+    assert_eq!(tokens(&fx, SONNET_US, TokenType::Input).await.map(|t| t.0), Some(10));
+}
+
+/// One job runs throughout; another ledger's job is restarted in between:
+/// a datapoint 30 minutes late (older than the restatement window) counts
+/// in both by the first run of the next hour, and is reported as restated.
+#[tokio::test]
+async fn late_data_counts_the_same_with_or_without_a_restart() {
+    let emu = support::emulator().await;
+    let on_time = now() - minutes(90);
+    publish(&emu, &[raw("InputTokenCount", &[SONNET], on_time, 1000)]).await;
+    let deep = |dir| fixture_in(&emu, 2, dir, 3);
+    let steady = deep(Arc::new(tempfile::tempdir().unwrap())).await;
+    let restarted = deep(Arc::new(tempfile::tempdir().unwrap())).await;
+    steady.run_ok().await;
+    restarted.run_ok().await;
+
+    publish(&emu, &[raw("InputTokenCount", &[SONNET], now() - minutes(30), 777)]).await;
+    let restarted = fixture_in(&emu, 2, restarted.dir.clone(), 3).await;
+    let mut restated = Vec::new();
+    for fx in [&steady, &restarted] {
+        for at in [now() + minutes(30), now() + Duration::hours(1)] {
+            fx.clock.set(at);
+            let report = fx.run_ok().await;
+            restated.push(report.regions.iter().find(|r| r.region == EAST).unwrap().restated_points);
+        }
+        assert_eq!(tokens(fx, SONNET_US, TokenType::Input).await.map(|t| t.0), Some(1777));
+    }
+    // The steady job finds it with the first run of the new hour; the
+    // restarted one may read it back earlier (its first listing reads back
+    // one listing interval), and either way it is restated exactly once.
+    assert_eq!(restated[0..2], [0, 1], "steady job: {restated:?}");
+    assert_eq!(restated[2] + restated[3], 1, "restarted job: {restated:?}");
+}
