@@ -158,11 +158,11 @@ impl CloudWatchJob {
             unknown_metrics: discovery.unknown.clone(),
             ..Default::default()
         };
+        // GetMetricData bills per metric requested, not per minute: the deep
+        // re-read rides in the same calls as long as they stay within the
+        // datapoint limit.
         let floor = window.deep_start.unwrap_or(window.start);
-        let mut calls = plan(&series_of(&discovery.series), window.start, end);
-        if let Some(deep) = window.deep_start {
-            calls.extend(plan(&series_of(&discovery.series), deep, window.start));
-        }
+        let mut calls = plan(&series_of(&discovery.series), floor, end);
         // Series first seen now may have data older than what is re-read anyway.
         if let Some((since, new)) = new_since {
             let earliest = (end - Duration::minutes(RETENTION_MINUTES)).max(since);
@@ -253,27 +253,35 @@ impl CloudWatchJob {
                 LinePricing::Unpriced { .. } => Some(l.model_id.clone()),
                 LinePricing::Priced { .. } => None,
             }));
+            let (late_points, points): (Vec<_>, Vec<_>) =
+                points.into_iter().partition(|p| p.minute < restated_before);
+            let (late_lines, lines): (Vec<_>, Vec<_>) =
+                lines.into_iter().partition(|l| l.minute < restated_before);
+            if !late_points.is_empty() || !late_lines.is_empty() {
+                let late = self.batch(region, late_points, late_lines, None);
+                let stats = self.store.write(&late).await?;
+                out.restated_points += stats.points_inserted + stats.points_revised;
+                out.add(&stats);
+            }
             // Data missing: keep what came, but the watermark must not pass it.
             let watermark = (!partial).then_some(chunk_end.min(end));
-            let batch = MinuteBatch {
-                source: self.ledger_source,
-                region: region.to_string(),
-                lines,
-                points,
-                watermark,
-            };
-            let stats = self.store.write(&batch).await?;
-            out.points_inserted += stats.points_inserted;
-            out.points_revised += stats.points_revised;
-            out.lines_written += stats.lines_written;
-            if chunk_end <= restated_before {
-                out.restated_points += stats.points_inserted + stats.points_revised;
-            }
+            let stats = self.store.write(&self.batch(region, points, lines, watermark)).await?;
+            out.add(&stats);
             if partial {
                 break;
             }
         }
         Ok(())
+    }
+
+    fn batch(
+        &self,
+        region: &str,
+        points: Vec<crate::ledger::MetricPoint>,
+        lines: Vec<crate::ledger::CostLine>,
+        watermark: Option<DateTime<Utc>>,
+    ) -> MinuteBatch {
+        MinuteBatch { source: self.ledger_source, region: region.to_string(), points, lines, watermark }
     }
 
     /// The region's existing series worth reading, from ListMetrics at most

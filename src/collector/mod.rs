@@ -59,6 +59,14 @@ pub struct RegionReport {
     pub restated_points: usize,
 }
 
+impl RegionReport {
+    pub fn add(&mut self, stats: &crate::ledger::WriteStats) {
+        self.points_inserted += stats.points_inserted;
+        self.points_revised += stats.points_revised;
+        self.lines_written += stats.lines_written;
+    }
+}
+
 /// What a run did, for logs and self-metrics; failures are included.
 #[derive(Clone, Debug, Default)]
 pub struct RunReport {

@@ -41,8 +41,8 @@ pub struct SimDatum {
 }
 
 /// The demo's workload: several Claude models and ID forms in two regions,
-/// including a `us.` profile, a `global.` profile, an ARN and one model the
-/// price table does not know.
+/// including a `us.` profile, a `global.` profile, an ARN, a latency-optimized
+/// (suffixed) ID and one model the price table does not know.
 pub fn demo_series() -> Vec<SimSeries> {
     let s = |region: &str, model_id: &str, peak, input, output, read, write, throttle| SimSeries {
         region: region.into(),
@@ -71,6 +71,18 @@ pub fn demo_series() -> Vec<SimSeries> {
         s("us-east-1", "anthropic.claude-3-haiku-20240307-v1:0", 9, 8_000, 1_200, 0, 0, 0),
         s("us-east-1", "anthropic.claude-opus-9-20290101-v1:0", 1, 9_000, 2_700, 0, 0, 0),
         s("us-west-2", "us.anthropic.claude-haiku-4-5-20251001-v1:0", 6, 15_000, 3_000, 40_000, 5_000, 23),
+        // Latency-optimized inference: AWS publishes it under a suffixed
+        // ModelId, billed at its own rate, which the price table lacks.
+        s(
+            "us-west-2",
+            "us.anthropic.claude-3-5-haiku-20241022-v1:0+latency-optimized",
+            2,
+            6_000,
+            900,
+            0,
+            0,
+            0,
+        ),
         s(
             "us-west-2",
             "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0",
