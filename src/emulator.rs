@@ -1,6 +1,7 @@
 //! Local AWS emulator: launches `tests/emulator/gateway.py` (moto plus a gateway that
-//! adds CloudWatch RPCv2-CBOR, CloudTrail `LookupEvents`, fault injection and a request
-//! log) and drives its JSON control API under `/_emulator/`.
+//! adds CloudWatch RPCv2-CBOR, CloudWatch metric data held to CloudWatch's own matching
+//! rules, CloudTrail `LookupEvents`, fault injection and a request log) and drives its
+//! JSON control API under `/_emulator/`.
 //!
 //! Used by the integration tests and by the `demo` command.
 //!
@@ -184,7 +185,8 @@ impl Emulator {
         self.control("GET", "/_emulator/health", None).await.map(drop)
     }
 
-    /// Wipes moto, seeded CloudTrail events, fault rules, rate windows and the log.
+    /// Wipes moto, metric data, seeded CloudTrail events, fault rules, rate windows and
+    /// the log.
     pub async fn reset(&self) -> Result<(), EmulatorError> {
         self.control("POST", "/_emulator/reset", None).await.map(drop)
     }
