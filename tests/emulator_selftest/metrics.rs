@@ -1,7 +1,8 @@
 //! CloudWatch metric data as the gateway models it, through the real SDK client: a
 //! series is its namespace, name and exact dimension set; ListMetrics lists each once
-//! and pages at 500; statistic sets aggregate; GetMetricData pages newest first; and
-//! PutMetricData refuses NaN.
+//! and pages at 500; statistic sets aggregate; PutMetricData refuses NaN; and the
+//! injected PartialData answers and odd values reach the SDK as CloudWatch would send
+//! them.
 
 use std::collections::BTreeSet;
 
@@ -13,6 +14,7 @@ use aws_sdk_cloudwatch::types::{
     StatisticSet, StatusCode,
 };
 use aws_sdk_cloudwatch::Client;
+use bedrock_cost_monitor::emulator::{Fault, FaultKind};
 
 use super::{cloudwatch, now_secs, support, HAIKU, REGION, SONNET};
 
@@ -288,6 +290,77 @@ async fn max_datapoints_pages_newest_first_with_partial_data_until_the_last_page
     assert!(last.metric_data_results().iter().all(|r| r.status_code() == Some(&StatusCode::Complete)));
     let total = first.metric_data_results().iter().chain(last.metric_data_results()).flat_map(points).count();
     assert_eq!(total, 8);
+}
+
+#[tokio::test]
+async fn injected_partial_data_without_next_token_leaves_only_the_status() {
+    let emu = support::emulator().await;
+    let cw = cloudwatch(&emu.sdk_config(REGION).await, false);
+    let start = minute_start();
+    let queries = four_minutes(&cw, start).await;
+    let fault =
+        Fault::metric_data(FaultKind::PartialData { next_token: false }).dimension_value(HAIKU).count(1);
+    emu.inject_fault(&fault).await.unwrap();
+
+    let out = get(&cw, queries.clone(), start, None).await;
+    assert_eq!(out.next_token(), None);
+    let haiku = result(&out, "haiku");
+    assert_eq!(haiku.status_code(), Some(&StatusCode::PartialData));
+    assert_eq!(points(haiku), [(start + 60, 2.0), (start, 1.0)], "the newest half is missing");
+    let sonnet = result(&out, "sonnet");
+    assert_eq!(sonnet.status_code(), Some(&StatusCode::Complete));
+    assert_eq!(points(sonnet).len(), 4);
+
+    let again = get(&cw, queries, start, None).await;
+    assert_eq!(result(&again, "haiku").status_code(), Some(&StatusCode::Complete), "count was 1");
+    assert_eq!(points(result(&again, "haiku")).len(), 4);
+}
+
+#[tokio::test]
+async fn injected_partial_data_with_next_token_returns_the_rest_on_the_next_page() {
+    let emu = support::emulator().await;
+    let cw = cloudwatch(&emu.sdk_config(REGION).await, false);
+    let start = minute_start();
+    let queries = four_minutes(&cw, start).await;
+    let fault = Fault::metric_data(FaultKind::PartialData { next_token: true }).metric_name(TOKENS).count(1);
+    emu.inject_fault(&fault).await.unwrap();
+
+    let first = get(&cw, queries.clone(), start, None).await;
+    let token = first.next_token().map(str::to_owned);
+    assert!(token.is_some());
+    assert_eq!(result(&first, "haiku").status_code(), Some(&StatusCode::PartialData));
+    assert_eq!(points(result(&first, "haiku")), [(start + 60, 2.0), (start, 1.0)]);
+    let rest = get(&cw, queries, start, token).await;
+    assert_eq!(rest.next_token(), None);
+    assert_eq!(result(&rest, "haiku").status_code(), Some(&StatusCode::Complete));
+    assert_eq!(points(result(&rest, "haiku")), [(start + 180, 4.0), (start + 120, 3.0)]);
+    assert_eq!(points(result(&rest, "sonnet")), [(start + 180, 13.0), (start + 120, 12.0)]);
+}
+
+#[tokio::test]
+async fn injected_odd_values_reach_the_sdk() {
+    let emu = support::emulator().await;
+    let cw = cloudwatch(&emu.sdk_config(REGION).await, false);
+    let start = minute_start();
+    let queries = four_minutes(&cw, start).await;
+
+    for odd in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -3.0, 0.25] {
+        let fault =
+            Fault::metric_data(FaultKind::MetricValue(odd)).metric_name(TOKENS).dimension_value(HAIKU);
+        emu.inject_fault(&fault.count(1)).await.unwrap();
+        let out = get(&cw, queries.clone(), start, None).await;
+        let values = result(&out, "haiku").values();
+        assert_eq!(values.len(), 4);
+        for value in values {
+            assert!(
+                value.to_bits() == odd.to_bits() || (odd.is_nan() && value.is_nan()),
+                "{value} for {odd}"
+            );
+        }
+        assert_eq!(result(&out, "sonnet").values(), [13.0, 12.0, 11.0, 10.0], "other series untouched");
+    }
+    let out = get(&cw, queries, start, None).await;
+    assert_eq!(result(&out, "haiku").values(), [4.0, 3.0, 2.0, 1.0], "each rule had a count of 1");
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 """GetMetricData answered from the gateway's MetricStore (metrics.py): exact-series
-MetricStat queries, ScanBy order, and MaxDatapoints paging with NextToken.
+MetricStat queries, ScanBy order, MaxDatapoints paging with NextToken, and the two data
+oddities tests can inject (PartialData, substituted values; see state.Faults).
 
 Rules follow the Amazon CloudWatch API Reference pages API_GetMetricData,
 API_MetricDataQuery and API_MetricDataResult, quoted where applied.
@@ -42,6 +43,13 @@ class Query:
     stat: str
     unit: object
     return_data: bool
+
+    def matches(self, rule):
+        """Whether an injected data rule (state.Faults) targets this query's series."""
+        if rule.get("metric_name") not in (None, self.name):
+            return False
+        wanted = rule.get("dimension_value")
+        return wanted is None or any(v == wanted for _, v in self.dimensions)
 
 
 @dataclass(frozen=True)
@@ -117,24 +125,30 @@ def _query(index, raw):
     )
 
 
-def answer(store, region, request, now):
-    """The GetMetricData response document for `request`."""
+def answer(store, region, request, rules, now):
+    """The GetMetricData response document for `request`, with the injected `rules` applied."""
     windows = _windows(request)
     points = {q.index: _points(store, region, request, q, windows.get(q.index), now)
               for q in request.queries if q.index in windows}
+    deferred, partial = _split_for_rules(request, points, rules)
     page, rest = _page(points, request.descending, request.limit)
+    for index, window in deferred.items():
+        rest[index] = _merge(rest.get(index), window)
+    if partial:
+        rest = {}  # the persistent-partial case: nothing more to fetch, only the StatusCode tells
     results = []
     for query in request.queries:
         if not query.return_data:
             continue
         taken = sorted(page.get(query.index, []), reverse=request.descending)
+        values = _substitute(query, [v for _, v in taken], rules)
         # API_MetricDataResult StatusCode: "Complete indicates that all data points in the
         # requested time range were returned. PartialData means that an incomplete set of
         # data points were returned. You can use the NextToken value that was returned and
         # repeat your request to get more data points."
-        status = "PartialData" if rest else "Complete"
+        status = "PartialData" if rest or query.index in partial else "Complete"
         results.append({"Id": query.id, "Label": query.label, "Timestamps": [t for t, _ in taken],
-                        "Values": [v for _, v in taken], "StatusCode": status})
+                        "Values": values, "StatusCode": status})
     document = {"MetricDataResults": results}
     if rest:
         document["NextToken"] = tokens.encode({str(i): w for i, w in rest.items()}, request.fingerprint)
@@ -160,6 +174,30 @@ def _points(store, region, request, query, window, now):
             if v is not None and (window is None or window[0] <= t < window[1])]
 
 
+def _split_for_rules(request, points, rules):
+    """Applies injected partial_data rules: each matching series keeps its older half.
+
+    The newer half is deferred to the NextToken (`next_token` rules, the paging case) or
+    dropped with no NextToken (the persistent case). Returns (deferred windows, indexes
+    answered partially)."""
+    deferred, partial = {}, set()
+    for rule in rules:
+        if rule["kind"] != "partial_data":
+            continue
+        for query in request.queries:
+            series = points.get(query.index)
+            if series is None or not query.matches(rule):
+                continue
+            keep = len(series) // 2
+            newer, points[query.index] = series[keep:], series[:keep]
+            if rule.get("next_token"):
+                if newer:
+                    deferred[query.index] = _merge(deferred.get(query.index), [newer[0][0], newer[-1][0] + 1])
+            else:
+                partial.add(query.index)
+    return deferred, partial
+
+
 def _page(points, descending, limit):
     """(points on this page by query, windows left for the next page).
 
@@ -183,3 +221,21 @@ def _merge(window, other):
     if window is None:
         return list(other)
     return [min(window[0], other[0]), max(window[1], other[1])]
+
+
+def _substitute(query, values, rules):
+    """Applies injected metric_value rules: every value of a matching series is replaced."""
+    for rule in rules:
+        if rule["kind"] == "metric_value" and query.matches(rule):
+            values = [rule_value(rule)] * len(values)
+    return values
+
+
+def rule_value(rule):
+    """The float a metric_value rule injects; JSON has no NaN, so those come as strings."""
+    value = rule["value"]
+    return float(value) if isinstance(value, str) else value
+
+
+def rule_applies(rule, request):
+    return any(q.matches(rule) for q in request.queries)

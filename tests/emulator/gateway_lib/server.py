@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import cloudtrail, cloudwatch, metric_data, metric_stats, protocol
 from .metrics import MetricsError, MetricStore
-from .state import Faults, RequestLog
+from .state import DATA_OPERATION, Faults, RequestLog
 
 # Never forwarded: they describe one hop, and bodies are re-framed with Content-Length.
 HOP_BY_HOP = {
@@ -93,7 +93,8 @@ class Gateway:
         if req.operation == "GetMetricStatistics":
             return metric_stats.get_metric_statistics(self.metrics, req.region, params, time.time())
         request = metric_data.parse(params)
-        return metric_data.answer(self.metrics, req.region, request, time.time())
+        rules = self.faults.take_data(*DATA_OPERATION, lambda rule: metric_data.rule_applies(rule, request))
+        return metric_data.answer(self.metrics, req.region, request, rules, time.time())
 
     def _lookup_events(self, req):
         accepted, t = self.cloudtrail.admit(req.region, time.time)
