@@ -1,6 +1,7 @@
 //! Local AWS emulator: launches `tests/emulator/gateway.py` (moto plus a gateway that
-//! adds CloudWatch RPCv2-CBOR, CloudTrail `LookupEvents`, fault injection and a request
-//! log) and drives its JSON control API under `/_emulator/`.
+//! adds CloudWatch RPCv2-CBOR, CloudWatch metric data held to CloudWatch's own matching
+//! rules, CloudTrail `LookupEvents`, fault and odd-data injection and a request log) and
+//! drives its JSON control API under `/_emulator/`.
 //!
 //! Used by the integration tests and by the `demo` command.
 //!
@@ -184,7 +185,8 @@ impl Emulator {
         self.control("GET", "/_emulator/health", None).await.map(drop)
     }
 
-    /// Wipes moto, seeded CloudTrail events, fault rules, rate windows and the log.
+    /// Wipes moto, metric data, seeded CloudTrail events, fault rules, rate windows and
+    /// the log.
     pub async fn reset(&self) -> Result<(), EmulatorError> {
         self.control("POST", "/_emulator/reset", None).await.map(drop)
     }
@@ -215,6 +217,8 @@ impl Emulator {
         })
     }
 
+    /// Adds a fault rule; the gateway answers HTTP 400 ([`EmulatorError::ControlStatus`])
+    /// to a rule it cannot apply, such as a data kind on another service.
     pub async fn inject_fault(&self, fault: &Fault) -> Result<(), EmulatorError> {
         self.control("POST", "/_emulator/faults", Some(&fault.to_json())).await.map(drop)
     }
@@ -347,6 +351,31 @@ mod tests {
         );
         let fault = Fault::new("sns", FaultKind::Latency(Duration::from_millis(250)));
         assert_eq!(fault.to_json(), json!({"service": "sns", "kind": "latency", "latency_ms": 250}));
+    }
+
+    #[test]
+    fn data_rules_serialise_with_their_matchers_and_special_values() {
+        let fault = Fault::metric_data(FaultKind::PartialData { next_token: false })
+            .metric_name("InputTokenCount")
+            .dimension_value("anthropic.claude-3-haiku-20240307-v1:0")
+            .count(2);
+        assert_eq!(
+            fault.to_json(),
+            json!({"service": "cloudwatch", "operation": "GetMetricData", "kind": "partial_data",
+                   "next_token": false, "metric_name": "InputTokenCount",
+                   "dimension_value": "anthropic.claude-3-haiku-20240307-v1:0", "count": 2})
+        );
+        let value = |v: f64| Fault::metric_data(FaultKind::MetricValue(v)).to_json()["value"].clone();
+        assert_eq!(value(f64::NAN), json!("NaN"));
+        assert_eq!(value(f64::INFINITY), json!("Infinity"));
+        assert_eq!(value(f64::NEG_INFINITY), json!("-Infinity"));
+        assert_eq!(value(-2.5), json!(-2.5));
+        let fault = Fault::metric_data(FaultKind::PartialData { next_token: true });
+        assert_eq!(
+            fault.to_json(),
+            json!({"service": "cloudwatch", "operation": "GetMetricData", "kind": "partial_data",
+                   "next_token": true})
+        );
     }
 
     #[test]

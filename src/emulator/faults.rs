@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// What an injected fault does to the matching requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum FaultKind {
     /// Answer with the service's own throttling error (HTTP 400).
     Throttle,
@@ -17,10 +17,20 @@ pub enum FaultKind {
     ServerError { status: u16 },
     /// Delay the request, then handle it normally.
     Latency(Duration),
+    /// CloudWatch `GetMetricData` only: each matching series answers only the older
+    /// half of its datapoints, with `StatusCode` `PartialData`. With `next_token` the
+    /// answer carries a `NextToken` whose call returns the rest, CloudWatch's ordinary
+    /// paging; without it there is no `NextToken` and the newer half is simply missing,
+    /// which only the `StatusCode` reveals.
+    PartialData { next_token: bool },
+    /// CloudWatch `GetMetricData` only: every value of each matching series is replaced
+    /// by this one. NaN, infinities and negatives are values CloudWatch refuses on
+    /// `PutMetricData`, so this is the only way to put them in front of a client.
+    MetricValue(f64),
 }
 
-/// A fault rule for [`Emulator::inject_fault`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A fault rule for [`super::Emulator::inject_fault`].
+#[derive(Debug, Clone, PartialEq)]
 pub struct Fault {
     /// `cloudwatch`, `cloudtrail`, `dynamodb`, `sns`, `sqs`, `sts`, ...
     pub service: String,
@@ -29,11 +39,42 @@ pub struct Fault {
     pub kind: FaultKind,
     /// How many matching requests to affect; `None` means until cleared.
     pub count: Option<u32>,
+    /// Data rules only: affect only series with this metric name.
+    pub metric_name: Option<String>,
+    /// Data rules only: affect only series with a dimension of this value (a model ID).
+    pub dimension_value: Option<String>,
 }
 
 impl Fault {
     pub fn new(service: impl Into<String>, kind: FaultKind) -> Self {
-        Self { service: service.into(), operation: None, kind, count: None }
+        Self {
+            service: service.into(),
+            operation: None,
+            kind,
+            count: None,
+            metric_name: None,
+            dimension_value: None,
+        }
+    }
+
+    /// A rule on CloudWatch `GetMetricData` answers, for [`FaultKind::PartialData`] and
+    /// [`FaultKind::MetricValue`]. Without a matcher it applies to every series; `count`
+    /// counts only the calls that query a matching series.
+    pub fn metric_data(kind: FaultKind) -> Self {
+        Self::new("cloudwatch", kind).operation("GetMetricData")
+    }
+
+    /// Data rules only (the gateway refuses it on others): series with this metric name.
+    pub fn metric_name(mut self, name: impl Into<String>) -> Self {
+        self.metric_name = Some(name.into());
+        self
+    }
+
+    /// Data rules only (the gateway refuses it on others): series that have a dimension
+    /// with this value, whatever its name.
+    pub fn dimension_value(mut self, value: impl Into<String>) -> Self {
+        self.dimension_value = Some(value.into());
+        self
     }
 
     pub fn operation(mut self, operation: impl Into<String>) -> Self {
@@ -58,14 +99,41 @@ impl Fault {
                 rule["kind"] = json!("latency");
                 rule["latency_ms"] = json!(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX));
             }
+            FaultKind::PartialData { next_token } => {
+                rule["kind"] = json!("partial_data");
+                rule["next_token"] = json!(next_token);
+            }
+            FaultKind::MetricValue(value) => {
+                rule["kind"] = json!("metric_value");
+                rule["value"] = value_json(value);
+            }
         }
-        if let Some(operation) = &self.operation {
-            rule["operation"] = json!(operation);
+        let optional = [
+            ("operation", self.operation.as_deref()),
+            ("metric_name", self.metric_name.as_deref()),
+            ("dimension_value", self.dimension_value.as_deref()),
+        ];
+        for (key, value) in optional {
+            if let Some(value) = value {
+                rule[key] = json!(value);
+            }
         }
         if let Some(count) = self.count {
             rule["count"] = json!(count);
         }
         rule
+    }
+}
+
+/// JSON has no NaN or infinities (serde_json would write `null`): the control API takes
+/// them as the strings `NaN`, `Infinity` and `-Infinity`.
+fn value_json(value: f64) -> Value {
+    if value.is_nan() {
+        json!("NaN")
+    } else if value.is_infinite() {
+        json!(if value.is_sign_positive() { "Infinity" } else { "-Infinity" })
+    } else {
+        json!(value)
     }
 }
 

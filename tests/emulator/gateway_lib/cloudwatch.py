@@ -4,12 +4,16 @@ aws-sdk-cloudwatch >= 1.100 only speaks RPCv2-CBOR; moto only understands the JS
 (and query) protocols. The two carry the same documents except for timestamps (CBOR tag
 1 vs epoch numbers) and blobs (CBOR bytes vs base64), so the translation is generic and
 driven by botocore's service model rather than a per-operation list.
+
+The same two halves serve the operations the gateway answers itself (metric data, see
+metrics.py): `request_document` decodes a request, `document_response` encodes an answer.
 """
 
 import base64
 import datetime
 import gzip
 import json
+import uuid
 
 import botocore.exceptions
 import botocore.session
@@ -25,16 +29,28 @@ _DROP_REQUEST_HEADERS = {
 }
 
 
-def json_request(req):
-    """Headers and body moto needs for the CBOR request `req` (signature headers kept)."""
+def request_document(req):
+    """The input of the CBOR request `req` as JSON-like data: timestamps in epoch
+    seconds, blobs in base64, absent (null) members dropped."""
     body = req.body
-    # The SDK gzips large PutMetricData bodies (request compression); moto gets plain JSON.
+    # The SDK gzips large PutMetricData bodies (request compression).
     if "gzip" in (req.header("content-encoding", "") or "").lower():
         body = gzip.decompress(body)
-    document = cbor2.loads(body) if body else {}
+    return _cbor_to_json(cbor2.loads(body) if body else {})
+
+
+def json_request(req):
+    """Headers and body moto needs for the CBOR request `req` (signature headers kept)."""
     headers = [(k, v) for k, v in req.headers if k.lower() not in _DROP_REQUEST_HEADERS]
     headers += [("X-Amz-Target", f"{TARGET_PREFIX}.{req.operation}"), ("Content-Type", JSON_CONTENT_TYPE)]
-    return headers, json.dumps(_cbor_to_json(document)).encode()
+    return headers, json.dumps(request_document(req)).encode()
+
+
+def document_response(req, document):
+    """(status, headers, body) of a successful answer to `req` built by the gateway."""
+    headers = [("content-type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor"),
+               ("x-amzn-requestid", str(uuid.uuid4()))]
+    return 200, headers, _encode_output(req, document)
 
 
 def cbor_response(req, status, moto_headers, moto_body):
@@ -58,11 +74,15 @@ def cbor_response(req, status, moto_headers, moto_body):
         return status, headers, cbor2.dumps(error)
     if not isinstance(document, dict):
         return 500, headers, cbor2.dumps({"__type": "InternalFailure", "message": "moto sent a non-JSON answer"})
+    return status, headers, _encode_output(req, document)
+
+
+def _encode_output(req, document):
     try:
         shape = _MODEL.operation_model(req.operation).output_shape
     except botocore.exceptions.OperationNotFoundError:
         shape = None
-    return status, headers, cbor2.dumps(_json_to_cbor(document, shape), datetime_as_timestamp=True)
+    return cbor2.dumps(_json_to_cbor(document, shape), datetime_as_timestamp=True)
 
 
 def _cbor_to_json(value):

@@ -10,8 +10,9 @@ import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import cloudtrail, cloudwatch, protocol
-from .state import Faults, RequestLog
+from . import cloudtrail, cloudwatch, metric_data, metric_stats, protocol
+from .metrics import MetricsError, MetricStore
+from .state import DATA_OPERATION, Faults, RequestLog
 
 # Never forwarded: they describe one hop, and bodies are re-framed with Content-Length.
 HOP_BY_HOP = {
@@ -21,12 +22,16 @@ HOP_BY_HOP = {
 # BaseHTTPRequestHandler writes its own.
 OWN_RESPONSE_HEADERS = HOP_BY_HOP | {"server", "date"}
 CLOUDTRAIL_LOOKUP = "LookupEvents"
+# CloudWatch operations on metric data, answered from the gateway's MetricStore;
+# every other CloudWatch operation (alarms, dashboards, ...) goes to moto.
+METRIC_OPERATIONS = ("PutMetricData", "ListMetrics", "GetMetricData", "GetMetricStatistics")
 
 
 class Gateway:
     def __init__(self, moto_host, moto_port):
         self.moto_host, self.moto_port = moto_host, moto_port
         self.cloudtrail = cloudtrail.CloudTrailStore()
+        self.metrics = MetricStore()
         self.faults = Faults()
         self.log = RequestLog()
         # moto handles requests on parallel threads without locking, so two
@@ -40,6 +45,7 @@ class Gateway:
         if status != 200:
             raise RuntimeError(f"moto reset answered {status}: {body[:200]!r}")
         self.cloudtrail.reset()
+        self.metrics.reset()
         self.faults.clear()
         self.log.clear()
 
@@ -55,6 +61,8 @@ class Gateway:
             return (*protocol.server_error_response(req, failure["status"]), t)
         if req.service == "cloudtrail" and req.protocol == "json" and req.operation == CLOUDTRAIL_LOOKUP:
             return self._lookup_events(req)
+        if req.service == "cloudwatch" and req.protocol == "cbor" and req.operation in METRIC_OPERATIONS:
+            return (*self._metric_operation(req), t)
         if req.service == "cloudwatch" and req.protocol == "cbor":
             headers, body = cloudwatch.json_request(req)
             status, moto_headers, moto_body = self.forward("POST", "/", headers, body)
@@ -63,6 +71,30 @@ class Gateway:
             with self.dynamodb:
                 return (*self.forward(req.method, req.path, req.headers, req.body), t)
         return (*self.forward(req.method, req.path, req.headers, req.body), t)
+
+    def _metric_operation(self, req):
+        try:
+            params = cloudwatch.request_document(req)
+        except (ValueError, OSError, EOFError):  # bad CBOR or bad gzip
+            params = None
+        if not isinstance(params, dict):
+            return protocol.error_response(req, 400, "SerializationException", "Malformed CBOR body")
+        try:
+            return cloudwatch.document_response(req, self._metric_answer(req, params))
+        except MetricsError as err:
+            return protocol.error_response(req, err.status, err.code, err.message)
+
+    def _metric_answer(self, req, params):
+        if req.operation == "PutMetricData":
+            self.metrics.put(req.region, params)
+            return {}
+        if req.operation == "ListMetrics":
+            return self.metrics.list_metrics(req.region, params)
+        if req.operation == "GetMetricStatistics":
+            return metric_stats.get_metric_statistics(self.metrics, req.region, params, time.time())
+        request = metric_data.parse(params)
+        rules = self.faults.take_data(*DATA_OPERATION, lambda rule: metric_data.rule_applies(rule, request))
+        return metric_data.answer(self.metrics, req.region, request, rules, time.time())
 
     def _lookup_events(self, req):
         accepted, t = self.cloudtrail.admit(req.region, time.time)

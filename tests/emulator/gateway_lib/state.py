@@ -1,11 +1,19 @@
 """Test-controlled state of the gateway: fault rules and the request log."""
 
 import collections
+import math
 import threading
 
 from .protocol import normalise_service
 
-FAULT_KINDS = ("throttle", "server_error", "latency")
+# Rules that alter GetMetricData answers instead of failing or delaying the request
+# (applied by metric_data.py): partial_data answers only part of the datapoints,
+# metric_value replaces every value of the matching series.
+DATA_KINDS = ("partial_data", "metric_value")
+FAULT_KINDS = ("throttle", "server_error", "latency") + DATA_KINDS
+DATA_OPERATION = ("cloudwatch", "GetMetricData")
+# JSON has no NaN or infinities; rules spell them as these strings.
+SPECIAL_VALUES = ("NaN", "Infinity", "-Infinity")
 REQUEST_LOG_LIMIT = 20_000  # a long demo run must not grow without bound
 
 
@@ -40,6 +48,7 @@ class Faults:
             if not _is_int(status) or not 500 <= status <= 599:
                 raise ValueError("'status' must be an integer in 500..599")
             rule["status"] = status
+        _add_data_fields(spec, rule)
         with self._lock:
             self._rules.append(rule)
         return dict(rule)
@@ -63,6 +72,8 @@ class Faults:
             for rule in self._rules:
                 if rule["service"] != service or rule["operation"] not in (None, operation):
                     continue
+                if rule["kind"] in DATA_KINDS:
+                    continue  # see take_data
                 if rule["kind"] != "latency" and failure is not None:
                     continue
                 if rule["remaining"] is not None:
@@ -73,6 +84,54 @@ class Faults:
                     failure = dict(rule)
             self._rules = [r for r in self._rules if r["remaining"] is None or r["remaining"] > 0]
         return latency, failure
+
+    def take_data(self, service, operation, applies):
+        """The data rules for one request, consuming their counts.
+
+        `applies(rule)` says whether the request touches the rule's series; a rule counts
+        only the requests it changes.
+        """
+        taken = []
+        with self._lock:
+            for rule in self._rules:
+                if rule["kind"] not in DATA_KINDS or (rule["service"], rule["operation"]) != (service, operation):
+                    continue
+                if not applies(rule):
+                    continue
+                if rule["remaining"] is not None:
+                    rule["remaining"] -= 1
+                taken.append(dict(rule))
+            self._rules = [r for r in self._rules if r["remaining"] is None or r["remaining"] > 0]
+        return taken
+
+
+def _add_data_fields(spec, rule):
+    """Validates and copies the fields of partial_data and metric_value rules."""
+    matchers = ("metric_name", "dimension_value")
+    if rule["kind"] not in DATA_KINDS:
+        for key in matchers + ("next_token", "value"):
+            if key in spec:
+                raise ValueError(f"'{key}' applies only to kinds {', '.join(DATA_KINDS)}")
+        return
+    if (rule["service"], rule["operation"] or DATA_OPERATION[1]) != DATA_OPERATION:
+        raise ValueError(f"kind {rule['kind']} applies only to cloudwatch GetMetricData")
+    rule["operation"] = DATA_OPERATION[1]
+    for key in matchers:
+        value = spec.get(key)
+        if value is not None and (not isinstance(value, str) or not value):
+            raise ValueError(f"'{key}' must be a non-empty string")
+        rule[key] = value
+    if rule["kind"] == "partial_data":
+        next_token = spec.get("next_token", False)
+        if not isinstance(next_token, bool):
+            raise ValueError("'next_token' must be true or false")
+        rule["next_token"] = next_token
+    else:
+        value = spec.get("value")
+        finite = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not finite and value not in SPECIAL_VALUES:
+            raise ValueError(f"'value' must be a finite number or one of {', '.join(SPECIAL_VALUES)}")
+        rule["value"] = value
 
 
 class RequestLog:
