@@ -3,11 +3,13 @@
 //! with: the cache metrics under the names in AWS's metric table (and the
 //! invocation-log spellings, counted once per minute), series broken down by
 //! `ResolvedServiceTier`, token-like metrics the monitor does not know
-//! (reported, not skipped), and data later than the restatement window
-//! (counted the same with or without a restart).
+//! (reported, not skipped), data later than the restatement window (counted
+//! the same with or without a restart), answers with data missing (read
+//! again) and values that cannot be counts (quarantined).
 
 use std::sync::Arc;
 
+use bedrock_cost_monitor::emulator::{Fault, FaultKind};
 use bedrock_cost_monitor::ledger::Store;
 use bedrock_cost_monitor::pricing::TokenType;
 use bedrock_cost_monitor::sim::publish::{put, RawDatum};
@@ -155,4 +157,58 @@ async fn late_data_counts_the_same_with_or_without_a_restart() {
     // one listing interval), and either way it is restated exactly once.
     assert_eq!(restated[0..2], [0, 1], "steady job: {restated:?}");
     assert_eq!(restated[2] + restated[3], 1, "restarted job: {restated:?}");
+}
+
+/// CloudWatch marks an answer with data missing by its `StatusCode`
+/// (`PartialData` without a `NextToken`): what came is kept, the watermark
+/// stays before it, and the next run reads it again.
+#[tokio::test]
+async fn incomplete_answers_hold_the_watermark_until_read_again() {
+    let emu = support::emulator().await;
+    let data: Vec<RawDatum> =
+        (1..=30).map(|m| raw("InputTokenCount", &[SONNET], now() - minutes(m), 100)).collect();
+    publish(&emu, &data).await;
+    let fx = fixture(&emu, 1).await;
+    emu.inject_fault(&Fault::metric_data(FaultKind::PartialData { next_token: false }).count(1))
+        .await
+        .unwrap();
+    let report = fx.run_ok().await;
+    let east = report.regions.iter().find(|r| r.region == EAST).unwrap();
+    assert_eq!(east.partial_from, Some(now() - Duration::hours(1)));
+    assert_eq!(fx.watermark(EAST).await, None, "the watermark must not pass missing data");
+    let partial = tokens(&fx, SONNET_US, TokenType::Input).await.map_or(0, |t| t.0);
+    assert!(partial < 3000, "the emulator dropped the newest half: {partial}");
+
+    fx.clock.set(now() + minutes(1));
+    let report = fx.run_ok().await;
+    assert_eq!(report.regions.iter().find(|r| r.region == EAST).unwrap().partial_from, None);
+    assert_eq!(tokens(&fx, SONNET_US, TokenType::Input).await.map(|t| t.0), Some(3000));
+    assert_eq!(fx.watermark(EAST).await, Some(now() + minutes(1)));
+}
+
+/// Values that cannot be token counts are kept out of the ledger, reported,
+/// and never stop the rest of the chunk.
+#[tokio::test]
+async fn implausible_values_are_quarantined_and_the_rest_kept() {
+    let emu = support::emulator().await;
+    let mut data = Vec::new();
+    for m in 1..=3 {
+        data.push(raw("InputTokenCount", &[SONNET], now() - minutes(m), 100));
+        data.push(raw("OutputTokenCount", &[SONNET], now() - minutes(m), 10));
+    }
+    publish(&emu, &data).await;
+    let fx = fixture(&emu, 1).await;
+    for (value, output) in [(f64::NAN, None), (-5.0, None), (2.5, None), (f64::INFINITY, None)] {
+        emu.clear_faults().await.unwrap();
+        let fault = Fault::metric_data(FaultKind::MetricValue(value)).metric_name("OutputTokenCount");
+        emu.inject_fault(&fault.count(1)).await.unwrap();
+        let report = fx.run_ok().await;
+        let east = report.regions.iter().find(|r| r.region == EAST).unwrap();
+        assert_eq!(east.quarantined.len(), 3, "{value}: {:?}", east.quarantined);
+        assert_eq!(tokens(&fx, SONNET_US, TokenType::Input).await.map(|t| t.0), Some(300), "{value}");
+        assert_eq!(tokens(&fx, SONNET_US, TokenType::Output).await.map(|t| t.0), output, "{value}");
+    }
+    emu.clear_faults().await.unwrap();
+    fx.run_ok().await;
+    assert_eq!(tokens(&fx, SONNET_US, TokenType::Output).await.map(|t| t.0), Some(30));
 }
