@@ -189,6 +189,7 @@ impl CollectCloudWatch {
     /// region, a counter per metric.
     fn record_quality(&self, r: &crate::collector::RegionReport) {
         let q = &self.metrics.quality;
+        q.region_seen(&r.region);
         for name in &r.unknown_metrics {
             q.unknown_metric(&r.region, name);
             tracing::warn!(region = %r.region, metric_name = %name, "AWS/Bedrock lists a token metric the monitor cannot count");

@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
 
+use crate::bedrock::BedrockMetric;
+
 /// Distinct unknown metric names shown as series at most; beyond, they are
 /// still logged and alerted, but not given a label value each.
 const MAX_UNKNOWN_SERIES: usize = 50;
@@ -73,6 +75,17 @@ impl DataQuality {
                 &["region"],
             )?,
         })
+    }
+
+    /// Every counter of a collected region from zero, so `increase()` and
+    /// "none" panels have a series before the first event.
+    pub fn region_seen(&self, region: &str) {
+        self.partial.with_label_values(&[region]).inc_by(0);
+        self.restated.with_label_values(&[region]).inc_by(0);
+        for metric in BedrockMetric::USAGE.into_iter().filter(|m| m.token_type().is_some()) {
+            self.quarantined.with_label_values(&[region, metric.key()]).inc_by(0);
+            self.duplicates.with_label_values(&[region, metric.key()]).inc_by(0);
+        }
     }
 
     pub fn unknown_metric(&self, region: &str, name: &str) {
