@@ -115,6 +115,36 @@ fn unpriced_model_exits_3_with_a_clear_message() {
 }
 
 #[test]
+fn a_tiered_id_is_unpriced_with_the_reason() {
+    let o = run(&[
+        "price",
+        "--model",
+        "global.anthropic.claude-sonnet-4-5-20250929-v1:0+priority",
+        "--input",
+        "5",
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "error: `global.anthropic.claude-sonnet-4-5-20250929-v1:0+priority` is unpriced: no price for the \
+             `priority` tier of Claude Sonnet 4.5 in the table (add a [[price]] with tier = \"priority\")"
+        ),
+        "{err}"
+    );
+    let gov = run(&[
+        "price",
+        "--model",
+        "us-gov.anthropic.claude-haiku-4-5-20251001-v1:0",
+        "--input",
+        "5",
+        "--json",
+    ]);
+    assert_eq!(gov.status.code(), Some(3));
+    assert!(stdout(&gov).contains("no GovCloud price for Claude Haiku 4.5"), "{}", stdout(&gov));
+}
+
+#[test]
 fn check_config_summarises_a_valid_config() {
     let o = run(&["check-config", "--config", "config/example.toml"]);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -103,6 +103,10 @@ fn broken_configs_name_file_line_field_and_reason() {
             CONFIG.replace("[pricing]", "[pricing.application_profiles]\nabc123 = \"anthropic.other-1\"\n[pricing]"),
             "monitor.toml:9: pricing.application_profiles.abc123: target `anthropic.other-1` cannot be priced",
         ),
+        (
+            CONFIG.replace("[pricing]", "[pricing.application_profiles]\nabc123 = \"anthropic.m-1+priority\"\n[pricing]"),
+            "monitor.toml:9: pricing.application_profiles.abc123: target `anthropic.m-1+priority` has a `+priority` suffix",
+        ),
         (CONFIG.replace("timezone = \"UTC\"", "timezone = = \"UTC\""), "monitor.toml:3: invalid TOML"),
         (
             CONFIG.replace("[pricing]", "[aws]\nassume_role_arn = \"arn:aws:iam::123456789012:user/x\"\n[pricing]"),
@@ -194,6 +198,22 @@ fn broken_price_tables_name_file_line_field_and_reason() {
             PRICES.replace("from = 2025-01-01", "from = 2025-01-01T00:00:00"),
             "prices.toml:9: price[0].from: `2025-01-01T00:00:00` must be a date",
         ),
+        (
+            PRICES.replace("scope = \"all\"", "scope = \"all\"\ntier = \"pri ority\""),
+            "prices.toml:9: price[0].tier: `pri ority` is not a service tier name",
+        ),
+        (
+            with_second.replacen("scope = \"all\"", "scope = \"all\"\ntier = \"priority\"", 2),
+            "prices.toml:19: price[1].from: effective range overlaps price[0]",
+        ),
+        (
+            PRICES.replace("scope = \"all\"", "scope = \"all\"\nregion = \"us-gov-west-1\""),
+            "prices.toml:9: price[0].region: `us-gov-west-1` is a GovCloud region: its calls are priced only by scope = \"govcloud\" entries",
+        ),
+        (
+            PRICES.replace("scope = \"all\"", "scope = \"govcloud\"\nregion = \"us-east-1\""),
+            "prices.toml:9: price[0].region: `us-east-1` is not a GovCloud region",
+        ),
     ];
     for (text, want) in cases {
         assert_refused(load(CONFIG, &text, &[]), want);
@@ -214,4 +234,15 @@ fn closed_ranges_do_not_overlap_and_odd_cache_ratios_only_warn() {
         warnings,
         vec!["warning: prices.toml:12: price[0].usd_per_million.cache_read: 0.12 is not 0.1× the input price 1 (expected 0.1); check the source"]
     );
+}
+
+/// Entries of different tiers never compete for a call, so they may overlap in time.
+#[test]
+fn tier_entries_may_overlap_the_standard_ones() {
+    let tiered = format!("{PRICES}{SECOND_ENTRY}").replacen(
+        "scope = \"all\"\nfrom = 2025-06-01",
+        "scope = \"all\"\ntier = \"flex\"\nfrom = 2025-06-01",
+        1,
+    );
+    assert_eq!(load(CONFIG, &tiered, &[]), Ok(vec![]));
 }

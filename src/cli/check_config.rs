@@ -11,7 +11,7 @@ use super::CliError;
 use crate::clock::Clock;
 use crate::config::{Config, CronSchedule, Loaded};
 use crate::money::{display_rate, display_usd};
-use crate::pricing::{Endpoint, PriceTable, TokenType};
+use crate::pricing::{Endpoint, PriceTable, ServiceTier, TokenType};
 
 pub fn run(path: &Path, clock: &dyn Clock, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     let Some(loaded) = super::load_reporting(path)? else { return Ok(ExitCode::FAILURE) };
@@ -65,7 +65,9 @@ fn models(table: &PriceTable, region: &str, now: DateTime<Utc>, out: &mut dyn Wr
         let mut shown: Vec<&str> = Vec::new();
         let mut parts = Vec::new();
         for endpoint in [Endpoint::InRegion, Endpoint::Global] {
-            let Ok(e) = table.lookup(&m.key, &endpoint, region, now) else { continue };
+            let Ok(e) = table.lookup(&m.key, &endpoint, &ServiceTier::Standard, region, now) else {
+                continue;
+            };
             if shown.contains(&e.id.as_str()) {
                 continue;
             }

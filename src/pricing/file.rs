@@ -10,7 +10,9 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::catalog::{Catalog, ModelDef};
-use super::table::{LongContext, PriceEntry, PriceTable, Prices, Scope};
+use super::scope::{is_govcloud_region, Scope};
+use super::table::{LongContext, PriceEntry, PriceTable, Prices};
+use super::tier::ServiceTier;
 use super::token::TokenType;
 use crate::diag::{Diagnostics, FieldPath, Finding, TomlDoc};
 use crate::money::parse_toml_decimal;
@@ -45,6 +47,8 @@ struct RawModel {
 #[serde(deny_unknown_fields)]
 struct RawPrice {
     model: String,
+    /// A service tier (`priority`, `flex`, …); absent for the standard tier.
+    tier: Option<String>,
     scope: Scope,
     region: Option<String>,
     from: toml::value::Datetime,
@@ -151,17 +155,15 @@ fn build_entry(
             format!("unknown model `{}` (define it in a [[model]] table)", p.model),
         ));
     }
-    if let Some(r) = &p.region {
-        if !crate::names::is_region(r) {
-            findings.push(Finding::error(path.key("region"), format!("`{r}` is not an AWS region name")));
+    check_region(p, path, findings);
+    let tier = match p.tier.as_deref().map(ServiceTier::parse) {
+        None => ServiceTier::Standard,
+        Some(Ok(t)) => t,
+        Some(Err(e)) => {
+            findings.push(Finding::error(path.key("tier"), e));
+            ServiceTier::Standard
         }
-        if p.scope == Scope::Global {
-            findings.push(Finding::error(
-                path.key("region"),
-                "a `global` entry cannot be limited to a region: global profiles route anywhere",
-            ));
-        }
-    }
+    };
     let from = instant(&p.from, &path.key("from"), findings);
     let until = p.until.as_ref().and_then(|u| instant(u, &path.key("until"), findings));
     if let (Some(f), Some(u)) = (from, until) {
@@ -196,8 +198,9 @@ fn build_entry(
         return None;
     }
     Some(PriceEntry {
-        id: PriceEntry::make_id(&p.model, p.scope, p.region.as_deref(), from),
+        id: PriceEntry::make_id(&p.model, p.scope, &tier, p.region.as_deref(), from),
         model: p.model.clone(),
+        tier,
         scope: p.scope,
         region: p.region.clone(),
         from,
@@ -208,6 +211,33 @@ fn build_entry(
         long_context,
         batch_discount,
     })
+}
+
+/// A region override must be one the scope can reach: GovCloud regions only
+/// under `govcloud`, and nothing under `global`.
+fn check_region(p: &RawPrice, path: &FieldPath, findings: &mut Vec<Finding>) {
+    let Some(r) = &p.region else { return };
+    let field = path.key("region");
+    if !crate::names::is_region(r) {
+        findings.push(Finding::error(field.clone(), format!("`{r}` is not an AWS region name")));
+    }
+    match p.scope {
+        Scope::Global => findings.push(Finding::error(
+            field,
+            "a `global` entry cannot be limited to a region: global profiles route anywhere",
+        )),
+        Scope::GovCloud if !is_govcloud_region(r) => findings.push(Finding::error(
+            field,
+            format!(
+                "`{r}` is not a GovCloud region: a `govcloud` entry can only be limited to a us-gov-* region"
+            ),
+        )),
+        Scope::All | Scope::Regional if is_govcloud_region(r) => findings.push(Finding::error(
+            field,
+            format!("`{r}` is a GovCloud region: its calls are priced only by scope = \"govcloud\" entries"),
+        )),
+        _ => {}
+    }
 }
 
 fn prices_of(raw: &BTreeMap<String, toml::Value>, path: &FieldPath, findings: &mut Vec<Finding>) -> Prices {

@@ -8,12 +8,13 @@ use super::table::{PriceEntry, Prices};
 use super::token::TokenType;
 use crate::diag::{FieldPath, Finding};
 
-/// Two entries for the same model, scope and region may not be in force at once:
-/// the lookup would have to guess. Identical starts are reported as duplicates.
+/// Two entries for the same model, tier, scope and region may not be in force
+/// at once: the lookup would have to guess. Identical starts are reported as
+/// duplicates. Entries of different tiers never compete, so they may overlap.
 pub(super) fn check_overlaps(entries: &[(usize, PriceEntry)], findings: &mut Vec<Finding>) {
     for (a_pos, (a_idx, a)) in entries.iter().enumerate() {
         for (b_idx, b) in entries[a_pos + 1..].iter().map(|(i, e)| (*i, e)) {
-            if a.model != b.model || a.scope != b.scope || a.region != b.region {
+            if a.model != b.model || a.tier != b.tier || a.scope != b.scope || a.region != b.region {
                 continue;
             }
             let path = FieldPath::root().key("price").index(b_idx).key("from");
@@ -21,8 +22,9 @@ pub(super) fn check_overlaps(entries: &[(usize, PriceEntry)], findings: &mut Vec
                 findings.push(Finding::error(
                     path,
                     format!(
-                        "duplicate entry: price[{a_idx}] already prices `{}` from {}",
+                        "duplicate entry: price[{a_idx}] already prices `{}` ({}) from {}",
                         a.model,
+                        a.label(),
                         a.from.date_naive()
                     ),
                 ));
