@@ -214,6 +214,10 @@ fn broken_price_tables_name_file_line_field_and_reason() {
             PRICES.replace("scope = \"all\"", "scope = \"govcloud\"\nregion = \"us-east-1\""),
             "prices.toml:9: price[0].region: `us-east-1` is not a GovCloud region",
         ),
+        (
+            PRICES.replace("scope = \"all\"", "scope = \"all\"\ncache_ratio_note = \" \""),
+            "prices.toml:9: price[0].cache_ratio_note: must say why the cache prices differ",
+        ),
     ];
     for (text, want) in cases {
         assert_refused(load(CONFIG, &text, &[]), want);
@@ -232,7 +236,32 @@ fn closed_ranges_do_not_overlap_and_odd_cache_ratios_only_warn() {
     let warnings = load(CONFIG, &odd, &[]).expect("a ratio is a warning, not an error");
     assert_eq!(
         warnings,
-        vec!["warning: prices.toml:12: price[0].usd_per_million.cache_read: 0.12 is not 0.1× the input price 1 (expected 0.1); check the source"]
+        vec!["warning: prices.toml:12: price[0].usd_per_million.cache_read: 0.12 is not 0.1× the input price 1 (expected 0.1); check the source, or say why in `cache_ratio_note`"]
+    );
+    // A note that says why silences the warning; one on standard ratios is stale.
+    let explained = odd.replace("scope = \"all\"", "scope = \"all\"\ncache_ratio_note = \"published so\"");
+    assert_eq!(load(CONFIG, &explained, &[]), Ok(vec![]));
+    let stale = PRICES.replace("scope = \"all\"", "scope = \"all\"\ncache_ratio_note = \"published so\"");
+    let warnings = load(CONFIG, &stale, &[]).expect("a stale note is a warning");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with(
+            "warning: prices.toml:9: price[0].cache_ratio_note: every cache price has the documented ratio"
+        ),
+        "{warnings:?}"
+    );
+    // The long-context tier is held to the same ratios.
+    let lc = PRICES.replace(
+        "cache_write_1h = \"2\" }\n",
+        "cache_write_1h = \"2\" }\nlong_context = { above_prompt_tokens = 100000, usd_per_million = { input = \"2\", output = \"10\", cache_read = \"0.2\", cache_write_5m = \"2.5\", cache_write_1h = \"5\" } }\n",
+    );
+    let warnings = load(CONFIG, &lc, &[]).expect("a ratio is a warning");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with(
+            "warning: prices.toml:13: price[0].long_context.usd_per_million.cache_write_1h: 5 is not 2×"
+        ),
+        "{warnings:?}"
     );
 }
 

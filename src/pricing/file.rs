@@ -176,9 +176,6 @@ fn build_entry(
         findings.push(Finding::error(path.key("source"), "must be an https:// URL of the published price"));
     }
     let prices = prices_of(&p.usd_per_million, &path.key("usd_per_million"), findings);
-    if p.cache_ratio_note.is_none() {
-        super::file_checks::warn_cache_ratios(&prices, &path.key("usd_per_million"), findings);
-    }
     let long_context = p.long_context.as_ref().map(|lc| {
         let lc_path = path.key("long_context");
         if lc.above_prompt_tokens == 0 {
@@ -189,6 +186,13 @@ fn build_entry(
             prices: prices_of(&lc.usd_per_million, &lc_path.key("usd_per_million"), findings),
         }
     });
+    super::file_checks::check_cache_ratios(
+        &prices,
+        long_context.as_ref(),
+        p.cache_ratio_note.as_deref(),
+        path,
+        findings,
+    );
     let batch_discount = match &p.batch_discount {
         Some(v) => discount(v, &path.key("batch_discount"), findings),
         None => default_discount,
