@@ -74,6 +74,8 @@ pub const ROWS: &[(&str, &str, &str, &str, &str)] = &[
     ("jp.anthropic.claude-sonnet-4-5-20250929-v1:0", "ap-northeast-1", "claude-sonnet-4-5", "claude-sonnet-4-5:regional:2025-09-29", "7.24483947"),
     ("au.anthropic.claude-sonnet-4-5-20250929-v1:0", "ap-southeast-2", "claude-sonnet-4-5", "claude-sonnet-4-5:regional:2025-09-29", "7.24483947"),
     ("ca.anthropic.claude-sonnet-4-5-20250929-v1:0", "ca-central-1", "claude-sonnet-4-5", "claude-sonnet-4-5:regional:2025-09-29", "7.24483947"),
+    ("us-gov.anthropic.claude-sonnet-4-5-20250929-v1:0", "us-gov-west-1", "claude-sonnet-4-5", "claude-sonnet-4-5:govcloud:2025-09-29", "7.90346124"),
+    ("anthropic.claude-sonnet-4-5-20250929-v1:0", "us-gov-east-1", "claude-sonnet-4-5", "claude-sonnet-4-5:govcloud:2025-09-29", "7.90346124"),
     ("anthropic.claude-haiku-4-5-20251001-v1:0", "us-east-1", "claude-haiku-4-5", "claude-haiku-4-5:regional:2025-10-15", "2.41494649"),
     ("us.anthropic.claude-haiku-4-5-20251001-v1:0", "us-east-1", "claude-haiku-4-5", "claude-haiku-4-5:regional:2025-10-15", "2.41494649"),
     ("eu.anthropic.claude-haiku-4-5-20251001-v1:0", "eu-west-1", "claude-haiku-4-5", "claude-haiku-4-5:regional:2025-10-15", "2.41494649"),
