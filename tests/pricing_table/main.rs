@@ -107,6 +107,99 @@ fn each_token_type_and_the_regional_premium_by_hand() {
     }
 }
 
+/// (model ID, region, long-context tier, lines as (token type, tokens, rate, USD), total USD)
+type HandCase =
+    (&'static str, &'static str, bool, &'static [(TokenType, u64, &'static str, &'static str)], &'static str);
+
+/// Newer models, each line worked out by hand from the table's rates
+/// (tokens × USD per 1M ÷ 1,000,000), not by the code under test.
+const NEWER_MODELS: &[HandCase] = &[
+    // Opus 5.5 reads at 0.20, 0.05× its input price: 4 + 4 + 0.4.
+    (
+        "global.anthropic.claude-opus-5-5",
+        "us-east-1",
+        false,
+        &[
+            (TokenType::Input, 1_000_000, "4", "4"),
+            (TokenType::Output, 200_000, "20", "4"),
+            (TokenType::CacheRead, 2_000_000, "0.2", "0.4"),
+        ],
+        "8.4",
+    ),
+    // Fable 5.1 through `eu.`: +10%, reads at 0.275: 1.1 + 0.55 + 0.275 + 0.55.
+    (
+        "eu.anthropic.claude-fable-5-1",
+        "eu-north-1",
+        false,
+        &[
+            (TokenType::Input, 100_000, "11", "1.1"),
+            (TokenType::Output, 10_000, "55", "0.55"),
+            (TokenType::CacheRead, 1_000_000, "0.275", "0.275"),
+            (TokenType::CacheWrite5m, 40_000, "13.75", "0.55"),
+        ],
+        "2.475",
+    ),
+    // Haiku 5.5 above 100K prompt tokens, 5×: 0.075 + 0.005 + 0.0025.
+    (
+        "global.anthropic.claude-haiku-5-5",
+        "us-east-1",
+        true,
+        &[
+            (TokenType::Input, 150_000, "0.5", "0.075"),
+            (TokenType::Output, 2_000, "2.5", "0.005"),
+            (TokenType::CacheRead, 50_000, "0.05", "0.0025"),
+        ],
+        "0.0825",
+    ),
+    // The same usage at the base tier: 0.015 + 0.001 + 0.0005.
+    (
+        "global.anthropic.claude-haiku-5-5",
+        "us-east-1",
+        false,
+        &[
+            (TokenType::Input, 150_000, "0.1", "0.015"),
+            (TokenType::Output, 2_000, "0.5", "0.001"),
+            (TokenType::CacheRead, 50_000, "0.01", "0.0005"),
+        ],
+        "0.0165",
+    ),
+    // Sonnet 5 in GovCloud, 1.2× global: 2.4 + 1.2.
+    (
+        "us-gov.anthropic.claude-sonnet-5",
+        "us-gov-west-1",
+        false,
+        &[(TokenType::Input, 1_000_000, "2.4", "2.4"), (TokenType::Output, 100_000, "12", "1.2")],
+        "3.6",
+    ),
+    // Sonnet 5.5 through `us.`: reads 0.22, 1-hour writes 4.40: 0.11 + 0.044.
+    (
+        "us.anthropic.claude-sonnet-5-5",
+        "us-east-1",
+        false,
+        &[(TokenType::CacheRead, 500_000, "0.22", "0.11"), (TokenType::CacheWrite1h, 10_000, "4.4", "0.044")],
+        "0.154",
+    ),
+];
+
+#[test]
+fn newer_models_by_hand() {
+    let l = loaded();
+    let none = BTreeMap::new();
+    let pricer = Pricer::new(&l.prices, &none);
+    for (model_id, region, long_context, lines, total) in NEWER_MODELS {
+        let usage = lines.iter().fold(Usage::new(), |u, (t, n, _, _)| u.with(*t, *n));
+        let opts = PriceOptions { long_context: *long_context, ..Default::default() };
+        let outcome = pricer.price(model_id, region, at("2026-12-06T00:00:00Z"), &usage, opts).unwrap();
+        let PriceOutcome::Priced(p) = outcome else { panic!("{model_id} unpriced: {outcome:?}") };
+        let got: Vec<(TokenType, u64, Decimal, Decimal)> =
+            p.cost.lines.iter().map(|l| (l.token_type, l.tokens, l.usd_per_million, l.usd)).collect();
+        let want: Vec<(TokenType, u64, Decimal, Decimal)> =
+            lines.iter().map(|(t, n, r, u)| (*t, *n, d(r), d(u))).collect();
+        assert_eq!(got, want, "{model_id}");
+        assert_eq!(p.cost.total_usd, d(total), "{model_id}");
+    }
+}
+
 /// Opus 4.6 had a long-context tier until the 1M window went GA on 2026-03-13.
 #[test]
 fn effective_date_boundary_is_the_exact_instant() {
