@@ -151,7 +151,10 @@ fn check_config_summarises_a_valid_config() {
     let out = stdout(&o);
     for needle in [
         "regions      us-east-1, us-west-2",
-        "claude-sonnet-4-5",
+        "claude-sonnet-4-5      Claude Sonnet 4.5: anthropic.claude-sonnet-4-5, anthropic.claude-sonnet-4-5-*",
+        "    govcloud             3.60 / 18.00 / 0.36 / 4.50 / 7.20, long-context tier above 200000 prompt tokens",
+        "    global               4.00 / 20.00 / 0.20 / 5.00 / 8.00",
+        "not listed, so unpriced: other service tiers (priority, flex, reserved, …)",
         "claude-monthly",
         "opus-daily",
         "cloudwatch        0 */15 * * * *",
