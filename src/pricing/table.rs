@@ -146,25 +146,103 @@ impl PriceTable {
         region: &str,
         at: DateTime<Utc>,
     ) -> Result<&PriceEntry, NoPrice> {
-        let mut of_tier = self.entries.iter().filter(|e| e.model == model && e.tier == *tier).peekable();
-        if of_tier.peek().is_none() && !tier.is_standard() {
+        let covers = |e: &&PriceEntry| {
+            e.model == model
+                && e.tier == *tier
+                && e.scope.covers(endpoint, region)
+                && e.region.as_deref().is_none_or(|r| r == region)
+        };
+        let best =
+            self.entries.iter().filter(covers).filter(|e| e.in_force(at)).max_by_key(|e| e.specificity());
+        if let Some(entry) = best {
+            return Ok(entry);
+        }
+        // Only on a miss: tell what is missing, which is what the user must add.
+        if !tier.is_standard() && !self.entries.iter().any(|e| e.model == model && e.tier == *tier) {
             return Err(NoPrice::NoTier { model: model.to_string(), tier: tier.clone() });
         }
-        let covering: Vec<&PriceEntry> = of_tier
-            .filter(|e| e.scope.covers(endpoint, region))
-            .filter(|e| e.region.as_deref().is_none_or(|r| r == region))
-            .collect();
-        if covering.is_empty() && is_govcloud(endpoint, region) {
+        if is_govcloud(endpoint, region) && !self.entries.iter().any(|e| covers(&e)) {
             return Err(NoPrice::NoGovCloud { model: model.to_string(), region: region.to_string() });
         }
-        covering.into_iter().filter(|e| e.in_force(at)).max_by_key(|e| e.specificity()).ok_or_else(|| {
-            let tier = if tier.is_standard() { String::new() } else { format!(", `{tier}` tier") };
-            NoPrice::NotInForce {
-                model: model.to_string(),
-                endpoint: format!("{endpoint}{tier}"),
-                region: region.to_string(),
-                at,
-            }
+        let tier = if tier.is_standard() { String::new() } else { format!(", `{tier}` tier") };
+        Err(NoPrice::NotInForce {
+            model: model.to_string(),
+            endpoint: format!("{endpoint}{tier}"),
+            region: region.to_string(),
+            at,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(day: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 6, day, 0, 0, 0).unwrap()
+    }
+
+    fn entry(model: &str, scope: Scope, tier: ServiceTier, region: Option<&str>, from: u32) -> PriceEntry {
+        PriceEntry {
+            id: PriceEntry::make_id(model, scope, &tier, region, at(from)),
+            model: model.into(),
+            tier,
+            scope,
+            region: region.map(String::from),
+            from: at(from),
+            until: None,
+            source: "https://example.com".into(),
+            checked: at(from).date_naive(),
+            prices: Prices(BTreeMap::new()),
+            long_context: None,
+            batch_discount: Decimal::ZERO,
+        }
+    }
+
+    #[test]
+    fn lookup_by_tier_scope_and_govcloud() {
+        use ServiceTier::{Priority, Reserved, Standard};
+        let table = PriceTable::new(
+            Catalog::default(),
+            vec![
+                entry("old", Scope::All, Standard, None, 1),
+                entry("new", Scope::Global, Standard, None, 1),
+                entry("new", Scope::Regional, Standard, None, 1),
+                entry("new", Scope::Regional, Standard, Some("eu-west-3"), 1),
+                entry("new", Scope::GovCloud, Standard, None, 1),
+                entry("new", Scope::Global, Priority, None, 10),
+            ],
+        );
+        let geo = |p: &str| Endpoint::Geo(p.into());
+        let ok = |id: &str| Ok::<String, &str>(id.into());
+        // (model, endpoint, tier, region, day of June) → entry ID or the kind of
+        // miss; day 0 stands for one second before the first entry.
+        let cases = [
+            ("old", geo("eu"), Standard, "eu-west-1", 5, ok("old:all:2026-06-01")),
+            ("new", Endpoint::Global, Standard, "us-east-1", 5, ok("new:global:2026-06-01")),
+            ("new", geo("us"), Standard, "us-east-1", 5, ok("new:regional:2026-06-01")),
+            ("new", Endpoint::InRegion, Standard, "eu-west-3", 5, ok("new:regional@eu-west-3:2026-06-01")),
+            ("new", geo("us-gov"), Standard, "us-gov-west-1", 5, ok("new:govcloud:2026-06-01")),
+            ("new", Endpoint::InRegion, Standard, "us-gov-east-1", 5, ok("new:govcloud:2026-06-01")),
+            ("new", Endpoint::Global, Priority, "us-east-1", 10, ok("new:global+priority:2026-06-10")),
+            ("new", Endpoint::Global, Priority, "us-east-1", 9, Err("not in force")),
+            ("new", geo("us"), Priority, "us-east-1", 10, Err("not in force")),
+            ("new", Endpoint::Global, Reserved, "us-east-1", 10, Err("no tier")),
+            ("old", geo("us-gov"), Standard, "us-gov-west-1", 5, Err("no govcloud")),
+            ("old", Endpoint::InRegion, Standard, "us-gov-east-1", 5, Err("no govcloud")),
+            ("new", geo("us-gov"), Priority, "us-gov-west-1", 10, Err("no govcloud")),
+            ("new", Endpoint::Global, Standard, "us-east-1", 0, Err("not in force")),
+        ];
+        for (model, endpoint, tier, region, day, want) in cases {
+            let day = if day == 0 { at(1) - chrono::Duration::seconds(1) } else { at(day) };
+            let got = match table.lookup(model, &endpoint, &tier, region, day) {
+                Ok(e) => Ok(e.id.clone()),
+                Err(NoPrice::NoTier { .. }) => Err("no tier"),
+                Err(NoPrice::NoGovCloud { .. }) => Err("no govcloud"),
+                Err(NoPrice::NotInForce { .. }) => Err("not in force"),
+            };
+            assert_eq!(got, want, "{model} {endpoint} {tier} {region} {day}");
+        }
     }
 }
