@@ -115,13 +115,46 @@ fn unpriced_model_exits_3_with_a_clear_message() {
 }
 
 #[test]
+fn a_tiered_id_is_unpriced_with_the_reason() {
+    let o = run(&[
+        "price",
+        "--model",
+        "global.anthropic.claude-sonnet-4-5-20250929-v1:0+priority",
+        "--input",
+        "5",
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "error: `global.anthropic.claude-sonnet-4-5-20250929-v1:0+priority` is unpriced: no price for the \
+             `priority` tier of Claude Sonnet 4.5 in the table (add a [[price]] with tier = \"priority\")"
+        ),
+        "{err}"
+    );
+    let gov = run(&[
+        "price",
+        "--model",
+        "us-gov.anthropic.claude-haiku-4-5-20251001-v1:0",
+        "--input",
+        "5",
+        "--json",
+    ]);
+    assert_eq!(gov.status.code(), Some(3));
+    assert!(stdout(&gov).contains("no GovCloud price for Claude Haiku 4.5"), "{}", stdout(&gov));
+}
+
+#[test]
 fn check_config_summarises_a_valid_config() {
     let o = run(&["check-config", "--config", "config/example.toml"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     for needle in [
         "regions      us-east-1, us-west-2",
-        "claude-sonnet-4-5",
+        "claude-sonnet-4-5      Claude Sonnet 4.5: anthropic.claude-sonnet-4-5, anthropic.claude-sonnet-4-5-*",
+        "    govcloud             3.60 / 18.00 / 0.36 / 4.50 / 7.20, long-context tier above 200000 prompt tokens",
+        "    global               4.00 / 20.00 / 0.20 / 5.00 / 8.00",
+        "not listed, so unpriced: other service tiers (priority, flex, reserved, …)",
         "claude-monthly",
         "opus-daily",
         "cloudwatch        0 */15 * * * *",

@@ -103,6 +103,10 @@ fn broken_configs_name_file_line_field_and_reason() {
             CONFIG.replace("[pricing]", "[pricing.application_profiles]\nabc123 = \"anthropic.other-1\"\n[pricing]"),
             "monitor.toml:9: pricing.application_profiles.abc123: target `anthropic.other-1` cannot be priced",
         ),
+        (
+            CONFIG.replace("[pricing]", "[pricing.application_profiles]\nabc123 = \"anthropic.m-1+priority\"\n[pricing]"),
+            "monitor.toml:9: pricing.application_profiles.abc123: target `anthropic.m-1+priority` has a `+priority` suffix",
+        ),
         (CONFIG.replace("timezone = \"UTC\"", "timezone = = \"UTC\""), "monitor.toml:3: invalid TOML"),
         (
             CONFIG.replace("[pricing]", "[aws]\nassume_role_arn = \"arn:aws:iam::123456789012:user/x\"\n[pricing]"),
@@ -194,6 +198,26 @@ fn broken_price_tables_name_file_line_field_and_reason() {
             PRICES.replace("from = 2025-01-01", "from = 2025-01-01T00:00:00"),
             "prices.toml:9: price[0].from: `2025-01-01T00:00:00` must be a date",
         ),
+        (
+            PRICES.replace("scope = \"all\"", "scope = \"all\"\ntier = \"pri ority\""),
+            "prices.toml:9: price[0].tier: `pri ority` is not a service tier name",
+        ),
+        (
+            with_second.replacen("scope = \"all\"", "scope = \"all\"\ntier = \"priority\"", 2),
+            "prices.toml:19: price[1].from: effective range overlaps price[0]",
+        ),
+        (
+            PRICES.replace("scope = \"all\"", "scope = \"all\"\nregion = \"us-gov-west-1\""),
+            "prices.toml:9: price[0].region: `us-gov-west-1` is a GovCloud region: its calls are priced only by scope = \"govcloud\" entries",
+        ),
+        (
+            PRICES.replace("scope = \"all\"", "scope = \"govcloud\"\nregion = \"us-east-1\""),
+            "prices.toml:9: price[0].region: `us-east-1` is not a GovCloud region",
+        ),
+        (
+            PRICES.replace("scope = \"all\"", "scope = \"all\"\ncache_ratio_note = \" \""),
+            "prices.toml:9: price[0].cache_ratio_note: must say why the cache prices differ",
+        ),
     ];
     for (text, want) in cases {
         assert_refused(load(CONFIG, &text, &[]), want);
@@ -212,6 +236,42 @@ fn closed_ranges_do_not_overlap_and_odd_cache_ratios_only_warn() {
     let warnings = load(CONFIG, &odd, &[]).expect("a ratio is a warning, not an error");
     assert_eq!(
         warnings,
-        vec!["warning: prices.toml:12: price[0].usd_per_million.cache_read: 0.12 is not 0.1× the input price 1 (expected 0.1); check the source"]
+        vec!["warning: prices.toml:12: price[0].usd_per_million.cache_read: 0.12 is not 0.1× the input price 1 (expected 0.1); check the source, or say why in `cache_ratio_note`"]
     );
+    // A note that says why silences the warning; one on standard ratios is stale.
+    let explained = odd.replace("scope = \"all\"", "scope = \"all\"\ncache_ratio_note = \"published so\"");
+    assert_eq!(load(CONFIG, &explained, &[]), Ok(vec![]));
+    let stale = PRICES.replace("scope = \"all\"", "scope = \"all\"\ncache_ratio_note = \"published so\"");
+    let warnings = load(CONFIG, &stale, &[]).expect("a stale note is a warning");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with(
+            "warning: prices.toml:9: price[0].cache_ratio_note: every cache price has the documented ratio"
+        ),
+        "{warnings:?}"
+    );
+    // The long-context tier is held to the same ratios.
+    let lc = PRICES.replace(
+        "cache_write_1h = \"2\" }\n",
+        "cache_write_1h = \"2\" }\nlong_context = { above_prompt_tokens = 100000, usd_per_million = { input = \"2\", output = \"10\", cache_read = \"0.2\", cache_write_5m = \"2.5\", cache_write_1h = \"5\" } }\n",
+    );
+    let warnings = load(CONFIG, &lc, &[]).expect("a ratio is a warning");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with(
+            "warning: prices.toml:13: price[0].long_context.usd_per_million.cache_write_1h: 5 is not 2×"
+        ),
+        "{warnings:?}"
+    );
+}
+
+/// Entries of different tiers never compete for a call, so they may overlap in time.
+#[test]
+fn tier_entries_may_overlap_the_standard_ones() {
+    let tiered = format!("{PRICES}{SECOND_ENTRY}").replacen(
+        "scope = \"all\"\nfrom = 2025-06-01",
+        "scope = \"all\"\ntier = \"flex\"\nfrom = 2025-06-01",
+        1,
+    );
+    assert_eq!(load(CONFIG, &tiered, &[]), Ok(vec![]));
 }

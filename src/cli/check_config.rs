@@ -11,7 +11,7 @@ use super::CliError;
 use crate::clock::Clock;
 use crate::config::{Config, CronSchedule, Loaded};
 use crate::money::{display_rate, display_usd};
-use crate::pricing::{Endpoint, PriceTable, TokenType};
+use crate::pricing::{PriceEntry, PriceTable, TokenType};
 
 pub fn run(path: &Path, clock: &dyn Clock, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     let Some(loaded) = super::load_reporting(path)? else { return Ok(ExitCode::FAILURE) };
@@ -39,7 +39,7 @@ fn summary(l: &Loaded, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Resu
         "\nmodels priced at {} (USD per 1M tokens: input / output / cache read / cache write 5m / 1h)",
         now.format("%Y-%m-%d %H:%M UTC")
     )?;
-    models(&l.prices, &c.monitor.regions[0], now, out)?;
+    models(&l.prices, now, out)?;
     writeln!(out, "\nbudgets")?;
     budgets(c, out)?;
     writeln!(out, "\njobs (next three runs, {})", c.monitor.timezone.0)?;
@@ -60,25 +60,32 @@ fn store_line(c: &Config) -> String {
     }
 }
 
-fn models(table: &PriceTable, region: &str, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Result<()> {
+/// Each model with its name and ID patterns, then every entry in force now,
+/// labelled as in its entry ID (`scope[+tier][@region]`): what the table can
+/// price, and by omission what it cannot.
+fn models(table: &PriceTable, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Result<()> {
     for m in table.catalog().models() {
-        let mut shown: Vec<&str> = Vec::new();
-        let mut parts = Vec::new();
-        for endpoint in [Endpoint::InRegion, Endpoint::Global] {
-            let Ok(e) = table.lookup(&m.key, &endpoint, region, now) else { continue };
-            if shown.contains(&e.id.as_str()) {
-                continue;
-            }
-            shown.push(&e.id);
-            let p = TokenType::ALL.map(|t| display_rate(e.prices.get(t))).join(" / ");
-            let lc = if e.long_context.is_some() { ", long-context tier" } else { "" };
-            parts.push(format!("{} {p}{lc}", e.scope));
+        writeln!(out, "  {:<22} {}: {}", m.key, m.name, m.patterns.join(", "))?;
+        let mut entries: Vec<&PriceEntry> = table.in_force(&m.key, now).collect();
+        entries.sort_by(|a, b| (&a.tier, a.scope, &a.region).cmp(&(&b.tier, b.scope, &b.region)));
+        if entries.is_empty() {
+            writeln!(out, "    no price in force (unpriced)")?;
         }
-        let text =
-            if parts.is_empty() { "no price in force (unpriced)".to_string() } else { parts.join("; ") };
-        writeln!(out, "  {:<22} {}", m.key, text)?;
+        for e in entries {
+            let p = TokenType::ALL.map(|t| display_rate(e.prices.get(t))).join(" / ");
+            let lc = e
+                .long_context
+                .as_ref()
+                .map(|lc| format!(", long-context tier above {} prompt tokens", lc.above_prompt_tokens))
+                .unwrap_or_default();
+            writeln!(out, "    {:<20} {p}{lc}", e.label())?;
+        }
     }
-    Ok(())
+    writeln!(
+        out,
+        "  not listed, so unpriced: other service tiers (priority, flex, reserved, …), and GovCloud \
+         where a model has no `govcloud` line"
+    )
 }
 
 fn budgets(c: &Config, out: &mut dyn Write) -> std::io::Result<()> {

@@ -108,7 +108,8 @@ pub fn priced_json(p: &Priced<'_>) -> serde_json::Value {
 fn write_table(out: &mut dyn Write, p: &Priced<'_>, region: &str, at: DateTime<Utc>) -> std::io::Result<()> {
     let r = &p.resolved;
     writeln!(out, "model      {}", r.model_id)?;
-    writeln!(out, "resolved   {} ({}), {} via {}", r.model, r.name, r.endpoint, r.form.as_str())?;
+    let tier = if r.tier.is_standard() { String::new() } else { format!(", `{}` tier", r.tier) };
+    writeln!(out, "resolved   {} ({}), {} via {}{tier}", r.model, r.name, r.endpoint, r.form.as_str())?;
     writeln!(
         out,
         "priced     {} in {region} at {}",

@@ -252,6 +252,16 @@ pub fn against_prices(c: &Config, table: &PriceTable) -> Vec<Finding> {
     let none = Default::default();
     let resolver = Resolver::new(table.catalog(), &none);
     for (profile, target) in &c.pricing.application_profiles {
+        // A profile has no tier of its own; each call's suffix says which tier served it.
+        if let Ok((_, tier)) = crate::pricing::tier::split_tier(target) {
+            if !tier.is_standard() {
+                out.push(Finding::error(
+                    pricing.key("application_profiles").key(profile.clone()),
+                    format!("target `{target}` has a `+{tier}` suffix: the tier belongs to each call, not the profile"),
+                ));
+                continue;
+            }
+        }
         if let Resolution::Unpriced { reason, .. } = resolver.resolve(target) {
             out.push(Finding::error(
                 pricing.key("application_profiles").key(profile.clone()),

@@ -139,4 +139,33 @@ mod tests {
         assert_eq!(key("anthropic.claude-opus-5"), "Unknown");
         assert!(matches!(catalog.find("anthropic.claude-x1"), Match::Ambiguous(_)));
     }
+
+    /// Undated IDs: a broad family pattern loses to a longer one, and exact
+    /// `-v*` patterns keep a model from swallowing its later minor versions.
+    #[test]
+    fn undated_ids_stay_with_their_model() {
+        let catalog = Catalog::new(vec![
+            def("opus-4-any", &["anthropic.claude-opus-4-*"]),
+            def("opus-4-8", &["anthropic.claude-opus-4-8*"]),
+            def("opus-5", &["anthropic.claude-opus-5", "anthropic.claude-opus-5-v*"]),
+            def("opus-5-5", &["anthropic.claude-opus-5-5", "anthropic.claude-opus-5-5-v*"]),
+        ]);
+        let key = |id: &str| match catalog.find(id) {
+            Match::Found { model, .. } => model.key.clone(),
+            other => format!("{other:?}"),
+        };
+        let cases = [
+            ("anthropic.claude-opus-4-8", "opus-4-8"),
+            ("anthropic.claude-opus-4-8-v1:0", "opus-4-8"),
+            ("anthropic.claude-opus-4-7", "opus-4-any"),
+            ("anthropic.claude-opus-5", "opus-5"),
+            ("anthropic.claude-opus-5-v1:0", "opus-5"),
+            ("anthropic.claude-opus-5-5", "opus-5-5"),
+            ("anthropic.claude-opus-5-5-v2:0", "opus-5-5"),
+            ("anthropic.claude-opus-5-6", "Unknown"),
+        ];
+        for (id, want) in cases {
+            assert_eq!(key(id), want, "{id}");
+        }
+    }
 }

@@ -10,7 +10,9 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::catalog::{Catalog, ModelDef};
-use super::table::{LongContext, PriceEntry, PriceTable, Prices, Scope};
+use super::scope::{is_govcloud_region, Scope};
+use super::table::{LongContext, PriceEntry, PriceTable, Prices};
+use super::tier::ServiceTier;
 use super::token::TokenType;
 use crate::diag::{Diagnostics, FieldPath, Finding, TomlDoc};
 use crate::money::parse_toml_decimal;
@@ -45,6 +47,8 @@ struct RawModel {
 #[serde(deny_unknown_fields)]
 struct RawPrice {
     model: String,
+    /// A service tier (`priority`, `flex`, …); absent for the standard tier.
+    tier: Option<String>,
     scope: Scope,
     region: Option<String>,
     from: toml::value::Datetime,
@@ -151,17 +155,15 @@ fn build_entry(
             format!("unknown model `{}` (define it in a [[model]] table)", p.model),
         ));
     }
-    if let Some(r) = &p.region {
-        if !crate::names::is_region(r) {
-            findings.push(Finding::error(path.key("region"), format!("`{r}` is not an AWS region name")));
+    check_region(p, path, findings);
+    let tier = match p.tier.as_deref().map(ServiceTier::parse) {
+        None => ServiceTier::Standard,
+        Some(Ok(t)) => t,
+        Some(Err(e)) => {
+            findings.push(Finding::error(path.key("tier"), e));
+            ServiceTier::Standard
         }
-        if p.scope == Scope::Global {
-            findings.push(Finding::error(
-                path.key("region"),
-                "a `global` entry cannot be limited to a region: global profiles route anywhere",
-            ));
-        }
-    }
+    };
     let from = instant(&p.from, &path.key("from"), findings);
     let until = p.until.as_ref().and_then(|u| instant(u, &path.key("until"), findings));
     if let (Some(f), Some(u)) = (from, until) {
@@ -174,9 +176,6 @@ fn build_entry(
         findings.push(Finding::error(path.key("source"), "must be an https:// URL of the published price"));
     }
     let prices = prices_of(&p.usd_per_million, &path.key("usd_per_million"), findings);
-    if p.cache_ratio_note.is_none() {
-        super::file_checks::warn_cache_ratios(&prices, &path.key("usd_per_million"), findings);
-    }
     let long_context = p.long_context.as_ref().map(|lc| {
         let lc_path = path.key("long_context");
         if lc.above_prompt_tokens == 0 {
@@ -187,6 +186,13 @@ fn build_entry(
             prices: prices_of(&lc.usd_per_million, &lc_path.key("usd_per_million"), findings),
         }
     });
+    super::file_checks::check_cache_ratios(
+        &prices,
+        long_context.as_ref(),
+        p.cache_ratio_note.as_deref(),
+        path,
+        findings,
+    );
     let batch_discount = match &p.batch_discount {
         Some(v) => discount(v, &path.key("batch_discount"), findings),
         None => default_discount,
@@ -196,8 +202,9 @@ fn build_entry(
         return None;
     }
     Some(PriceEntry {
-        id: PriceEntry::make_id(&p.model, p.scope, p.region.as_deref(), from),
+        id: PriceEntry::make_id(&p.model, p.scope, &tier, p.region.as_deref(), from),
         model: p.model.clone(),
+        tier,
         scope: p.scope,
         region: p.region.clone(),
         from,
@@ -208,6 +215,33 @@ fn build_entry(
         long_context,
         batch_discount,
     })
+}
+
+/// A region override must be one the scope can reach: GovCloud regions only
+/// under `govcloud`, and nothing under `global`.
+fn check_region(p: &RawPrice, path: &FieldPath, findings: &mut Vec<Finding>) {
+    let Some(r) = &p.region else { return };
+    let field = path.key("region");
+    if !crate::names::is_region(r) {
+        findings.push(Finding::error(field.clone(), format!("`{r}` is not an AWS region name")));
+    }
+    match p.scope {
+        Scope::Global => findings.push(Finding::error(
+            field,
+            "a `global` entry cannot be limited to a region: global profiles route anywhere",
+        )),
+        Scope::GovCloud if !is_govcloud_region(r) => findings.push(Finding::error(
+            field,
+            format!(
+                "`{r}` is not a GovCloud region: a `govcloud` entry can only be limited to a us-gov-* region"
+            ),
+        )),
+        Scope::All | Scope::Regional if is_govcloud_region(r) => findings.push(Finding::error(
+            field,
+            format!("`{r}` is a GovCloud region: its calls are priced only by scope = \"govcloud\" entries"),
+        )),
+        _ => {}
+    }
 }
 
 fn prices_of(raw: &BTreeMap<String, toml::Value>, path: &FieldPath, findings: &mut Vec<Finding>) -> Prices {

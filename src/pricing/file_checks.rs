@@ -1,19 +1,21 @@
-//! Whole-table checks of the price file: overlapping effective ranges,
-//! models without prices, and cache prices that break the usual ratios.
+//! Whole-table and per-entry checks of the price file: overlapping effective
+//! ranges, models without prices, and cache prices that break the documented
+//! ratios without a note saying why. Findings only; nothing is changed.
 
 use rust_decimal::Decimal;
 
 use super::catalog::Catalog;
-use super::table::{PriceEntry, Prices};
+use super::table::{LongContext, PriceEntry, Prices};
 use super::token::TokenType;
 use crate::diag::{FieldPath, Finding};
 
-/// Two entries for the same model, scope and region may not be in force at once:
-/// the lookup would have to guess. Identical starts are reported as duplicates.
+/// Two entries for the same model, tier, scope and region may not be in force
+/// at once: the lookup would have to guess. Identical starts are reported as
+/// duplicates. Entries of different tiers never compete, so they may overlap.
 pub(super) fn check_overlaps(entries: &[(usize, PriceEntry)], findings: &mut Vec<Finding>) {
     for (a_pos, (a_idx, a)) in entries.iter().enumerate() {
         for (b_idx, b) in entries[a_pos + 1..].iter().map(|(i, e)| (*i, e)) {
-            if a.model != b.model || a.scope != b.scope || a.region != b.region {
+            if a.model != b.model || a.tier != b.tier || a.scope != b.scope || a.region != b.region {
                 continue;
             }
             let path = FieldPath::root().key("price").index(b_idx).key("from");
@@ -21,8 +23,9 @@ pub(super) fn check_overlaps(entries: &[(usize, PriceEntry)], findings: &mut Vec
                 findings.push(Finding::error(
                     path,
                     format!(
-                        "duplicate entry: price[{a_idx}] already prices `{}` from {}",
+                        "duplicate entry: price[{a_idx}] already prices `{}` ({}) from {}",
                         a.model,
+                        a.label(),
                         a.from.date_naive()
                     ),
                 ));
@@ -68,26 +71,55 @@ pub(super) fn check_coverage(
     }
 }
 
-/// Anthropic prices cache reads at 0.1×, 5-minute writes at 1.25× and 1-hour
-/// writes at 2× the input price; a different ratio is usually a typo.
-pub(super) fn warn_cache_ratios(prices: &Prices, path: &FieldPath, findings: &mut Vec<Finding>) {
+/// The documented multipliers of the input price: reads 0.1×, 5-minute
+/// writes 1.25×, 1-hour writes 2×. Not every model follows them (Claude 3
+/// Haiku's cache prices predate them; Opus 5.5 and Fable 5.1 read cheaper), so
+/// a different ratio is a warning unless the entry's `cache_ratio_note` says
+/// why. A note on an entry that follows every ratio is stale and would hide the
+/// next typo, so it is warned about instead.
+pub(super) fn check_cache_ratios(
+    prices: &Prices,
+    long_context: Option<&LongContext>,
+    note: Option<&str>,
+    path: &FieldPath,
+    findings: &mut Vec<Finding>,
+) {
+    let mut off = ratio_warnings(prices, &path.key("usd_per_million"));
+    if let Some(lc) = long_context {
+        off.extend(ratio_warnings(&lc.prices, &path.key("long_context").key("usd_per_million")));
+    }
+    match note {
+        None => findings.extend(off),
+        Some(n) if n.trim().is_empty() => findings
+            .push(Finding::error(path.key("cache_ratio_note"), "must say why the cache prices differ")),
+        Some(_) if off.is_empty() => findings.push(Finding::warning(
+            path.key("cache_ratio_note"),
+            "every cache price has the documented ratio: remove the note, so that a future typo is warned about",
+        )),
+        Some(_) => {}
+    }
+}
+
+fn ratio_warnings(prices: &Prices, path: &FieldPath) -> Vec<Finding> {
     let input = prices.get(TokenType::Input);
     if input.is_zero() {
-        return;
+        return Vec::new();
     }
     let expected = [
         (TokenType::CacheRead, Decimal::new(1, 1)),
         (TokenType::CacheWrite5m, Decimal::new(125, 2)),
         (TokenType::CacheWrite1h, Decimal::new(2, 0)),
     ];
+    let mut out = Vec::new();
     for (t, ratio) in expected {
         let Some(&actual) = prices.0.get(&t) else { continue };
         let want = input * ratio;
         if actual != want {
-            findings.push(Finding::warning(
+            out.push(Finding::warning(
                 path.key(t.as_str()),
                 format!(
-                    "{} is not {}× the input price {} (expected {}); check the source",
+                    "{} is not {}× the input price {} (expected {}); check the source, \
+                     or say why in `cache_ratio_note`",
                     actual.normalize(),
                     ratio.normalize(),
                     input.normalize(),
@@ -96,4 +128,5 @@ pub(super) fn warn_cache_ratios(prices: &Prices, path: &FieldPath, findings: &mu
             ));
         }
     }
+    out
 }

@@ -10,12 +10,16 @@ mod file_checks;
 pub mod model_id;
 pub mod pricer;
 pub mod resolve;
+pub mod scope;
 pub mod table;
+pub mod tier;
 pub mod token;
 
 pub use cost::{Cost, CostError, CostLine, PriceOptions};
 pub use model_id::{Endpoint, IdForm};
 pub use pricer::{PriceOutcome, Priced, Pricer};
 pub use resolve::{Resolution, ResolvedModel, Resolver, UnpricedReason};
-pub use table::{PriceEntry, PriceTable, Scope};
+pub use scope::Scope;
+pub use table::{PriceEntry, PriceTable};
+pub use tier::ServiceTier;
 pub use token::{TokenType, Usage};

@@ -1,12 +1,16 @@
-//! Parsing the `ModelId` a caller passed to Bedrock into what was called and
-//! through which endpoint. Pure string work: no price table, no I/O.
+//! Parsing the `ModelId` a caller passed to Bedrock into what was called,
+//! through which endpoint and in which service tier. Pure string work: no
+//! price table, no I/O.
 //!
 //! CloudWatch's `ModelId` dimension is whatever the caller passed: a base ID,
 //! a cross-region inference profile (`us.`, `eu.`, …, `global.`), a
 //! foundation-model or inference-profile ARN, or an application inference
-//! profile. One model therefore shows up under several IDs.
+//! profile, any of them with a `+tier` suffix. One model therefore shows up
+//! under several IDs.
 
 use std::fmt;
+
+use super::tier::{split_tier, ServiceTier};
 
 /// Geographic profile prefixes; `us-gov.` must be tried before `us.`.
 pub const GEO_PREFIXES: [&str; 7] = ["us-gov", "us", "eu", "apac", "jp", "au", "ca"];
@@ -63,10 +67,12 @@ impl IdForm {
 /// A model ID taken apart.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ParsedModelId {
-    /// Billed per token: the base model and the endpoint it was called through.
-    Model { base_id: String, endpoint: Endpoint, form: IdForm },
-    /// An application inference profile: its target comes from configuration.
-    ApplicationProfile { arn_or_id: String, profile_id: String },
+    /// Billed per token: the base model (without any `+tier` suffix), the
+    /// endpoint it was called through and the tier that served it.
+    Model { base_id: String, endpoint: Endpoint, form: IdForm, tier: ServiceTier },
+    /// An application inference profile: its target comes from configuration,
+    /// the tier from the call.
+    ApplicationProfile { arn_or_id: String, profile_id: String, tier: ServiceTier },
     /// Provisioned throughput, custom or imported models: not billed per token,
     /// so the per-token price table cannot price them.
     NotPerToken { kind: String },
@@ -79,10 +85,30 @@ pub fn parse(raw: &str) -> ParsedModelId {
     if raw.is_empty() {
         return ParsedModelId::Malformed { reason: "empty model ID".into() };
     }
-    if raw.starts_with("arn:") {
-        return parse_arn(raw);
+    // The suffix goes first: it follows every form, ARNs included, and a
+    // catalog pattern's trailing `*` must never see it.
+    let (id, tier) = match split_tier(raw) {
+        Ok(split) => split,
+        Err(reason) => return ParsedModelId::Malformed { reason },
+    };
+    let parsed = if id.starts_with("arn:") {
+        parse_arn(id)
+    } else {
+        parse_profile_or_base(id, IdForm::InferenceProfileId, IdForm::BaseId)
+    };
+    with_tier(parsed, tier)
+}
+
+fn with_tier(parsed: ParsedModelId, tier: ServiceTier) -> ParsedModelId {
+    match parsed {
+        ParsedModelId::Model { base_id, endpoint, form, .. } => {
+            ParsedModelId::Model { base_id, endpoint, form, tier }
+        }
+        ParsedModelId::ApplicationProfile { arn_or_id, profile_id, .. } => {
+            ParsedModelId::ApplicationProfile { arn_or_id, profile_id, tier }
+        }
+        other => other,
     }
-    parse_profile_or_base(raw, IdForm::InferenceProfileId, IdForm::BaseId)
 }
 
 fn parse_profile_or_base(id: &str, profile_form: IdForm, base_form: IdForm) -> ParsedModelId {
@@ -101,7 +127,7 @@ fn model(base: &str, endpoint: Endpoint, form: IdForm) -> ParsedModelId {
     if base.is_empty() {
         return ParsedModelId::Malformed { reason: "profile prefix without a model".into() };
     }
-    ParsedModelId::Model { base_id: base.to_string(), endpoint, form }
+    ParsedModelId::Model { base_id: base.to_string(), endpoint, form, tier: ServiceTier::Standard }
 }
 
 /// `arn:<partition>:bedrock:<region>:<account>:<resource-type>/<id>`.
@@ -121,9 +147,11 @@ fn parse_arn(arn: &str) -> ParsedModelId {
         "inference-profile" => {
             parse_profile_or_base(id, IdForm::InferenceProfileArn, IdForm::InferenceProfileArn)
         }
-        "application-inference-profile" => {
-            ParsedModelId::ApplicationProfile { arn_or_id: arn.to_string(), profile_id: id.to_string() }
-        }
+        "application-inference-profile" => ParsedModelId::ApplicationProfile {
+            arn_or_id: arn.to_string(),
+            profile_id: id.to_string(),
+            tier: ServiceTier::Standard,
+        },
         other => ParsedModelId::NotPerToken { kind: other.to_string() },
     }
 }
@@ -133,57 +161,102 @@ mod tests {
     use super::*;
 
     fn m(base: &str, endpoint: Endpoint, form: IdForm) -> ParsedModelId {
-        ParsedModelId::Model { base_id: base.into(), endpoint, form }
+        ParsedModelId::Model { base_id: base.into(), endpoint, form, tier: ServiceTier::Standard }
     }
 
-    #[test]
-    fn parses_every_id_form() {
-        let base = "anthropic.claude-sonnet-4-5-20250929-v1:0";
+    /// Every written form, as (raw ID, base ID, endpoint, form).
+    fn forms(base: &str) -> Vec<(String, Endpoint, IdForm)> {
         let geo = |p: &str| Endpoint::Geo(p.to_string());
-        let cases: Vec<(String, ParsedModelId)> = vec![
-            (base.into(), m(base, Endpoint::InRegion, IdForm::BaseId)),
-            (format!("global.{base}"), m(base, Endpoint::Global, IdForm::InferenceProfileId)),
-            (format!("us.{base}"), m(base, geo("us"), IdForm::InferenceProfileId)),
-            (format!("us-gov.{base}"), m(base, geo("us-gov"), IdForm::InferenceProfileId)),
-            (format!("eu.{base}"), m(base, geo("eu"), IdForm::InferenceProfileId)),
-            (format!("apac.{base}"), m(base, geo("apac"), IdForm::InferenceProfileId)),
-            (format!("jp.{base}"), m(base, geo("jp"), IdForm::InferenceProfileId)),
-            (format!("au.{base}"), m(base, geo("au"), IdForm::InferenceProfileId)),
-            (format!("ca.{base}"), m(base, geo("ca"), IdForm::InferenceProfileId)),
+        let profile = IdForm::InferenceProfileId;
+        let mut out = vec![
+            (base.to_string(), Endpoint::InRegion, IdForm::BaseId),
+            (format!("global.{base}"), Endpoint::Global, profile),
+        ];
+        for p in GEO_PREFIXES {
+            out.push((format!("{p}.{base}"), geo(p), profile));
+        }
+        out.extend([
             (
                 format!("arn:aws:bedrock:us-east-1::foundation-model/{base}"),
-                m(base, Endpoint::InRegion, IdForm::FoundationModelArn),
+                Endpoint::InRegion,
+                IdForm::FoundationModelArn,
             ),
             (
                 format!("arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.{base}"),
-                m(base, geo("eu"), IdForm::InferenceProfileArn),
+                geo("eu"),
+                IdForm::InferenceProfileArn,
+            ),
+            (
+                format!("arn:aws:bedrock:us-east-1:123456789012:inference-profile/global.{base}"),
+                Endpoint::Global,
+                IdForm::InferenceProfileArn,
             ),
             (
                 format!("arn:aws-us-gov:bedrock:us-gov-west-1:123456789012:inference-profile/us-gov.{base}"),
-                m(base, geo("us-gov"), IdForm::InferenceProfileArn),
+                geo("us-gov"),
+                IdForm::InferenceProfileArn,
             ),
-            (
-                "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3".into(),
-                ParsedModelId::ApplicationProfile {
-                    arn_or_id: "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3"
-                        .into(),
-                    profile_id: "a1b2c3".into(),
-                },
-            ),
-            (
-                "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/xyz".into(),
-                ParsedModelId::NotPerToken { kind: "provisioned-model".into() },
-            ),
-        ];
-        for (raw, want) in cases {
-            assert_eq!(parse(&raw), want, "{raw}");
+        ]);
+        out
+    }
+
+    #[test]
+    fn parses_every_id_form_with_and_without_a_tier_suffix() {
+        // A dated ID with `:` and `-v2`, and an undated one, so the suffix
+        // split cannot lean on either shape.
+        for base in ["anthropic.claude-3-5-sonnet-20241022-v2:0", "anthropic.claude-opus-4-8"] {
+            for (raw, endpoint, form) in forms(base) {
+                assert_eq!(parse(&raw), m(base, endpoint.clone(), form), "{raw}");
+                for (suffix, tier) in [
+                    ("+priority", ServiceTier::Priority),
+                    ("+flex", ServiceTier::Flex),
+                    ("+reserved", ServiceTier::Reserved),
+                    ("+latency-optimized", ServiceTier::LatencyOptimized),
+                    ("+default", ServiceTier::Standard),
+                    ("+standard", ServiceTier::Standard),
+                    ("+Priority", ServiceTier::Priority),
+                    ("+turbo", ServiceTier::Other("turbo".into())),
+                ] {
+                    let want =
+                        ParsedModelId::Model { base_id: base.into(), endpoint: endpoint.clone(), form, tier };
+                    assert_eq!(parse(&format!("{raw}{suffix}")), want, "{raw}{suffix}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn application_profiles_and_other_resources() {
+        let app = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3";
+        let profile = |tier| ParsedModelId::ApplicationProfile {
+            arn_or_id: app.into(),
+            profile_id: "a1b2c3".into(),
+            tier,
+        };
+        assert_eq!(parse(app), profile(ServiceTier::Standard));
+        assert_eq!(parse(&format!("{app}+priority")), profile(ServiceTier::Priority));
+        for raw in [
+            "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/xyz",
+            "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/xyz+flex",
+        ] {
+            assert_eq!(parse(raw), ParsedModelId::NotPerToken { kind: "provisioned-model".into() }, "{raw}");
         }
     }
 
     #[test]
     fn refuses_malformed_ids() {
-        for raw in ["", "us.", "arn:aws:s3:::bucket/key", "arn:aws:bedrock:us-east-1"] {
-            assert!(matches!(parse(raw), ParsedModelId::Malformed { .. }), "{raw}");
+        for raw in [
+            "",
+            "us.",
+            "us.+priority",
+            "+priority",
+            "anthropic.claude-opus-4-8+",
+            "anthropic.claude-opus-4-8+priority+flex",
+            "anthropic.claude-opus-4-8+pri/ority",
+            "arn:aws:s3:::bucket/key",
+            "arn:aws:bedrock:us-east-1",
+        ] {
+            assert!(matches!(parse(raw), ParsedModelId::Malformed { .. }), "{raw}: {:?}", parse(raw));
         }
     }
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::cost::{cost, Cost, CostError, PriceOptions};
 use super::resolve::{Resolution, ResolvedModel, Resolver, UnpricedReason};
-use super::table::{PriceEntry, PriceTable};
+use super::table::{NoPrice, PriceEntry, PriceTable};
 use super::token::Usage;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,16 +57,28 @@ impl<'t> Pricer<'t> {
                 return Ok(PriceOutcome::Unpriced { model_id, reason })
             }
         };
-        let entry = match self.table.lookup(&resolved.model, &resolved.endpoint, region, at) {
+        let r = &resolved;
+        let entry = match self.table.lookup(&r.model, &r.endpoint, &r.tier, region, at) {
             Ok(e) => e,
             Err(no_price) => {
                 return Ok(PriceOutcome::Unpriced {
                     model_id: model_id.to_string(),
-                    reason: UnpricedReason::NoPriceInForce(no_price.to_string()),
+                    reason: unpriced_reason(no_price, &resolved),
                 })
             }
         };
         let cost = cost(entry, usage, opts)?;
         Ok(PriceOutcome::Priced(Priced { resolved, entry, cost }))
+    }
+}
+
+/// The lookup names the model by key; the reason shown to users names it too.
+fn unpriced_reason(no_price: NoPrice, r: &ResolvedModel) -> UnpricedReason {
+    match no_price {
+        NoPrice::NoTier { model, tier } => UnpricedReason::NoTierPrice { model, name: r.name.clone(), tier },
+        NoPrice::NoGovCloud { model, region } => {
+            UnpricedReason::NoGovCloudPrice { model, name: r.name.clone(), region }
+        }
+        other @ NoPrice::NotInForce { .. } => UnpricedReason::NoPriceInForce(other.to_string()),
     }
 }

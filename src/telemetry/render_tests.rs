@@ -14,7 +14,7 @@ use crate::bedrock::BedrockMetric;
 use crate::clock::ManualClock;
 use crate::ledger::{Attribution, CallTotal, CostTotal, MetricPoint, MetricTotal, PrincipalTotal, Source};
 use crate::pricing::table::Prices;
-use crate::pricing::{PriceEntry, PriceTable, Scope, TokenType};
+use crate::pricing::{PriceEntry, PriceTable, Scope, ServiceTier, TokenType};
 
 const SONNET: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 const FUTURE: &str = "anthropic.claude-future-9-v1:0";
@@ -224,8 +224,9 @@ fn entry(
     let rates = ["3.30", "16.50", "0.33", "4.125", "6.60"];
     let prices = Prices(TokenType::ALL.into_iter().zip(rates.map(usd)).collect());
     PriceEntry {
-        id: PriceEntry::make_id("claude-sonnet-4-5", scope, region, from),
+        id: PriceEntry::make_id("claude-sonnet-4-5", scope, &ServiceTier::Standard, region, from),
         model: "claude-sonnet-4-5".into(),
+        tier: ServiceTier::Standard,
         scope,
         region: region.map(String::from),
         from,
@@ -247,6 +248,8 @@ fn price_gauge_shows_entries_in_force_with_an_empty_region_unless_overridden() {
             entry(Scope::Regional, Some("eu-west-3"), at(0, 0), None),
             entry(Scope::Global, None, at(0, 0), Some(at(9, 0))),
             entry(Scope::All, None, at(11, 0), None),
+            // Not exported: the family has no tier label, and the same labels twice would break the scrape.
+            PriceEntry { tier: ServiceTier::Priority, ..entry(Scope::Regional, None, at(0, 0), None) },
         ],
     );
     let rows = price_rows(&table, at(10, 0));

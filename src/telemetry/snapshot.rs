@@ -89,13 +89,15 @@ pub fn price_token_label(t: TokenType) -> &'static str {
     }
 }
 
-/// The base-tier rates of every entry in force at `at` (long-context tiers
-/// and batch discounts are not exported), ordered by entry then token type.
+/// The base-tier rates of every standard-tier entry in force at `at`
+/// (long-context tiers, batch discounts and service-tier entries such as
+/// `priority` are not exported: the family has no label to tell them apart),
+/// ordered by entry then token type.
 pub fn price_rows(table: &PriceTable, at: DateTime<Utc>) -> Vec<PriceRow> {
     table
         .entries()
         .iter()
-        .filter(|entry| entry.in_force(at))
+        .filter(|entry| entry.in_force(at) && entry.tier.is_standard())
         .flat_map(|entry| {
             TokenType::ALL.into_iter().map(move |t| PriceRow {
                 model: entry.model.clone(),

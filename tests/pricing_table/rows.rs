@@ -1,43 +1,9 @@
-//! The shipped price table priced through the public API, against totals
-//! computed independently (Python `decimal`, by hand for the line cases).
-//! Usage for every row: 1,234,567 input, 89,012 output, 3,456,789 cache read,
-//! 123,456 cache write 5m and 7,890 cache write 1h tokens.
-
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-use std::collections::BTreeMap;
-use std::path::Path;
-use std::str::FromStr;
-
-use bedrock_cost_monitor::config;
-use bedrock_cost_monitor::pricing::{CostError, PriceOptions, PriceOutcome, Pricer, TokenType, Usage};
-use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
-
-fn loaded() -> config::Loaded {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/monitor.toml");
-    config::load_with_env(&path, &|_| None).expect("shipped config is valid")
-}
-
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
-
-fn d(s: &str) -> Decimal {
-    Decimal::from_str(s).unwrap()
-}
-
-fn usage() -> Usage {
-    Usage::new()
-        .with(TokenType::Input, 1_234_567)
-        .with(TokenType::Output, 89_012)
-        .with(TokenType::CacheRead, 3_456_789)
-        .with(TokenType::CacheWrite5m, 123_456)
-        .with(TokenType::CacheWrite1h, 7_890)
-}
+//! The rows of `every_model_and_id_form_prices_to_the_last_digit`: every
+//! model of the shipped table under its ID forms, with the exact total of the
+//! shared usage computed independently (Python `decimal`) from the rates.
 
 /// (model ID as seen, region, resolved model, price entry, exact total USD)
-const ROWS: &[(&str, &str, &str, &str, &str)] = &[
+pub const ROWS: &[(&str, &str, &str, &str, &str)] = &[
     ("anthropic.claude-3-haiku-20240307-v1:0", "us-east-1", "claude-3-haiku", "claude-3-haiku:all:2024-03-13", "0.56459222"),
     ("us.anthropic.claude-3-haiku-20240307-v1:0", "us-east-1", "claude-3-haiku", "claude-3-haiku:all:2024-03-13", "0.56459222"),
     ("eu.anthropic.claude-3-haiku-20240307-v1:0", "eu-west-1", "claude-3-haiku", "claude-3-haiku:all:2024-03-13", "0.56459222"),
@@ -108,7 +74,8 @@ const ROWS: &[(&str, &str, &str, &str, &str)] = &[
     ("jp.anthropic.claude-sonnet-4-5-20250929-v1:0", "ap-northeast-1", "claude-sonnet-4-5", "claude-sonnet-4-5:regional:2025-09-29", "7.24483947"),
     ("au.anthropic.claude-sonnet-4-5-20250929-v1:0", "ap-southeast-2", "claude-sonnet-4-5", "claude-sonnet-4-5:regional:2025-09-29", "7.24483947"),
     ("ca.anthropic.claude-sonnet-4-5-20250929-v1:0", "ca-central-1", "claude-sonnet-4-5", "claude-sonnet-4-5:regional:2025-09-29", "7.24483947"),
-    ("us-gov.anthropic.claude-sonnet-4-5-20250929-v1:0", "us-gov-west-1", "claude-sonnet-4-5", "claude-sonnet-4-5:regional:2025-09-29", "7.24483947"),
+    ("us-gov.anthropic.claude-sonnet-4-5-20250929-v1:0", "us-gov-west-1", "claude-sonnet-4-5", "claude-sonnet-4-5:govcloud:2025-09-29", "7.90346124"),
+    ("anthropic.claude-sonnet-4-5-20250929-v1:0", "us-gov-east-1", "claude-sonnet-4-5", "claude-sonnet-4-5:govcloud:2025-09-29", "7.90346124"),
     ("anthropic.claude-haiku-4-5-20251001-v1:0", "us-east-1", "claude-haiku-4-5", "claude-haiku-4-5:regional:2025-10-15", "2.41494649"),
     ("us.anthropic.claude-haiku-4-5-20251001-v1:0", "us-east-1", "claude-haiku-4-5", "claude-haiku-4-5:regional:2025-10-15", "2.41494649"),
     ("eu.anthropic.claude-haiku-4-5-20251001-v1:0", "eu-west-1", "claude-haiku-4-5", "claude-haiku-4-5:regional:2025-10-15", "2.41494649"),
@@ -119,7 +86,6 @@ const ROWS: &[(&str, &str, &str, &str, &str)] = &[
     ("jp.anthropic.claude-haiku-4-5-20251001-v1:0", "ap-northeast-1", "claude-haiku-4-5", "claude-haiku-4-5:regional:2025-10-15", "2.41494649"),
     ("au.anthropic.claude-haiku-4-5-20251001-v1:0", "ap-southeast-2", "claude-haiku-4-5", "claude-haiku-4-5:regional:2025-10-15", "2.41494649"),
     ("ca.anthropic.claude-haiku-4-5-20251001-v1:0", "ca-central-1", "claude-haiku-4-5", "claude-haiku-4-5:regional:2025-10-15", "2.41494649"),
-    ("us-gov.anthropic.claude-haiku-4-5-20251001-v1:0", "us-gov-west-1", "claude-haiku-4-5", "claude-haiku-4-5:regional:2025-10-15", "2.41494649"),
     ("anthropic.claude-opus-4-5-20251101-v1:0", "us-east-1", "claude-opus-4-5", "claude-opus-4-5:regional:2025-11-24", "12.07473245"),
     ("us.anthropic.claude-opus-4-5-20251101-v1:0", "us-east-1", "claude-opus-4-5", "claude-opus-4-5:regional:2025-11-24", "12.07473245"),
     ("eu.anthropic.claude-opus-4-5-20251101-v1:0", "eu-west-1", "claude-opus-4-5", "claude-opus-4-5:regional:2025-11-24", "12.07473245"),
@@ -130,7 +96,6 @@ const ROWS: &[(&str, &str, &str, &str, &str)] = &[
     ("jp.anthropic.claude-opus-4-5-20251101-v1:0", "ap-northeast-1", "claude-opus-4-5", "claude-opus-4-5:regional:2025-11-24", "12.07473245"),
     ("au.anthropic.claude-opus-4-5-20251101-v1:0", "ap-southeast-2", "claude-opus-4-5", "claude-opus-4-5:regional:2025-11-24", "12.07473245"),
     ("ca.anthropic.claude-opus-4-5-20251101-v1:0", "ca-central-1", "claude-opus-4-5", "claude-opus-4-5:regional:2025-11-24", "12.07473245"),
-    ("us-gov.anthropic.claude-opus-4-5-20251101-v1:0", "us-gov-west-1", "claude-opus-4-5", "claude-opus-4-5:regional:2025-11-24", "12.07473245"),
     ("anthropic.claude-opus-4-6-v1", "us-east-1", "claude-opus-4-6", "claude-opus-4-6:regional:2026-03-13", "12.07473245"),
     ("us.anthropic.claude-opus-4-6-v1", "us-east-1", "claude-opus-4-6", "claude-opus-4-6:regional:2026-03-13", "12.07473245"),
     ("eu.anthropic.claude-opus-4-6-v1", "eu-west-1", "claude-opus-4-6", "claude-opus-4-6:regional:2026-03-13", "12.07473245"),
@@ -141,7 +106,6 @@ const ROWS: &[(&str, &str, &str, &str, &str)] = &[
     ("jp.anthropic.claude-opus-4-6-v1", "ap-northeast-1", "claude-opus-4-6", "claude-opus-4-6:regional:2026-03-13", "12.07473245"),
     ("au.anthropic.claude-opus-4-6-v1", "ap-southeast-2", "claude-opus-4-6", "claude-opus-4-6:regional:2026-03-13", "12.07473245"),
     ("ca.anthropic.claude-opus-4-6-v1", "ca-central-1", "claude-opus-4-6", "claude-opus-4-6:regional:2026-03-13", "12.07473245"),
-    ("us-gov.anthropic.claude-opus-4-6-v1", "us-gov-west-1", "claude-opus-4-6", "claude-opus-4-6:regional:2026-03-13", "12.07473245"),
     ("anthropic.claude-sonnet-4-6", "us-east-1", "claude-sonnet-4-6", "claude-sonnet-4-6:regional:2026-03-13", "7.24483947"),
     ("us.anthropic.claude-sonnet-4-6", "us-east-1", "claude-sonnet-4-6", "claude-sonnet-4-6:regional:2026-03-13", "7.24483947"),
     ("eu.anthropic.claude-sonnet-4-6", "eu-west-1", "claude-sonnet-4-6", "claude-sonnet-4-6:regional:2026-03-13", "7.24483947"),
@@ -152,160 +116,80 @@ const ROWS: &[(&str, &str, &str, &str, &str)] = &[
     ("jp.anthropic.claude-sonnet-4-6", "ap-northeast-1", "claude-sonnet-4-6", "claude-sonnet-4-6:regional:2026-03-13", "7.24483947"),
     ("au.anthropic.claude-sonnet-4-6", "ap-southeast-2", "claude-sonnet-4-6", "claude-sonnet-4-6:regional:2026-03-13", "7.24483947"),
     ("ca.anthropic.claude-sonnet-4-6", "ca-central-1", "claude-sonnet-4-6", "claude-sonnet-4-6:regional:2026-03-13", "7.24483947"),
-    ("us-gov.anthropic.claude-sonnet-4-6", "us-gov-west-1", "claude-sonnet-4-6", "claude-sonnet-4-6:regional:2026-03-13", "7.24483947"),
+    ("anthropic.claude-opus-4-7", "us-east-1", "claude-opus-4-7", "claude-opus-4-7:regional:2026-04-16", "12.07473245"),
+    ("global.anthropic.claude-opus-4-7", "us-east-1", "claude-opus-4-7", "claude-opus-4-7:global:2026-04-16", "10.9770295"),
+    ("us.anthropic.claude-opus-4-7", "us-east-1", "claude-opus-4-7", "claude-opus-4-7:regional:2026-04-16", "12.07473245"),
+    ("eu.anthropic.claude-opus-4-7", "eu-north-1", "claude-opus-4-7", "claude-opus-4-7:regional:2026-04-16", "12.07473245"),
+    ("jp.anthropic.claude-opus-4-7", "ap-northeast-1", "claude-opus-4-7", "claude-opus-4-7:regional:2026-04-16", "12.07473245"),
+    ("anthropic.claude-opus-4-7-v1:0", "us-west-2", "claude-opus-4-7", "claude-opus-4-7:regional:2026-04-16", "12.07473245"),
+    ("arn:aws:bedrock:eu-west-1:123456789012:inference-profile/global.anthropic.claude-opus-4-7", "eu-west-1", "claude-opus-4-7", "claude-opus-4-7:global:2026-04-16", "10.9770295"),
+    ("arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-opus-4-7", "us-west-2", "claude-opus-4-7", "claude-opus-4-7:regional:2026-04-16", "12.07473245"),
+    ("anthropic.claude-opus-4-8", "us-east-1", "claude-opus-4-8", "claude-opus-4-8:regional:2026-05-28", "12.07473245"),
+    ("global.anthropic.claude-opus-4-8", "us-east-1", "claude-opus-4-8", "claude-opus-4-8:global:2026-05-28", "10.9770295"),
+    ("us.anthropic.claude-opus-4-8", "us-east-1", "claude-opus-4-8", "claude-opus-4-8:regional:2026-05-28", "12.07473245"),
+    ("eu.anthropic.claude-opus-4-8", "eu-north-1", "claude-opus-4-8", "claude-opus-4-8:regional:2026-05-28", "12.07473245"),
+    ("jp.anthropic.claude-opus-4-8", "ap-northeast-1", "claude-opus-4-8", "claude-opus-4-8:regional:2026-05-28", "12.07473245"),
+    ("anthropic.claude-opus-4-8-v1:0", "us-west-2", "claude-opus-4-8", "claude-opus-4-8:regional:2026-05-28", "12.07473245"),
+    ("arn:aws:bedrock:eu-west-1:123456789012:inference-profile/global.anthropic.claude-opus-4-8", "eu-west-1", "claude-opus-4-8", "claude-opus-4-8:global:2026-05-28", "10.9770295"),
+    ("arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-opus-4-8", "us-west-2", "claude-opus-4-8", "claude-opus-4-8:regional:2026-05-28", "12.07473245"),
+    ("us-gov.anthropic.claude-opus-4-8", "us-gov-west-1", "claude-opus-4-8", "claude-opus-4-8:govcloud:2026-05-28", "13.1724354"),
+    ("arn:aws-us-gov:bedrock:us-gov-east-1:123456789012:inference-profile/us-gov.anthropic.claude-opus-4-8", "us-gov-east-1", "claude-opus-4-8", "claude-opus-4-8:govcloud:2026-05-28", "13.1724354"),
+    ("anthropic.claude-fable-5", "us-east-1", "claude-fable-5", "claude-fable-5:regional:2026-06-09", "24.1494649"),
+    ("global.anthropic.claude-fable-5", "us-east-1", "claude-fable-5", "claude-fable-5:global:2026-06-09", "21.954059"),
+    ("us.anthropic.claude-fable-5", "us-east-1", "claude-fable-5", "claude-fable-5:regional:2026-06-09", "24.1494649"),
+    ("eu.anthropic.claude-fable-5", "eu-north-1", "claude-fable-5", "claude-fable-5:regional:2026-06-09", "24.1494649"),
+    ("jp.anthropic.claude-fable-5", "ap-northeast-1", "claude-fable-5", "claude-fable-5:regional:2026-06-09", "24.1494649"),
+    ("anthropic.claude-fable-5-v1:0", "us-west-2", "claude-fable-5", "claude-fable-5:regional:2026-06-09", "24.1494649"),
+    ("arn:aws:bedrock:eu-west-1:123456789012:inference-profile/global.anthropic.claude-fable-5", "eu-west-1", "claude-fable-5", "claude-fable-5:global:2026-06-09", "21.954059"),
+    ("arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-fable-5", "us-west-2", "claude-fable-5", "claude-fable-5:regional:2026-06-09", "24.1494649"),
+    ("anthropic.claude-sonnet-5", "us-east-1", "claude-sonnet-5", "claude-sonnet-5:regional:2026-06-30", "4.82989298"),
+    ("global.anthropic.claude-sonnet-5", "us-east-1", "claude-sonnet-5", "claude-sonnet-5:global:2026-06-30", "4.3908118"),
+    ("us.anthropic.claude-sonnet-5", "us-east-1", "claude-sonnet-5", "claude-sonnet-5:regional:2026-06-30", "4.82989298"),
+    ("eu.anthropic.claude-sonnet-5", "eu-north-1", "claude-sonnet-5", "claude-sonnet-5:regional:2026-06-30", "4.82989298"),
+    ("jp.anthropic.claude-sonnet-5", "ap-northeast-1", "claude-sonnet-5", "claude-sonnet-5:regional:2026-06-30", "4.82989298"),
+    ("anthropic.claude-sonnet-5-v1:0", "us-west-2", "claude-sonnet-5", "claude-sonnet-5:regional:2026-06-30", "4.82989298"),
+    ("arn:aws:bedrock:eu-west-1:123456789012:inference-profile/global.anthropic.claude-sonnet-5", "eu-west-1", "claude-sonnet-5", "claude-sonnet-5:global:2026-06-30", "4.3908118"),
+    ("arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-sonnet-5", "us-west-2", "claude-sonnet-5", "claude-sonnet-5:regional:2026-06-30", "4.82989298"),
+    ("us-gov.anthropic.claude-sonnet-5", "us-gov-west-1", "claude-sonnet-5", "claude-sonnet-5:govcloud:2026-06-30", "5.26897416"),
+    ("arn:aws-us-gov:bedrock:us-gov-east-1:123456789012:inference-profile/us-gov.anthropic.claude-sonnet-5", "us-gov-east-1", "claude-sonnet-5", "claude-sonnet-5:govcloud:2026-06-30", "5.26897416"),
+    ("anthropic.claude-opus-5", "us-east-1", "claude-opus-5", "claude-opus-5:regional:2026-07-24", "12.07473245"),
+    ("global.anthropic.claude-opus-5", "us-east-1", "claude-opus-5", "claude-opus-5:global:2026-07-24", "10.9770295"),
+    ("us.anthropic.claude-opus-5", "us-east-1", "claude-opus-5", "claude-opus-5:regional:2026-07-24", "12.07473245"),
+    ("eu.anthropic.claude-opus-5", "eu-north-1", "claude-opus-5", "claude-opus-5:regional:2026-07-24", "12.07473245"),
+    ("jp.anthropic.claude-opus-5", "ap-northeast-1", "claude-opus-5", "claude-opus-5:regional:2026-07-24", "12.07473245"),
+    ("anthropic.claude-opus-5-v1:0", "us-west-2", "claude-opus-5", "claude-opus-5:regional:2026-07-24", "12.07473245"),
+    ("arn:aws:bedrock:eu-west-1:123456789012:inference-profile/global.anthropic.claude-opus-5", "eu-west-1", "claude-opus-5", "claude-opus-5:global:2026-07-24", "10.9770295"),
+    ("arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-opus-5", "us-west-2", "claude-opus-5", "claude-opus-5:regional:2026-07-24", "12.07473245"),
+    ("anthropic.claude-fable-5-1", "us-east-1", "claude-fable-5-1", "claude-fable-5-1:regional:2026-09-01", "21.297613975"),
+    ("global.anthropic.claude-fable-5-1", "us-east-1", "claude-fable-5-1", "claude-fable-5-1:global:2026-09-01", "19.36146725"),
+    ("us.anthropic.claude-fable-5-1", "us-east-1", "claude-fable-5-1", "claude-fable-5-1:regional:2026-09-01", "21.297613975"),
+    ("eu.anthropic.claude-fable-5-1", "eu-north-1", "claude-fable-5-1", "claude-fable-5-1:regional:2026-09-01", "21.297613975"),
+    ("jp.anthropic.claude-fable-5-1", "ap-northeast-1", "claude-fable-5-1", "claude-fable-5-1:regional:2026-09-01", "21.297613975"),
+    ("anthropic.claude-fable-5-1-v1:0", "us-west-2", "claude-fable-5-1", "claude-fable-5-1:regional:2026-09-01", "21.297613975"),
+    ("arn:aws:bedrock:eu-west-1:123456789012:inference-profile/global.anthropic.claude-fable-5-1", "eu-west-1", "claude-fable-5-1", "claude-fable-5-1:global:2026-09-01", "19.36146725"),
+    ("arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-fable-5-1", "us-west-2", "claude-fable-5-1", "claude-fable-5-1:regional:2026-09-01", "21.297613975"),
+    ("anthropic.claude-opus-5-5", "us-east-1", "claude-opus-5-5", "claude-opus-5-5:regional:2026-09-22", "8.89929238"),
+    ("global.anthropic.claude-opus-5-5", "us-east-1", "claude-opus-5-5", "claude-opus-5-5:global:2026-09-22", "8.0902658"),
+    ("us.anthropic.claude-opus-5-5", "us-east-1", "claude-opus-5-5", "claude-opus-5-5:regional:2026-09-22", "8.89929238"),
+    ("eu.anthropic.claude-opus-5-5", "eu-north-1", "claude-opus-5-5", "claude-opus-5-5:regional:2026-09-22", "8.89929238"),
+    ("jp.anthropic.claude-opus-5-5", "ap-northeast-1", "claude-opus-5-5", "claude-opus-5-5:regional:2026-09-22", "8.89929238"),
+    ("anthropic.claude-opus-5-5-v1:0", "us-west-2", "claude-opus-5-5", "claude-opus-5-5:regional:2026-09-22", "8.89929238"),
+    ("arn:aws:bedrock:eu-west-1:123456789012:inference-profile/global.anthropic.claude-opus-5-5", "eu-west-1", "claude-opus-5-5", "claude-opus-5-5:global:2026-09-22", "8.0902658"),
+    ("arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-opus-5-5", "us-west-2", "claude-opus-5-5", "claude-opus-5-5:regional:2026-09-22", "8.89929238"),
+    ("anthropic.claude-sonnet-5-5", "us-east-1", "claude-sonnet-5-5", "claude-sonnet-5-5:regional:2026-10-07", "4.82989298"),
+    ("global.anthropic.claude-sonnet-5-5", "us-east-1", "claude-sonnet-5-5", "claude-sonnet-5-5:global:2026-10-07", "4.3908118"),
+    ("us.anthropic.claude-sonnet-5-5", "us-east-1", "claude-sonnet-5-5", "claude-sonnet-5-5:regional:2026-10-07", "4.82989298"),
+    ("eu.anthropic.claude-sonnet-5-5", "eu-north-1", "claude-sonnet-5-5", "claude-sonnet-5-5:regional:2026-10-07", "4.82989298"),
+    ("jp.anthropic.claude-sonnet-5-5", "ap-northeast-1", "claude-sonnet-5-5", "claude-sonnet-5-5:regional:2026-10-07", "4.82989298"),
+    ("anthropic.claude-sonnet-5-5-v1:0", "us-west-2", "claude-sonnet-5-5", "claude-sonnet-5-5:regional:2026-10-07", "4.82989298"),
+    ("arn:aws:bedrock:eu-west-1:123456789012:inference-profile/global.anthropic.claude-sonnet-5-5", "eu-west-1", "claude-sonnet-5-5", "claude-sonnet-5-5:global:2026-10-07", "4.3908118"),
+    ("arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-sonnet-5-5", "us-west-2", "claude-sonnet-5-5", "claude-sonnet-5-5:regional:2026-10-07", "4.82989298"),
+    ("anthropic.claude-haiku-5-5", "us-east-1", "claude-haiku-5-5", "claude-haiku-5-5:regional:2026-10-07", "0.241494649"),
+    ("global.anthropic.claude-haiku-5-5", "us-east-1", "claude-haiku-5-5", "claude-haiku-5-5:global:2026-10-07", "0.21954059"),
+    ("us.anthropic.claude-haiku-5-5", "us-east-1", "claude-haiku-5-5", "claude-haiku-5-5:regional:2026-10-07", "0.241494649"),
+    ("eu.anthropic.claude-haiku-5-5", "eu-north-1", "claude-haiku-5-5", "claude-haiku-5-5:regional:2026-10-07", "0.241494649"),
+    ("jp.anthropic.claude-haiku-5-5", "ap-northeast-1", "claude-haiku-5-5", "claude-haiku-5-5:regional:2026-10-07", "0.241494649"),
+    ("anthropic.claude-haiku-5-5-v1:0", "us-west-2", "claude-haiku-5-5", "claude-haiku-5-5:regional:2026-10-07", "0.241494649"),
+    ("arn:aws:bedrock:eu-west-1:123456789012:inference-profile/global.anthropic.claude-haiku-5-5", "eu-west-1", "claude-haiku-5-5", "claude-haiku-5-5:global:2026-10-07", "0.21954059"),
+    ("arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-haiku-5-5", "us-west-2", "claude-haiku-5-5", "claude-haiku-5-5:regional:2026-10-07", "0.241494649"),
 ];
-
-#[test]
-fn every_model_and_id_form_prices_to_the_last_digit() {
-    let l = loaded();
-    let none = BTreeMap::new();
-    let pricer = Pricer::new(&l.prices, &none);
-    for (model_id, region, model, entry, total) in ROWS {
-        let outcome = pricer
-            .price(model_id, region, at("2026-11-25T00:00:00Z"), &usage(), PriceOptions::default())
-            .unwrap();
-        let PriceOutcome::Priced(p) = outcome else { panic!("{model_id} unpriced: {outcome:?}") };
-        assert_eq!(p.resolved.model, *model, "{model_id}");
-        assert_eq!(p.entry.id, *entry, "{model_id}");
-        assert_eq!(p.cost.total_usd, d(total), "{model_id} in {region}");
-        let line_sum: Decimal = p.cost.lines.iter().map(|l| l.usd).sum();
-        assert_eq!(line_sum, p.cost.total_usd, "{model_id}: lines add up to the total");
-    }
-    // Every model of the price table is exercised by at least one row.
-    for m in l.prices.catalog().models() {
-        assert!(ROWS.iter().any(|r| r.2 == m.key), "no row for {}", m.key);
-    }
-}
-
-/// Each token type of Sonnet 4.5 through `us.` (regional premium), by hand:
-/// 1,234,567 × 3.30 / 10⁶ = 4.0740711; 89,012 × 16.50 / 10⁶ = 1.468698;
-/// 3,456,789 × 0.33 / 10⁶ = 1.14074037; 123,456 × 4.125 / 10⁶ = 0.509256;
-/// 7,890 × 6.60 / 10⁶ = 0.052074. And through `global.` without the premium.
-#[test]
-fn each_token_type_and_the_regional_premium_by_hand() {
-    let l = loaded();
-    let none = BTreeMap::new();
-    let pricer = Pricer::new(&l.prices, &none);
-    let cases = [
-        (
-            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
-            [
-                ("input", "3.3", "4.0740711"),
-                ("output", "16.5", "1.468698"),
-                ("cache_read", "0.33", "1.14074037"),
-                ("cache_write_5m", "4.125", "0.509256"),
-                ("cache_write_1h", "6.6", "0.052074"),
-            ],
-        ),
-        (
-            "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
-            [
-                ("input", "3", "3.703701"),
-                ("output", "15", "1.33518"),
-                ("cache_read", "0.3", "1.0370367"),
-                ("cache_write_5m", "3.75", "0.46296"),
-                ("cache_write_1h", "6", "0.04734"),
-            ],
-        ),
-    ];
-    for (model_id, lines) in cases {
-        let PriceOutcome::Priced(p) = pricer
-            .price(model_id, "us-east-1", at("2026-11-25T00:00:00Z"), &usage(), PriceOptions::default())
-            .unwrap()
-        else {
-            panic!("{model_id} unpriced")
-        };
-        let got: Vec<(String, Decimal, Decimal)> =
-            p.cost.lines.iter().map(|l| (l.token_type.to_string(), l.usd_per_million, l.usd)).collect();
-        let want: Vec<(String, Decimal, Decimal)> =
-            lines.iter().map(|(t, r, u)| (t.to_string(), d(r), d(u))).collect();
-        assert_eq!(got, want, "{model_id}");
-    }
-}
-
-/// Opus 4.6 had a long-context tier until the 1M window went GA on 2026-03-13.
-#[test]
-fn effective_date_boundary_is_the_exact_instant() {
-    let l = loaded();
-    let none = BTreeMap::new();
-    let pricer = Pricer::new(&l.prices, &none);
-    let usage = Usage::new().with(TokenType::Input, 300_000).with(TokenType::Output, 10_000);
-    let lc = PriceOptions { long_context: true, ..Default::default() };
-    let id = "global.anthropic.claude-opus-4-6-v1";
-
-    // One second before: the tier applies, 300,000 × 10 + 10,000 × 37.50 = 3.375.
-    let before = pricer.price(id, "us-east-1", at("2026-03-12T23:59:59Z"), &usage, lc).unwrap();
-    let PriceOutcome::Priced(p) = before else { panic!("unpriced") };
-    assert_eq!(p.entry.id, "claude-opus-4-6:global:2026-02-05");
-    assert_eq!(p.cost.total_usd, d("3.375"));
-
-    // At the instant: the new entry is in force and has no tier any more.
-    let err = pricer.price(id, "us-east-1", at("2026-03-13T00:00:00Z"), &usage, lc).unwrap_err();
-    assert_eq!(err, CostError::NoLongContextTier("claude-opus-4-6:global:2026-03-13".into()));
-    let PriceOutcome::Priced(p) =
-        pricer.price(id, "us-east-1", at("2026-03-13T00:00:00Z"), &usage, PriceOptions::default()).unwrap()
-    else {
-        panic!("unpriced")
-    };
-    assert_eq!(p.cost.total_usd, d("1.75"));
-
-    // Before the model's first price there is none: unpriced, not $0.
-    let early =
-        pricer.price(id, "us-east-1", at("2026-02-04T23:59:59Z"), &usage, PriceOptions::default()).unwrap();
-    assert!(matches!(early, PriceOutcome::Unpriced { .. }), "{early:?}");
-}
-
-#[test]
-fn batch_discount_halves_every_rate() {
-    let l = loaded();
-    let none = BTreeMap::new();
-    let pricer = Pricer::new(&l.prices, &none);
-    let usage = Usage::new().with(TokenType::Input, 1_000_000).with(TokenType::Output, 1_000_000);
-    let opts = PriceOptions { batch: true, ..Default::default() };
-    let PriceOutcome::Priced(p) = pricer
-        .price(
-            "anthropic.claude-3-5-haiku-20241022-v1:0",
-            "us-west-2",
-            at("2026-11-25T00:00:00Z"),
-            &usage,
-            opts,
-        )
-        .unwrap()
-    else {
-        panic!("unpriced")
-    };
-    // (0.80 + 4) / 2
-    assert_eq!(p.cost.total_usd, d("2.4"));
-}
-
-#[test]
-fn unknown_and_unbillable_ids_are_unpriced_never_zero() {
-    let l = loaded();
-    let mut profiles = BTreeMap::new();
-    profiles.insert(
-        "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/known1".to_string(),
-        "global.anthropic.claude-haiku-4-5-20251001-v1:0".to_string(),
-    );
-    let pricer = Pricer::new(&l.prices, &profiles);
-    let now = at("2026-11-25T00:00:00Z");
-    for id in [
-        "anthropic.claude-opus-5-20270101-v1:0",
-        "meta.llama3-70b-instruct-v1:0",
-        "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/unknown9",
-        "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abc",
-    ] {
-        let outcome = pricer.price(id, "us-east-1", now, &usage(), PriceOptions::default()).unwrap();
-        match outcome {
-            PriceOutcome::Unpriced { model_id, .. } => assert_eq!(model_id, id),
-            other => panic!("{id} priced: {other:?}"),
-        }
-    }
-    // A mapped application profile prices as its target: global Haiku 4.5, no premium.
-    let app = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/known1";
-    let one = Usage::new().with(TokenType::Input, 1_000_000);
-    let PriceOutcome::Priced(p) = pricer.price(app, "us-east-1", now, &one, PriceOptions::default()).unwrap()
-    else {
-        panic!("mapped profile unpriced")
-    };
-    assert_eq!((p.resolved.model.as_str(), p.cost.total_usd), ("claude-haiku-4-5", d("1")));
-}
