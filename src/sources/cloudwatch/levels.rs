@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 
 use super::names::ListedSeries;
 use crate::bedrock::BedrockMetric;
+use crate::pricing::tier::{tiered_model_id, ServiceTier};
 
 /// The series worth reading: per (model ID, metric), the plain series and
 /// those of the finest tier level present; coarser tier levels are dropped.
@@ -38,10 +39,13 @@ pub fn select(series: Vec<ListedSeries>) -> Vec<ListedSeries> {
 /// tier is appended as `+tier`, the form AWS itself has used for tiered
 /// ModelId values, so pricing treats both alike.
 pub fn ledger_model_id(model_id: &str, tier: Option<&str>) -> String {
-    match tier.map(str::trim).map(str::to_ascii_lowercase) {
-        None => model_id.to_string(),
-        Some(t) if t.is_empty() || t == "default" || t == "standard" => model_id.to_string(),
-        Some(t) => format!("{model_id}+{t}"),
+    let Some(raw) = tier.map(str::trim).filter(|t| !t.is_empty()) else {
+        return model_id.to_string();
+    };
+    match ServiceTier::parse(raw) {
+        Ok(tier) => tiered_model_id(model_id, &tier),
+        // Kept as published: pricing reports it as an ID it cannot read.
+        Err(_) => format!("{model_id}+{raw}"),
     }
 }
 
