@@ -31,6 +31,7 @@ fn budget(name: &str, period: Period, limit: &str) -> BudgetConfig {
         models: vec![],
         regions: vec![],
         principals: vec![],
+        projects: vec![],
         per_principal: false,
         severity: AlertSeverity::Warning,
         timezone: None,
@@ -264,7 +265,7 @@ fn decisions_pick_the_worst_applicable_budget() {
     statuses.extend(principal_eval(&per_user, vec![share(ALICE, Attribution::Exact, "6")]));
 
     let ask = |principal, model_id, model| {
-        decide(&configs, &statuses, &Request { principal, model_id, model, region: None })
+        decide(&configs, &statuses, &Request { principal, model_id, model, region: None, project: None })
     };
     // Sonnet at 85 % of the daily budget: warn. Alice is over her own limit: deny.
     let r = ask(Some(APP), Some(SONNET), Some("claude-sonnet-4-5"));
