@@ -114,4 +114,21 @@ mod tests {
         assert!(everything.matches_series("eu-west-1", "x", None) && everything.matches_principal("anyone"));
         assert!(!everything.by_principal() && scope.by_principal());
     }
+
+    #[test]
+    fn project_filters_table() {
+        let projects = s(&["proj_team*", "default"]);
+        let scope = Scope { models: &[], regions: &[], principals: &[], projects: &projects };
+        let cases = [
+            ("mantle/proj_team1/anthropic.claude-opus-4-7", true),
+            ("mantle/proj_other/anthropic.claude-opus-4-7", false),
+            ("mantle/unknown/anthropic.claude-opus-4-7", false),
+            // bedrock-runtime usage belongs to the default project.
+            ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", true),
+        ];
+        for (id, want) in cases {
+            assert_eq!(scope.matches_series("us-east-1", id, Some("m")), want, "{id}");
+        }
+        assert!(scope.matches_project("proj_team9") && !scope.matches_project("proj_x"));
+    }
 }

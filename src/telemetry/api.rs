@@ -2,7 +2,7 @@
 //!
 //! - `GET /api/v1/budgets`: every budget's latest status (spend, limit,
 //!   utilisation, forecast, state, period), money as decimal strings.
-//! - `GET /api/v1/decision?principal=…&model=…[&region=…]`: `allow`, `warn`
+//! - `GET /api/v1/decision?principal=…&model=…[&region=…][&project=…]`: `allow`, `warn`
 //!   or `deny`, with the budget that decided, for the application next to the
 //!   sidecar to ask before each Bedrock call.
 //!
