@@ -15,7 +15,6 @@ use rust_decimal::Decimal;
 
 use super::families::{count_sample, desc, usd_sample, FamilyBuilder};
 use super::snapshot::{SharedSnapshot, Snapshot, UNPRICED_MODEL};
-use crate::bedrock::project_of;
 use crate::bedrock::{project_of, BedrockMetric};
 use crate::ledger::MetricPoint;
 
