@@ -1,5 +1,6 @@
-//! Bedrock runtime vocabulary shared along the data flow: the CloudWatch
-//! metrics of the `AWS/Bedrock` namespace and what each one means here.
+//! Bedrock vocabulary shared along the data flow: the CloudWatch metrics of
+//! the runtime (and what each one means here), and how usage of the
+//! bedrock-mantle endpoint is named in the ledger, with its project.
 //! Pure: names and classification only, no AWS types.
 
 use std::fmt;
@@ -75,6 +76,16 @@ impl BedrockMetric {
         BedrockMetric::CacheWriteInputTokens,
     ];
 
+    /// What AWS/BedrockMantle publishes, in this vocabulary: inferences,
+    /// client errors, input and output tokens (no cache, latency,
+    /// server-error or throttle metric).
+    pub const MANTLE: [BedrockMetric; 4] = [
+        BedrockMetric::Invocations,
+        BedrockMetric::InvocationClientErrors,
+        BedrockMetric::InputTokenCount,
+        BedrockMetric::OutputTokenCount,
+    ];
+
     pub fn is_usage(self) -> bool {
         BedrockMetric::USAGE.contains(&self)
     }
@@ -108,6 +119,33 @@ impl fmt::Display for BedrockMetric {
     }
 }
 
+/// The ledger's model IDs of bedrock-mantle usage start with this.
+pub const MANTLE_PREFIX: &str = "mantle/";
+/// The project of bedrock-mantle usage whose project CloudWatch did not say.
+pub const UNKNOWN_PROJECT: &str = "unknown";
+/// bedrock-runtime calls belong to the account's default project: "On
+/// bedrock-runtime only the default project exists" (Bedrock user guide, Projects).
+pub const DEFAULT_PROJECT: &str = "default";
+
+/// The ledger's model ID of bedrock-mantle usage: `mantle/<project>/<model>`.
+/// Mantle usage has its own keys (never those of bedrock-runtime usage of the
+/// same model) and keeps its project, a first-class dimension of reports and
+/// budgets. AWS project IDs match `(proj_[a-zA-Z0-9]+|default)`, so neither
+/// `/` nor `unknown` can clash.
+pub fn mantle_model_id(project: Option<&str>, model: &str) -> String {
+    format!("{MANTLE_PREFIX}{}/{model}", project.unwrap_or(UNKNOWN_PROJECT))
+}
+
+/// (project, model) of a mantle ledger ID; `None` for bedrock-runtime IDs.
+pub fn split_mantle(model_id: &str) -> Option<(&str, &str)> {
+    model_id.strip_prefix(MANTLE_PREFIX)?.split_once('/')
+}
+
+/// The project a ledger model ID's usage belongs to.
+pub fn project_of(model_id: &str) -> &str {
+    split_mantle(model_id).map_or(DEFAULT_PROJECT, |(p, _)| p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +166,25 @@ mod tests {
         keys.sort_unstable();
         keys.dedup();
         assert_eq!(keys.len(), BedrockMetric::ALL.len());
+    }
+
+    #[test]
+    fn mantle_ids_round_trip() {
+        let cases = [
+            (
+                Some("proj_abc"),
+                "anthropic.claude-opus-4-7",
+                "mantle/proj_abc/anthropic.claude-opus-4-7",
+                "proj_abc",
+            ),
+            (None, "anthropic.claude-opus-4-7", "mantle/unknown/anthropic.claude-opus-4-7", "unknown"),
+        ];
+        for (project, model, id, want) in cases {
+            assert_eq!(mantle_model_id(project, model), id);
+            assert_eq!(split_mantle(id), Some((want, model)));
+            assert_eq!(project_of(id), want);
+        }
+        assert_eq!(split_mantle("us.anthropic.claude-sonnet-4-5-20250929-v1:0"), None);
+        assert_eq!(project_of("us.anthropic.claude-sonnet-4-5-20250929-v1:0"), "default");
     }
 }

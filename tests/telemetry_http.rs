@@ -74,7 +74,7 @@ async fn serves_metrics_health_and_readiness_then_shuts_down() {
     assert!(text.contains("# TYPE bedrock_tokens_total counter\n"), "{text}");
     assert!(text.contains(
         "bedrock_cost_usd_total{model=\"claude-haiku-4-5\",model_id=\"global.anthropic.claude-haiku-4-5-20251001-v1:0\",\
-         region=\"us-east-1\",token_type=\"output\"} 0.00617\n"
+         project=\"default\",region=\"us-east-1\",token_type=\"output\"} 0.00617\n"
     ));
     assert!(text.contains("bedrock_monitor_job_runs_total{job=\"cloudwatch\",outcome=\"success\"} 1\n"));
     assert!(text.contains("bedrock_monitor_build_info{version=\""));

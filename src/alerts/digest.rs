@@ -27,7 +27,7 @@ pub struct DigestInput<'a> {
 }
 
 pub fn digest(i: &DigestInput<'_>, now: DateTime<Utc>) -> AlertMessage {
-    let everything = Scope { models: &[], regions: &[], principals: &[] };
+    let everything = Scope { models: &[], regions: &[], principals: &[], projects: &[] };
     let (day_usd, day_unpriced) = i.spend.cost_in(&i.yesterday, &everything);
     let (mtd_usd, _) = i.spend.cost_in(&i.month_to_date, &everything);
     let mut models: Vec<(String, Decimal)> =

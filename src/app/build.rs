@@ -202,39 +202,50 @@ impl Components {
         jobs
     }
 
-    /// The usage job (tokens, invocations: often, then budgets) and the
-    /// detail job (latency, errors, throttles, quota: rarely), each with its
-    /// own schedule and watermark.
+    /// The usage job (tokens, invocations: often, then budgets), the detail
+    /// job (latency, errors, throttles, quota: rarely), each with its own
+    /// schedule and watermark, and the bedrock-mantle usage job (its own
+    /// namespace and watermark, on the usage schedule).
     async fn cloudwatch_jobs(&self, loaded: &Loaded) -> Vec<ScheduledJob> {
         let config = &loaded.config;
         let cw = &config.sources.cloudwatch;
-        if !cw.enabled {
-            return Vec::new();
-        }
-        let source: Arc<dyn MetricSource> = Arc::new(cloudwatch_source(loaded, &self.aws));
+        let runtime = MetricNames::from_config(cw);
         let tiers = [
             (
                 self_metrics::Job::CLOUDWATCH,
                 Source::CloudWatch,
                 BedrockMetric::USAGE.to_vec(),
-                true,
+                cw.enabled,
                 &cw.schedule,
+                runtime.clone(),
             ),
             (
                 self_metrics::Job::CLOUDWATCH_DETAIL,
                 Source::CloudWatchDetail,
                 BedrockMetric::detail(),
-                cw.detail_enabled,
+                cw.enabled && cw.detail_enabled,
                 &cw.detail_schedule,
+                runtime,
+            ),
+            (
+                self_metrics::Job::MANTLE,
+                Source::Mantle,
+                BedrockMetric::MANTLE.to_vec(),
+                config.sources.mantle.enabled,
+                &cw.schedule,
+                MetricNames::mantle(),
             ),
         ];
         let mut jobs = Vec::new();
-        for (name, ledger_source, metrics, enabled, schedule) in tiers {
+        for (name, ledger_source, metrics, enabled, schedule, names) in tiers {
             if !enabled {
                 continue;
             }
+            let source: Arc<dyn MetricSource> = Arc::new(cloudwatch_source(loaded, &self.aws, names.clone()));
+            // The usage jobs of both endpoints price, attribute and evaluate.
+            let usage = ledger_source != Source::CloudWatchDetail;
             let job = CloudWatchJob::new(
-                source.clone(),
+                source,
                 self.store.clone(),
                 self.pricer.clone(),
                 self.clock.clone(),
@@ -243,7 +254,7 @@ impl Components {
                     restatement_minutes: cw.restatement_minutes,
                     backfill_hours: cw.backfill_hours,
                     deep_restatement_hours: cw.deep_restatement_hours,
-                    names: MetricNames::from_config(cw),
+                    names,
                 },
             )
             .with_metrics(&metrics, ledger_source);
@@ -255,9 +266,9 @@ impl Components {
                 refresher: self.refresher.clone(),
                 clock: self.clock.clone(),
                 dispatcher: self.dispatcher.clone(),
-                unpriced_alerts: config.alerts.unpriced_model && ledger_source == Source::CloudWatch,
-                evaluator: (ledger_source == Source::CloudWatch).then(|| self.evaluator.clone()),
-                attributor: self.attributor.clone().filter(|_| ledger_source == Source::CloudWatch),
+                unpriced_alerts: config.alerts.unpriced_model && usage,
+                evaluator: usage.then(|| self.evaluator.clone()),
+                attributor: self.attributor.clone().filter(|_| usage),
                 store: self.store.clone(),
                 partial_runs: Default::default(),
             };
@@ -352,13 +363,13 @@ fn sink(loaded: &Loaded, aws: &aws_config::SdkConfig) -> Arc<dyn AlertSink> {
     Arc::new(SnsSink::new(aws_sdk_sns::Client::new(&sdk), arn))
 }
 
-fn cloudwatch_source(loaded: &Loaded, aws: &aws_config::SdkConfig) -> CloudWatchSource {
+fn cloudwatch_source(loaded: &Loaded, aws: &aws_config::SdkConfig, names: MetricNames) -> CloudWatchSource {
     let mut clients = BTreeMap::new();
     for region in &loaded.config.monitor.regions {
         let sdk = crate::aws::for_region(aws, region);
         clients.insert(region.clone(), aws_sdk_cloudwatch::Client::new(&sdk));
     }
-    CloudWatchSource::new(clients, MetricNames::from_config(&loaded.config.sources.cloudwatch))
+    CloudWatchSource::new(clients, names)
 }
 
 /// The gap between the next two runs of a schedule: readiness allows two of them.

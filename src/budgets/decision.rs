@@ -34,6 +34,8 @@ pub struct Request<'a> {
     /// `model_id` resolved to its price-table key, if it resolves.
     pub model: Option<&'a str>,
     pub region: Option<&'a str>,
+    /// The bedrock-mantle project the call goes to (`default` on bedrock-runtime).
+    pub project: Option<&'a str>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -68,11 +70,12 @@ fn applies(b: &BudgetConfig, r: &Request<'_>) -> bool {
     let scope = Scope::of(b);
     let model_ok = r.model_id.is_none_or(|id| scope.matches_model(id, r.model));
     let region_ok = r.region.is_none_or(|reg| scope.matches_region(reg));
+    let project_ok = r.project.is_none_or(|p| scope.matches_project(p));
     let principal_ok = match r.principal {
         Some(p) => scope.matches_principal(p),
         None => !b.per_principal,
     };
-    model_ok && region_ok && principal_ok
+    model_ok && region_ok && project_ok && principal_ok
 }
 
 fn verdict(s: &BudgetStatus) -> Verdict {

@@ -1,12 +1,13 @@
 //! Which spend a budget covers: filters on model (a price-table model key
-//! or a model-ID pattern), region and principal (patterns). Empty filters
-//! match everything. Pure.
+//! or a model-ID pattern), region, project and principal (patterns). Empty
+//! filters match everything. Pure.
 //!
 //! A model filter containing `*` or `.` is a model-ID pattern matched
 //! against the ID as seen in CloudWatch (`us.anthropic.claude-*`); any other
 //! is a model key (`claude-sonnet-4-5`) matched against the resolved model,
 //! so every ID form of that model counts.
 
+use crate::bedrock::project_of;
 use crate::config::BudgetConfig;
 use crate::pricing::catalog::glob_match;
 
@@ -16,11 +17,17 @@ pub struct Scope<'a> {
     pub models: &'a [String],
     pub regions: &'a [String],
     pub principals: &'a [String],
+    pub projects: &'a [String],
 }
 
 impl<'a> Scope<'a> {
     pub fn of(budget: &'a BudgetConfig) -> Self {
-        Scope { models: &budget.models, regions: &budget.regions, principals: &budget.principals }
+        Scope {
+            models: &budget.models,
+            regions: &budget.regions,
+            principals: &budget.principals,
+            projects: &budget.projects,
+        }
     }
 
     /// Whether the budget needs per-principal data (attributed shares).
@@ -47,9 +54,17 @@ impl<'a> Scope<'a> {
         self.principals.is_empty() || self.principals.iter().any(|p| glob_match(p, principal))
     }
 
-    /// A series of the ledger: (region, model ID, resolved model).
+    /// A project ID: a bedrock-mantle project, or `default` (bedrock-runtime).
+    pub fn matches_project(&self, project: &str) -> bool {
+        self.projects.is_empty() || self.projects.iter().any(|p| glob_match(p, project))
+    }
+
+    /// A series of the ledger: (region, model ID, resolved model); the
+    /// project is the model ID's (`bedrock::project_of`).
     pub fn matches_series(&self, region: &str, model_id: &str, model: Option<&str>) -> bool {
-        self.matches_region(region) && self.matches_model(model_id, model)
+        self.matches_region(region)
+            && self.matches_model(model_id, model)
+            && self.matches_project(project_of(model_id))
     }
 }
 
@@ -70,7 +85,7 @@ mod tests {
         let models = s(&["claude-sonnet-4-5", "us.anthropic.claude-haiku-*"]);
         let regions = s(&["us-east-1"]);
         let principals = s(&["arn:aws:iam::*:role/app-*"]);
-        let scope = Scope { models: &models, regions: &regions, principals: &principals };
+        let scope = Scope { models: &models, regions: &regions, principals: &principals, projects: &[] };
         let cases = [
             (
                 "us-east-1",
@@ -95,8 +110,25 @@ mod tests {
         }
         assert!(scope.matches_principal("arn:aws:iam::111122223333:role/app-prod"));
         assert!(!scope.matches_principal("arn:aws:iam::111122223333:user/alice"));
-        let everything = Scope { models: &[], regions: &[], principals: &[] };
+        let everything = Scope { models: &[], regions: &[], principals: &[], projects: &[] };
         assert!(everything.matches_series("eu-west-1", "x", None) && everything.matches_principal("anyone"));
         assert!(!everything.by_principal() && scope.by_principal());
+    }
+
+    #[test]
+    fn project_filters_table() {
+        let projects = s(&["proj_team*", "default"]);
+        let scope = Scope { models: &[], regions: &[], principals: &[], projects: &projects };
+        let cases = [
+            ("mantle/proj_team1/anthropic.claude-opus-4-7", true),
+            ("mantle/proj_other/anthropic.claude-opus-4-7", false),
+            ("mantle/unknown/anthropic.claude-opus-4-7", false),
+            // bedrock-runtime usage belongs to the default project.
+            ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", true),
+        ];
+        for (id, want) in cases {
+            assert_eq!(scope.matches_series("us-east-1", id, Some("m")), want, "{id}");
+        }
+        assert!(scope.matches_project("proj_team9") && !scope.matches_project("proj_x"));
     }
 }

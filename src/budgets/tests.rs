@@ -31,6 +31,7 @@ fn budget(name: &str, period: Period, limit: &str) -> BudgetConfig {
         models: vec![],
         regions: vec![],
         principals: vec![],
+        projects: vec![],
         per_principal: false,
         severity: AlertSeverity::Warning,
         timezone: None,
@@ -264,7 +265,7 @@ fn decisions_pick_the_worst_applicable_budget() {
     statuses.extend(principal_eval(&per_user, vec![share(ALICE, Attribution::Exact, "6")]));
 
     let ask = |principal, model_id, model| {
-        decide(&configs, &statuses, &Request { principal, model_id, model, region: None })
+        decide(&configs, &statuses, &Request { principal, model_id, model, region: None, project: None })
     };
     // Sonnet at 85 % of the daily budget: warn. Alice is over her own limit: deny.
     let r = ask(Some(APP), Some(SONNET), Some("claude-sonnet-4-5"));
@@ -281,6 +282,20 @@ fn decisions_pick_the_worst_applicable_budget() {
     let over = vec![eval(&soft, now, sonnet("60"), vec![])];
     let r = decide(&configs, &over, &Request::default());
     assert_eq!((r.decision, r.budget.as_deref()), (Verdict::Warn, Some("soft")));
+    // A budget scoped to one mantle project decides only for that project.
+    let mut project = budget("team-project", Period::Day, "10");
+    project.projects = vec!["proj_team1".into()];
+    // Its evaluation counts the project's mantle usage only, not Sonnet's.
+    let mantle =
+        cost("us-east-1", "mantle/proj_team1/anthropic.claude-opus-4-7", Some("claude-opus-4-7"), "11");
+    let project_status = vec![eval(&project, now, [sonnet("85"), vec![mantle]].concat(), vec![])];
+    assert_eq!(project_status[0].spend_usd, d("11"));
+    let configs_p = vec![project.clone()];
+    let in_project = Request { project: Some("proj_team1"), ..Request::default() };
+    let r = decide(&configs_p, &project_status, &in_project);
+    assert_eq!((r.decision, r.budget.as_deref()), (Verdict::Deny, Some("team-project")));
+    let elsewhere = Request { project: Some("proj_other"), ..Request::default() };
+    assert_eq!(decide(&configs_p, &project_status, &elsewhere).decision, Verdict::Allow);
     // Nothing evaluated yet: allow, and say so.
     let r = decide(&configs, &[], &Request::default());
     assert_eq!((r.decision, r.budget), (Verdict::Allow, None));

@@ -126,6 +126,7 @@ fn key_text(row: &SpendRow, d: Dimension) -> String {
         Dimension::Region => k.region.clone(),
         Dimension::Principal => k.principal.clone(),
         Dimension::TokenType => k.token_type.map(|t| t.to_string()),
+        Dimension::Project => k.project.clone(),
     }
     .unwrap_or_default()
 }

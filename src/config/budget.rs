@@ -59,6 +59,10 @@ pub struct BudgetConfig {
     /// IAM principal patterns; they apply once CloudTrail principal data exists.
     #[serde(default)]
     pub principals: Vec<String>,
+    /// Project IDs (`*` globs): bedrock-mantle projects (`proj_…`), or
+    /// `default` for bedrock-runtime usage; empty = all.
+    #[serde(default)]
+    pub projects: Vec<String>,
     /// Apply the limit to each principal separately.
     #[serde(default)]
     pub per_principal: bool,

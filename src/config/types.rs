@@ -168,6 +168,24 @@ impl Default for StoreSection {
 pub struct SourcesSection {
     pub cloudwatch: CloudWatchSource,
     pub cloudtrail: CloudTrailSource,
+    pub mantle: MantleSource,
+}
+
+/// Usage of the bedrock-mantle endpoint (Anthropic Messages API, Chat
+/// Completions, Responses), published to `AWS/BedrockMantle` only. Collected
+/// on the CloudWatch usage schedule, with its restatement and backfill.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MantleSource {
+    /// On by default: without it, mantle usage is missing from every total.
+    /// With no mantle traffic it costs one ListMetrics call per region an hour.
+    pub enabled: bool,
+}
+
+impl Default for MantleSource {
+    fn default() -> Self {
+        MantleSource { enabled: true }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -205,9 +205,11 @@ fn budgets(c: &Config, out: &mut Vec<Finding>) {
                 "principal filters need sources.cloudtrail.enabled = true (principals come from CloudTrail)",
             ));
         }
-        for (j, p) in b.principals.iter().enumerate() {
-            if p.trim().is_empty() {
-                out.push(Finding::error(path.key("principals").index(j), "must not be empty"));
+        for (field, list) in [("principals", &b.principals), ("projects", &b.projects)] {
+            for (j, p) in list.iter().enumerate() {
+                if p.trim().is_empty() {
+                    out.push(Finding::error(path.key(field).index(j), "must not be empty"));
+                }
             }
         }
         budget_tuning(b, &path, out);

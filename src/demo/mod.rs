@@ -59,7 +59,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
     let inbox = inbox::Inbox::create(&emulator).await?;
     let mut loaded = demo_config(root, emulator.endpoint_url(), &data_dir, &inbox.topic_arn)?;
 
-    print::step("writing six hours of simulated Bedrock traffic into CloudWatch (2 regions, 6 model IDs)");
+    print::step("writing six hours of simulated Bedrock traffic into CloudWatch (2 regions, 7 model IDs, 2 bedrock-mantle projects)");
     let mut publisher = workload::Publisher::new(&emulator, &loaded).await;
     let now = Utc::now();
     let history = publisher.history(now);
@@ -71,9 +71,11 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
         ));
         publisher.set_spike(sizing.spike_factor, now);
     }
-    let datums = publisher.publish(&history).await?;
-    print::detail(&format!("{datums} datapoints published"));
     let end = crate::clock::floor_minute(now);
+    let datums = publisher.publish(&history).await?;
+    let mantle =
+        publisher.publish_mantle(end - chrono::Duration::hours(workload::HISTORY_HOURS), end).await?;
+    print::detail(&format!("{datums} datapoints published, and {mantle} of two bedrock-mantle projects"));
     let records = publisher.trail(end - chrono::Duration::minutes(trail::HISTORY_MINUTES), end);
     let stored = trail::seed(&emulator, &records).await?;
     print::detail(&format!(

@@ -33,11 +33,41 @@ pub async fn wait_ready(url: &str) {
 }
 
 async fn spend_by_model(data_dir: &Path) -> Result<SpendReport, DemoError> {
+    spend_by(data_dir, &[Dimension::Model, Dimension::Region]).await
+}
+
+async fn spend_by(data_dir: &Path, dims: &[Dimension]) -> Result<SpendReport, DemoError> {
     let store = SqliteStore::open(data_dir)?;
     let now = Utc::now();
     let lines = store.cost_lines(now - chrono::Duration::days(1), now).await?;
-    aggregate(&lines, GroupBy::new([Dimension::Model, Dimension::Region]), chrono_tz::UTC)
+    aggregate(&lines, GroupBy::new(dims.iter().copied()), chrono_tz::UTC)
         .map_err(|e| DemoError::Setup(e.to_string()))
+}
+
+/// Tokens and dollars by type (cache reads and writes under AWS's metric
+/// names) and by project (bedrock-mantle projects; `default` is bedrock-runtime).
+async fn breakdowns(data_dir: &Path) -> Result<(), DemoError> {
+    let by_type = spend_by(data_dir, &[Dimension::TokenType]).await?;
+    let parts: Vec<String> = by_type
+        .rows
+        .iter()
+        .map(|r| {
+            let t = r.key.token_type.map(|t| t.to_string()).unwrap_or_default();
+            format!("{t} {} tokens", r.spend.tokens)
+        })
+        .collect();
+    detail(&format!("By token type: {}", parts.join(", ")));
+    let by_project = spend_by(data_dir, &[Dimension::Project]).await?;
+    let parts: Vec<String> = by_project
+        .rows
+        .iter()
+        .map(|r| format!("{} {} USD", r.key.project.as_deref().unwrap_or("-"), display_usd(r.spend.usd)))
+        .collect();
+    detail(&format!(
+        "By project (bedrock-mantle projects; bedrock-runtime is `default`): {}",
+        parts.join(", ")
+    ));
+    Ok(())
 }
 
 /// Alerts that reached the finance inbox since the last call, one line each.
@@ -122,6 +152,7 @@ pub async fn summary(
         report.total.tokens,
         display_usd(report.total.usd)
     );
+    breakdowns(data_dir).await?;
     println!();
     principals(data_dir).await?;
     println!();

@@ -13,7 +13,8 @@ use super::inbox::Inbox;
 use super::{print, trail, DemoError};
 use crate::clock::floor_minute;
 use crate::emulator::Emulator;
-use crate::sim::publish::publish;
+use crate::sim::mantle::{self, demo_mantle, mantle_datums};
+use crate::sim::publish::{publish, put};
 use crate::sim::{datums, demo_series, scaled, SimDatum, SimSeries};
 
 pub const HISTORY_HOURS: i64 = 6;
@@ -76,9 +77,22 @@ impl Publisher {
         Ok(data.len())
     }
 
-    /// Publishes `[start, end)` of every series.
+    /// Publishes `[start, end)` of every series, the mantle projects' included.
     pub async fn publish_range(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<usize, DemoError> {
-        self.publish(&self.data(start, end)).await
+        Ok(self.publish(&self.data(start, end)).await? + self.publish_mantle(start, end).await?)
+    }
+
+    /// The bedrock-mantle projects' `[start, end)`, every level, into AWS/BedrockMantle.
+    pub async fn publish_mantle(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<usize, DemoError> {
+        let mut n = 0;
+        for (region, client) in &self.clients {
+            let data = mantle_datums(&demo_mantle(), region, start, end);
+            if !data.is_empty() {
+                put(client, mantle::NAMESPACE, &data).await.map_err(Box::new)?;
+                n += data.len();
+            }
+        }
+        Ok(n)
     }
 
     pub fn spike_starts(&self) -> Option<DateTime<Utc>> {

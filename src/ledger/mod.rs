@@ -46,16 +46,20 @@ pub enum Source {
     /// CloudWatch operational metrics: latency, errors, throttles, quota usage.
     CloudWatchDetail,
     CloudTrail,
+    /// `AWS/BedrockMantle` usage metrics: the bedrock-mantle endpoint.
+    Mantle,
 }
 
 impl Source {
-    pub const ALL: [Source; 3] = [Source::CloudWatch, Source::CloudWatchDetail, Source::CloudTrail];
+    pub const ALL: [Source; 4] =
+        [Source::CloudWatch, Source::CloudWatchDetail, Source::CloudTrail, Source::Mantle];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Source::CloudWatch => "cloudwatch",
             Source::CloudWatchDetail => "cloudwatch_detail",
             Source::CloudTrail => "cloudtrail",
+            Source::Mantle => "mantle",
         }
     }
 }

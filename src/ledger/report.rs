@@ -19,6 +19,7 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
 use super::{CostLine, LinePricing};
+use crate::bedrock::project_of;
 use crate::pricing::TokenType;
 
 /// One dimension a report can be grouped by.
@@ -31,16 +32,19 @@ pub enum Dimension {
     /// The IAM principal (CloudTrail attribution): its share of the cost.
     Principal,
     TokenType,
+    /// The project: a bedrock-mantle project, or `default` for bedrock-runtime usage.
+    Project,
 }
 
 impl Dimension {
-    pub const ALL: [Dimension; 6] = [
+    pub const ALL: [Dimension; 7] = [
         Dimension::Month,
         Dimension::Day,
         Dimension::Model,
         Dimension::Region,
         Dimension::Principal,
         Dimension::TokenType,
+        Dimension::Project,
     ];
 
     /// The name used on the command line (`--group-by day,model`).
@@ -52,6 +56,7 @@ impl Dimension {
             Dimension::Region => "region",
             Dimension::Principal => "principal",
             Dimension::TokenType => "token_type",
+            Dimension::Project => "project",
         }
     }
 }
@@ -65,7 +70,7 @@ impl fmt::Display for Dimension {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReportError {
     #[error(
-        "unknown group-by dimension `{0}` (expected any of month, day, model, region, principal, token_type)"
+        "unknown group-by dimension `{0}` (expected any of month, day, model, region, principal, token_type, project)"
     )]
     UnknownDimension(String),
     #[error("principal and token_type cannot be grouped together: a principal's share is of a model's cost, not of a token type")]
@@ -93,6 +98,7 @@ pub struct GroupBy {
     region: bool,
     principal: bool,
     token_type: bool,
+    project: bool,
 }
 
 impl GroupBy {
@@ -103,6 +109,7 @@ impl GroupBy {
         region: false,
         principal: false,
         token_type: false,
+        project: false,
     };
 
     pub fn new(dimensions: impl IntoIterator<Item = Dimension>) -> GroupBy {
@@ -122,6 +129,7 @@ impl GroupBy {
             Dimension::Region => self.region,
             Dimension::Principal => self.principal,
             Dimension::TokenType => self.token_type,
+            Dimension::Project => self.project,
         }
     }
 
@@ -133,6 +141,7 @@ impl GroupBy {
             Dimension::Region => &mut self.region,
             Dimension::Principal => &mut self.principal,
             Dimension::TokenType => &mut self.token_type,
+            Dimension::Project => &mut self.project,
         }
     }
 }
@@ -160,6 +169,8 @@ pub struct SpendKey {
     /// The price-table model key, or `unpriced:<model ID>`.
     pub model: Option<String>,
     pub region: Option<String>,
+    /// The bedrock-mantle project, or `default` (bedrock-runtime usage).
+    pub project: Option<String>,
     pub principal: Option<String>,
     pub token_type: Option<TokenType>,
 }
@@ -215,6 +226,7 @@ fn key_of(line: &CostLine, group_by: GroupBy, tz: Tz) -> SpendKey {
         day: group_by.day.then(|| line.minute.with_timezone(&tz).date_naive()),
         model: group_by.model.then(model),
         region: group_by.region.then(|| line.region.clone()),
+        project: group_by.project.then(|| project_of(&line.model_id).to_string()),
         principal: None,
         token_type: group_by.token_type.then_some(line.token_type),
     }

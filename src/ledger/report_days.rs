@@ -20,6 +20,7 @@ pub(super) fn day_key(
     g: GroupBy,
     day: NaiveDate,
     model: &str,
+    model_id: &str,
     region: &str,
     principal: Option<&str>,
     token_type: Option<TokenType>,
@@ -29,6 +30,7 @@ pub(super) fn day_key(
         day: g.contains(Dimension::Day).then_some(day),
         model: g.contains(Dimension::Model).then(|| model.to_string()),
         region: g.contains(Dimension::Region).then(|| region.to_string()),
+        project: g.contains(Dimension::Project).then(|| crate::bedrock::project_of(model_id).to_string()),
         principal: principal.filter(|_| g.contains(Dimension::Principal)).map(String::from),
         token_type: token_type.filter(|_| g.contains(Dimension::TokenType)),
     }
@@ -52,7 +54,7 @@ pub fn aggregate(days: &[(NaiveDate, Vec<CostTotal>)], g: GroupBy) -> Result<Spe
     for (day, sums) in days {
         for s in sums {
             let model = s.model.clone().unwrap_or_else(|| format!("unpriced:{}", s.model_id));
-            let key = day_key(g, *day, &model, &s.region, None, Some(s.token_type));
+            let key = day_key(g, *day, &model, &s.model_id, &s.region, None, Some(s.token_type));
             add(groups.entry(key).or_default(), s, *day)?;
             add(&mut total, s, *day)?;
         }

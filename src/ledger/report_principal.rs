@@ -19,7 +19,7 @@ pub fn aggregate(days: &[(NaiveDate, Vec<PrincipalTotal>)], g: GroupBy) -> Resul
     let mut total = Spend::default();
     for (day, shares) in days {
         for s in shares {
-            let key = day_key(g, *day, &s.model, &s.region, Some(&s.principal), None);
+            let key = day_key(g, *day, &s.model, &s.model_id, &s.region, Some(&s.principal), None);
             let overflow = || ReportError::Overflow(format!("{} {} {day}", s.principal, s.model_id));
             let slot = groups.entry(key).or_default();
             slot.usd = slot.usd.checked_add(s.usd).ok_or_else(overflow)?;

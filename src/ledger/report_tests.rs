@@ -35,6 +35,7 @@ fn row(&(day, model, region, token_type, tokens, usd, unpriced_tokens): &R) -> S
         day: day.map(|d| NaiveDate::from_str(d).unwrap()),
         model: model.map(String::from),
         region: region.map(String::from),
+        project: None,
         principal: None,
         token_type,
     };

@@ -93,6 +93,9 @@ pub fn parse(raw: &str) -> ParsedModelId {
     };
     let parsed = if id.starts_with("arn:") {
         parse_arn(id)
+    } else if let Some((_, model_id)) = crate::bedrock::split_mantle(id) {
+        // bedrock-mantle "is in-region only": the regional price applies.
+        model(model_id, Endpoint::InRegion, IdForm::BaseId)
     } else {
         parse_profile_or_base(id, IdForm::InferenceProfileId, IdForm::BaseId)
     };
@@ -258,5 +261,22 @@ mod tests {
         ] {
             assert!(matches!(parse(raw), ParsedModelId::Malformed { .. }), "{raw}: {:?}", parse(raw));
         }
+    }
+}
+
+#[cfg(test)]
+mod mantle_tests {
+    use super::*;
+
+    #[test]
+    fn mantle_ids_are_in_region_base_ids() {
+        let want = ParsedModelId::Model {
+            base_id: "anthropic.claude-opus-4-7".into(),
+            endpoint: Endpoint::InRegion,
+            form: IdForm::BaseId,
+            tier: ServiceTier::Standard,
+        };
+        assert_eq!(parse("mantle/proj_abc123/anthropic.claude-opus-4-7"), want);
+        assert_eq!(parse("mantle/unknown/anthropic.claude-opus-4-7"), want);
     }
 }

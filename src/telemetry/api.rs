@@ -2,7 +2,7 @@
 //!
 //! - `GET /api/v1/budgets`: every budget's latest status (spend, limit,
 //!   utilisation, forecast, state, period), money as decimal strings.
-//! - `GET /api/v1/decision?principal=…&model=…[&region=…]`: `allow`, `warn`
+//! - `GET /api/v1/decision?principal=…&model=…[&region=…][&project=…]`: `allow`, `warn`
 //!   or `deny`, with the budget that decided, for the application next to the
 //!   sidecar to ask before each Bedrock call.
 //!
@@ -47,8 +47,13 @@ async fn decision(State(state): State<ApiState>, Query(q): Query<HashMap<String,
     let model = model_id.and_then(|m| {
         state.pricer.model_of(m).or_else(|| state.pricer.table.catalog().get(m).map(|d| d.key.clone()))
     });
-    let request =
-        Request { principal: get("principal"), model_id, model: model.as_deref(), region: get("region") };
+    let request = Request {
+        principal: get("principal"),
+        model_id,
+        model: model.as_deref(),
+        region: get("region"),
+        project: get("project"),
+    };
     let board = state.board.read();
     let mut answer =
         serde_json::to_value(decide(&board.budgets, &board.statuses, &request)).unwrap_or_default();

@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 
 use super::families::{count_sample, desc, usd_sample, FamilyBuilder};
 use super::snapshot::{SharedSnapshot, Snapshot, UNPRICED_MODEL};
-use crate::bedrock::BedrockMetric;
+use crate::bedrock::{project_of, BedrockMetric};
 use crate::ledger::MetricPoint;
 
 struct Spec {
@@ -25,7 +25,9 @@ struct Spec {
 }
 
 const SERIES: &[&str] = &["region", "model_id", "model"];
-const TOKEN_SERIES: &[&str] = &["region", "model_id", "model", "token_type"];
+/// `project` is the model ID's (`default` for bedrock-runtime usage), so it
+/// adds no series: its cardinality is bounded by the model IDs'.
+const TOKEN_SERIES: &[&str] = &["region", "model_id", "model", "project", "token_type"];
 
 const TOKENS: Spec = Spec {
     name: "bedrock_tokens_total",
@@ -40,7 +42,7 @@ const COST: Spec = Spec {
 const UNPRICED: Spec = Spec {
     name: "bedrock_unpriced_tokens_total",
     help: "Tokens of model IDs that resolve to no price: their cost is unknown, not zero.",
-    labels: &["region", "model_id", "token_type"],
+    labels: &["region", "model_id", "project", "token_type"],
 };
 const INVOCATIONS: Spec = Spec {
     name: "bedrock_invocations_total",
@@ -140,19 +142,33 @@ fn cost_families(snapshot: &Snapshot) -> Vec<MetricFamily> {
     let (mut tokens, mut cost) =
         (FamilyBuilder::counter(TOKENS.name, TOKENS.help), FamilyBuilder::counter(COST.name, COST.help));
     for ([region, model_id, model, token], (n, usd)) in &priced {
-        let labels =
-            [("region", *region), ("model_id", *model_id), ("model", *model), ("token_type", *token)];
+        let project = project_of(model_id);
+        let labels = [
+            ("region", *region),
+            ("model_id", *model_id),
+            ("model", *model),
+            ("project", project),
+            ("token_type", *token),
+        ];
         tokens.sample(&labels, count_sample(*n));
         cost.sample(&labels, usd_sample(*usd));
     }
     let mut unpriced_family = FamilyBuilder::counter(UNPRICED.name, UNPRICED.help);
     for ([region, model_id, token], n) in &unpriced {
+        let project = project_of(model_id);
         tokens.sample(
-            &[("region", region), ("model_id", model_id), ("model", UNPRICED_MODEL), ("token_type", token)],
+            &[
+                ("region", region),
+                ("model_id", model_id),
+                ("model", UNPRICED_MODEL),
+                ("project", project),
+                ("token_type", token),
+            ],
             count_sample(*n),
         );
-        unpriced_family
-            .sample(&[("region", region), ("model_id", model_id), ("token_type", token)], count_sample(*n));
+        let labels =
+            [("region", *region), ("model_id", *model_id), ("project", project), ("token_type", *token)];
+        unpriced_family.sample(&labels, count_sample(*n));
     }
     vec![tokens.build(), cost.build(), unpriced_family.build()]
 }

@@ -153,10 +153,14 @@ fn renders_exactly_the_expected_domain_samples() {
     let (_, lines) = render(snapshot());
     let s = format!("model=\"claude-sonnet-4-5\",model_id=\"{SONNET}\",region=\"us-east-1\"");
     let f = format!("model=\"unpriced\",model_id=\"{FUTURE}\",region=\"us-east-1\"");
+    // Token families carry the project too: `default` for bedrock-runtime usage.
+    let sp =
+        format!("model=\"claude-sonnet-4-5\",model_id=\"{SONNET}\",project=\"default\",region=\"us-east-1\"");
+    let fp = format!("model=\"unpriced\",model_id=\"{FUTURE}\",project=\"default\",region=\"us-east-1\"");
     let expected = [
-        format!("bedrock_cost_usd_total{{{s},token_type=\"cache_write\"}} 0.3"),
-        format!("bedrock_cost_usd_total{{{s},token_type=\"input\"}} 3.3"),
-        format!("bedrock_cost_usd_total{{{s},token_type=\"output\"}} 0.033"),
+        format!("bedrock_cost_usd_total{{{sp},token_type=\"cache_write\"}} 0.3"),
+        format!("bedrock_cost_usd_total{{{sp},token_type=\"input\"}} 3.3"),
+        format!("bedrock_cost_usd_total{{{sp},token_type=\"output\"}} 0.033"),
         format!("bedrock_estimated_tpm_quota_usage{{{s}}} 12345"),
         format!("bedrock_invocation_errors_total{{kind=\"client\",{s}}} 2"),
         format!("bedrock_invocation_errors_total{{kind=\"server\",{s}}} 1"),
@@ -164,13 +168,13 @@ fn renders_exactly_the_expected_domain_samples() {
         format!("bedrock_invocation_latency_ms{{{s}}} 250"),
         format!("bedrock_invocations_total{{{s}}} 42"),
         format!("bedrock_invocations_total{{{f}}} 7"),
-        format!("bedrock_tokens_total{{{s},token_type=\"cache_write\"}} 1500"),
-        format!("bedrock_tokens_total{{{s},token_type=\"input\"}} 1000000"),
-        format!("bedrock_tokens_total{{{s},token_type=\"output\"}} 2000"),
-        format!("bedrock_tokens_total{{{f},token_type=\"cache_write\"}} 15"),
-        format!("bedrock_tokens_total{{{f},token_type=\"input\"}} 700"),
-        format!("bedrock_unpriced_tokens_total{{model_id=\"{FUTURE}\",region=\"us-east-1\",token_type=\"cache_write\"}} 15"),
-        format!("bedrock_unpriced_tokens_total{{model_id=\"{FUTURE}\",region=\"us-east-1\",token_type=\"input\"}} 700"),
+        format!("bedrock_tokens_total{{{sp},token_type=\"cache_write\"}} 1500"),
+        format!("bedrock_tokens_total{{{sp},token_type=\"input\"}} 1000000"),
+        format!("bedrock_tokens_total{{{sp},token_type=\"output\"}} 2000"),
+        format!("bedrock_tokens_total{{{fp},token_type=\"cache_write\"}} 15"),
+        format!("bedrock_tokens_total{{{fp},token_type=\"input\"}} 700"),
+        format!("bedrock_unpriced_tokens_total{{model_id=\"{FUTURE}\",project=\"default\",region=\"us-east-1\",token_type=\"cache_write\"}} 15"),
+        format!("bedrock_unpriced_tokens_total{{model_id=\"{FUTURE}\",project=\"default\",region=\"us-east-1\",token_type=\"input\"}} 700"),
     ];
     assert_eq!(lines, expected);
 }

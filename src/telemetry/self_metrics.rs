@@ -33,6 +33,7 @@ impl Job {
     pub const CLOUDWATCH: Job = Job("cloudwatch");
     pub const CLOUDWATCH_DETAIL: Job = Job("cloudwatch_detail");
     pub const CLOUDTRAIL: Job = Job("cloudtrail");
+    pub const MANTLE: Job = Job("mantle");
     pub const BUDGETS: Job = Job("budgets");
     pub const ALERTS: Job = Job("alerts");
     pub const DIGEST: Job = Job("digest");

@@ -212,3 +212,45 @@ async fn implausible_values_are_quarantined_and_the_rest_kept() {
     fx.run_ok().await;
     assert_eq!(tokens(&fx, SONNET_US, TokenType::Output).await.map(|t| t.0), Some(30));
 }
+
+/// bedrock-mantle usage is in `AWS/BedrockMantle` only, every level emitted
+/// independently ("a single inference contributes to all four levels"):
+/// each token is counted once per project, what no project explains stays
+/// visible as `unknown`, and it is priced at the in-region rate.
+#[tokio::test]
+async fn mantle_usage_counts_once_per_project() {
+    let emu = support::emulator().await;
+    let m = now() - minutes(5);
+    let model = ("Model", "anthropic.claude-opus-4-7");
+    let (a, b) = (("Project", "proj_a1"), ("Project", "proj_b2"));
+    let client = aws_sdk_cloudwatch::Client::new(&emu.sdk_config(EAST).await);
+    let levels = [
+        raw("TotalInputTokens", &[], m, 1500),
+        raw("TotalInputTokens", &[a], m, 1000),
+        raw("TotalInputTokens", &[b], m, 400),
+        raw("TotalInputTokens", &[model], m, 1500),
+        raw("InputTokens", &[a, model], m, 1000),
+        raw("InputTokens", &[b, model], m, 400),
+        raw("TotalOutputTokens", &[model], m, 90),
+        raw("OutputTokens", &[a, model], m, 90),
+        raw("Inferences", &[model], m, 3),
+        raw("Inferences", &[a, model], m, 2),
+        raw("Inferences", &[b, model], m, 1),
+    ];
+    put(&client, "AWS/BedrockMantle", &levels).await.unwrap();
+    let fx = fixture_mantle(&emu).await;
+    fx.run_ok().await;
+    let opus = Some("claude-opus-4-7".to_string());
+    let id = |p: &str| format!("mantle/{p}/anthropic.claude-opus-4-7");
+    assert_eq!(tokens(&fx, &id("proj_a1"), TokenType::Input).await, Some((1000, opus.clone())));
+    assert_eq!(tokens(&fx, &id("proj_b2"), TokenType::Input).await, Some((400, opus.clone())));
+    assert_eq!(tokens(&fx, &id("unknown"), TokenType::Input).await, Some((100, opus.clone())));
+    assert_eq!(tokens(&fx, &id("proj_a1"), TokenType::Output).await, Some((90, opus)));
+    let totals = fx.store.cost_totals().await.unwrap();
+    let all: u64 = totals.iter().filter(|t| t.token_type == TokenType::Input).map(|t| t.tokens).sum();
+    assert_eq!(all, 1500, "every input token once, none from the account or project levels twice");
+    // In-region price of Opus 4.7: $5.50 per million input tokens (global $5, +10%).
+    let a_input =
+        totals.iter().find(|t| t.model_id == id("proj_a1") && t.token_type == TokenType::Input).unwrap();
+    assert_eq!(a_input.usd, rust_decimal::Decimal::new(55, 4), "1000 × 5.50 / 10⁶");
+}

@@ -16,7 +16,7 @@ use bedrock_cost_monitor::emulator::Emulator;
 use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
 use bedrock_cost_monitor::ledger::{CostTotal, Source, Store};
 use bedrock_cost_monitor::sim::SimDatum;
-use bedrock_cost_monitor::sources::cloudwatch::CloudWatchSource;
+use bedrock_cost_monitor::sources::cloudwatch::{CloudWatchSource, MetricNames};
 use bedrock_cost_monitor::telemetry::probe::{probe, request};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
@@ -71,6 +71,23 @@ pub async fn fixture_on(emu: &Emulator, backfill_hours: u32, fx: &Fixture) -> Fi
 
 /// A job that also re-reads `deep_hours` once per UTC hour, on `dir`'s ledger.
 pub async fn fixture_in(emu: &Emulator, backfill_hours: u32, dir: Arc<TempDir>, deep_hours: u32) -> Fixture {
+    fixture_of(emu, backfill_hours, dir, deep_hours, names(), None).await
+}
+
+/// The bedrock-mantle usage job (AWS/BedrockMantle, its own watermark) on a fresh ledger.
+pub async fn fixture_mantle(emu: &Emulator) -> Fixture {
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    fixture_of(emu, 1, dir, 0, MetricNames::mantle(), Some(Source::Mantle)).await
+}
+
+async fn fixture_of(
+    emu: &Emulator,
+    backfill_hours: u32,
+    dir: Arc<TempDir>,
+    deep_hours: u32,
+    names: MetricNames,
+    ledger_source: Option<Source>,
+) -> Fixture {
     let endpoint = emu.endpoint_url().to_string();
     let loaded = load(&endpoint, dir.path());
     let aws = config::types::AwsSection { max_attempts: MAX_ATTEMPTS, ..loaded.config.aws.clone() };
@@ -84,7 +101,7 @@ pub async fn fixture_in(emu: &Emulator, backfill_hours: u32, dir: Arc<TempDir>, 
     let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
     let clock = Arc::new(ManualClock::new(now()));
     let job = CloudWatchJob::new(
-        Arc::new(CloudWatchSource::new(clients, names())),
+        Arc::new(CloudWatchSource::new(clients, names.clone())),
         store.clone(),
         Arc::new(pricer),
         clock.clone(),
@@ -93,9 +110,13 @@ pub async fn fixture_in(emu: &Emulator, backfill_hours: u32, dir: Arc<TempDir>, 
             restatement_minutes: RESTATEMENT_MINUTES,
             backfill_hours,
             deep_restatement_hours: deep_hours,
-            names: names(),
+            names,
         },
     );
+    let job = match ledger_source {
+        Some(source) => job.with_metrics(&BedrockMetric::MANTLE, source),
+        None => job,
+    };
     Fixture { dir, endpoint, store, clock, job }
 }
 

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::levels::ledger_model_id;
-use super::names::MetricNames;
+use super::names::{MetricNames, Namespace};
 use super::plan::{Call, Series, Stat};
 use crate::bedrock::BedrockMetric;
 use crate::ledger::MetricPoint;
@@ -132,7 +132,9 @@ fn plausible(series: &Series, v: f64) -> bool {
     !counts_tokens || (v >= 0.0 && v.fract() == 0.0)
 }
 
-/// Keeps the values of the most preferred spelling present in this minute.
+/// Keeps, among series that differ only in their name (the same dimension
+/// set), the values of the most preferred spelling present in this minute.
+/// Series of different dimension sets are different levels, never spellings.
 fn one_spelling<'a>(
     values: Vec<Raw<'a>>,
     names: &MetricNames,
@@ -141,29 +143,43 @@ fn one_spelling<'a>(
     minute: DateTime<Utc>,
     duplicates: &mut Vec<DuplicateSpelling>,
 ) -> Vec<Raw<'a>> {
-    let Some(best) = values.iter().map(|r| &r.series.listed.name).min_by_key(|n| names.rank(n)).cloned()
-    else {
-        return values;
-    };
-    let mut ignored: Vec<&str> =
-        values.iter().map(|r| r.series.listed.name.as_str()).filter(|n| *n != best.as_str()).collect();
+    let mut best: BTreeMap<&[(String, String)], &str> = BTreeMap::new();
+    for r in &values {
+        let name = r.series.listed.name.as_str();
+        let slot = best.entry(r.series.listed.dimensions.as_slice()).or_insert(name);
+        if names.rank(name) < names.rank(slot) {
+            *slot = name;
+        }
+    }
+    let mut ignored: Vec<(&str, &str)> = values
+        .iter()
+        .filter_map(|r| {
+            let kept = best.get(r.series.listed.dimensions.as_slice()).copied()?;
+            (kept != r.series.listed.name).then_some((kept, r.series.listed.name.as_str()))
+        })
+        .collect();
     ignored.sort_unstable();
     ignored.dedup();
-    for name in ignored {
+    for (counted, name) in ignored {
         duplicates.push(DuplicateSpelling {
             model_id: model_id.to_string(),
             metric,
             minute,
-            counted: best.clone(),
+            counted: counted.to_string(),
             ignored: name.to_string(),
         });
     }
-    values.into_iter().filter(|r| r.series.listed.name == best).collect()
+    let keep: Vec<bool> = values
+        .iter()
+        .map(|r| best.get(r.series.listed.dimensions.as_slice()) == Some(&r.series.listed.name.as_str()))
+        .collect();
+    values.into_iter().zip(keep).filter_map(|(r, k)| k.then_some(r)).collect()
 }
 
-/// (ledger model ID, sum, sample count) per tier: the tier series as
-/// published, and what the plain series counts beyond their total under
-/// the plain ID (usage with no tier breakdown is standard usage).
+/// (ledger model ID, sum, sample count) per breakdown value (tier or
+/// project): the breakdown series as published, and what the plain series
+/// counts beyond their total under the plain ID (usage with no tier
+/// breakdown is standard usage; mantle usage with no project is `unknown`).
 #[allow(
     clippy::float_arithmetic,
     reason = "CloudWatch statistics, not money; token sums are whole below 2^53"
@@ -174,13 +190,14 @@ fn split_tiers(model_id: &str, values: &[Raw<'_>]) -> Vec<(String, f64, Option<f
     let (mut tier_sum, mut tier_count) = (0.0, 0.0);
     for r in values {
         let stat = r.series.stat;
-        match r.series.listed.tier() {
+        match r.series.listed.breakdown() {
             None => match stat {
                 Stat::Sum => plain_sum = Some(r.value),
                 Stat::SampleCount => plain_count = Some(r.value),
             },
             Some((_, tier)) => {
-                let entry = by_id.entry(ledger_model_id(model_id, Some(tier))).or_insert((0.0, None));
+                let id = ledger_model_id(r.series.listed.namespace, model_id, Some(tier));
+                let entry = by_id.entry(id).or_insert((0.0, None));
                 match stat {
                     Stat::Sum => {
                         entry.0 += r.value;
@@ -194,14 +211,16 @@ fn split_tiers(model_id: &str, values: &[Raw<'_>]) -> Vec<(String, f64, Option<f
             }
         }
     }
+    let namespace = values.first().map_or(Namespace::Bedrock, |r| r.series.listed.namespace);
+    let plain_id = ledger_model_id(namespace, model_id, None);
     if by_id.is_empty() {
-        return plain_sum.map(|s| (model_id.to_string(), s, plain_count)).into_iter().collect();
+        return plain_sum.map(|s| (plain_id, s, plain_count)).into_iter().collect();
     }
     // Whole numbers below 2^53 subtract exactly in f64.
     let extra_sum = plain_sum.map_or(0.0, |s| (s - tier_sum).max(0.0));
     let extra_count = plain_count.map(|c| (c - tier_count).max(0.0));
     if extra_sum > 0.0 || extra_count.is_some_and(|c| c > 0.0) {
-        let entry = by_id.entry(model_id.to_string()).or_insert((0.0, None));
+        let entry = by_id.entry(plain_id).or_insert((0.0, None));
         entry.0 += extra_sum;
         if let Some(c) = extra_count {
             entry.1 = Some(entry.1.unwrap_or(0.0) + c);

@@ -1,5 +1,5 @@
 use super::*;
-use crate::sources::cloudwatch::names::ListedSeries;
+use crate::sources::cloudwatch::names::{ListedSeries, Namespace};
 use chrono::TimeZone;
 
 fn t(m: u32) -> DateTime<Utc> {
@@ -11,7 +11,16 @@ fn series(name: &str, metric: BedrockMetric, stat: Stat, dims: &[(&str, &str)]) 
         dims.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
     dimensions.push(("ModelId".into(), "m".into()));
     dimensions.sort();
-    Series { listed: ListedSeries { model_id: "m".into(), metric, name: name.into(), dimensions }, stat }
+    Series {
+        listed: ListedSeries {
+            namespace: Namespace::Bedrock,
+            model_id: "m".into(),
+            metric,
+            name: name.into(),
+            dimensions,
+        },
+        stat,
+    }
 }
 
 fn answer(points: &[(u32, f64)]) -> QueryResult {
@@ -121,4 +130,44 @@ fn implausible_values_are_quarantined_and_the_rest_kept() {
     assert_eq!(sums(&a), vec![("m".into(), 4, 42.0, None), ("m".into(), 0, 12.5, None)]);
     let minutes: Vec<u32> = a.quarantined.iter().map(|q| q.minute.minute()).collect();
     assert_eq!(minutes, vec![0, 1, 2, 3, 1]);
+}
+
+#[test]
+fn mantle_projects_count_once_with_the_rest_unknown() {
+    let mantle = |name: &str, project: Option<&str>| {
+        let mut dimensions = vec![("Model".to_string(), "m".to_string())];
+        dimensions.extend(project.map(|p| ("Project".to_string(), p.to_string())));
+        dimensions.sort();
+        let listed = ListedSeries {
+            namespace: Namespace::Mantle,
+            model_id: "m".into(),
+            metric: BedrockMetric::InputTokenCount,
+            name: name.into(),
+            dimensions,
+        };
+        Series { listed, stat: Stat::Sum }
+    };
+    let call = Call {
+        start: t(0),
+        end: t(5),
+        series: vec![
+            mantle("TotalInputTokens", None),
+            mantle("InputTokens", Some("proj_a")),
+            mantle("InputTokens", Some("proj_b")),
+        ],
+    };
+    let answers =
+        vec![answer(&[(0, 1000.0), (1, 50.0)]), answer(&[(0, 600.0)]), answer(&[(0, 300.0), (1, 50.0)])];
+    let results = answers.into_iter().enumerate().collect();
+    let a = assemble("us-east-1", &call, &results, &MetricNames::mantle());
+    assert!(a.duplicates.is_empty(), "different levels are not spellings: {:?}", a.duplicates);
+    assert_eq!(
+        sums(&a),
+        vec![
+            ("mantle/proj_a/m".into(), 0, 600.0, None),
+            ("mantle/proj_b/m".into(), 0, 300.0, None),
+            ("mantle/proj_b/m".into(), 1, 50.0, None),
+            ("mantle/unknown/m".into(), 0, 100.0, None),
+        ]
+    );
 }

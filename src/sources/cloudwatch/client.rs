@@ -1,5 +1,5 @@
 //! The CloudWatch adapter: `ListMetrics` and `GetMetricData` for the
-//! `AWS/Bedrock` namespace. The only file of the daemon that sees
+//! `AWS/Bedrock` or `AWS/BedrockMantle` namespace. The only file of the daemon that sees
 //! `aws_sdk_cloudwatch` types.
 //!
 //! Must not plan windows, price or store: it runs the calls it is given and
@@ -16,7 +16,7 @@ use aws_sdk_cloudwatch::Client;
 use chrono::{DateTime, Utc};
 
 use super::assemble::QueryResult;
-use super::names::{classify, Listed, MetricNames, MODEL_DIMENSION, NAMESPACE};
+use super::names::{classify, Listed, MetricNames};
 use super::plan::{Call, Series};
 use crate::sources::aws_error::classify as classify_error;
 use crate::sources::{ErrorKind, Listing, MetricSource, RequestCount, SeriesListing, SourceError};
@@ -45,11 +45,11 @@ impl CloudWatchSource {
 
     /// CloudWatch matches a query to the series with exactly its dimension
     /// set, so every dimension the series was listed with is repeated.
-    fn query(i: usize, s: &Series) -> MetricDataQuery {
+    fn query(&self, i: usize, s: &Series) -> MetricDataQuery {
         let dimensions =
             s.listed.dimensions.iter().map(|(n, v)| Dimension::builder().name(n).value(v).build()).collect();
         let metric = Metric::builder()
-            .namespace(NAMESPACE)
+            .namespace(s.listed.namespace.name())
             .metric_name(&s.listed.name)
             .set_dimensions(Some(dimensions))
             .build();
@@ -78,8 +78,8 @@ impl MetricSource for CloudWatchSource {
             // breakdowns and metrics this project does not know are listed too.
             let out = client
                 .list_metrics()
-                .namespace(NAMESPACE)
-                .dimensions(DimensionFilter::builder().name(MODEL_DIMENSION).build())
+                .namespace(self.names.namespace().name())
+                .dimensions(DimensionFilter::builder().name(self.names.namespace().model_dimension()).build())
                 .set_next_token(token.take())
                 .send()
                 .await
@@ -114,7 +114,7 @@ impl MetricSource for CloudWatchSource {
         call: &Call,
     ) -> Result<(BTreeMap<usize, QueryResult>, RequestCount), SourceError> {
         let client = self.client("GetMetricData", region)?;
-        let queries: Vec<_> = call.series.iter().enumerate().map(|(i, s)| Self::query(i, s)).collect();
+        let queries: Vec<_> = call.series.iter().enumerate().map(|(i, s)| self.query(i, s)).collect();
         let mut results: BTreeMap<usize, QueryResult> = BTreeMap::new();
         let mut count = RequestCount::default();
         let mut token: Option<String> = None;

@@ -14,8 +14,8 @@
 
 use std::collections::BTreeMap;
 
-use super::names::ListedSeries;
-use crate::bedrock::BedrockMetric;
+use super::names::{ListedSeries, Namespace};
+use crate::bedrock::{mantle_model_id, BedrockMetric};
 use crate::pricing::tier::{tiered_model_id, ServiceTier};
 
 /// The series worth reading: per (model ID, metric), the plain series and
@@ -34,18 +34,24 @@ pub fn select(series: Vec<ListedSeries>) -> Vec<ListedSeries> {
     series.into_iter().zip(keep).filter_map(|(s, k)| k.then_some(s)).collect()
 }
 
-/// The ledger's model ID for usage of `model_id` served by `tier`: the
-/// standard tier (`default` in the Bedrock API) keeps the plain ID, any other
-/// tier is appended as `+tier`, the form AWS itself has used for tiered
-/// ModelId values, so pricing treats both alike.
-pub fn ledger_model_id(model_id: &str, tier: Option<&str>) -> String {
-    let Some(raw) = tier.map(str::trim).filter(|t| !t.is_empty()) else {
-        return model_id.to_string();
-    };
-    match ServiceTier::parse(raw) {
-        Ok(tier) => tiered_model_id(model_id, &tier),
-        // Kept as published: pricing reports it as an ID it cannot read.
-        Err(_) => format!("{model_id}+{raw}"),
+/// The ledger's model ID for usage of `model_id` broken down by `by` (the
+/// value of the series' breakdown dimension, `None` for the plain series).
+///
+/// AWS/Bedrock: the standard tier (`default` in the Bedrock API) keeps the
+/// plain ID, any other tier is appended as `+tier`, the form AWS itself has
+/// used for tiered ModelId values, so pricing treats both alike.
+/// AWS/BedrockMantle: `mantle/<project>/<model>` (see `bedrock::mantle_model_id`),
+/// so mantle usage never shares a ledger key with bedrock-runtime usage.
+pub fn ledger_model_id(namespace: Namespace, model_id: &str, by: Option<&str>) -> String {
+    let by = by.map(str::trim).filter(|t| !t.is_empty());
+    match namespace {
+        Namespace::Mantle => mantle_model_id(by, model_id),
+        Namespace::Bedrock => match by.map(|raw| (raw, ServiceTier::parse(raw))) {
+            None => model_id.to_string(),
+            Some((_, Ok(tier))) => tiered_model_id(model_id, &tier),
+            // Kept as published: pricing reports it as an ID it cannot read.
+            Some((raw, Err(_))) => format!("{model_id}+{raw}"),
+        },
     }
 }
 
@@ -58,7 +64,13 @@ mod tests {
             dims.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
         dimensions.push(("ModelId".into(), "m".into()));
         dimensions.sort();
-        ListedSeries { model_id: "m".into(), metric, name: format!("{metric:?}"), dimensions }
+        ListedSeries {
+            namespace: Namespace::Bedrock,
+            model_id: "m".into(),
+            metric,
+            name: format!("{metric:?}"),
+            dimensions,
+        }
     }
 
     #[test]
@@ -82,6 +94,14 @@ mod tests {
 
     #[test]
     fn ledger_ids_table() {
+        let mantle = [
+            (None, "mantle/unknown/m"),
+            (Some("proj_abc"), "mantle/proj_abc/m"),
+            (Some("default"), "mantle/default/m"),
+        ];
+        for (project, want) in mantle {
+            assert_eq!(ledger_model_id(Namespace::Mantle, "m", project), want, "{project:?}");
+        }
         let cases = [
             (None, "m"),
             (Some("default"), "m"),
@@ -92,7 +112,7 @@ mod tests {
             (Some("reserved"), "m+reserved"),
         ];
         for (tier, want) in cases {
-            assert_eq!(ledger_model_id("m", tier), want, "{tier:?}");
+            assert_eq!(ledger_model_id(Namespace::Bedrock, "m", tier), want, "{tier:?}");
         }
     }
 }

@@ -16,4 +16,4 @@ pub mod plan;
 
 pub use assemble::{assemble, Assembled, DuplicateSpelling, Quarantined, QueryResult};
 pub use client::CloudWatchSource;
-pub use names::{ListedSeries, MetricNames, NAMESPACE};
+pub use names::{ListedSeries, MetricNames, Namespace};

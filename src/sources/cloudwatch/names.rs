@@ -1,7 +1,7 @@
-//! What the `AWS/Bedrock` namespace publishes, as this project reads it: the
-//! AWS metric names of each [`BedrockMetric`] (several spellings for the
-//! cache metrics), the dimension sets a series may have, and the
-//! classification of what `ListMetrics` returns.
+//! What the `AWS/Bedrock` and `AWS/BedrockMantle` namespaces publish, as
+//! this project reads them: the AWS metric names of each [`BedrockMetric`]
+//! (several spellings for the cache metrics), the dimension sets a series
+//! may have, and the classification of what `ListMetrics` returns.
 //!
 //! Pure: names and classification only; must not call AWS or decide which
 //! series to fetch (`levels.rs` does).
@@ -9,9 +9,12 @@
 use crate::bedrock::BedrockMetric;
 use crate::config::types::CloudWatchSource as CloudWatchConfig;
 
-pub const NAMESPACE: &str = "AWS/Bedrock";
 /// Every `AWS/Bedrock` runtime metric carries the model it was called with.
 pub const MODEL_DIMENSION: &str = "ModelId";
+/// AWS/BedrockMantle: "`Model` … for example, `anthropic.claude-opus-4-7`".
+pub const MANTLE_MODEL_DIMENSION: &str = "Model";
+/// AWS/BedrockMantle: "`Project` – The project ID associated with the inference request".
+pub const PROJECT_DIMENSION: &str = "Project";
 /// AWS's service-tiers page: "view service tier metrics in Amazon CloudWatch
 /// Metrics under ModelId, ServiceTier, and ResolvedServiceTier, where
 /// ResolvedServiceTier shows the actual tier that served your requests".
@@ -19,15 +22,76 @@ pub const MODEL_DIMENSION: &str = "ModelId";
 pub const RESOLVED_TIER_DIMENSION: &str = "ResolvedServiceTier";
 pub const REQUESTED_TIER_DIMENSION: &str = "ServiceTier";
 
-/// The AWS names of the Bedrock metrics, several per metric where AWS and
-/// the tools around it disagree; the first name of a metric is preferred.
+/// The CloudWatch namespace a series lives in. The bedrock-runtime endpoint
+/// publishes to `AWS/Bedrock`; the bedrock-mantle endpoint (Anthropic
+/// Messages API, Chat Completions, Responses) to `AWS/BedrockMantle`, with
+/// other names and dimensions, and "Existing dashboards and alarms built
+/// against `AWS/Bedrock` will not pick up `bedrock-mantle` traffic".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Namespace {
+    Bedrock,
+    Mantle,
+}
+
+impl Namespace {
+    pub fn name(self) -> &'static str {
+        match self {
+            Namespace::Bedrock => "AWS/Bedrock",
+            Namespace::Mantle => "AWS/BedrockMantle",
+        }
+    }
+
+    pub fn model_dimension(self) -> &'static str {
+        match self {
+            Namespace::Bedrock => MODEL_DIMENSION,
+            Namespace::Mantle => MANTLE_MODEL_DIMENSION,
+        }
+    }
+
+    /// The dimensions that break a model's usage down, finest level first,
+    /// with their level (0 is the plain per-model series).
+    fn breakdowns(self) -> &'static [(&'static str, u8)] {
+        match self {
+            Namespace::Bedrock => &[(RESOLVED_TIER_DIMENSION, 2), (REQUESTED_TIER_DIMENSION, 1)],
+            Namespace::Mantle => &[(PROJECT_DIMENSION, 1)],
+        }
+    }
+}
+
+/// The AWS names of the metrics of one namespace, several per metric where
+/// AWS and the tools around it disagree (or, in AWS/BedrockMantle, where each
+/// level has its own name); the first name of a metric is preferred.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MetricNames {
+    namespace: Namespace,
     /// (AWS name, metric), each metric's preferred name first.
     names: Vec<(String, BedrockMetric)>,
 }
 
 impl MetricNames {
+    /// AWS/BedrockMantle's metric table: `Inferences`, `InferenceClientErrors`,
+    /// aggregate `TotalInputTokens`/`TotalOutputTokens` (account, project and
+    /// model levels) and per-inference `InputTokens`/`OutputTokens` (project
+    /// and model). No cache, latency, server-error or throttle metric exists.
+    pub fn mantle() -> Self {
+        let pairs = [
+            ("Inferences", BedrockMetric::Invocations),
+            ("InferenceClientErrors", BedrockMetric::InvocationClientErrors),
+            ("TotalInputTokens", BedrockMetric::InputTokenCount),
+            ("InputTokens", BedrockMetric::InputTokenCount),
+            ("TotalOutputTokens", BedrockMetric::OutputTokenCount),
+            ("OutputTokens", BedrockMetric::OutputTokenCount),
+        ];
+        MetricNames {
+            namespace: Namespace::Mantle,
+            names: pairs.into_iter().map(|(n, m)| (n.to_string(), m)).collect(),
+        }
+    }
+
+    pub fn namespace(&self) -> Namespace {
+        self.namespace
+    }
+
     /// The names of AWS's metric table, both cache spellings included.
     pub fn documented() -> Self {
         MetricNames::new(
@@ -54,7 +118,7 @@ impl MetricNames {
                 _ => names.push((fixed_name(metric).to_string(), metric)),
             }
         }
-        MetricNames { names }
+        MetricNames { namespace: Namespace::Bedrock, names }
     }
 
     /// The metric an AWS name stands for; names this project does not collect give `None`.
@@ -97,6 +161,7 @@ fn fixed_name(metric: BedrockMetric) -> &'static str {
 /// repeat it exactly.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ListedSeries {
+    pub namespace: Namespace,
     pub model_id: String,
     pub metric: BedrockMetric,
     pub name: String,
@@ -106,11 +171,13 @@ pub struct ListedSeries {
 impl ListedSeries {
     /// A series with only the `ModelId` dimension, under the metric's preferred name.
     pub fn plain(names: &MetricNames, model_id: &str, metric: BedrockMetric) -> Self {
+        let namespace = names.namespace();
         ListedSeries {
+            namespace,
             model_id: model_id.to_string(),
             metric,
             name: names.preferred(metric).to_string(),
-            dimensions: vec![(MODEL_DIMENSION.to_string(), model_id.to_string())],
+            dimensions: vec![(namespace.model_dimension().to_string(), model_id.to_string())],
         }
     }
 
@@ -118,22 +185,18 @@ impl ListedSeries {
         self.dimensions.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
-    /// The tier dimension this series breaks usage down by, if any: the
-    /// served tier when published, else the requested one.
-    pub fn tier(&self) -> Option<(&'static str, &str)> {
-        [RESOLVED_TIER_DIMENSION, REQUESTED_TIER_DIMENSION]
-            .into_iter()
-            .find_map(|d| self.dimension(d).map(|v| (d, v)))
+    /// The dimension this series breaks a model's usage down by, if any:
+    /// in AWS/Bedrock the served tier when published, else the requested
+    /// one; in AWS/BedrockMantle the project.
+    pub fn breakdown(&self) -> Option<(&'static str, &str)> {
+        self.namespace.breakdowns().iter().find_map(|(d, _)| self.dimension(d).map(|v| (*d, v)))
     }
 
-    /// Which breakdown level the series belongs to: 0 = per model, 1 = by
-    /// requested tier, 2 = by served tier (with or without the requested one).
+    /// Which breakdown level the series belongs to: 0 = per model; in
+    /// AWS/Bedrock 1 = by requested tier, 2 = by served tier (with or
+    /// without the requested one); in AWS/BedrockMantle 1 = by project.
     pub fn level(&self) -> u8 {
-        if self.dimension(RESOLVED_TIER_DIMENSION).is_some() {
-            2
-        } else {
-            u8::from(self.dimension(REQUESTED_TIER_DIMENSION).is_some())
-        }
+        self.namespace.breakdowns().iter().find(|(d, _)| self.dimension(d).is_some()).map_or(0, |(_, l)| *l)
     }
 }
 
@@ -151,18 +214,23 @@ pub enum Listed {
 
 /// Classifies a listed metric by its name and dimensions.
 pub fn classify(names: &MetricNames, aws_name: &str, dimensions: &[(String, String)]) -> Listed {
-    let model_id = dimensions.iter().find(|(n, _)| n == MODEL_DIMENSION).map(|(_, v)| v.clone());
-    let extra: Vec<&str> = dimensions
-        .iter()
-        .map(|(n, _)| n.as_str())
-        .filter(|n| ![MODEL_DIMENSION, RESOLVED_TIER_DIMENSION, REQUESTED_TIER_DIMENSION].contains(n))
-        .collect();
+    let namespace = names.namespace();
+    let model_dimension = namespace.model_dimension();
+    let model_id = dimensions.iter().find(|(n, _)| n == model_dimension).map(|(_, v)| v.clone());
+    let known = |n: &str| n == model_dimension || namespace.breakdowns().iter().any(|(d, _)| *d == n);
+    let extra: Vec<&str> = dimensions.iter().map(|(n, _)| n.as_str()).filter(|n| !known(n)).collect();
     let token_like = aws_name.to_ascii_lowercase().contains("token");
     match (names.metric_of(aws_name), model_id) {
         (Some(metric), Some(model_id)) if extra.is_empty() => {
             let mut dimensions = dimensions.to_vec();
             dimensions.sort();
-            Listed::Series(ListedSeries { model_id, metric, name: aws_name.to_string(), dimensions })
+            Listed::Series(ListedSeries {
+                namespace,
+                model_id,
+                metric,
+                name: aws_name.to_string(),
+                dimensions,
+            })
         }
         (Some(metric), Some(_)) if metric.token_type().is_some() => {
             Listed::Unknown(format!("{aws_name} with dimensions {}", extra.join(", ")))
@@ -205,7 +273,14 @@ mod tests {
         let series = |name: &str, metric, d: &[(&str, &str)]| {
             let mut dimensions = dims(d);
             dimensions.sort();
-            Listed::Series(ListedSeries { model_id: model.1.into(), metric, name: name.into(), dimensions })
+            let model_id = model.1.into();
+            Listed::Series(ListedSeries {
+                namespace: Namespace::Bedrock,
+                model_id,
+                metric,
+                name: name.into(),
+                dimensions,
+            })
         };
         let cases = [
             (
@@ -241,6 +316,7 @@ mod tests {
     #[test]
     fn tiers_and_levels() {
         let s = |d: &[(&str, &str)]| ListedSeries {
+            namespace: Namespace::Bedrock,
             model_id: "m".into(),
             metric: BedrockMetric::InputTokenCount,
             name: "InputTokenCount".into(),
@@ -256,8 +332,34 @@ mod tests {
             ),
         ];
         for (series, tier, level) in cases {
-            assert_eq!(series.tier(), tier, "{series:?}");
+            assert_eq!(series.breakdown(), tier, "{series:?}");
             assert_eq!(series.level(), level, "{series:?}");
         }
+    }
+
+    #[test]
+    fn mantle_levels_and_names() {
+        let names = MetricNames::mantle();
+        let d = |pairs: &[(&str, &str)]| dims(pairs);
+        let model = ("Model", "anthropic.claude-opus-4-7");
+        let project = ("Project", "proj_abc123");
+        let cases = [
+            ("TotalInputTokens", d(&[model]), Some((BedrockMetric::InputTokenCount, 0))),
+            ("InputTokens", d(&[project, model]), Some((BedrockMetric::InputTokenCount, 1))),
+            ("Inferences", d(&[project, model]), Some((BedrockMetric::Invocations, 1))),
+            ("TotalOutputTokens", d(&[project]), None),
+            ("TotalInputTokens", d(&[]), None),
+        ];
+        for (name, dimensions, want) in cases {
+            let got = match classify(&names, name, &dimensions) {
+                Listed::Series(s) => Some((s.metric, s.level())),
+                _ => None,
+            };
+            assert_eq!(got, want, "{name} {dimensions:?}");
+        }
+        assert_eq!(
+            classify(&names, "CacheReadInputTokens", &d(&[model])),
+            Listed::Unknown("CacheReadInputTokens".into())
+        );
     }
 }
