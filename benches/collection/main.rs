@@ -84,6 +84,18 @@ impl JobSpec {
         }
     }
 
+    /// The bedrock-mantle usage job: AWS/BedrockMantle on the usage schedule.
+    fn mantle() -> Self {
+        JobSpec {
+            name: "mantle",
+            metrics: BedrockMetric::MANTLE.to_vec(),
+            ledger_source: Source::Mantle,
+            interval_min: 15,
+            offset_min: 0,
+            restatement_min: 20,
+        }
+    }
+
     /// One job for every metric: the schedule before usage and detail were split.
     fn single(interval_min: i64, restatement_min: u32) -> Self {
         JobSpec {
@@ -156,6 +168,17 @@ fn simulate(
     minutes: i64,
 ) -> Simulation {
     let source = Arc::new(CountingSource::new(models, profile));
+    simulate_with(rt, source, MetricNames::documented(), specs, minutes)
+}
+
+/// The jobs of `specs` against `source`, which lists series named by `names`.
+fn simulate_with(
+    rt: &tokio::runtime::Runtime,
+    source: Arc<CountingSource>,
+    names: MetricNames,
+    specs: &[JobSpec],
+    minutes: i64,
+) -> Simulation {
     let clock = Arc::new(ManualClock::new(start_instant()));
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
     let pricer = line_pricer();
@@ -172,7 +195,7 @@ fn simulate(
                     restatement_minutes: s.restatement_min,
                     backfill_hours: 24,
                     deep_restatement_hours: CloudWatchConfig::default().deep_restatement_hours,
-                    names: MetricNames::documented(),
+                    names: names.clone(),
                 },
             )
             .with_metrics(&s.metrics, s.ledger_source)
@@ -261,6 +284,29 @@ fn options() -> Vec<(&'static str, Vec<JobSpec>)> {
     ]
 }
 
+/// The bedrock-mantle job's month, for 10 models called from 1 and 3 projects,
+/// next to the default runtime jobs' total for 10 models.
+fn mantle(rt: &tokio::runtime::Runtime) {
+    println!("\nbedrock-mantle (AWS/BedrockMantle, every series of every level that has a Model):\n");
+    println!("| models × projects | series read | metrics requested/run | runs/month | mantle $/month | with the runtime default (10 ModelIds, every metric) |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let runtime = month_cost(&simulate(rt, 10, Profile::Every, &options()[0].1, MONTH_MINUTES));
+    for projects in [1usize, 3] {
+        let series = source::mantle_series(10, projects);
+        let n = series.len();
+        let source = Arc::new(CountingSource::with_series(series));
+        let sim = simulate_with(rt, source, MetricNames::mantle(), &[JobSpec::mantle()], MONTH_MINUTES);
+        let (_, t) = &sim.month[0];
+        let cost = month_cost(&sim);
+        println!(
+            "| 10 × {projects} | {n} | {} | {} | {cost} | {} |",
+            per_region(t.metrics) / per_region(t.runs).max(1),
+            per_region(t.runs),
+            runtime + cost
+        );
+    }
+}
+
 fn main() {
     let real = support::measuring();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -268,6 +314,9 @@ fn main() {
         // Smoke test (cargo test): the default jobs over a few hours.
         let sim = simulate(&rt, 10, Profile::Every, &options()[0].1, 3 * 60);
         assert!(sim.month.iter().all(|(_, t)| t.runs > 0));
+        let mantle = Arc::new(CountingSource::with_series(source::mantle_series(2, 2)));
+        let sim = simulate_with(&rt, mantle, MetricNames::mantle(), &[JobSpec::mantle()], 60);
+        assert!(sim.month[0].1.metrics > 0, "the mantle job requests its series");
         println!(
             "collection: smoke run ok (pass --bench, e.g. `cargo bench --bench collection`, to measure)"
         );
@@ -291,6 +340,7 @@ fn main() {
         let sim = simulate(&rt, models, Profile::Every, previous, MONTH_MINUTES);
         print_detail(models, Profile::Every, existing_series(models, Profile::Every).len(), &sim);
     }
+    mantle(&rt);
     println!("\nFirst start (both default jobs, 24 h backfill), per region:\n");
     println!("| ModelIds | series exist | GetMetricData calls | metrics requested | ListMetrics requests (pages each) | $ |");
     println!("|---:|---|---:|---:|---:|---:|");

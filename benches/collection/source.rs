@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use bedrock_cost_monitor::bedrock::BedrockMetric;
 use bedrock_cost_monitor::sim::{datums, SimSeries};
 use bedrock_cost_monitor::sources::cloudwatch::plan::Call;
-use bedrock_cost_monitor::sources::cloudwatch::{ListedSeries, MetricNames, QueryResult};
+use bedrock_cost_monitor::sources::cloudwatch::{ListedSeries, MetricNames, Namespace, QueryResult};
 use bedrock_cost_monitor::sources::{Listing, MetricSource, RequestCount, SeriesListing, SourceError};
 
 use chrono::Duration;
@@ -73,9 +73,42 @@ pub fn existing_series(models: usize, profile: Profile) -> Vec<(String, BedrockM
     }
 }
 
+/// What AWS/BedrockMantle lists for `models` models called from `projects`
+/// projects: per model the Model-level totals and per project + model the
+/// per-inference series (the account and project levels carry no Model and
+/// are not read), each with `Inferences` and `InferenceClientErrors`.
+pub fn mantle_series(models: usize, projects: usize) -> Vec<ListedSeries> {
+    let names = MetricNames::mantle();
+    let series = |model: &str, project: Option<String>, name: &str| {
+        let mut dimensions = vec![("Model".to_string(), model.to_string())];
+        dimensions.extend(project.map(|p| ("Project".to_string(), p)));
+        dimensions.sort();
+        ListedSeries {
+            namespace: Namespace::Mantle,
+            model_id: model.to_string(),
+            metric: names.metric_of(name).unwrap(),
+            name: name.to_string(),
+            dimensions,
+        }
+    };
+    let mut out = Vec::new();
+    for m in 0..models {
+        let model = format!("anthropic.claude-bench-{m:02}");
+        for name in ["Inferences", "InferenceClientErrors", "TotalInputTokens", "TotalOutputTokens"] {
+            out.push(series(&model, None, name));
+        }
+        for p in 0..projects {
+            for name in ["Inferences", "InferenceClientErrors", "InputTokens", "OutputTokens"] {
+                out.push(series(&model, Some(format!("proj_bench{p}")), name));
+            }
+        }
+    }
+    out
+}
+
 /// Answers every query with no datapoints and counts what a real account would be billed for.
 pub struct CountingSource {
-    pub series: Vec<(String, BedrockMetric)>,
+    pub series: Vec<ListedSeries>,
     pub get_calls: AtomicU64,
     pub metrics: AtomicU64,
     pub list_calls: AtomicU64,
@@ -85,8 +118,17 @@ pub struct CountingSource {
 
 impl CountingSource {
     pub fn new(models: usize, profile: Profile) -> Self {
+        let names = MetricNames::documented();
+        let plain = existing_series(models, profile)
+            .iter()
+            .map(|(id, m)| ListedSeries::plain(&names, id, *m))
+            .collect();
+        Self::with_series(plain)
+    }
+
+    pub fn with_series(series: Vec<ListedSeries>) -> Self {
         CountingSource {
-            series: existing_series(models, profile),
+            series,
             get_calls: AtomicU64::new(0),
             metrics: AtomicU64::new(0),
             list_calls: AtomicU64::new(0),
@@ -102,16 +144,18 @@ impl CountingSource {
 #[async_trait]
 impl MetricSource for CountingSource {
     async fn list_model_ids(&self, _region: &str) -> Result<Listing, SourceError> {
-        let ids: BTreeSet<String> = self.series.iter().map(|(id, _)| id.clone()).collect();
+        let ids: BTreeSet<String> = self.series.iter().map(|s| s.model_id.clone()).collect();
         self.list_calls.fetch_add(self.list_pages(), Ordering::Relaxed);
         Ok(Listing { model_ids: ids.into_iter().collect(), requests: self.list_pages() })
     }
 
     async fn list_series(&self, _region: &str) -> Result<SeriesListing, SourceError> {
         self.list_calls.fetch_add(self.list_pages(), Ordering::Relaxed);
-        let names = MetricNames::documented();
-        let series = self.series.iter().map(|(id, m)| ListedSeries::plain(&names, id, *m)).collect();
-        Ok(SeriesListing { series, unknown: Default::default(), requests: self.list_pages() })
+        Ok(SeriesListing {
+            series: self.series.clone(),
+            unknown: Default::default(),
+            requests: self.list_pages(),
+        })
     }
 
     async fn fetch(
