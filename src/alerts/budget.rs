@@ -60,6 +60,17 @@ fn base(kind: AlertKind, s: &BudgetStatus, key: String, subject: &str, now: Date
     if let Some(t) = s.data_through {
         m = m.with("data_through", json!(instant(t)));
     }
+    // Unpriced usage has no dollar amount: say the spend leaves it out
+    // rather than let finance read the figure as complete.
+    if s.unpriced_tokens > 0 {
+        m = m.with("unpriced_tokens", json!(s.unpriced_tokens)).with(
+            "unpriced_note",
+            json!(format!(
+                "spend_usd leaves out {} tokens in this budget's scope that have no price: the real spend is higher",
+                s.unpriced_tokens
+            )),
+        );
+    }
     m
 }
 

@@ -70,6 +70,12 @@ fn one_alert_per_threshold_and_period_with_decimal_strings() {
     assert_eq!(body["top_models"][0]["usd"], Value::from("150.123456"));
     assert_eq!(out[1].severity, "critical");
     assert_eq!(out[1].subject, "Budget team-daily reached 80%: 210.00 of 250.00 USD this day");
+    assert!(body.get("unpriced_tokens").is_none(), "no note when everything in scope is priced");
+    let mut partly = s.clone();
+    partly.unpriced_tokens = 3_744_000;
+    let body = alerts(&partly, true, now)[0].body();
+    assert_eq!(body["unpriced_tokens"], Value::from(3_744_000));
+    assert!(body["unpriced_note"].as_str().unwrap().contains("leaves out 3744000 tokens"), "{body}");
     // The next day is a new period: new keys.
     let next = alerts(&status("130", "200", vec![50], "2026-03-02T00:00:00Z"), true, now);
     assert_eq!(next[0].dedupe_key, "budget.threshold:team-daily:2026-03-02T00:00:00Z:50");
