@@ -344,3 +344,91 @@ fn report_reads_the_ledger_exactly_in_every_format() {
     let unknown = run(&["report", "--config", cfg, "--by", "colour"]);
     assert!(stderr(&unknown).contains("unknown group-by dimension `colour`"), "{}", stderr(&unknown));
 }
+
+/// `report --bounds`: per row, the most the long-context tier could add and
+/// the other cache-write TTL's range, from the minute's points (by hand:
+/// Sonnet 4.5 global above 200K: input 3 → 6, output 15 → 22.50, 5-minute
+/// writes 3.75 → 7.50; a 1-hour write costs 6).
+#[test]
+fn report_bounds_show_what_cloudwatch_cannot_say() {
+    use bedrock_cost_monitor::bedrock::BedrockMetric;
+    use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
+    use bedrock_cost_monitor::ledger::{CostLine, LinePricing, MetricPoint, MinuteBatch, Source, Store};
+    use bedrock_cost_monitor::pricing::TokenType;
+    use chrono::TimeZone;
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let id = "global.anthropic.claude-sonnet-4-5-20250929-v1:0";
+    let minute = chrono::Utc.with_ymd_and_hms(2026, 11, 25, 1, 0, 0).unwrap();
+    let point = |metric, sum: f64| MetricPoint {
+        region: "us-east-1".into(),
+        model_id: id.into(),
+        metric,
+        minute,
+        sum,
+        count: None,
+    };
+    let points = vec![
+        point(BedrockMetric::Invocations, 1.0),
+        point(BedrockMetric::InputTokenCount, 300_000.0),
+        point(BedrockMetric::OutputTokenCount, 10_000.0),
+        point(BedrockMetric::CacheWriteInputTokens, 100_000.0),
+    ];
+    let line = |token_type, tokens, usd: &str| CostLine {
+        region: "us-east-1".into(),
+        model_id: id.into(),
+        minute,
+        token_type,
+        tokens,
+        pricing: LinePricing::Priced {
+            model: "claude-sonnet-4-5".into(),
+            price_entry: "claude-sonnet-4-5:global:2025-09-29".into(),
+            usd: usd.parse().unwrap(),
+        },
+    };
+    let lines = vec![
+        line(TokenType::Input, 300_000, "0.9"),
+        line(TokenType::Output, 10_000, "0.15"),
+        line(TokenType::CacheWrite5m, 100_000, "0.375"),
+    ];
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+        let store = SqliteStore::open(&data).unwrap();
+        let batch = MinuteBatch {
+            source: Source::CloudWatch,
+            region: "us-east-1".into(),
+            points,
+            lines,
+            watermark: None,
+        };
+        store.write(&batch).await.unwrap();
+    });
+    let prices = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/prices.toml");
+    std::fs::copy(prices, dir.path().join("prices.toml")).unwrap();
+    let cfg = dir.path().join("monitor.toml");
+    std::fs::write(
+        &cfg,
+        format!("[monitor]\ntimezone = \"Asia/Tokyo\"\ndata_dir = \"{}\"\n", data.display()),
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let day = ["--from", "2026-11-25", "--to", "2026-11-25", "--by", "model", "--bounds"];
+    let json = run(&[&["report", "--config", cfg], &day[..], &["--format", "json"]].concat());
+    assert!(json.status.success(), "{}", stderr(&json));
+    let doc: serde_json::Value = serde_json::from_str(stdout(&json).trim()).unwrap();
+    // Long context: (6-3)*0.3 + (22.5-15)*0.01 + (7.5-3.75)*0.1 = 1.35, certain (400K over one call).
+    // TTL: the writes at the 1-hour rate would cost (6-3.75)*0.1 = 0.225 more.
+    let want = serde_json::json!({"long_context_max_extra_usd": "1.35", "long_context_certain_minutes": 1,
+        "cache_ttl_low_usd": "0", "cache_ttl_high_usd": "0.225"});
+    assert_eq!(doc["rows"][0]["bounds"], want, "{doc}");
+    assert_eq!(doc["total"]["bounds"], want, "{doc}");
+    let csv = run(&[&["report", "--config", cfg], &day[..], &["--format", "csv"]].concat());
+    assert_eq!(
+        stdout(&csv),
+        "model,tokens,unpriced_tokens,usd,long_context_max_extra_usd,long_context_certain_minutes,cache_ttl_low_usd,cache_ttl_high_usd\nclaude-sonnet-4-5,410000,0,1.425,1.35,1,0,0.225\n"
+    );
+    let table = stdout(&run(&[&["report", "--config", cfg], &day[..]].concat()));
+    assert!(table.contains("+≤1.35") && table.contains("0.00..+0.23"), "{table}");
+    let refused = run(&["report", "--config", cfg, "--by", "principal", "--bounds"]);
+    assert!(stderr(&refused).contains("cannot be combined with --by principal"), "{}", stderr(&refused));
+}

@@ -88,10 +88,14 @@ pub struct ReportArgs {
     /// Last day, inclusive (default: today).
     #[arg(long)]
     pub to: Option<String>,
-    /// Group by any of month, day, model, region, principal, token_type (comma-separated; empty = one total).
-    /// `principal` reports the attributed shares (CloudTrail) and cannot be combined with token_type.
+    /// Group by any of month, day, model, region, project, principal, token_type (comma-separated; empty =
+    /// one total). `principal` reports the attributed shares (CloudTrail) and cannot be combined with token_type.
     #[arg(long, default_value = "day,model")]
     pub by: String,
+    /// Add what CloudWatch's per-minute sums leave uncertain: the most the long-context tier could add
+    /// (and the minutes where some request certainly was long), and the cost range of the other cache-write TTL.
+    #[arg(long)]
+    pub bounds: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod healthcheck;
 pub mod price;
 pub mod report;
+pub mod report_bounds;
 
 pub use args::{Cli, Command};
 

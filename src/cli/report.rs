@@ -12,6 +12,7 @@ use chrono_tz::Tz;
 use serde_json::json;
 
 use super::args::{ReportArgs, ReportFormat};
+use super::report_bounds::{self, RowBounds};
 use super::CliError;
 use crate::app::AppError;
 use crate::clock::Clock;
@@ -47,12 +48,25 @@ pub fn run(
             ),
         });
     }
+    if args.bounds {
+        report_bounds::check(group_by)?;
+    }
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let report = runtime.block_on(read(&loaded, group_by, from, to, tz))?;
+    let bounds = match args.bounds {
+        true => Some(runtime.block_on(report_bounds::read(
+            &loaded,
+            &report,
+            group_by,
+            &local_days(from, to, tz),
+        ))?),
+        false => None,
+    };
+    let b = bounds.as_ref();
     match args.format {
-        ReportFormat::Table => table(out, &report, group_by, from, to, tz)?,
-        ReportFormat::Csv => csv(out, &report, group_by)?,
-        ReportFormat::Json => writeln!(out, "{}", to_json(&report, group_by, from, to, tz))?,
+        ReportFormat::Table => table(out, &report, b, group_by, from, to, tz)?,
+        ReportFormat::Csv => csv(out, &report, b, group_by)?,
+        ReportFormat::Json => writeln!(out, "{}", to_json(&report, b, group_by, from, to, tz))?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -134,6 +148,7 @@ fn key_text(row: &SpendRow, d: Dimension) -> String {
 fn table(
     out: &mut dyn Write,
     r: &SpendReport,
+    bounds: Option<&RowBounds>,
     g: GroupBy,
     from: NaiveDate,
     to: NaiveDate,
@@ -152,24 +167,37 @@ fn table(
     if r.by_principal {
         return principal_table(out, r, &dims, &widths, &header);
     }
-    writeln!(out, "{header}{:>16} {:>16} {:>14}", "tokens", "unpriced tokens", "USD")?;
-    for row in &r.rows {
+    let extra = |b: Option<&report_bounds::Bounds>| match b {
+        Some(b) => {
+            let (lc, ttl) = report_bounds::table_cells(b);
+            format!(" {lc:>14} {ttl:>18}")
+        }
+        None => String::new(),
+    };
+    let head = if bounds.is_some() { format!(" {:>14} {:>18}", "long ctx", "TTL") } else { String::new() };
+    writeln!(out, "{header}{:>16} {:>16} {:>14}{head}", "tokens", "unpriced tokens", "USD")?;
+    for (i, row) in r.rows.iter().enumerate() {
         let mut line = String::new();
         for (d, w) in dims.iter().zip(&widths) {
             line.push_str(&format!("{:<w$}  ", key_text(row, *d)));
         }
         let usd = priced_usd(row).map_or_else(|| "unpriced".to_string(), display_usd);
-        writeln!(out, "{line}{:>16} {:>16} {usd:>14}", row.spend.tokens, row.spend.unpriced_tokens)?;
+        let more = extra(bounds.and_then(|b| b.rows.get(i)));
+        writeln!(out, "{line}{:>16} {:>16} {usd:>14}{more}", row.spend.tokens, row.spend.unpriced_tokens)?;
     }
     let pad: usize = widths.iter().map(|w| w + 2).sum();
     writeln!(
         out,
-        "{:<pad$}{:>16} {:>16} {:>14}",
+        "{:<pad$}{:>16} {:>16} {:>14}{}",
         "total",
         r.total.tokens,
         r.total.unpriced_tokens,
-        display_usd(r.total.usd)
+        display_usd(r.total.usd),
+        extra(bounds.map(|b| &b.total))
     )?;
+    if bounds.is_some() {
+        writeln!(out, "\n{}", report_bounds::TABLE_NOTE)?;
+    }
     if r.total.unpriced_tokens > 0 {
         writeln!(out, "\n{} tokens have no price: USD counts priced tokens only", r.total.unpriced_tokens)?;
     }
@@ -202,21 +230,27 @@ fn principal_table(
     writeln!(out, "{:<pad$}{:>14}", "total", display_usd(r.total.usd))
 }
 
-fn csv(out: &mut dyn Write, r: &SpendReport, g: GroupBy) -> std::io::Result<()> {
+fn csv(out: &mut dyn Write, r: &SpendReport, bounds: Option<&RowBounds>, g: GroupBy) -> std::io::Result<()> {
     let dims = dims(g);
     let mut header: Vec<&str> = dims.iter().map(|d| d.as_str()).collect();
     if !r.by_principal {
         header.extend(["tokens", "unpriced_tokens"]);
     }
     header.push("usd");
+    if bounds.is_some() {
+        header.extend(report_bounds::CSV_HEADER);
+    }
     writeln!(out, "{}", header.join(","))?;
-    for row in &r.rows {
+    for (i, row) in r.rows.iter().enumerate() {
         let mut fields: Vec<String> = dims.iter().map(|d| csv_field(&key_text(row, *d))).collect();
         if !r.by_principal {
             fields.extend([row.spend.tokens.to_string(), row.spend.unpriced_tokens.to_string()]);
         }
         // Unpriced tokens only: an empty field, never "0".
         fields.push(priced_usd(row).map(exact).unwrap_or_default());
+        if let Some(b) = bounds.and_then(|b| b.rows.get(i)) {
+            fields.extend(report_bounds::csv_fields(b));
+        }
         writeln!(out, "{}", fields.join(","))?;
     }
     Ok(())
@@ -231,12 +265,20 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-fn to_json(r: &SpendReport, g: GroupBy, from: NaiveDate, to: NaiveDate, tz: Tz) -> serde_json::Value {
+fn to_json(
+    r: &SpendReport,
+    bounds: Option<&RowBounds>,
+    g: GroupBy,
+    from: NaiveDate,
+    to: NaiveDate,
+    tz: Tz,
+) -> serde_json::Value {
     let dims = dims(g);
     let rows: Vec<_> = r
         .rows
         .iter()
-        .map(|row| {
+        .enumerate()
+        .map(|(i, row)| {
             let mut obj = serde_json::Map::new();
             for d in &dims {
                 obj.insert(d.as_str().into(), json!(key_text(row, *d)));
@@ -247,10 +289,13 @@ fn to_json(r: &SpendReport, g: GroupBy, from: NaiveDate, to: NaiveDate, tz: Tz) 
             }
             // Unpriced tokens only: null, never "0".
             obj.insert("usd".into(), priced_usd(row).map_or(serde_json::Value::Null, |u| json!(exact(u))));
+            if let Some(b) = bounds.and_then(|b| b.rows.get(i)) {
+                obj.insert("bounds".into(), report_bounds::json(b));
+            }
             serde_json::Value::Object(obj)
         })
         .collect();
-    json!({
+    let mut doc = json!({
         "from": from.to_string(),
         "to": to.to_string(),
         "timezone": tz.to_string(),
@@ -260,5 +305,9 @@ fn to_json(r: &SpendReport, g: GroupBy, from: NaiveDate, to: NaiveDate, tz: Tz) 
         } else {
             json!({"tokens": r.total.tokens, "unpriced_tokens": r.total.unpriced_tokens, "usd": exact(r.total.usd)})
         },
-    })
+    });
+    if let Some(b) = bounds {
+        doc["total"]["bounds"] = report_bounds::json(&b.total);
+    }
+    doc
 }

@@ -71,7 +71,7 @@ impl LinePricer {
     }
 
     /// Cache writes are one CloudWatch bucket; the configured TTL decides the rate.
-    fn token_type(&self, pricer: &Pricer<'_>, model_id: &str, base: TokenType) -> TokenType {
+    pub(crate) fn token_type(&self, pricer: &Pricer<'_>, model_id: &str, base: TokenType) -> TokenType {
         if base != TokenType::CacheWrite5m {
             return base;
         }
@@ -106,7 +106,7 @@ impl LinePricer {
 
 /// CloudWatch sums of token counts are whole numbers carried in an f64 (exact
 /// below 2⁵³). Anything else is not a token count and is skipped, not guessed.
-fn whole_tokens(sum: f64) -> Option<u64> {
+pub(crate) fn whole_tokens(sum: f64) -> Option<u64> {
     const EXACT_LIMIT: f64 = 9_007_199_254_740_992.0;
     if !sum.is_finite() || !(0.0..=EXACT_LIMIT).contains(&sum) || sum.fract() != 0.0 {
         return None;

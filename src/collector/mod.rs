@@ -6,6 +6,7 @@
 //! caller turns that into logs and self-metrics.
 
 pub mod attribute;
+pub mod bounds;
 pub mod cloudtrail_job;
 pub mod cloudwatch_job;
 pub mod lines;

@@ -16,7 +16,7 @@ use super::CostTotal;
 use crate::pricing::TokenType;
 
 /// The key of a day's sum under a grouping; the month is the day's.
-pub(super) fn day_key(
+pub(crate) fn day_key(
     g: GroupBy,
     day: NaiveDate,
     model: &str,

@@ -3,6 +3,7 @@
 //! Pure: no I/O, no async, no AWS SDK types, no floating point. Callers read
 //! files and pass text in; this module turns usage into `Decimal` dollars.
 
+pub mod bounds;
 pub mod catalog;
 pub mod cost;
 pub mod file;
