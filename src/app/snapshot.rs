@@ -7,8 +7,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::collector::bounds::of_points;
 use crate::collector::LinePricer;
-use crate::ledger::{Backend, StoreError};
+use crate::ledger::{Backend, MetricPoint, StoreError};
+use crate::pricing::bounds::Bounds;
 use crate::telemetry::snapshot::{price_rows, SharedSnapshot, Snapshot};
 
 /// How far back the latest-minute gauges (latency, quota usage) look.
@@ -22,11 +24,21 @@ pub struct Refresher {
 }
 
 impl Refresher {
+    /// The uncertainty of the recent minutes, per (region, model ID, model).
+    fn bounds(&self, points: &[MetricPoint]) -> BTreeMap<(String, String, String), Bounds> {
+        let mut out: BTreeMap<(String, String, String), Bounds> = BTreeMap::new();
+        for m in of_points(&self.pricer, points) {
+            out.entry((m.region, m.model_id, m.model)).or_default().add(&m.bounds);
+        }
+        out
+    }
+
     pub async fn refresh(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
         let store = self.store.as_ref();
         let cost_totals = store.cost_totals().await?;
         let metric_totals = store.metric_totals().await?;
         let latest_points = store.metric_points(now - Duration::minutes(GAUGE_WINDOW_MINUTES), now).await?;
+        let bounds = self.bounds(&latest_points);
         let principal_totals = store.principal_totals().await?;
         let call_totals = store.call_totals().await?;
         let mut models = BTreeMap::new();
@@ -49,6 +61,7 @@ impl Refresher {
             principal_totals,
             call_totals,
             top_principals: self.top_principals,
+            bounds,
         };
         // A poisoned lock only means a reader panicked; the data is replaced whole.
         let mut guard = self.shared.write().unwrap_or_else(std::sync::PoisonError::into_inner);

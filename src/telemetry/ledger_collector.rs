@@ -13,6 +13,7 @@ use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 use rust_decimal::Decimal;
 
+use super::bounds_family;
 use super::families::{count_sample, desc, usd_sample, FamilyBuilder};
 use super::snapshot::{SharedSnapshot, Snapshot, UNPRICED_MODEL};
 use crate::bedrock::{project_of, BedrockMetric};
@@ -93,6 +94,7 @@ impl LedgerCollector {
         descs.push(desc(INVOCATIONS.0, INVOCATIONS.1, &series)?);
         descs.push(desc(ERRORS.0, ERRORS.1, &[series[0], series[1], series[2], series[3], "error_code"])?);
         descs.push(desc(COST.0, COST.1, &[series[0], series[1], series[2], series[3], "attribution"])?);
+        descs.push(desc(bounds_family::NAME, bounds_family::HELP, bounds_family::LABELS)?);
         Ok(LedgerCollector { snapshot, descs })
     }
 }
@@ -116,6 +118,7 @@ pub fn render(snapshot: &Snapshot) -> Vec<MetricFamily> {
     families.extend(call_families(snapshot));
     families.extend(gauge_families(snapshot));
     families.push(price_family(snapshot));
+    families.push(bounds_family::render(snapshot));
     families.extend(super::principal_collector::render(snapshot));
     families
 }

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod board;
+pub mod bounds_family;
 pub mod budget_collector;
 pub mod data_quality;
 pub mod families;

@@ -79,6 +79,17 @@ fn snapshot() -> Snapshot {
         principal_totals: Vec::new(),
         call_totals: Vec::new(),
         top_principals: 20,
+        bounds: [(
+            ("us-east-1".to_string(), SONNET.to_string(), "claude-sonnet-4-5".to_string()),
+            crate::pricing::bounds::Bounds {
+                long_context_max_extra_usd: "1.35".parse().unwrap(),
+                long_context_certain_minutes: 1,
+                cache_ttl_low_usd: rust_decimal::Decimal::ZERO,
+                cache_ttl_high_usd: "0.225".parse().unwrap(),
+            },
+        )]
+        .into_iter()
+        .collect(),
     }
 }
 
@@ -110,6 +121,7 @@ fn principals_beyond_the_cap_fold_into_other_and_unattributed_stays() {
     snap.cost_totals.clear();
     snap.metric_totals.clear();
     snap.latest_points.clear();
+    snap.bounds.clear();
     snap.top_principals = 1;
     snap.principal_totals = vec![
         share(a, Attribution::Estimated, "0.1"),
@@ -158,6 +170,9 @@ fn renders_exactly_the_expected_domain_samples() {
         format!("model=\"claude-sonnet-4-5\",model_id=\"{SONNET}\",project=\"default\",region=\"us-east-1\"");
     let fp = format!("model=\"unpriced\",model_id=\"{FUTURE}\",project=\"default\",region=\"us-east-1\"");
     let expected = [
+        format!("bedrock_cost_uncertainty_usd{{bound=\"cache_ttl_high\",{s}}} 0.225"),
+        format!("bedrock_cost_uncertainty_usd{{bound=\"cache_ttl_low\",{s}}} 0"),
+        format!("bedrock_cost_uncertainty_usd{{bound=\"long_context_max_extra\",{s}}} 1.35"),
         format!("bedrock_cost_usd_total{{{sp},token_type=\"cache_write\"}} 0.3"),
         format!("bedrock_cost_usd_total{{{sp},token_type=\"input\"}} 3.3"),
         format!("bedrock_cost_usd_total{{{sp},token_type=\"output\"}} 0.033"),

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use crate::ledger::{CallTotal, CostTotal, MetricPoint, MetricTotal, PrincipalTotal};
+use crate::pricing::bounds::Bounds;
 use crate::pricing::{PriceTable, Scope, TokenType};
 
 /// The snapshot shared between its writer and the collector.
@@ -46,6 +47,9 @@ pub struct Snapshot {
     pub call_totals: Vec<CallTotal>,
     /// Principals beyond this many are exported as `other`.
     pub top_principals: usize,
+    /// The uncertainty of the recent minutes' cost per (region, model ID,
+    /// model key), summed by the refresher (see `bounds_family`).
+    pub bounds: BTreeMap<(String, String, String), Bounds>,
 }
 
 impl Snapshot {
