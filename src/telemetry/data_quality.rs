@@ -8,7 +8,9 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
+use prometheus::{IntCounterVec, IntGaugeVec, Registry};
+
+use super::self_metrics::{counters, opts, register};
 
 use crate::bedrock::BedrockMetric;
 
@@ -26,29 +28,17 @@ pub struct DataQuality {
     restated: IntCounterVec,
 }
 
-fn counters(
-    registry: &Registry,
-    name: &str,
-    help: &str,
-    labels: &[&str],
-) -> prometheus::Result<IntCounterVec> {
-    let c = IntCounterVec::new(Opts::new(format!("bedrock_monitor_{name}"), help), labels)?;
-    registry.register(Box::new(c.clone()))?;
-    Ok(c)
-}
-
 impl DataQuality {
     pub fn new(registry: &Registry) -> prometheus::Result<Self> {
         let unknown = IntGaugeVec::new(
-            Opts::new(
-                "bedrock_monitor_cloudwatch_unknown_metrics",
+            opts(
+                "cloudwatch_unknown_metrics",
                 "1 per token-like AWS/Bedrock metric (or dimension set) listed with a ModelId that the daemon cannot count.",
             ),
             &["region", "metric_name"],
         )?;
-        registry.register(Box::new(unknown.clone()))?;
         Ok(DataQuality {
-            unknown,
+            unknown: register(registry, unknown)?,
             unknown_seen: Arc::default(),
             quarantined: counters(
                 registry,

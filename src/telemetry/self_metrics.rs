@@ -174,16 +174,16 @@ impl std::fmt::Debug for SelfMetrics {
 
 const PREFIX: &str = "bedrock_monitor_";
 
-fn opts(name: &str, help: &str) -> Opts {
+pub(super) fn opts(name: &str, help: &str) -> Opts {
     Opts::new(format!("{PREFIX}{name}"), help)
 }
 
-fn register<C: Collector + Clone + 'static>(registry: &Registry, c: C) -> prometheus::Result<C> {
+pub(super) fn register<C: Collector + Clone + 'static>(registry: &Registry, c: C) -> prometheus::Result<C> {
     registry.register(Box::new(c.clone()))?;
     Ok(c)
 }
 
-fn counters(
+pub(super) fn counters(
     registry: &Registry,
     name: &str,
     help: &str,

@@ -93,8 +93,14 @@ pub fn expected(truth: &Truth) -> BTreeMap<SampleKey, f64> {
         let count = tokens as f64;
         match literal_rates(model_id) {
             Some((model, _)) => {
-                let labels =
-                    [("region", &**region), ("model_id", model_id), ("model", model), ("token_type", token)];
+                // bedrock-runtime usage belongs to the account's default project.
+                let labels = [
+                    ("region", &**region),
+                    ("model_id", model_id),
+                    ("model", model),
+                    ("project", "default"),
+                    ("token_type", token),
+                ];
                 let usd = Truth::usd(model_id, *token_type, tokens).unwrap();
                 out.insert(key("bedrock_tokens_total", &labels), count);
                 out.insert(key("bedrock_cost_usd_total", &labels), usd.to_string().parse::<f64>().unwrap());
@@ -104,10 +110,12 @@ pub fn expected(truth: &Truth) -> BTreeMap<SampleKey, f64> {
                     ("region", &**region),
                     ("model_id", model_id),
                     ("model", "unpriced"),
+                    ("project", "default"),
                     ("token_type", token),
                 ];
                 out.insert(key("bedrock_tokens_total", &labels), count);
-                let labels = [("region", &**region), ("model_id", model_id), ("token_type", token)];
+                let labels =
+                    [("region", &**region), ("model_id", model_id), ("project", "default"), ("token_type", token)];
                 out.insert(key("bedrock_unpriced_tokens_total", &labels), count);
             }
         }
