@@ -114,8 +114,12 @@ pub fn expected(truth: &Truth) -> BTreeMap<SampleKey, f64> {
                     ("token_type", token),
                 ];
                 out.insert(key("bedrock_tokens_total", &labels), count);
-                let labels =
-                    [("region", &**region), ("model_id", model_id), ("project", "default"), ("token_type", token)];
+                let labels = [
+                    ("region", &**region),
+                    ("model_id", model_id),
+                    ("project", "default"),
+                    ("token_type", token),
+                ];
                 out.insert(key("bedrock_unpriced_tokens_total", &labels), count);
             }
         }
