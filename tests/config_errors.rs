@@ -90,6 +90,10 @@ fn broken_configs_name_file_line_field_and_reason() {
             CONFIG.replace("0 */5 * * * *", "0 61 * * * *"),
             "monitor.toml:6: sources.cloudwatch.schedule: invalid cron expression `0 61 * * * *`",
         ),
+        (
+            CONFIG.replace("0 */5 * * * *", "0 0 0 1 1 * 2001"),
+            "monitor.toml:6: sources.cloudwatch.schedule: cron expression `0 0 0 1 1 * 2001` never fires again",
+        ),
         (CONFIG.replace("timezone = \"UTC\"", "timezone = \"Mars/Olympus\"\ncolour = 1"), "monitor.toml:4: monitor.colour: unknown field `colour`"),
         (CONFIG.replace("\"UTC\"", "\"Mars/Olympus\""), "monitor.toml:3: monitor.timezone: unknown IANA timezone `Mars/Olympus`"),
         (CONFIG.replace("\"100\"", "100.5"), "monitor.toml:14: budgets[0].limit_usd: write the amount as a string (\"100.5\")"),
