@@ -26,7 +26,7 @@ use std::time::{Duration as StdDuration, Instant};
 use chrono::{DateTime, Utc};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use bedrock_cost_monitor::clock::floor_minute;
+use bedrock_cost_monitor::clock::{floor_minute, Clock, SystemClock};
 use bedrock_cost_monitor::emulator::Emulator;
 use bedrock_cost_monitor::sim::publish::publish;
 use bedrock_cost_monitor::sim::{datums, demo_series, SimSeries};
@@ -175,8 +175,12 @@ fn main() {
 async fn measure(root: &Path, opts: &Options) {
     let emulator =
         Emulator::start(root).await.expect("emulator starts (tests/emulator/setup.sh installs it)");
-    let loaded =
-        bedrock_cost_monitor::config::load_with_env(&root.join("config/demo.toml"), &|_| None).unwrap();
+    let loaded = bedrock_cost_monitor::config::load_with_env(
+        &root.join("config/demo.toml"),
+        &|_| None,
+        SystemClock.now(),
+    )
+    .unwrap();
     let mut clients = BTreeMap::new();
     for region in &loaded.config.monitor.regions {
         clients.insert(region.clone(), aws_sdk_cloudwatch::Client::new(&emulator.sdk_config(region).await));

@@ -57,7 +57,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
     let emulator = Emulator::start(root).await?;
     let data_dir = std::env::temp_dir().join(format!("bedrock-cost-monitor-demo-{}", std::process::id()));
     let inbox = inbox::Inbox::create(&emulator).await?;
-    let mut loaded = demo_config(root, emulator.endpoint_url(), &data_dir, &inbox.topic_arn)?;
+    let mut loaded = demo_config(root, emulator.endpoint_url(), &data_dir, &inbox.topic_arn, Utc::now())?;
 
     print::step("writing six hours of simulated Bedrock traffic into CloudWatch (2 regions, 6 model IDs)");
     let mut publisher = workload::Publisher::new(&emulator, &loaded).await;
@@ -129,6 +129,7 @@ fn demo_config(
     endpoint: &str,
     data_dir: &Path,
     topic: &str,
+    now: chrono::DateTime<Utc>,
 ) -> Result<crate::config::Loaded, DemoError> {
     let (endpoint, topic) = (endpoint.to_string(), topic.to_string());
     let data = data_dir.display().to_string();
@@ -138,7 +139,7 @@ fn demo_config(
         "BCM_SNS_TOPIC_ARN" => Some(topic.clone()),
         _ => None,
     };
-    Ok(crate::config::load_with_env(&root.join("config/demo.toml"), &env)?)
+    Ok(crate::config::load_with_env(&root.join("config/demo.toml"), &env, now)?)
 }
 
 /// The configured port, or any free one when it is taken.

@@ -9,7 +9,7 @@ use std::time::Duration as StdDuration;
 
 use bedrock_cost_monitor::app::{self, RunOptions};
 use bedrock_cost_monitor::bedrock::BedrockMetric;
-use bedrock_cost_monitor::clock::ManualClock;
+use bedrock_cost_monitor::clock::{Clock, ManualClock, SystemClock};
 use bedrock_cost_monitor::collector::{CloudWatchJob, CloudWatchJobConfig, LinePricer, RunReport};
 use bedrock_cost_monitor::config::{self, Loaded};
 use bedrock_cost_monitor::emulator::Emulator;
@@ -57,7 +57,7 @@ pub fn load(endpoint: &str, data_dir: &Path) -> Loaded {
         "BCM_DATA_DIR" => Some(data_dir.clone()),
         _ => None,
     };
-    config::load_with_env(&support::repo_root().join("config/demo.toml"), &env).unwrap()
+    config::load_with_env(&support::repo_root().join("config/demo.toml"), &env, SystemClock.now()).unwrap()
 }
 
 pub async fn fixture(emu: &Emulator, backfill_hours: u32) -> Fixture {
