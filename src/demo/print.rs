@@ -3,10 +3,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::inbox::Inbox;
 use super::DemoError;
+use crate::clock::Clock;
 use crate::ledger::report::{aggregate, Dimension, GroupBy, SpendReport};
 use crate::ledger::sqlite::SqliteStore;
 use crate::ledger::{StatusStore, Store};
@@ -32,9 +33,8 @@ pub async fn wait_ready(url: &str) {
     detail("the daemon is not ready yet; see its log above");
 }
 
-async fn spend_by_model(data_dir: &Path) -> Result<SpendReport, DemoError> {
+async fn spend_by_model(data_dir: &Path, now: DateTime<Utc>) -> Result<SpendReport, DemoError> {
     let store = SqliteStore::open(data_dir)?;
-    let now = Utc::now();
     let lines = store.cost_lines(now - chrono::Duration::days(1), now).await?;
     aggregate(&lines, GroupBy::new([Dimension::Model, Dimension::Region]), chrono_tz::UTC)
         .map_err(|e| DemoError::Setup(e.to_string()))
@@ -93,9 +93,10 @@ pub async fn summary(
     data_dir: &Path,
     url: &str,
     inbox: &Inbox,
-    spike: Option<chrono::DateTime<Utc>>,
+    spike: Option<DateTime<Utc>>,
+    clock: &dyn Clock,
 ) -> Result<(), DemoError> {
-    let report = spend_by_model(data_dir).await?;
+    let report = spend_by_model(data_dir, clock.now()).await?;
     println!();
     println!("    Spend so far (last 6 hours of simulated traffic), exact to the cent:");
     // The unknown model's `unpriced:<model ID>` is longer than any priced key.
@@ -150,11 +151,11 @@ pub async fn summary(
     Ok(())
 }
 
-pub async fn spend_line(data_dir: &Path) -> Result<(), DemoError> {
-    let report = spend_by_model(data_dir).await?;
+pub async fn spend_line(data_dir: &Path, clock: &dyn Clock) -> Result<(), DemoError> {
+    let report = spend_by_model(data_dir, clock.now()).await?;
     detail(&format!(
         "{}  total {} USD over {} tokens ({} unpriced tokens)",
-        Utc::now().format("%H:%M:%S"),
+        clock.now().format("%H:%M:%S"),
         display_usd(report.total.usd),
         report.total.tokens,
         report.total.unpriced_tokens
