@@ -13,8 +13,7 @@ use bedrock_cost_monitor::ledger::CostTotal;
 use bedrock_cost_monitor::pricing::TokenType;
 use bedrock_cost_monitor::telemetry::probe::{request, HttpResponse};
 use bedrock_cost_monitor::telemetry::{
-    probe, router, serve, HttpState, Job, JobOutcome, LedgerCollector, ProbeError, Readiness, SelfMetrics,
-    Snapshot,
+    self, probe, router, serve, HttpState, Job, JobOutcome, ProbeError, Readiness, SelfMetrics, Snapshot,
 };
 use chrono::{TimeDelta, TimeZone, Utc};
 use prometheus::Registry;
@@ -43,7 +42,7 @@ async fn start() -> Fixture {
         tokens: 1234,
         usd: Decimal::new(617, 5),
     });
-    registry.register(Box::new(LedgerCollector::new(snapshot).unwrap())).unwrap();
+    telemetry::register_ledger(&registry, snapshot).unwrap();
     let metrics = SelfMetrics::new(&registry, clock.clone()).unwrap();
     metrics.job_finished(Job::CLOUDWATCH, JobOutcome::Success, Duration::from_millis(20));
     let readiness = Arc::new(Readiness::new(clock));

@@ -31,10 +31,9 @@ use crate::scheduler::{Job, ScheduledJob};
 use crate::sources::cloudtrail::CloudTrailSource;
 use crate::sources::cloudwatch::{CloudWatchSource, MetricNames};
 use crate::sources::MetricSource;
-use crate::telemetry::ledger_collector::LedgerCollector;
 use crate::telemetry::self_metrics::{self, SelfMetrics};
 use crate::telemetry::snapshot::Snapshot;
-use crate::telemetry::{BudgetCollector, Readiness, Role, SharedBoard};
+use crate::telemetry::{self, Readiness, Role, SharedBoard};
 
 /// Everything the jobs and the HTTP server share.
 pub struct Components {
@@ -73,9 +72,9 @@ impl Components {
             metrics.watch_store(&registry, Arc::new(move || store.dynamodb_usage().unwrap_or_default()))?;
         }
         let shared = Snapshot::shared();
-        registry.register(Box::new(LedgerCollector::new(shared.clone())?))?;
+        telemetry::register_ledger(&registry, shared.clone())?;
         let board = SharedBoard::new(config.budgets.clone());
-        registry.register(Box::new(BudgetCollector::new(board.clone())?))?;
+        telemetry::register_budgets(&registry, board.clone())?;
         let refresher = Arc::new(Refresher {
             store: store.clone(),
             pricer: pricer.clone(),

@@ -31,7 +31,7 @@ fn counters(
     labels: &[&str],
 ) -> prometheus::Result<IntCounterVec> {
     let c = IntCounterVec::new(Opts::new(format!("bedrock_monitor_{name}"), help), labels)?;
-    registry.register(Box::new(c.clone()))?;
+    super::register(registry, Box::new(c.clone()))?;
     Ok(c)
 }
 
@@ -44,7 +44,7 @@ impl DataQuality {
             ),
             &["region", "metric_name"],
         )?;
-        registry.register(Box::new(unknown.clone()))?;
+        super::register(registry, Box::new(unknown.clone()))?;
         Ok(DataQuality {
             unknown,
             unknown_seen: Arc::default(),
