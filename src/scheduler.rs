@@ -1,6 +1,7 @@
 //! The cron scheduler: runs each job on its schedule, never two runs of the
-//! same job at once, and drains on shutdown. With `app.rs`, the only place
-//! that spawns tasks and owns time.
+//! same job at once, and drains on shutdown. With `app/`, the only place
+//! that spawns tasks and owns time; other modules' blocking work (the SQLite
+//! ledger's calls) goes through [`blocking`].
 //!
 //! A job that overruns its interval does not queue runs: the ticks it missed
 //! are skipped and counted. A failed run is reported and the next tick
@@ -91,6 +92,17 @@ impl Scheduler {
         }
         Vec::new()
     }
+}
+
+/// Runs `work` on the runtime's blocking threads and waits for it, so that a
+/// blocking call (SQLite) never stalls the async workers. Task creation stays
+/// here and in `app/`; the store asks rather than spawning itself.
+pub async fn blocking<T, F>(work: F) -> Result<T, tokio::task::JoinError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    tokio::task::spawn_blocking(work).await
 }
 
 /// Waits for every loop to end, forgetting each one as it does.
