@@ -186,7 +186,7 @@ async fn measure(root: &Path, opts: &Options) {
         clients.insert(region.clone(), aws_sdk_cloudwatch::Client::new(&emulator.sdk_config(region).await));
     }
     let publisher = Publisher { clients, series: demo_series() };
-    let mut published_through = floor_minute(Utc::now());
+    let mut published_through = floor_minute(SystemClock.now());
     let history = published_through - chrono::Duration::hours(HISTORY_HOURS);
     let n = publisher.publish_range(history, published_through).await;
     eprintln!("rss: published {n} datapoints ({HISTORY_HOURS} h, {} series)", publisher.series.len());
@@ -208,7 +208,7 @@ async fn measure(root: &Path, opts: &Options) {
         if let Some(s) = sample(pid, started.elapsed()) {
             samples.push(s);
         }
-        let now_minute = floor_minute(Utc::now());
+        let now_minute = floor_minute(SystemClock.now());
         if now_minute > published_through {
             publisher.publish_range(published_through, now_minute).await;
             published_through = now_minute;

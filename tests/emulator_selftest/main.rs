@@ -15,13 +15,14 @@ mod metrics;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use aws_config::retry::RetryConfig;
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::error::ProvideErrorMetadata;
 use aws_sdk_cloudtrail::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDataQuery, MetricDatum, MetricStat, Statistic};
+use bedrock_cost_monitor::clock::{Clock, SystemClock};
 use bedrock_cost_monitor::emulator::{Emulator, EmulatorError, Fault, FaultKind};
 
 const REGION: &str = "us-east-1";
@@ -30,8 +31,7 @@ const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 const SONNET: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 
 fn now_secs() -> i64 {
-    let elapsed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-    i64::try_from(elapsed.as_secs()).unwrap()
+    SystemClock.now().timestamp()
 }
 
 fn cloudwatch(sdk: &SdkConfig, retries: bool) -> aws_sdk_cloudwatch::Client {
