@@ -183,6 +183,7 @@ async fn measure(root: &Path, opts: &Options) {
     .unwrap();
     let mut clients = BTreeMap::new();
     for region in &loaded.config.monitor.regions {
+        #[expect(clippy::disallowed_methods, reason = "publishes the simulated traffic to the emulator")]
         clients.insert(region.clone(), aws_sdk_cloudwatch::Client::new(&emulator.sdk_config(region).await));
     }
     let publisher = Publisher { clients, series: demo_series() };

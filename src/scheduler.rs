@@ -71,6 +71,10 @@ impl Scheduler {
                 hooks: self.hooks.clone(),
                 shutdown: shutdown.clone(),
             };
+            #[expect(
+                clippy::disallowed_methods,
+                reason = "one loop per job, drained or aborted by this function at shutdown"
+            )]
             running.insert(tasks.spawn(ctx.run()).id(), name);
         }
         let mut stop = shutdown.clone();
@@ -97,6 +101,10 @@ impl Scheduler {
 /// Runs `work` on the runtime's blocking threads and waits for it, so that a
 /// blocking call (SQLite) never stalls the async workers. Task creation stays
 /// here and in `app/`; the store asks rather than spawning itself.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the one route to the blocking threads; awaited here, so the caller owns the wait"
+)]
 pub async fn blocking<T, F>(work: F) -> Result<T, tokio::task::JoinError>
 where
     T: Send + 'static,
@@ -166,6 +174,7 @@ impl Loop {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::disallowed_methods, reason = "tests run schedulers as tasks to stop them midway")]
     use super::*;
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Mutex;

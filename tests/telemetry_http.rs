@@ -2,6 +2,7 @@
 //! and `/readyz` fetched through the `healthcheck` probe's client, an extra
 //! router merged in, and graceful shutdown ending the serve future.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::disallowed_methods, reason = "the server under test runs as a task, as in the daemon")]
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -274,6 +274,10 @@ impl Components {
         let mut clients = BTreeMap::new();
         for region in &config.monitor.regions {
             let sdk = crate::aws::for_region(&self.aws, region);
+            #[expect(
+                clippy::disallowed_methods,
+                reason = "the daemon's clients, built here from aws.rs's configuration"
+            )]
             clients.insert(region.clone(), aws_sdk_cloudtrail::Client::new(&sdk));
         }
         let source = Arc::new(CloudTrailSource::from_config(clients, ct));
@@ -332,6 +336,10 @@ async fn open_store(
                 clock,
                 ..DynamoOptions::default()
             };
+            #[expect(
+                clippy::disallowed_methods,
+                reason = "the daemon's clients, built here from aws.rs's configuration"
+            )]
             let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table, options)?;
             // Fail at start, with what to do, rather than on the first write.
             store.check_table().await?;
@@ -348,13 +356,22 @@ fn sink(loaded: &Loaded, aws: &aws_config::SdkConfig) -> Arc<dyn AlertSink> {
     let region = arn.split(':').nth(3).filter(|r| !r.is_empty()).map(str::to_string);
     let region = region.unwrap_or_else(|| loaded.config.monitor.regions[0].clone());
     let sdk = crate::aws::for_region(aws, &region);
-    Arc::new(SnsSink::new(aws_sdk_sns::Client::new(&sdk), arn))
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the daemon's clients, built here from aws.rs's configuration"
+    )]
+    let client = aws_sdk_sns::Client::new(&sdk);
+    Arc::new(SnsSink::new(client, arn))
 }
 
 fn cloudwatch_source(loaded: &Loaded, aws: &aws_config::SdkConfig) -> CloudWatchSource {
     let mut clients = BTreeMap::new();
     for region in &loaded.config.monitor.regions {
         let sdk = crate::aws::for_region(aws, region);
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the daemon's clients, built here from aws.rs's configuration"
+        )]
         clients.insert(region.clone(), aws_sdk_cloudwatch::Client::new(&sdk));
     }
     CloudWatchSource::new(clients, MetricNames::from_config(&loaded.config.sources.cloudwatch))

@@ -96,6 +96,10 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
         store: None,
     };
     print::step(&format!("starting the daemon (data in {})", data_dir.display()));
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the demo runs the real daemon beside its live loop and joins it below"
+    )]
     let daemon = tokio::spawn(app::run(loaded, options));
 
     let live = workload::Live { emulator: &emulator, inbox: &inbox, data_dir: &data_dir, url: &url };

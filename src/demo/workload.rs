@@ -36,6 +36,10 @@ impl Publisher {
     pub async fn new(emulator: &Emulator, loaded: &crate::config::Loaded) -> Self {
         let mut clients = BTreeMap::new();
         for region in &loaded.config.monitor.regions {
+            #[expect(
+                clippy::disallowed_methods,
+                reason = "the demo publishes its simulated traffic to the emulator"
+            )]
             clients
                 .insert(region.clone(), aws_sdk_cloudwatch::Client::new(&emulator.sdk_config(region).await));
         }

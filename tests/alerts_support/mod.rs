@@ -50,6 +50,7 @@ impl Delivered {
 impl Topic {
     pub async fn create(emu: &Emulator, name: &str, fifo: bool) -> Topic {
         let sdk = emu.sdk_config(REGION).await;
+        #[expect(clippy::disallowed_methods, reason = "the finance inbox on the emulator, for the test")]
         let (sns, sqs) = (aws_sdk_sns::Client::new(&sdk), aws_sdk_sqs::Client::new(&sdk));
         let suffix = if fifo { ".fifo" } else { "" };
         let mut queue = sqs.create_queue().queue_name(format!("{name}-q{suffix}"));

@@ -30,6 +30,7 @@ fn raw(name: &str, dims: &[(&str, &str)], minute: DateTime<Utc>, sum: u32) -> Ra
 }
 
 async fn publish(emu: &bedrock_cost_monitor::emulator::Emulator, datums: &[RawDatum]) {
+    #[expect(clippy::disallowed_methods, reason = "publishes raw datapoints to the emulator")]
     let client = aws_sdk_cloudwatch::Client::new(&emu.sdk_config(EAST).await);
     put(&client, "AWS/Bedrock", datums).await.expect("PutMetricData");
 }

@@ -2,6 +2,8 @@
 //! ledger with a manual clock, talking to the emulator, and the helpers that
 //! compare what it wrote with the truth.
 
+#![allow(clippy::disallowed_methods, reason = "the real daemon runs as a task beside the test")]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -78,6 +80,10 @@ pub async fn fixture_in(emu: &Emulator, backfill_hours: u32, dir: Arc<TempDir>, 
     let mut clients = BTreeMap::new();
     for region in [EAST, WEST] {
         let sdk = bedrock_cost_monitor::aws::sdk_config(&aws, region, credentials.clone()).await;
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the job under test reads the emulator, as the daemon would read AWS"
+        )]
         clients.insert(region.to_string(), aws_sdk_cloudwatch::Client::new(&sdk));
     }
     let pricer = LinePricer::from_config(&loaded);

@@ -34,6 +34,7 @@ fn now_secs() -> i64 {
     SystemClock.now().timestamp()
 }
 
+#[expect(clippy::disallowed_methods, reason = "a client of the emulator, for the test")]
 fn cloudwatch(sdk: &SdkConfig, retries: bool) -> aws_sdk_cloudwatch::Client {
     let mut conf = aws_sdk_cloudwatch::config::Builder::from(sdk);
     if !retries {
@@ -158,6 +159,7 @@ async fn dynamodb_conditional_put_succeeds_once() {
         AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
     };
     let emu = support::emulator().await;
+    #[expect(clippy::disallowed_methods, reason = "a client of the emulator, for the test")]
     let ddb = aws_sdk_dynamodb::Client::new(&emu.sdk_config(REGION).await);
     ddb.create_table()
         .table_name("bcm-state")
@@ -202,7 +204,9 @@ async fn sns_publish_reaches_subscribed_sqs_queue() {
     use aws_sdk_sqs::types::QueueAttributeName;
     let emu = support::emulator().await;
     let sdk = emu.sdk_config(REGION).await;
+    #[expect(clippy::disallowed_methods, reason = "a client of the emulator, for the test")]
     let sns = aws_sdk_sns::Client::new(&sdk);
+    #[expect(clippy::disallowed_methods, reason = "a client of the emulator, for the test")]
     let sqs = aws_sdk_sqs::Client::new(&sdk);
 
     let queue_url = sqs
@@ -296,12 +300,15 @@ async fn injected_faults_use_each_service_protocol() {
     get().await.expect("fault count exhausted");
 
     // Throttling errors carry a code the SDK classifies as throttling.
+    #[expect(clippy::disallowed_methods, reason = "a client of the emulator, for the test")]
     let ddb = aws_sdk_dynamodb::Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&sdk).retry_config(RetryConfig::disabled()).build(),
     );
+    #[expect(clippy::disallowed_methods, reason = "a client of the emulator, for the test")]
     let sns = aws_sdk_sns::Client::from_conf(
         aws_sdk_sns::config::Builder::from(&sdk).retry_config(RetryConfig::disabled()).build(),
     );
+    #[expect(clippy::disallowed_methods, reason = "a client of the emulator, for the test")]
     let sqs = aws_sdk_sqs::Client::from_conf(
         aws_sdk_sqs::config::Builder::from(&sdk).retry_config(RetryConfig::disabled()).build(),
     );

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::disallowed_methods, reason = "each replica's lease keeper runs as a task, as in the daemon")]
 
 use std::path::Path;
 use std::sync::Arc;
