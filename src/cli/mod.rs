@@ -31,8 +31,16 @@ pub enum CliError {
     Output(#[from] std::io::Error),
     #[error(transparent)]
     App(#[from] crate::app::AppError),
+    #[cfg(feature = "demo")]
     #[error(transparent)]
     Demo(#[from] crate::demo::DemoError),
+    #[cfg(not(feature = "demo"))]
+    #[error(
+        "`{0}` is not in this build: it is a development command, compiled only with the `demo` \
+         cargo feature (on by default; release images leave it out). From a checkout of the \
+         repository: cargo run --release -- {0}"
+    )]
+    NotBuilt(&'static str),
 }
 
 /// Runs one command, writing to `out`.
