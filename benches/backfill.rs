@@ -30,7 +30,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use bedrock_cost_monitor::bedrock::BedrockMetric;
-use bedrock_cost_monitor::clock::ManualClock;
+use bedrock_cost_monitor::clock::{Clock, ManualClock, SystemClock};
 use bedrock_cost_monitor::collector::{CloudWatchJob, CloudWatchJobConfig, LinePricer};
 use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
 use bedrock_cost_monitor::ledger::Source;
@@ -172,7 +172,8 @@ fn record(series: &[SimSeries], end: DateTime<Utc>, minutes: i64) -> (HashMap<Se
 
 fn line_pricer() -> Arc<LinePricer> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/monitor.toml");
-    let loaded = bedrock_cost_monitor::config::load_with_env(&path, &|_| None).expect("shipped config loads");
+    let loaded = bedrock_cost_monitor::config::load_with_env(&path, &|_| None, SystemClock.now())
+        .expect("shipped config loads");
     Arc::new(LinePricer::from_config(&loaded))
 }
 

@@ -172,6 +172,7 @@ fn options(now: DateTime<Utc>) -> DynamoOptions {
 }
 
 async fn fresh(emu: &Emulator, name: &str, now: DateTime<Utc>) -> DynamoStore {
+    #[expect(clippy::disallowed_methods, reason = "the store under measurement talks to the emulator")]
     let client = aws_sdk_dynamodb::Client::new(&emu.sdk_config(REGION).await);
     create_table_if_missing(&client, name).await.unwrap();
     DynamoStore::new(client, name, options(now)).unwrap()
@@ -185,6 +186,10 @@ fn empty_table(now: DateTime<Utc>) -> DynamoStore {
     let write =
         mock!(Client::transact_write_items).then_output(|| TransactWriteItemsOutput::builder().build());
     let update = mock!(Client::update_item).then_output(|| UpdateItemOutput::builder().build());
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a mocked client: measures the store's own work without the network"
+    )]
     let client: Client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&query, &get, &write, &update]);
     DynamoStore::new(client, "scripted", options(now)).unwrap()
 }

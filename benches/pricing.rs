@@ -27,6 +27,7 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use bedrock_cost_monitor::bedrock::BedrockMetric;
+use bedrock_cost_monitor::clock::{Clock, SystemClock};
 use bedrock_cost_monitor::collector::LinePricer;
 use bedrock_cost_monitor::ledger::{LinePricing, MetricPoint};
 use bedrock_cost_monitor::pricing::{PriceOptions, PriceOutcome, TokenType, Usage};
@@ -62,7 +63,8 @@ const TOKEN_METRICS: [BedrockMetric; 4] = [
 
 fn line_pricer() -> LinePricer {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/monitor.toml");
-    let loaded = bedrock_cost_monitor::config::load_with_env(&path, &|_| None).expect("shipped config loads");
+    let loaded = bedrock_cost_monitor::config::load_with_env(&path, &|_| None, SystemClock.now())
+        .expect("shipped config loads");
     let mut pricer = LinePricer::from_config(&loaded);
     pricer
         .app_profiles

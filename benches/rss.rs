@@ -26,7 +26,7 @@ use std::time::{Duration as StdDuration, Instant};
 use chrono::{DateTime, Utc};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use bedrock_cost_monitor::clock::floor_minute;
+use bedrock_cost_monitor::clock::{floor_minute, Clock, SystemClock};
 use bedrock_cost_monitor::emulator::Emulator;
 use bedrock_cost_monitor::sim::publish::publish;
 use bedrock_cost_monitor::sim::{datums, demo_series, SimSeries};
@@ -175,14 +175,19 @@ fn main() {
 async fn measure(root: &Path, opts: &Options) {
     let emulator =
         Emulator::start(root).await.expect("emulator starts (tests/emulator/setup.sh installs it)");
-    let loaded =
-        bedrock_cost_monitor::config::load_with_env(&root.join("config/demo.toml"), &|_| None).unwrap();
+    let loaded = bedrock_cost_monitor::config::load_with_env(
+        &root.join("config/demo.toml"),
+        &|_| None,
+        SystemClock.now(),
+    )
+    .unwrap();
     let mut clients = BTreeMap::new();
     for region in &loaded.config.monitor.regions {
+        #[expect(clippy::disallowed_methods, reason = "publishes the simulated traffic to the emulator")]
         clients.insert(region.clone(), aws_sdk_cloudwatch::Client::new(&emulator.sdk_config(region).await));
     }
     let publisher = Publisher { clients, series: demo_series() };
-    let mut published_through = floor_minute(Utc::now());
+    let mut published_through = floor_minute(SystemClock.now());
     let history = published_through - chrono::Duration::hours(HISTORY_HOURS);
     let n = publisher.publish_range(history, published_through).await;
     eprintln!("rss: published {n} datapoints ({HISTORY_HOURS} h, {} series)", publisher.series.len());
@@ -204,7 +209,7 @@ async fn measure(root: &Path, opts: &Options) {
         if let Some(s) = sample(pid, started.elapsed()) {
             samples.push(s);
         }
-        let now_minute = floor_minute(Utc::now());
+        let now_minute = floor_minute(SystemClock.now());
         if now_minute > published_through {
             publisher.publish_range(published_through, now_minute).await;
             published_through = now_minute;

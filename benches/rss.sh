@@ -4,7 +4,8 @@
 #
 #   benches/rss.sh [SECONDS]        # default 180
 #
-# Builds the release binary, then runs the `rss` bench, which starts the
+# Builds the release binary as the image does (without the `demo` feature),
+# then runs the `rss` bench, which starts the
 # emulator, publishes the workload, spawns the daemon with config/demo.toml
 # (2 regions, every 20 s), samples /proc/<pid>/{status,stat} every second and
 # stops the daemon (SIGTERM to its pid) at the end. Prints a Markdown table.
@@ -17,12 +18,17 @@ secs="${1:-180}"
 if [[ ! -x .venv/emulator/bin/python && -z "${BCM_EMULATOR_VENV:-}" ]]; then
     bash tests/emulator/setup.sh
 fi
-cargo build --release --bin bedrock-cost-monitor
+cargo build --release --no-default-features --bin bedrock-cost-monitor
+# Set aside: building the bench rebuilds the binary in place with the default
+# features, and what is measured must be what the image runs.
+daemon_dir="$(mktemp -d)"
+trap 'rm -rf "${daemon_dir}"' EXIT
+cp "${CARGO_TARGET_DIR:-${repo_root}/target}/release/bedrock-cost-monitor" "${daemon_dir}/"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs); load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 # As the container image runs it (deploy/docker/Dockerfile sets the same);
 # BCM_RSS_ARENAS= (empty) measures glibc's default instead.
 export MALLOC_ARENA_MAX="${BCM_RSS_ARENAS-2}"
 [[ -z "${MALLOC_ARENA_MAX}" ]] && unset MALLOC_ARENA_MAX
 echo "MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-<glibc default>}" >&2
-cargo bench --bench rss -- --rss --secs "${secs}" --daemon "${repo_root}/target/release/bedrock-cost-monitor"
+cargo bench --bench rss -- --rss --secs "${secs}" --daemon "${daemon_dir}/bedrock-cost-monitor"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2

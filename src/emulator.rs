@@ -302,6 +302,10 @@ async fn read_ready_line(
     process: &mut GatewayProcess,
 ) -> Result<String, EmulatorError> {
     let (tx, rx) = tokio::sync::oneshot::channel();
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a pipe read blocks and the harness runs on any runtime: one short-lived thread reads the ready line"
+    )]
     let reader = std::thread::Builder::new().name("bcm-emulator-ready".into()).spawn(move || {
         let mut line = String::new();
         let result = BufReader::new(stdout).read_line(&mut line).map(|_| line);

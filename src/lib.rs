@@ -2,6 +2,9 @@
 //!
 //! Data flows one way (see ARCHITECTURE.md):
 //! sources → pricing → ledger → budgets → alerts / telemetry.
+//!
+//! `demo`, `emulator` and `sim` are development tooling, compiled only with
+//! the `demo` feature (on by default, off in the release image).
 
 pub mod alerts;
 pub mod app;
@@ -13,8 +16,10 @@ pub mod cli;
 pub mod clock;
 pub mod collector;
 pub mod config;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod diag;
+#[cfg(feature = "demo")]
 pub mod emulator;
 pub mod ledger;
 pub mod logging;
@@ -22,6 +27,7 @@ pub mod money;
 pub mod names;
 pub mod pricing;
 pub mod scheduler;
+#[cfg(feature = "demo")]
 pub mod sim;
 pub mod sources;
 pub mod telemetry;

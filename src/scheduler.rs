@@ -1,6 +1,7 @@
 //! The cron scheduler: runs each job on its schedule, never two runs of the
-//! same job at once, and drains on shutdown. With `app.rs`, the only place
-//! that spawns tasks and owns time.
+//! same job at once, and drains on shutdown. With `app/`, the only place
+//! that spawns tasks and owns time; other modules' blocking work (the SQLite
+//! ledger's calls) goes through [`blocking`].
 //!
 //! A job that overruns its interval does not queue runs: the ticks it missed
 //! are skipped and counted. A failed run is reported and the next tick
@@ -70,6 +71,10 @@ impl Scheduler {
                 hooks: self.hooks.clone(),
                 shutdown: shutdown.clone(),
             };
+            #[expect(
+                clippy::disallowed_methods,
+                reason = "one loop per job, drained or aborted by this function at shutdown"
+            )]
             running.insert(tasks.spawn(ctx.run()).id(), name);
         }
         let mut stop = shutdown.clone();
@@ -91,6 +96,21 @@ impl Scheduler {
         }
         Vec::new()
     }
+}
+
+/// Runs `work` on the runtime's blocking threads and waits for it, so that a
+/// blocking call (SQLite) never stalls the async workers. Task creation stays
+/// here and in `app/`; the store asks rather than spawning itself.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the one route to the blocking threads; awaited here, so the caller owns the wait"
+)]
+pub async fn blocking<T, F>(work: F) -> Result<T, tokio::task::JoinError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    tokio::task::spawn_blocking(work).await
 }
 
 /// Waits for every loop to end, forgetting each one as it does.
@@ -154,6 +174,7 @@ impl Loop {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::disallowed_methods, reason = "tests run schedulers as tasks to stop them midway")]
     use super::*;
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Mutex;

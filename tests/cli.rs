@@ -1,4 +1,6 @@
-//! The binary as users call it: `price` and `check-config`, output and exit status.
+//! The binary as users call it: `price`, `check-config` and `report`, output
+//! and exit status, and the commands each build offers. Also run against the
+//! build without the `demo` feature, which is what the release image ships.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -20,6 +22,35 @@ fn stdout(o: &Output) -> String {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The commands `--help` lists, in the order it lists them.
+fn commands() -> Vec<String> {
+    let help = stdout(&run(&["--help"]));
+    let listed = help.lines().skip_while(|l| !l.starts_with("Commands:")).skip(1);
+    listed
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn every_build_offers_the_operational_commands() {
+    let listed = commands();
+    for command in ["price", "check-config", "report", "run", "healthcheck"] {
+        assert!(listed.iter().any(|c| c == command), "`{command}` missing from {listed:?}");
+    }
+    assert_eq!(listed.iter().any(|c| c == "demo"), cfg!(feature = "demo"), "{listed:?}");
+}
+
+#[cfg(not(feature = "demo"))]
+#[test]
+fn demo_says_it_is_not_in_a_build_without_the_feature() {
+    let o = run(&["demo", "--duration", "1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("`demo` is not in this build"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cargo run --release -- demo"), "{}", stderr(&o));
 }
 
 #[test]

@@ -27,6 +27,10 @@ fn names() -> MetricNames {
 }
 
 fn source(rules: &[&Rule], max_attempts: u32) -> CloudWatchSource {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a mocked client: the adapter under test sees scripted answers"
+    )]
     let client: Client = mock_client!(aws_sdk_cloudwatch, RuleMode::Sequential, rules, |b| b.retry_config(
         RetryConfig::standard()
             .with_max_attempts(max_attempts)

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use bedrock_cost_monitor::clock::{Clock, SystemClock};
 use bedrock_cost_monitor::config::{self, ConfigError};
 
 const CONFIG: &str = r#"[monitor]
@@ -56,7 +57,9 @@ fn load(config_text: &str, prices_text: &str, env: &[(&str, &str)]) -> Result<Ve
     let env: BTreeMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let prefix = format!("{}/", dir.path().display());
     let strip = |d: &dyn std::fmt::Display| d.to_string().replace(&prefix, "");
-    match config::load_with_env(&dir.path().join("monitor.toml"), &|k| env.get(k).cloned()) {
+    let loaded =
+        config::load_with_env(&dir.path().join("monitor.toml"), &|k| env.get(k).cloned(), SystemClock.now());
+    match loaded {
         Ok(l) => Ok(l.warnings.0.iter().map(|d| strip(d)).collect()),
         Err(ConfigError::Invalid(diags)) => Err(diags.0.iter().map(|d| strip(d)).collect()),
         Err(e) => Err(vec![e.to_string()]),
@@ -77,8 +80,8 @@ fn assert_refused(result: Result<Vec<String>, Vec<String>>, want: &str) {
 fn the_shipped_configs_are_valid() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for file in ["config/monitor.toml", "config/example.toml"] {
-        let loaded =
-            config::load_with_env(&root.join(file), &|_| None).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let loaded = config::load_with_env(&root.join(file), &|_| None, SystemClock.now())
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(loaded.warnings.0, vec![], "{file} has warnings");
     }
 }
@@ -89,6 +92,10 @@ fn broken_configs_name_file_line_field_and_reason() {
         (
             CONFIG.replace("0 */5 * * * *", "0 61 * * * *"),
             "monitor.toml:6: sources.cloudwatch.schedule: invalid cron expression `0 61 * * * *`",
+        ),
+        (
+            CONFIG.replace("0 */5 * * * *", "0 0 0 1 1 * 2001"),
+            "monitor.toml:6: sources.cloudwatch.schedule: cron expression `0 0 0 1 1 * 2001` never fires again",
         ),
         (CONFIG.replace("timezone = \"UTC\"", "timezone = \"Mars/Olympus\"\ncolour = 1"), "monitor.toml:4: monitor.colour: unknown field `colour`"),
         (CONFIG.replace("\"UTC\"", "\"Mars/Olympus\""), "monitor.toml:3: monitor.timezone: unknown IANA timezone `Mars/Olympus`"),

@@ -21,7 +21,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use bedrock_cost_monitor::bedrock::BedrockMetric;
-use bedrock_cost_monitor::clock::floor_minute;
+use bedrock_cost_monitor::clock::{floor_minute, Clock, SystemClock};
 use bedrock_cost_monitor::emulator::ACCESS_KEY_ID;
 use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
 use bedrock_cost_monitor::ledger::Store;
@@ -172,7 +172,7 @@ async fn killed_and_restarted_daemon_keeps_the_ledger_exact() {
         log: dir.path().join("daemon.log"),
         url: format!("http://127.0.0.1:{port}/readyz"),
     };
-    let t0: DateTime<Utc> = floor_minute(Utc::now());
+    let t0: DateTime<Utc> = floor_minute(SystemClock.now());
     let mut data = workload(&seeded_series(), t0 - chrono::Duration::hours(2), t0);
     publish_all(&emu, &data).await;
 
@@ -185,7 +185,7 @@ async fn killed_and_restarted_daemon_keeps_the_ledger_exact() {
     // While it is down: a late datapoint into a minute it already collected
     // (inside the restatement window) and any minutes completed since.
     let late = datum(EAST, SONNET_US, BedrockMetric::InputTokenCount, t0 - chrono::Duration::minutes(3), 777);
-    let since = workload(&seeded_series(), t0, floor_minute(Utc::now()));
+    let since = workload(&seeded_series(), t0, floor_minute(SystemClock.now()));
     publish_all(&emu, &[&[late.clone()][..], &since].concat()).await;
     data.push(late);
     data.extend(since);
@@ -200,6 +200,6 @@ async fn killed_and_restarted_daemon_keeps_the_ledger_exact() {
     let store = SqliteStore::open(&dir.path().join("data")).unwrap();
     let truth = Truth::of(&data);
     assert_eq!(store.cost_totals().await.unwrap(), truth.cost_totals(), "{}", daemon.log_text());
-    let lines = store.cost_lines(t0 - chrono::Duration::hours(3), Utc::now()).await.unwrap();
+    let lines = store.cost_lines(t0 - chrono::Duration::hours(3), SystemClock.now()).await.unwrap();
     assert_eq!(lines.len(), line_keys(&data), "one line per seeded token minute");
 }

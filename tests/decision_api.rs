@@ -3,6 +3,7 @@
 //! deciding budget, and `/api/v1/budgets` lists every budget's status.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::disallowed_methods, reason = "the API under test is served from a task, as in the daemon")]
 
 mod alerts_support;
 mod collector_support;

@@ -7,6 +7,7 @@
 //! Needs `tests/emulator/setup.sh` to have been run once.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::disallowed_methods, reason = "concurrent writers need concurrent tasks")]
 
 mod common_store;
 mod support;
@@ -31,6 +32,7 @@ fn options() -> DynamoOptions {
     DynamoOptions { clock: Arc::new(ManualClock::new(t(120))), ..DynamoOptions::default() }
 }
 
+#[expect(clippy::disallowed_methods, reason = "a client of the emulator, for the test")]
 async fn client(emu: &Emulator) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&emu.sdk_config(REGION).await)
 }

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use bedrock_cost_monitor::clock::{Clock, SystemClock};
 use bedrock_cost_monitor::config;
 use bedrock_cost_monitor::pricing::{PriceOptions, PriceOutcome, Pricer, TokenType, Usage};
 use chrono::{TimeZone, Utc};
@@ -37,7 +38,7 @@ proptest! {
         batch in any::<bool>(),
     ) {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/monitor.toml");
-        let loaded = config::load_with_env(&path, &|_| None).unwrap();
+        let loaded = config::load_with_env(&path, &|_| None, SystemClock.now()).unwrap();
         let none = BTreeMap::new();
         let pricer = Pricer::new(&loaded.prices, &none);
         let m = &loaded.prices.catalog().models()[model % loaded.prices.catalog().models().len()];

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
 
+use bedrock_cost_monitor::clock::{Clock, SystemClock};
 use bedrock_cost_monitor::config;
 use bedrock_cost_monitor::diag::TomlDoc;
 use bedrock_cost_monitor::pricing::{
@@ -20,7 +21,7 @@ use rust_decimal::Decimal;
 
 fn shipped() -> PriceTable {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/monitor.toml");
-    config::load_with_env(&path, &|_| None).expect("shipped config is valid").prices
+    config::load_with_env(&path, &|_| None, SystemClock.now()).expect("shipped config is valid").prices
 }
 
 fn now() -> DateTime<Utc> {

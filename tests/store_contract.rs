@@ -3,6 +3,7 @@
 //! wiring; the behaviour under test is in `common_store/`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::disallowed_methods, reason = "the property test drives the store from a blocking thread")]
 
 mod common_store;
 

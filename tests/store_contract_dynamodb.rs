@@ -29,6 +29,7 @@ fn options() -> DynamoOptions {
     DynamoOptions { clock: Arc::new(ManualClock::new(common_store::t(120))), ..DynamoOptions::default() }
 }
 
+#[expect(clippy::disallowed_methods, reason = "a client of the emulator, for the test")]
 async fn client(emu: &Emulator) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&emu.sdk_config(REGION).await)
 }

@@ -2,6 +2,7 @@
 //! and `/readyz` fetched through the `healthcheck` probe's client, an extra
 //! router merged in, and graceful shutdown ending the serve future.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::disallowed_methods, reason = "the server under test runs as a task, as in the daemon")]
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,8 +14,7 @@ use bedrock_cost_monitor::ledger::CostTotal;
 use bedrock_cost_monitor::pricing::TokenType;
 use bedrock_cost_monitor::telemetry::probe::{request, HttpResponse};
 use bedrock_cost_monitor::telemetry::{
-    probe, router, serve, HttpState, Job, JobOutcome, LedgerCollector, ProbeError, Readiness, SelfMetrics,
-    Snapshot,
+    self, probe, router, serve, HttpState, Job, JobOutcome, ProbeError, Readiness, SelfMetrics, Snapshot,
 };
 use chrono::{TimeDelta, TimeZone, Utc};
 use prometheus::Registry;
@@ -43,7 +43,7 @@ async fn start() -> Fixture {
         tokens: 1234,
         usd: Decimal::new(617, 5),
     });
-    registry.register(Box::new(LedgerCollector::new(snapshot).unwrap())).unwrap();
+    telemetry::register_ledger(&registry, snapshot).unwrap();
     let metrics = SelfMetrics::new(&registry, clock.clone()).unwrap();
     metrics.job_finished(Job::CLOUDWATCH, JobOutcome::Success, Duration::from_millis(20));
     let readiness = Arc::new(Readiness::new(clock));

@@ -31,7 +31,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
 
 use bedrock_cost_monitor::bedrock::BedrockMetric;
-use bedrock_cost_monitor::clock::ManualClock;
+use bedrock_cost_monitor::clock::{Clock, ManualClock, SystemClock};
 use bedrock_cost_monitor::collector::{CloudWatchJob, CloudWatchJobConfig, LinePricer, RunReport};
 use bedrock_cost_monitor::config::types::CloudWatchSource as CloudWatchConfig;
 use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
@@ -137,7 +137,8 @@ struct Simulation {
 
 fn line_pricer() -> Arc<LinePricer> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/monitor.toml");
-    let loaded = bedrock_cost_monitor::config::load_with_env(&path, &|_| None).expect("shipped config loads");
+    let loaded = bedrock_cost_monitor::config::load_with_env(&path, &|_| None, SystemClock.now())
+        .expect("shipped config loads");
     Arc::new(LinePricer::from_config(&loaded))
 }
 

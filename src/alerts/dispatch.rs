@@ -133,6 +133,7 @@ impl Dispatcher {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::disallowed_methods, reason = "tests flush from concurrent tasks, as replicas would")]
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use async_trait::async_trait;

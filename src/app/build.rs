@@ -31,10 +31,9 @@ use crate::scheduler::{Job, ScheduledJob};
 use crate::sources::cloudtrail::CloudTrailSource;
 use crate::sources::cloudwatch::{CloudWatchSource, MetricNames};
 use crate::sources::MetricSource;
-use crate::telemetry::ledger_collector::LedgerCollector;
 use crate::telemetry::self_metrics::{self, SelfMetrics};
 use crate::telemetry::snapshot::Snapshot;
-use crate::telemetry::{BudgetCollector, Readiness, Role, SharedBoard};
+use crate::telemetry::{self, Readiness, Role, SharedBoard};
 
 /// Everything the jobs and the HTTP server share.
 pub struct Components {
@@ -73,9 +72,9 @@ impl Components {
             metrics.watch_store(&registry, Arc::new(move || store.dynamodb_usage().unwrap_or_default()))?;
         }
         let shared = Snapshot::shared();
-        registry.register(Box::new(LedgerCollector::new(shared.clone())?))?;
+        telemetry::register_ledger(&registry, shared.clone())?;
         let board = SharedBoard::new(config.budgets.clone());
-        registry.register(Box::new(BudgetCollector::new(board.clone())?))?;
+        telemetry::register_budgets(&registry, board.clone())?;
         let refresher = Arc::new(Refresher {
             store: store.clone(),
             pricer: pricer.clone(),
@@ -286,6 +285,10 @@ impl Components {
         let mut clients = BTreeMap::new();
         for region in &config.monitor.regions {
             let sdk = crate::aws::for_region(&self.aws, region);
+            #[expect(
+                clippy::disallowed_methods,
+                reason = "the daemon's clients, built here from aws.rs's configuration"
+            )]
             clients.insert(region.clone(), aws_sdk_cloudtrail::Client::new(&sdk));
         }
         let source = Arc::new(CloudTrailSource::from_config(clients, ct));
@@ -344,6 +347,10 @@ async fn open_store(
                 clock,
                 ..DynamoOptions::default()
             };
+            #[expect(
+                clippy::disallowed_methods,
+                reason = "the daemon's clients, built here from aws.rs's configuration"
+            )]
             let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table, options)?;
             // Fail at start, with what to do, rather than on the first write.
             store.check_table().await?;
@@ -360,13 +367,22 @@ fn sink(loaded: &Loaded, aws: &aws_config::SdkConfig) -> Arc<dyn AlertSink> {
     let region = arn.split(':').nth(3).filter(|r| !r.is_empty()).map(str::to_string);
     let region = region.unwrap_or_else(|| loaded.config.monitor.regions[0].clone());
     let sdk = crate::aws::for_region(aws, &region);
-    Arc::new(SnsSink::new(aws_sdk_sns::Client::new(&sdk), arn))
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the daemon's clients, built here from aws.rs's configuration"
+    )]
+    let client = aws_sdk_sns::Client::new(&sdk);
+    Arc::new(SnsSink::new(client, arn))
 }
 
 fn cloudwatch_source(loaded: &Loaded, aws: &aws_config::SdkConfig, names: MetricNames) -> CloudWatchSource {
     let mut clients = BTreeMap::new();
     for region in &loaded.config.monitor.regions {
         let sdk = crate::aws::for_region(aws, region);
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the daemon's clients, built here from aws.rs's configuration"
+        )]
         clients.insert(region.clone(), aws_sdk_cloudwatch::Client::new(&sdk));
     }
     CloudWatchSource::new(clients, names)

@@ -71,6 +71,7 @@ pub async fn run(loaded: Loaded, options: RunOptions) -> Result<(), AppError> {
     if !leader {
         c.follow_once().await;
     }
+    #[expect(clippy::disallowed_methods, reason = "the daemon's lease keeper, joined at shutdown below")]
     let keeper = tokio::spawn(c.leadership.clone().keep(options.shutdown.clone()));
 
     let listener = match options.listener {
@@ -82,6 +83,7 @@ pub async fn run(loaded: Loaded, options: RunOptions) -> Result<(), AppError> {
     let app = router(HttpState { registry: c.registry.clone(), readiness: c.readiness.clone() })
         .merge(routes(ApiState { board: c.board.clone(), pricer: c.pricer.clone() }));
     let mut http_stop = options.shutdown.clone();
+    #[expect(clippy::disallowed_methods, reason = "the daemon's HTTP server, joined at shutdown below")]
     let http = tokio::spawn(serve(listener, app, async move {
         let _ = http_stop.wait_for(|s| *s).await;
     }));

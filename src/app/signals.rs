@@ -5,6 +5,10 @@ use tokio::sync::watch;
 /// Returns the receiver of a flag that turns true on the first signal.
 pub fn watch_signals() -> watch::Receiver<bool> {
     let (tx, rx) = watch::channel(false);
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the daemon's signal listener; it lives as long as the process"
+    )]
     tokio::spawn(async move {
         wait_for_signal().await;
         tracing::info!("shutdown signal received; draining");

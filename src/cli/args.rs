@@ -30,6 +30,9 @@ pub enum Command {
     /// Run the daemon: collect, price, keep the ledger, serve /metrics (until SIGTERM/SIGINT).
     Run,
     /// The newcomer's first command: local AWS emulator, simulated Bedrock traffic, the daemon.
+    // Kept, hidden, in builds without the `demo` feature, so asking for it
+    // explains what is missing instead of "unrecognized subcommand".
+    #[cfg_attr(not(feature = "demo"), command(hide = true))]
     Demo {
         /// Stop after this many seconds (default: run until Ctrl-C).
         #[arg(long = "duration")]

@@ -14,8 +14,9 @@ use crate::money::{display_rate, display_usd};
 use crate::pricing::{PriceEntry, PriceTable, TokenType};
 
 pub fn run(path: &Path, clock: &dyn Clock, out: &mut dyn Write) -> Result<ExitCode, CliError> {
-    let Some(loaded) = super::load_reporting(path)? else { return Ok(ExitCode::FAILURE) };
-    summary(&loaded, clock.now(), out)?;
+    let now = clock.now();
+    let Some(loaded) = super::load_reporting(path, now)? else { return Ok(ExitCode::FAILURE) };
+    summary(&loaded, now, out)?;
     Ok(ExitCode::SUCCESS)
 }
 

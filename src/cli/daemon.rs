@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use super::CliError;
 use crate::app::{self, signals, RunOptions};
-use crate::clock::SystemClock;
+use crate::clock::{Clock, SystemClock};
 
-pub fn run(config: &Path) -> Result<ExitCode, CliError> {
+/// `clock` judges the configuration; the daemon itself runs on the system clock.
+pub fn run(config: &Path, clock: &dyn Clock) -> Result<ExitCode, CliError> {
     crate::logging::init();
-    let loaded = super::load_reporting(config)?;
+    let loaded = super::load_reporting(config, clock.now())?;
     let Some(loaded) = loaded else { return Ok(ExitCode::FAILURE) };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {

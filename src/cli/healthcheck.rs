@@ -6,11 +6,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use super::CliError;
+use crate::clock::Clock;
 
-pub fn run(config: &Path, url: Option<&str>) -> Result<ExitCode, CliError> {
+pub fn run(config: &Path, url: Option<&str>, clock: &dyn Clock) -> Result<ExitCode, CliError> {
     let url = match url {
         Some(u) => u.to_string(),
-        None => default_url(config),
+        None => default_url(config, clock),
     };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     match runtime.block_on(crate::telemetry::probe::probe(&url, Duration::from_secs(3))) {
@@ -24,8 +25,8 @@ pub fn run(config: &Path, url: Option<&str>) -> Result<ExitCode, CliError> {
 
 /// `/readyz` at the configured address (a wildcard address becomes loopback);
 /// the built-in default when the configuration cannot be read.
-fn default_url(config: &Path) -> String {
-    match crate::config::load(config) {
+fn default_url(config: &Path, clock: &dyn Clock) -> String {
+    match crate::config::load(config, clock.now()) {
         Ok(l) => crate::telemetry::probe::local_url(l.config.http.listen, "/readyz"),
         Err(_) => crate::telemetry::probe::DEFAULT_URL.to_string(),
     }

@@ -32,8 +32,16 @@ pub enum CliError {
     Output(#[from] std::io::Error),
     #[error(transparent)]
     App(#[from] crate::app::AppError),
+    #[cfg(feature = "demo")]
     #[error(transparent)]
     Demo(#[from] crate::demo::DemoError),
+    #[cfg(not(feature = "demo"))]
+    #[error(
+        "`{0}` is not in this build: it is a development command, compiled only with the `demo` \
+         cargo feature (on by default; release images leave it out). From a checkout of the \
+         repository: cargo run --release -- {0}"
+    )]
+    NotBuilt(&'static str),
 }
 
 /// Runs one command, writing to `out`.
@@ -41,16 +49,19 @@ pub fn run(cli: Cli, clock: &dyn Clock, out: &mut dyn std::io::Write) -> Result<
     match cli.command {
         Command::Price(args) => price::run(&cli.config, &args, clock, out),
         Command::CheckConfig => check_config::run(&cli.config, clock, out),
-        Command::Run => daemon::run(&cli.config),
+        Command::Run => daemon::run(&cli.config, clock),
         Command::Report(args) => report::run(&cli.config, &args, clock, out),
         Command::Demo { duration_secs } => demo::run(duration_secs),
-        Command::Healthcheck { url } => healthcheck::run(&cli.config, url.as_deref()),
+        Command::Healthcheck { url } => healthcheck::run(&cli.config, url.as_deref(), clock),
     }
 }
 
-/// Loads the configuration, printing every diagnostic; `None` when refused.
-pub fn load_reporting(path: &std::path::Path) -> Result<Option<crate::config::Loaded>, CliError> {
-    match crate::config::load(path) {
+/// Loads the configuration as of `now`, printing every diagnostic; `None` when refused.
+pub fn load_reporting(
+    path: &std::path::Path,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<crate::config::Loaded>, CliError> {
+    match crate::config::load(path, now) {
         Ok(loaded) => {
             for w in loaded.warnings.warnings() {
                 eprintln!("{w}");

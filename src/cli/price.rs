@@ -19,7 +19,7 @@ pub fn run(
     clock: &dyn Clock,
     out: &mut dyn Write,
 ) -> Result<ExitCode, CliError> {
-    let loaded = crate::config::load(config)?;
+    let loaded = crate::config::load(config, clock.now())?;
     let at = match &args.at {
         Some(text) => parse_instant(text)?,
         None => clock.now(),

@@ -27,7 +27,7 @@ pub fn run(
     clock: &dyn Clock,
     out: &mut dyn Write,
 ) -> Result<ExitCode, CliError> {
-    let Some(loaded) = super::load_reporting(config)? else { return Ok(ExitCode::FAILURE) };
+    let Some(loaded) = super::load_reporting(config, clock.now())? else { return Ok(ExitCode::FAILURE) };
     let tz = loaded.config.monitor.timezone.0;
     let today = clock.now().with_timezone(&tz).date_naive();
     let from = date_arg("from", args.from.as_deref())?.unwrap_or_else(|| today.with_day(1).unwrap_or(today));

@@ -14,6 +14,8 @@ mod validate;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
+
 pub use budget::{AlertSeverity, BudgetConfig, Period, Usd};
 pub use schedule::CronSchedule;
 pub use types::{CacheTtl, Config, StoreKind, Timezone};
@@ -46,13 +48,18 @@ pub enum ConfigError {
     Invalid(Diagnostics),
 }
 
-/// Loads `path` with the process environment.
-pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
-    load_with_env(path, &|k| std::env::var(k).ok())
+/// Loads `path` with the process environment. `now` is the instant the
+/// checks that depend on time (a schedule must still fire) are made at.
+pub fn load(path: &Path, now: DateTime<Utc>) -> Result<Loaded, ConfigError> {
+    load_with_env(path, &|k| std::env::var(k).ok(), now)
 }
 
 /// Loads `path`; `env` answers environment look-ups (tests pass a map).
-pub fn load_with_env(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError> {
+pub fn load_with_env(
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Loaded, ConfigError> {
     let doc = read_doc(path)?;
     let mut config: Config = doc.deserialize().map_err(|d| ConfigError::Invalid(Diagnostics(vec![d])))?;
     let origins = env::apply(&mut config, env).map_err(|errors| {
@@ -69,7 +76,7 @@ pub fn load_with_env(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Resul
                 .collect(),
         ))
     })?;
-    let mut diags = locate(&doc, &origins, &validate::config(&config));
+    let mut diags = locate(&doc, &origins, &validate::config(&config, now));
 
     let price_table_path = path.parent().unwrap_or_else(|| Path::new(".")).join(&config.pricing.table);
     let price_doc = read_doc(&price_table_path)?;

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::types::{Config, StoreKind};
@@ -10,7 +11,8 @@ use crate::diag::{FieldPath, Finding};
 use crate::names::{is_arn_of, is_region};
 use crate::pricing::{PriceTable, Resolution, Resolver};
 
-pub fn config(c: &Config) -> Vec<Finding> {
+/// `now` is the instant schedules must still fire after.
+pub fn config(c: &Config, now: DateTime<Utc>) -> Vec<Finding> {
     let mut out = Vec::new();
     let root = FieldPath::root();
     regions(&c.monitor.regions, &root.key("monitor").key("regions"), true, &mut out);
@@ -52,9 +54,28 @@ pub fn config(c: &Config) -> Vec<Finding> {
         }
     }
     sources(c, &root.key("sources"), &mut out);
+    schedules(c, now, &mut out);
     budgets(c, &mut out);
     alerts_and_replicas(c, &mut out);
     out
+}
+
+/// Every schedule must have a run after `now`, enabled or not: a job turned
+/// on later would otherwise never run.
+fn schedules(c: &Config, now: DateTime<Utc>, out: &mut Vec<Finding>) {
+    let root = FieldPath::root();
+    let (cw, ct) = (root.key("sources").key("cloudwatch"), root.key("sources").key("cloudtrail"));
+    let all = [
+        (cw.key("schedule"), &c.sources.cloudwatch.schedule),
+        (cw.key("detail_schedule"), &c.sources.cloudwatch.detail_schedule),
+        (ct.key("schedule"), &c.sources.cloudtrail.schedule),
+        (root.key("alerts").key("digest").key("schedule"), &c.alerts.digest.schedule),
+    ];
+    for (path, schedule) in all {
+        if !schedule.fires_after(now) {
+            out.push(Finding::error(path, format!("cron expression `{schedule}` never fires again")));
+        }
+    }
 }
 
 /// `value` must lie in `range`; else an error naming the range.

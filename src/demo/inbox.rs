@@ -29,6 +29,7 @@ fn aws<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> DemoError + '_ {
 impl Inbox {
     pub async fn create(emulator: &Emulator) -> Result<Inbox, DemoError> {
         let sdk = emulator.sdk_config(REGION).await;
+        #[expect(clippy::disallowed_methods, reason = "the demo's finance inbox on the emulator")]
         let (sns, sqs) = (aws_sdk_sns::Client::new(&sdk), aws_sdk_sqs::Client::new(&sdk));
         let queue =
             sqs.create_queue().queue_name("finance-inbox").send().await.map_err(aws("CreateQueue"))?;

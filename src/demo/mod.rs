@@ -16,12 +16,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_cloudwatch::config::SharedCredentialsProvider;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::app::{self, RunOptions};
-use crate::clock::SystemClock;
+use crate::clock::{Clock, SystemClock};
 use crate::emulator::{Emulator, EmulatorError};
 
 #[derive(Debug, thiserror::Error)]
@@ -51,17 +51,19 @@ pub struct DemoOptions {
 }
 
 pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
+    // The emulator's data and the daemon both live on the wall clock.
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let root = &opts.repo_root;
     ensure_emulator(root)?;
     print::step("starting the local AWS emulator (moto + gateway)");
     let emulator = Emulator::start(root).await?;
     let data_dir = std::env::temp_dir().join(format!("bedrock-cost-monitor-demo-{}", std::process::id()));
     let inbox = inbox::Inbox::create(&emulator).await?;
-    let mut loaded = demo_config(root, emulator.endpoint_url(), &data_dir, &inbox.topic_arn)?;
+    let mut loaded = demo_config(root, emulator.endpoint_url(), &data_dir, &inbox.topic_arn, clock.now())?;
 
     print::step("writing six hours of simulated Bedrock traffic into CloudWatch (2 regions, 7 model IDs, 2 bedrock-mantle projects)");
     let mut publisher = workload::Publisher::new(&emulator, &loaded).await;
-    let now = Utc::now();
+    let now = clock.now();
     let history = publisher.history(now);
     if let Some(sizing) = budget::size(&mut loaded, &history, &workload::runaway(), now) {
         print::detail(&format!(
@@ -89,17 +91,21 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
     let credentials =
         emulator.sdk_config("us-east-1").await.credentials_provider().map(SharedCredentialsProvider::new);
     let options = RunOptions {
-        clock: Arc::new(SystemClock),
+        clock: clock.clone(),
         credentials,
         listener: Some(listener),
         shutdown: stop_rx,
         store: None,
     };
     print::step(&format!("starting the daemon (data in {})", data_dir.display()));
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the demo runs the real daemon beside its live loop and joins it below"
+    )]
     let daemon = tokio::spawn(app::run(loaded, options));
 
-    let result =
-        workload::live(&publisher, &emulator, &inbox, &data_dir, &url, opts.duration, &stop_tx).await;
+    let live = workload::Live { emulator: &emulator, inbox: &inbox, data_dir: &data_dir, url: &url };
+    let result = workload::live(&publisher, &live, clock.as_ref(), opts.duration, &stop_tx).await;
     let _ = stop_tx.send(true);
     let stopped = daemon.await.map_err(|e| DemoError::Setup(format!("daemon task: {e}")));
     print::step("stopped; the emulator shuts down with the demo");
@@ -131,6 +137,7 @@ fn demo_config(
     endpoint: &str,
     data_dir: &Path,
     topic: &str,
+    now: DateTime<Utc>,
 ) -> Result<crate::config::Loaded, DemoError> {
     let (endpoint, topic) = (endpoint.to_string(), topic.to_string());
     let data = data_dir.display().to_string();
@@ -140,7 +147,7 @@ fn demo_config(
         "BCM_SNS_TOPIC_ARN" => Some(topic.clone()),
         _ => None,
     };
-    Ok(crate::config::load_with_env(&root.join("config/demo.toml"), &env)?)
+    Ok(crate::config::load_with_env(&root.join("config/demo.toml"), &env, now)?)
 }
 
 /// The configured port, or any free one when it is taken.

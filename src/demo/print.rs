@@ -3,10 +3,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::inbox::Inbox;
 use super::DemoError;
+use crate::clock::Clock;
 use crate::ledger::report::{aggregate, Dimension, GroupBy, SpendReport};
 use crate::ledger::sqlite::SqliteStore;
 use crate::ledger::{StatusStore, Store};
@@ -32,13 +33,12 @@ pub async fn wait_ready(url: &str) {
     detail("the daemon is not ready yet; see its log above");
 }
 
-async fn spend_by_model(data_dir: &Path) -> Result<SpendReport, DemoError> {
-    spend_by(data_dir, &[Dimension::Model, Dimension::Region]).await
+async fn spend_by_model(data_dir: &Path, now: DateTime<Utc>) -> Result<SpendReport, DemoError> {
+    spend_by(data_dir, &[Dimension::Model, Dimension::Region], now).await
 }
 
-async fn spend_by(data_dir: &Path, dims: &[Dimension]) -> Result<SpendReport, DemoError> {
+async fn spend_by(data_dir: &Path, dims: &[Dimension], now: DateTime<Utc>) -> Result<SpendReport, DemoError> {
     let store = SqliteStore::open(data_dir)?;
-    let now = Utc::now();
     let lines = store.cost_lines(now - chrono::Duration::days(1), now).await?;
     aggregate(&lines, GroupBy::new(dims.iter().copied()), chrono_tz::UTC)
         .map_err(|e| DemoError::Setup(e.to_string()))
@@ -46,8 +46,8 @@ async fn spend_by(data_dir: &Path, dims: &[Dimension]) -> Result<SpendReport, De
 
 /// Tokens and dollars by type (cache reads and writes under AWS's metric
 /// names) and by project (bedrock-mantle projects; `default` is bedrock-runtime).
-async fn breakdowns(data_dir: &Path) -> Result<(), DemoError> {
-    let by_type = spend_by(data_dir, &[Dimension::TokenType]).await?;
+async fn breakdowns(data_dir: &Path, now: DateTime<Utc>) -> Result<(), DemoError> {
+    let by_type = spend_by(data_dir, &[Dimension::TokenType], now).await?;
     let parts: Vec<String> = by_type
         .rows
         .iter()
@@ -57,7 +57,7 @@ async fn breakdowns(data_dir: &Path) -> Result<(), DemoError> {
         })
         .collect();
     detail(&format!("By token type: {}", parts.join(", ")));
-    let by_project = spend_by(data_dir, &[Dimension::Project]).await?;
+    let by_project = spend_by(data_dir, &[Dimension::Project], now).await?;
     let parts: Vec<String> = by_project
         .rows
         .iter()
@@ -123,9 +123,10 @@ pub async fn summary(
     data_dir: &Path,
     url: &str,
     inbox: &Inbox,
-    spike: Option<chrono::DateTime<Utc>>,
+    spike: Option<DateTime<Utc>>,
+    clock: &dyn Clock,
 ) -> Result<(), DemoError> {
-    let report = spend_by_model(data_dir).await?;
+    let report = spend_by_model(data_dir, clock.now()).await?;
     println!();
     println!("    Spend so far (last 6 hours of simulated traffic), exact to the cent:");
     // The unknown model's `unpriced:<model ID>` is longer than any priced key.
@@ -152,7 +153,7 @@ pub async fn summary(
         report.total.tokens,
         display_usd(report.total.usd)
     );
-    breakdowns(data_dir).await?;
+    breakdowns(data_dir, clock.now()).await?;
     println!();
     principals(data_dir).await?;
     println!();
@@ -181,11 +182,11 @@ pub async fn summary(
     Ok(())
 }
 
-pub async fn spend_line(data_dir: &Path) -> Result<(), DemoError> {
-    let report = spend_by_model(data_dir).await?;
+pub async fn spend_line(data_dir: &Path, clock: &dyn Clock) -> Result<(), DemoError> {
+    let report = spend_by_model(data_dir, clock.now()).await?;
     detail(&format!(
         "{}  total {} USD over {} tokens ({} unpriced tokens)",
-        Utc::now().format("%H:%M:%S"),
+        clock.now().format("%H:%M:%S"),
         display_usd(report.total.usd),
         report.total.tokens,
         report.total.unpriced_tokens

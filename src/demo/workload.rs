@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use super::inbox::Inbox;
 use super::{print, trail, DemoError};
-use crate::clock::floor_minute;
+use crate::clock::{floor_minute, Clock};
 use crate::emulator::Emulator;
 use crate::sim::mantle::{self, demo_mantle, mantle_datums};
 use crate::sim::publish::{publish, put};
@@ -37,6 +37,10 @@ impl Publisher {
     pub async fn new(emulator: &Emulator, loaded: &crate::config::Loaded) -> Self {
         let mut clients = BTreeMap::new();
         for region in &loaded.config.monitor.regions {
+            #[expect(
+                clippy::disallowed_methods,
+                reason = "the demo publishes its simulated traffic to the emulator"
+            )]
             clients
                 .insert(region.clone(), aws_sdk_cloudwatch::Client::new(&emulator.sdk_config(region).await));
         }
@@ -112,21 +116,29 @@ impl Publisher {
     }
 }
 
+/// What the live loop publishes to (the emulator), reads back (the ledger in
+/// `data_dir`, the daemon at `url`) and prints from (the inbox).
+pub struct Live<'a> {
+    pub emulator: &'a Emulator,
+    pub inbox: &'a Inbox,
+    pub data_dir: &'a Path,
+    pub url: &'a str,
+}
+
 /// Publishes each minute when it ends and prints the spend and new alerts
 /// after every collection, until Ctrl-C, the duration, or an error.
 pub async fn live(
     publisher: &Publisher,
-    emulator: &Emulator,
-    inbox: &Inbox,
-    data_dir: &Path,
-    url: &str,
+    ctx: &Live<'_>,
+    clock: &dyn Clock,
     duration: Option<Duration>,
     stop: &watch::Sender<bool>,
 ) -> Result<(), DemoError> {
+    let Live { emulator, inbox, data_dir, url } = *ctx;
     print::wait_ready(url).await;
-    print::summary(data_dir, url, inbox, publisher.spike_starts()).await?;
+    print::summary(data_dir, url, inbox, publisher.spike_starts(), clock).await?;
     let deadline = duration.map(|d| tokio::time::Instant::now() + d);
-    let mut published_through = floor_minute(Utc::now());
+    let mut published_through = floor_minute(clock.now());
     loop {
         let sleep = tokio::time::sleep(Duration::from_secs(20));
         tokio::select! {
@@ -134,7 +146,7 @@ pub async fn live(
             _ = tokio::signal::ctrl_c() => { let _ = stop.send(true); return Ok(()); }
             _ = until(deadline) => return Ok(()),
         }
-        let now_minute = floor_minute(Utc::now());
+        let now_minute = floor_minute(clock.now());
         if now_minute > published_through {
             let n = publisher.publish_range(published_through, now_minute).await?;
             trail::seed(emulator, &publisher.trail(published_through, now_minute)).await?;
@@ -146,7 +158,7 @@ pub async fn live(
             ));
             published_through = now_minute;
         }
-        print::spend_line(data_dir).await?;
+        print::spend_line(data_dir, clock).await?;
         print::alerts(inbox).await?;
     }
 }

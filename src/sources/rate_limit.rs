@@ -63,6 +63,7 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    #![allow(clippy::disallowed_methods, reason = "tests call the limiter from concurrent tasks")]
     use super::*;
     use std::sync::Arc;
 

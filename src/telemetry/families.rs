@@ -17,6 +17,7 @@ use rust_decimal::Decimal;
 /// fractional parts in `f64`, e.g. 190000.000150467473 comes out a few ulps
 /// off), so the exact decimal text is parsed instead, which is. The text of a
 /// `Decimal` always parses; the `to_f64` fallback is only a safety net.
+#[expect(clippy::disallowed_methods, reason = "the Prometheus boundary: the one place money becomes f64")]
 pub fn usd_sample(usd: Decimal) -> f64 {
     usd.to_string().parse::<f64>().unwrap_or_else(|_| usd.to_f64().unwrap_or(f64::NAN))
 }

@@ -6,7 +6,9 @@
 //! anything and never calls AWS. Domain counters are rendered from the
 //! ledger's all-time totals (handed over as a [`Snapshot`]), so they survive
 //! restarts. Money stays `Decimal` until [`families::usd_sample`], the one
-//! place where it becomes an `f64` Prometheus sample.
+//! place where it becomes an `f64` Prometheus sample. Every family `/metrics`
+//! serves is registered here: other modules call [`register_ledger`] and
+//! [`register_budgets`] or the constructors that take a registry.
 
 pub mod api;
 pub mod board;
@@ -35,3 +37,26 @@ pub use probe::{probe, ProbeError};
 pub use readiness::{JobStatus, Readiness, ReadinessState, Role};
 pub use self_metrics::{AlertKind, AwsApi, AwsOutcome, Job, JobOutcome, SelfMetrics};
 pub use snapshot::{price_rows, PriceRow, SharedSnapshot, Snapshot};
+
+use prometheus::core::Collector;
+use prometheus::Registry;
+
+/// The domain families rendered from the ledger snapshot.
+pub fn register_ledger(registry: &Registry, snapshot: SharedSnapshot) -> prometheus::Result<()> {
+    register(registry, Box::new(LedgerCollector::new(snapshot)?))
+}
+
+/// The budget gauges rendered from the board.
+pub fn register_budgets(registry: &Registry, board: SharedBoard) -> prometheus::Result<()> {
+    register(registry, Box::new(BudgetCollector::new(board)?))
+}
+
+/// The one call of `Registry::register`, private to telemetry, so that what
+/// `/metrics` serves is decided in this module alone.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the one registration; telemetry's own code and its public functions call this"
+)]
+fn register(registry: &Registry, collector: Box<dyn Collector>) -> prometheus::Result<()> {
+    registry.register(collector)
+}

@@ -7,7 +7,6 @@ use chrono::{DateTime, TimeZone, Utc};
 use prometheus::{Registry, TextEncoder};
 use rust_decimal::Decimal;
 
-use super::ledger_collector::LedgerCollector;
 use super::self_metrics::{AlertKind, AwsApi, AwsOutcome, Job, JobOutcome, SelfMetrics};
 use super::snapshot::{price_rows, Snapshot};
 use crate::bedrock::BedrockMetric;
@@ -155,7 +154,7 @@ fn render(snapshot: Snapshot) -> (Registry, Vec<String>) {
     let registry = Registry::new();
     let shared = Snapshot::shared();
     *shared.write().unwrap() = snapshot;
-    registry.register(Box::new(LedgerCollector::new(shared).unwrap())).unwrap();
+    super::register_ledger(&registry, shared).unwrap();
     let lines = samples(&registry);
     (registry, lines)
 }

@@ -179,7 +179,7 @@ pub(super) fn opts(name: &str, help: &str) -> Opts {
 }
 
 pub(super) fn register<C: Collector + Clone + 'static>(registry: &Registry, c: C) -> prometheus::Result<C> {
-    registry.register(Box::new(c.clone()))?;
+    super::register(registry, Box::new(c.clone()))?;
     Ok(c)
 }
 
@@ -208,8 +208,10 @@ impl SelfMetrics {
             .buckets(exponential_buckets(0.05, 2.0, 14)?);
         let api_cost = Arc::new(Mutex::new(Decimal::ZERO));
         let store_usage = Arc::new(OnceLock::new());
-        registry
-            .register(Box::new(ApiCostCollector::new(Arc::clone(&api_cost), Arc::clone(&store_usage))?))?;
+        super::register(
+            registry,
+            Box::new(ApiCostCollector::new(Arc::clone(&api_cost), Arc::clone(&store_usage))?),
+        )?;
         let leader = IntGauge::with_opts(opts("leader", "1 on the replica that polls AWS and alerts."))?;
         let alerts = counters(registry, "alerts_published_total", "Alerts published.", &["kind"])?;
         // Every kind from zero, so `increase()` and "no alerts" panels have a series before the first alert.
@@ -304,7 +306,7 @@ impl SelfMetrics {
     /// cost to `aws_api_cost_usd_total`. Once per registry; a second call is
     /// refused like any duplicate registration.
     pub fn watch_store(&self, registry: &Registry, usage: UsageSource) -> prometheus::Result<()> {
-        registry.register(Box::new(StoreCollector::new(usage.clone())?))?;
+        super::register(registry, Box::new(StoreCollector::new(usage.clone())?))?;
         self.store_usage.set(usage).map_err(|_| prometheus::Error::AlreadyReg)
     }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use bedrock_cost_monitor::app::{Components, RunOptions};
-use bedrock_cost_monitor::clock::{Clock, ManualClock};
+use bedrock_cost_monitor::clock::{Clock, ManualClock, SystemClock};
 use bedrock_cost_monitor::config::{self, Loaded};
 use bedrock_cost_monitor::emulator::Emulator;
 use bedrock_cost_monitor::ledger::Backend;
@@ -50,6 +50,7 @@ impl Delivered {
 impl Topic {
     pub async fn create(emu: &Emulator, name: &str, fifo: bool) -> Topic {
         let sdk = emu.sdk_config(REGION).await;
+        #[expect(clippy::disallowed_methods, reason = "the finance inbox on the emulator, for the test")]
         let (sns, sqs) = (aws_sdk_sns::Client::new(&sdk), aws_sdk_sqs::Client::new(&sdk));
         let suffix = if fifo { ".fifo" } else { "" };
         let mut queue = sqs.create_queue().queue_name(format!("{name}-q{suffix}"));
@@ -138,7 +139,7 @@ pub fn load(path: &Path, emu: &Emulator, data_dir: &Path) -> Loaded {
         "BCM_DATA_DIR" => Some(data.clone()),
         _ => None,
     };
-    config::load_with_env(path, &env).unwrap_or_else(|e| panic!("{e}"))
+    config::load_with_env(path, &env, SystemClock.now()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// One daemon, built as `run` builds it, whose jobs the test runs by hand.

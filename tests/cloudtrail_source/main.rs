@@ -52,6 +52,10 @@ fn source(
 async fn clients(emu: &Emulator, regions: &[&str]) -> BTreeMap<String, aws_sdk_cloudtrail::Client> {
     let mut out = BTreeMap::new();
     for r in regions {
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the source under test reads the emulator, as the daemon would read AWS"
+        )]
         out.insert(r.to_string(), aws_sdk_cloudtrail::Client::new(&emu.sdk_config(r).await));
     }
     out

@@ -30,8 +30,13 @@ fn raw(name: &str, dims: &[(&str, &str)], minute: DateTime<Utc>, sum: u32) -> Ra
 }
 
 async fn publish(emu: &bedrock_cost_monitor::emulator::Emulator, datums: &[RawDatum]) {
+    publish_in(emu, "AWS/Bedrock", datums).await;
+}
+
+async fn publish_in(emu: &bedrock_cost_monitor::emulator::Emulator, namespace: &str, datums: &[RawDatum]) {
+    #[expect(clippy::disallowed_methods, reason = "publishes raw datapoints to the emulator")]
     let client = aws_sdk_cloudwatch::Client::new(&emu.sdk_config(EAST).await);
-    put(&client, "AWS/Bedrock", datums).await.expect("PutMetricData");
+    put(&client, namespace, datums).await.expect("PutMetricData");
 }
 
 /// (model ID, token type) → (tokens, priced model) from the ledger's totals.
@@ -223,7 +228,6 @@ async fn mantle_usage_counts_once_per_project() {
     let m = now() - minutes(5);
     let model = ("Model", "anthropic.claude-opus-4-7");
     let (a, b) = (("Project", "proj_a1"), ("Project", "proj_b2"));
-    let client = aws_sdk_cloudwatch::Client::new(&emu.sdk_config(EAST).await);
     let levels = [
         raw("TotalInputTokens", &[], m, 1500),
         raw("TotalInputTokens", &[a], m, 1000),
@@ -237,7 +241,7 @@ async fn mantle_usage_counts_once_per_project() {
         raw("Inferences", &[a, model], m, 2),
         raw("Inferences", &[b, model], m, 1),
     ];
-    put(&client, "AWS/BedrockMantle", &levels).await.unwrap();
+    publish_in(&emu, "AWS/BedrockMantle", &levels).await;
     let fx = fixture_mantle(&emu).await;
     fx.run_ok().await;
     let opus = Some("claude-opus-4-7".to_string());

@@ -2,6 +2,8 @@
 //! ledger with a manual clock, talking to the emulator, and the helpers that
 //! compare what it wrote with the truth.
 
+#![allow(clippy::disallowed_methods, reason = "the real daemon runs as a task beside the test")]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -9,7 +11,7 @@ use std::time::Duration as StdDuration;
 
 use bedrock_cost_monitor::app::{self, RunOptions};
 use bedrock_cost_monitor::bedrock::BedrockMetric;
-use bedrock_cost_monitor::clock::ManualClock;
+use bedrock_cost_monitor::clock::{Clock, ManualClock, SystemClock};
 use bedrock_cost_monitor::collector::{CloudWatchJob, CloudWatchJobConfig, LinePricer, RunReport};
 use bedrock_cost_monitor::config::{self, Loaded};
 use bedrock_cost_monitor::emulator::Emulator;
@@ -57,7 +59,7 @@ pub fn load(endpoint: &str, data_dir: &Path) -> Loaded {
         "BCM_DATA_DIR" => Some(data_dir.clone()),
         _ => None,
     };
-    config::load_with_env(&support::repo_root().join("config/demo.toml"), &env).unwrap()
+    config::load_with_env(&support::repo_root().join("config/demo.toml"), &env, SystemClock.now()).unwrap()
 }
 
 pub async fn fixture(emu: &Emulator, backfill_hours: u32) -> Fixture {
@@ -95,6 +97,10 @@ async fn fixture_of(
     let mut clients = BTreeMap::new();
     for region in [EAST, WEST] {
         let sdk = bedrock_cost_monitor::aws::sdk_config(&aws, region, credentials.clone()).await;
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the job under test reads the emulator, as the daemon would read AWS"
+        )]
         clients.insert(region.to_string(), aws_sdk_cloudwatch::Client::new(&sdk));
     }
     let pricer = LinePricer::from_config(&loaded);

@@ -126,6 +126,7 @@ pub async fn publish_all(emu: &Emulator, datums: &[SimDatum]) {
         if mine.is_empty() {
             continue;
         }
+        #[expect(clippy::disallowed_methods, reason = "publishes the simulated traffic to the emulator")]
         let client = aws_sdk_cloudwatch::Client::new(&emu.sdk_config(region).await);
         publish(&client, &mine).await.expect("PutMetricData");
     }

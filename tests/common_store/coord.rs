@@ -3,6 +3,8 @@
 //! until published, and the leader lease has one holder at a time and
 //! passes on when it expires. Written against the traits only.
 
+#![allow(clippy::disallowed_methods, reason = "racing claims need concurrent tasks")]
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

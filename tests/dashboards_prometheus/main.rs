@@ -39,7 +39,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use bedrock_cost_monitor::bedrock::BedrockMetric;
-use bedrock_cost_monitor::clock::floor_minute;
+use bedrock_cost_monitor::clock::{floor_minute, Clock, SystemClock};
 use bedrock_cost_monitor::emulator::{Fault, FaultKind, ACCESS_KEY_ID};
 use bedrock_cost_monitor::sim::{demo_series, SimDatum};
 use bedrock_cost_monitor::telemetry::probe;
@@ -305,7 +305,7 @@ async fn every_dashboard_query_and_alert_selector_has_data_in_a_real_prometheus(
     let dir = TempDir::new().unwrap();
 
     // History up to ten minutes ago; the last minutes arrive while Prometheus scrapes.
-    let t0 = floor_minute(Utc::now());
+    let t0 = floor_minute(SystemClock.now());
     let split = t0 - chrono::Duration::minutes(10);
     publish_all(&emu, &traffic(t0 - chrono::Duration::hours(2), split)).await;
     emu.seed_cloudtrail(&trail_events(t0 - chrono::Duration::hours(2), t0)).await.unwrap();

@@ -2,6 +2,8 @@
 //! SDK client: newest-first paging, filters, late events, validation like
 //! AWS, and the 2-requests-per-second throttle per region.
 
+#![allow(clippy::disallowed_methods, reason = "the throttle test fires a burst of concurrent requests")]
+
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -16,6 +18,7 @@ use serde_json::{json, Value};
 
 use super::{now_secs, support, HAIKU, OTHER_REGION, REGION};
 
+#[expect(clippy::disallowed_methods, reason = "a client of the emulator, for the test")]
 fn cloudtrail(sdk: &SdkConfig) -> aws_sdk_cloudtrail::Client {
     let conf = aws_sdk_cloudtrail::config::Builder::from(sdk).retry_config(RetryConfig::disabled());
     aws_sdk_cloudtrail::Client::from_conf(conf.build())

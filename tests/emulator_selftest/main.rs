@@ -15,13 +15,14 @@ mod metrics;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use aws_config::retry::RetryConfig;
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::error::ProvideErrorMetadata;
 use aws_sdk_cloudtrail::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDataQuery, MetricDatum, MetricStat, Statistic};
+use bedrock_cost_monitor::clock::{Clock, SystemClock};
 use bedrock_cost_monitor::emulator::{Emulator, EmulatorError, Fault, FaultKind};
 
 const REGION: &str = "us-east-1";
@@ -30,10 +31,10 @@ const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 const SONNET: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 
 fn now_secs() -> i64 {
-    let elapsed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-    i64::try_from(elapsed.as_secs()).unwrap()
+    SystemClock.now().timestamp()
 }
 
+#[expect(clippy::disallowed_methods, reason = "a client of the emulator, for the test")]
 fn cloudwatch(sdk: &SdkConfig, retries: bool) -> aws_sdk_cloudwatch::Client {
     let mut conf = aws_sdk_cloudwatch::config::Builder::from(sdk);
     if !retries {
@@ -158,6 +159,7 @@ async fn dynamodb_conditional_put_succeeds_once() {
         AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
     };
     let emu = support::emulator().await;
+    #[expect(clippy::disallowed_methods, reason = "a client of the emulator, for the test")]
     let ddb = aws_sdk_dynamodb::Client::new(&emu.sdk_config(REGION).await);
     ddb.create_table()
         .table_name("bcm-state")
@@ -202,7 +204,9 @@ async fn sns_publish_reaches_subscribed_sqs_queue() {
     use aws_sdk_sqs::types::QueueAttributeName;
     let emu = support::emulator().await;
     let sdk = emu.sdk_config(REGION).await;
+    #[expect(clippy::disallowed_methods, reason = "a client of the emulator, for the test")]
     let sns = aws_sdk_sns::Client::new(&sdk);
+    #[expect(clippy::disallowed_methods, reason = "a client of the emulator, for the test")]
     let sqs = aws_sdk_sqs::Client::new(&sdk);
 
     let queue_url = sqs
@@ -296,12 +300,15 @@ async fn injected_faults_use_each_service_protocol() {
     get().await.expect("fault count exhausted");
 
     // Throttling errors carry a code the SDK classifies as throttling.
+    #[expect(clippy::disallowed_methods, reason = "a client of the emulator, for the test")]
     let ddb = aws_sdk_dynamodb::Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&sdk).retry_config(RetryConfig::disabled()).build(),
     );
+    #[expect(clippy::disallowed_methods, reason = "a client of the emulator, for the test")]
     let sns = aws_sdk_sns::Client::from_conf(
         aws_sdk_sns::config::Builder::from(&sdk).retry_config(RetryConfig::disabled()).build(),
     );
+    #[expect(clippy::disallowed_methods, reason = "a client of the emulator, for the test")]
     let sqs = aws_sdk_sqs::Client::from_conf(
         aws_sdk_sqs::config::Builder::from(&sdk).retry_config(RetryConfig::disabled()).build(),
     );

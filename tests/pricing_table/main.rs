@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
 
+use bedrock_cost_monitor::clock::{Clock, SystemClock};
 use bedrock_cost_monitor::config;
 use bedrock_cost_monitor::pricing::{CostError, PriceOptions, PriceOutcome, Pricer, TokenType, Usage};
 use chrono::{DateTime, Utc};
@@ -19,7 +20,7 @@ use rows::ROWS;
 
 fn loaded() -> config::Loaded {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/monitor.toml");
-    config::load_with_env(&path, &|_| None).expect("shipped config is valid")
+    config::load_with_env(&path, &|_| None, SystemClock.now()).expect("shipped config is valid")
 }
 
 fn at(s: &str) -> DateTime<Utc> {

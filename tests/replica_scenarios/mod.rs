@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::disallowed_methods, reason = "each replica's lease keeper runs as a task, as in the daemon")]
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use super::alerts_support::{load, write_config, Replica, Topic};
 use super::collector_support::{publish_all, seeded_series, workload, Truth};
-use bedrock_cost_monitor::clock::{ManualClock, SystemClock};
+use bedrock_cost_monitor::clock::{Clock, ManualClock, SystemClock};
 use bedrock_cost_monitor::config::Loaded;
 use bedrock_cost_monitor::emulator::Emulator;
 use bedrock_cost_monitor::ledger::Backend;
@@ -201,7 +202,11 @@ pub async fn a_dead_leader_is_replaced_within_two_lease_periods(emu: &Emulator, 
     assert!(!b.parts.leadership.is_leader());
     let store = &b.parts.store;
     assert_eq!(
-        store.acquire_lease("collector", "task-c", Utc::now(), Duration::seconds(3)).await.unwrap().holder,
+        store
+            .acquire_lease("collector", "task-c", SystemClock.now(), Duration::seconds(3))
+            .await
+            .unwrap()
+            .holder,
         "task-c"
     );
 }

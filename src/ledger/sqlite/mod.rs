@@ -2,7 +2,8 @@
 //! `<data_dir>/ledger.sqlite`, in WAL mode.
 //!
 //! Owns the `Store` implementation over SQLite; must not price anything, call
-//! AWS or block the async runtime (every call runs on `spawn_blocking`).
+//! AWS or block the async runtime (every call runs on the blocking threads,
+//! through `scheduler::blocking`).
 //!
 //! # Schema (version 2, `PRAGMA user_version`; DDL in `schema.rs`)
 //!
@@ -115,7 +116,7 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || work(&mut *lock(&conn)?))
+        crate::scheduler::blocking(move || work(&mut *lock(&conn)?))
             .await
             .map_err(|e| StoreError::Backend(format!("ledger task failed: {e}")))?
     }
@@ -145,7 +146,7 @@ fn lock(conn: &Mutex<Connection>) -> Result<MutexGuard<'_, Connection>, StoreErr
 #[async_trait]
 impl Store for SqliteStore {
     async fn write(&self, batch: &MinuteBatch) -> Result<WriteStats, StoreError> {
-        // `spawn_blocking` needs owned data; a batch is a few hundred rows.
+        // Work on the blocking threads needs owned data; a batch is a few hundred rows.
         let batch = batch.clone();
         self.run(move |conn| write::write_batch(conn, &batch)).await
     }

@@ -2,6 +2,8 @@
 //! version, corrupt values and lock recovery. The behaviour every store
 //! shares is in `tests/store_contract.rs`.
 
+#![allow(clippy::disallowed_methods, reason = "the lock-recovery test panics on a thread of its own")]
+
 use std::str::FromStr;
 
 use chrono::{TimeZone, Utc};
