@@ -112,6 +112,30 @@ async fn tier_series_count_once_and_keep_their_tier() {
     assert_eq!(priority, Some((700, None)), "priority tokens counted, unpriced without a priority rate");
 }
 
+/// A ModelId with a `+tier` suffix (the form AWS has used for tiered and
+/// latency-optimized usage) is counted under its own ID and, with no rate for
+/// that tier in the table, unpriced: never the standard rate.
+#[tokio::test]
+async fn suffixed_model_ids_are_counted_and_unpriced_without_their_rate() {
+    let emu = support::emulator().await;
+    let m = now() - minutes(5);
+    let ids = [format!("{SONNET_US}+latency-optimized"), format!("{SONNET_US}+flex")];
+    let datums: Vec<RawDatum> =
+        ids.iter().map(|id| raw("InputTokenCount", &[("ModelId", id.as_str())], m, 250)).collect();
+    publish(&emu, &datums).await;
+    let fx = fixture(&emu, 1).await;
+    let report = fx.run_ok().await;
+    for id in &ids {
+        assert_eq!(tokens(&fx, id, TokenType::Input).await, Some((250, None)), "{id}");
+    }
+    let east = report.regions.iter().find(|r| r.region == EAST).unwrap();
+    assert_eq!(east.unpriced_model_ids, {
+        let mut v = ids.to_vec();
+        v.sort();
+        v
+    });
+}
+
 #[tokio::test]
 async fn unknown_token_metrics_are_reported_not_skipped() {
     let emu = support::emulator().await;
