@@ -29,9 +29,9 @@ use serde_json::json;
 use bedrock_cost_monitor::attribution::attribute_window;
 use bedrock_cost_monitor::ledger::{CallCount, CostLine, LinePricing};
 use bedrock_cost_monitor::pricing::TokenType;
-use bedrock_cost_monitor::sources::cloudtrail_calls::aggregate;
-use bedrock_cost_monitor::sources::cloudtrail_event::parse_event;
-use bedrock_cost_monitor::sources::cloudtrail_fetch::{EventCollector, RawEvent};
+use bedrock_cost_monitor::sources::cloudtrail::calls::aggregate;
+use bedrock_cost_monitor::sources::cloudtrail::event::parse_event;
+use bedrock_cost_monitor::sources::cloudtrail::fetch::{EventCollector, RawEvent};
 
 const REGION: &str = "us-east-1";
 /// (model ID, USD per million input, output, cache read)

@@ -16,7 +16,7 @@ use super::CollectError;
 use crate::clock::floor_minute;
 use crate::clock::Clock;
 use crate::ledger::{CallBatch, Source, Store};
-use crate::sources::cloudtrail_calls::aggregate;
+use crate::sources::cloudtrail::calls::aggregate;
 use crate::sources::EventSource;
 
 /// LookupEvents reaches back 90 days.

@@ -7,11 +7,6 @@
 
 pub mod aws_error;
 pub mod cloudtrail;
-pub mod cloudtrail_calls;
-pub mod cloudtrail_event;
-pub mod cloudtrail_fetch;
-pub mod cloudtrail_paging;
-pub mod cloudtrail_principal;
 pub mod cloudwatch;
 pub mod rate_limit;
 
@@ -19,7 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::bedrock::BedrockMetric;
-pub use cloudtrail_fetch::EventFetch;
+pub use cloudtrail::fetch::EventFetch;
 use cloudwatch::plan::Call;
 use cloudwatch::{ListedSeries, MetricNames, QueryResult};
 

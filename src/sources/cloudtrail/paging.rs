@@ -13,9 +13,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::cloudtrail_fetch::{EventCollector, EventFetch, RawEvent};
-use super::rate_limit::RateLimiter;
-use super::{ErrorKind, SourceError};
+use super::fetch::{EventCollector, EventFetch, RawEvent};
+use crate::sources::rate_limit::RateLimiter;
+use crate::sources::{ErrorKind, SourceError};
 
 pub const API: &str = "LookupEvents";
 
@@ -195,5 +195,5 @@ fn token_loop(region: &str) -> SourceError {
 }
 
 #[cfg(test)]
-#[path = "cloudtrail_paging_tests.rs"]
+#[path = "paging_tests.rs"]
 mod tests;

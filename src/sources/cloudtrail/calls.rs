@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
-use super::cloudtrail_event::InvocationEvent;
+use super::event::InvocationEvent;
 use crate::ledger::CallCount;
 
 /// Calls without a `requestParameters.modelId` in one (region, minute,
@@ -93,7 +93,7 @@ pub fn minute_of(t: DateTime<Utc>) -> DateTime<Utc> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::sources::cloudtrail_principal::{Principal, PrincipalType};
+    use crate::sources::cloudtrail::principal::{Principal, PrincipalType};
     use chrono::TimeZone;
 
     const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";

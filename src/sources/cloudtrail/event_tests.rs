@@ -4,7 +4,7 @@ use chrono::TimeZone;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::sources::cloudtrail_principal::PrincipalType;
+use crate::sources::cloudtrail::principal::PrincipalType;
 
 const SONNET_US: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 

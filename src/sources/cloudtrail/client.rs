@@ -2,8 +2,8 @@
 //! bedrock.amazonaws.com`, per region, at most 2 requests per second. The only
 //! file that sees `aws_sdk_cloudtrail` types.
 //!
-//! Must not parse, filter or aggregate events (`cloudtrail_fetch`), nor decide
-//! how to page, wait or retry (`cloudtrail_paging`): it sends one request and
+//! Must not parse, filter or aggregate events (`fetch`), nor decide
+//! how to page, wait or retry (`paging`): it sends one request and
 //! maps the answer. The SDK's own retries are off for LookupEvents, so that
 //! every attempt passes the rate limiter and every throttle is counted.
 
@@ -19,14 +19,12 @@ use aws_sdk_cloudtrail::types::{Event, LookupAttribute, LookupAttributeKey};
 use aws_sdk_cloudtrail::Client;
 use chrono::{DateTime, Utc};
 
-use super::aws_error::{classify, is_transient};
-use super::cloudtrail_fetch::{EventFetch, RawEvent};
-use super::cloudtrail_paging::{
-    fetch_window, LookupPolicy, Page, PageError, PageQuery, PageSource, Window, API,
-};
-use super::rate_limit::RateLimiter;
-use super::{ErrorKind, EventSource, SourceError};
+use super::fetch::{EventFetch, RawEvent};
+use super::paging::{fetch_window, LookupPolicy, Page, PageError, PageQuery, PageSource, Window, API};
 use crate::config::types::CloudTrailSource as CloudTrailConfig;
+use crate::sources::aws_error::{classify, is_transient};
+use crate::sources::rate_limit::RateLimiter;
+use crate::sources::{ErrorKind, EventSource, SourceError};
 
 /// The `eventSource` of Bedrock runtime (and control-plane) events.
 pub const EVENT_SOURCE: &str = "bedrock.amazonaws.com";

@@ -3,13 +3,13 @@
 //! keep the configured event names, drop repeated `eventID`s, parse, keep the
 //! half-open window, count everything that was left out.
 //!
-//! Pure and synchronous: must not call AWS or sleep (`cloudtrail_paging` does).
+//! Pure and synchronous: must not call AWS or sleep (`paging` does).
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
-use super::cloudtrail_event::{parse_event, InvocationEvent};
+use super::event::{parse_event, InvocationEvent};
 
 /// Bedrock runtime calls of one region with `start <= eventTime < end`, each
 /// `eventID` once, and an account of what was left out and what it cost.

@@ -5,13 +5,13 @@
 //! `eventTime`, `eventName`, `awsRegion` and `userIdentity` may be missing or
 //! null. Whatever cannot be read is a [`MalformedEvent`] value for the caller
 //! to count and skip, never a panic. Must not filter, de-duplicate or
-//! aggregate: that is the fetch's and `cloudtrail_calls`'s job.
+//! aggregate: that is the fetch's and `calls`'s job.
 
 use chrono::{DateTime, Utc};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 
-use super::cloudtrail_principal::{normalise, Principal, UserIdentity};
+use super::principal::{normalise, Principal, UserIdentity};
 
 /// A Bedrock runtime call as CloudTrail recorded it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -218,5 +218,5 @@ impl<'de> Deserialize<'de> for LenientString {
 }
 
 #[cfg(test)]
-#[path = "cloudtrail_event_tests.rs"]
+#[path = "event_tests.rs"]
 mod tests;

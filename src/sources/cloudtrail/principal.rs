@@ -216,5 +216,5 @@ fn synthetic(kind: &str, preferred: Option<&str>, id: &UserIdentity) -> String {
 }
 
 #[cfg(test)]
-#[path = "cloudtrail_principal_tests.rs"]
+#[path = "principal_tests.rs"]
 mod tests;
