@@ -7,10 +7,10 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
+use super::kind::AlertKind;
 use super::message::AlertMessage;
 use crate::ledger::{BudgetStatus, SpendItem};
 use crate::money::display_usd;
-use crate::telemetry::AlertKind;
 
 /// `budget` or `budget@principal`: what a budget alert is about (its key).
 pub fn scope_name(s: &BudgetStatus) -> String {

@@ -8,9 +8,9 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::json;
 
+use super::kind::AlertKind;
 use super::message::AlertMessage;
 use crate::sources::cloudwatch::Quarantined;
-use crate::telemetry::AlertKind;
 
 pub fn unknown_metric(region: &str, name: &str, now: DateTime<Utc>) -> AlertMessage {
     let key = format!("cloudwatch.unknown_metric:{name}");

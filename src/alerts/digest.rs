@@ -6,13 +6,13 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
+use super::kind::AlertKind;
 use super::message::AlertMessage;
 use crate::budgets::scope::Scope;
 use crate::budgets::{Spend, Window};
 use crate::config::BudgetConfig;
 use crate::ledger::BudgetStatus;
 use crate::money::display_usd;
-use crate::telemetry::AlertKind;
 
 /// What the digest covers.
 pub struct DigestInput<'a> {

@@ -20,10 +20,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 
+use super::kind::AlertKind;
 use super::message::AlertMessage;
 use super::sink::AlertSink;
 use crate::ledger::{Backend, StoreError};
-use crate::telemetry::{AlertKind, SelfMetrics};
+use crate::telemetry::SelfMetrics;
 
 /// Pending entries published per flush.
 const FLUSH_BATCH: usize = 100;

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
 
+use super::kind::AlertKind;
 use crate::ledger::OutboxEntry;
-use crate::telemetry::AlertKind;
 
 /// SNS: "must be ASCII text that begins with a letter, number, or
 /// punctuation mark; must not include line breaks or control characters;

@@ -11,12 +11,14 @@ pub mod data;
 pub mod digest;
 pub mod dispatch;
 pub mod episode;
+pub mod kind;
 pub mod message;
 pub mod ops;
 pub mod sink;
 pub mod sns;
 
 pub use dispatch::{Dispatcher, FlushReport};
+pub use kind::AlertKind;
 pub use message::AlertMessage;
 pub use sink::{AlertSink, LogSink, PublishError};
 pub use sns::SnsSink;

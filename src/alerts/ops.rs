@@ -9,9 +9,9 @@ use serde_json::{json, Value};
 
 use std::collections::BTreeMap;
 
+use super::kind::AlertKind;
 use super::message::AlertMessage;
 use crate::ledger::CallCount;
-use crate::telemetry::AlertKind;
 
 fn instant(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)

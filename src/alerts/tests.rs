@@ -8,9 +8,9 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::budget::{alerts, burn_rate_alert};
+use super::kind::AlertKind;
 use super::ops;
 use crate::ledger::{BudgetState, BudgetStatus, BurnRate, PeriodInfo, SpendItem};
-use crate::telemetry::AlertKind;
 
 fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()

@@ -10,6 +10,7 @@ use chrono::Duration;
 
 use super::evaluate::Evaluator;
 use super::snapshot::Refresher;
+use crate::alerts::AlertKind;
 use crate::alerts::{episode, ops, Dispatcher};
 use crate::clock::Clock;
 use crate::collector::{Attributor, CloudTrailJob, TrailReport};
@@ -17,7 +18,7 @@ use crate::config::types::SpikeSection;
 use crate::ledger::{Backend, Source};
 use crate::scheduler::{Job, Ran};
 use crate::telemetry::self_metrics::{AwsApi, AwsOutcome, SelfMetrics};
-use crate::telemetry::{AlertKind, Job as JobName};
+use crate::telemetry::Job as JobName;
 
 pub struct CollectCloudTrail {
     pub job: CloudTrailJob,

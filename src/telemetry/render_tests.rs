@@ -7,8 +7,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use prometheus::{Registry, TextEncoder};
 use rust_decimal::Decimal;
 
-use super::self_metrics::{AlertKind, AwsApi, AwsOutcome, Job, JobOutcome, SelfMetrics};
+use super::self_metrics::{AwsApi, AwsOutcome, Job, JobOutcome, SelfMetrics};
 use super::snapshot::{price_rows, Snapshot};
+use crate::alerts::AlertKind;
 use crate::bedrock::BedrockMetric;
 use crate::clock::ManualClock;
 use crate::ledger::{Attribution, CallTotal, CostTotal, MetricPoint, MetricTotal, PrincipalTotal, Source};

@@ -22,6 +22,7 @@ use rust_decimal::Decimal;
 use super::data_quality::DataQuality;
 use super::families::{desc, usd_sample, FamilyBuilder};
 use super::store_collector::{StoreCollector, UsageSource};
+use crate::alerts::AlertKind;
 use crate::clock::Clock;
 use crate::ledger::Source;
 
@@ -104,46 +105,6 @@ impl AwsOutcome {
             AwsOutcome::Timeout => "timeout",
             AwsOutcome::Error => "error",
         }
-    }
-}
-
-/// An alert kind (design §5), as the `kind` label knows it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct AlertKind(&'static str);
-
-impl AlertKind {
-    pub const BUDGET_THRESHOLD: AlertKind = AlertKind("budget.threshold");
-    pub const BUDGET_FORECAST: AlertKind = AlertKind("budget.forecast");
-    pub const BUDGET_BURN_RATE: AlertKind = AlertKind("budget.burn_rate");
-    pub const UNPRICED_MODEL: AlertKind = AlertKind("pricing.unpriced_model");
-    pub const COLLECTOR_STALLED: AlertKind = AlertKind("collector.stalled");
-    pub const ACCESS_DENIED: AlertKind = AlertKind("bedrock.access_denied");
-    pub const THROTTLING: AlertKind = AlertKind("bedrock.throttling");
-    pub const REPORT_DAILY: AlertKind = AlertKind("report.daily");
-    pub const UNKNOWN_METRIC: AlertKind = AlertKind("cloudwatch.unknown_metric");
-    pub const QUARANTINED_VALUE: AlertKind = AlertKind("cloudwatch.quarantined_value");
-    pub const PARTIAL_DATA: AlertKind = AlertKind("cloudwatch.partial_data");
-    pub const ALL: [AlertKind; 11] = [
-        Self::BUDGET_THRESHOLD,
-        Self::BUDGET_FORECAST,
-        Self::BUDGET_BURN_RATE,
-        Self::UNPRICED_MODEL,
-        Self::COLLECTOR_STALLED,
-        Self::ACCESS_DENIED,
-        Self::THROTTLING,
-        Self::REPORT_DAILY,
-        Self::UNKNOWN_METRIC,
-        Self::QUARANTINED_VALUE,
-        Self::PARTIAL_DATA,
-    ];
-
-    /// The kind with this name, if it is one of design §5's.
-    pub fn from_name(name: &str) -> Option<AlertKind> {
-        Self::ALL.into_iter().find(|k| k.0 == name)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        self.0
     }
 }
 
