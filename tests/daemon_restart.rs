@@ -61,11 +61,6 @@ backfill_hours = 3
 [sources.cloudtrail]
 enabled = false
 
-# This test is about the CloudWatch ledger across kills; a second job on the
-# same 2-second schedule would only make readiness (two intervals) tighter.
-[sources.mantle]
-enabled = false
-
 [alerts.digest]
 enabled = false
 
@@ -183,7 +178,11 @@ async fn killed_and_restarted_daemon_keeps_the_ledger_exact() {
 
     let mut child = daemon.start();
     daemon.wait_ready(&mut child).await;
-    assert!(daemon.healthcheck().await, "healthcheck fails while the daemon is ready");
+    assert!(
+        daemon.healthcheck().await,
+        "healthcheck fails while the daemon is ready:\n{}",
+        daemon.log_text()
+    );
     child.kill().await.unwrap(); // SIGKILL: no drain, whatever run was going is cut
     assert!(!daemon.healthcheck().await, "healthcheck passes with the daemon dead");
 
@@ -197,7 +196,7 @@ async fn killed_and_restarted_daemon_keeps_the_ledger_exact() {
 
     let mut child = daemon.start();
     daemon.wait_ready(&mut child).await;
-    assert!(daemon.healthcheck().await);
+    assert!(daemon.healthcheck().await, "healthcheck fails after the restart:\n{}", daemon.log_text());
     let status = terminate(&daemon, child).await;
     assert_eq!(status.code(), Some(0), "exit after SIGTERM:\n{}", daemon.log_text());
     assert!(!daemon.healthcheck().await, "healthcheck passes after the daemon stopped");

@@ -71,6 +71,9 @@ pub async fn run(loaded: Loaded, options: RunOptions) -> Result<(), AppError> {
     if !leader {
         c.follow_once().await;
     }
+    // Jobs declare themselves to readiness as they are built: before the HTTP
+    // server starts, or /readyz would answer "ready" with no job declared.
+    let jobs = c.jobs(&loaded).await;
     #[expect(clippy::disallowed_methods, reason = "the daemon's lease keeper, joined at shutdown below")]
     let keeper = tokio::spawn(c.leadership.clone().keep(options.shutdown.clone()));
 
@@ -89,7 +92,7 @@ pub async fn run(loaded: Loaded, options: RunOptions) -> Result<(), AppError> {
     }));
 
     let scheduler = Scheduler {
-        jobs: c.jobs(&loaded).await,
+        jobs,
         timezone: config.monitor.timezone.0,
         clock: options.clock.clone(),
         hooks: Arc::new(hooks::TelemetryHooks {
