@@ -31,9 +31,10 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use bedrock_cost_monitor::bedrock::BedrockMetric;
 use bedrock_cost_monitor::clock::{Clock, ManualClock, SystemClock};
-use bedrock_cost_monitor::collector::{CloudWatchJob, CloudWatchJobConfig, LinePricer};
+use bedrock_cost_monitor::collector::{CloudWatchJob, CloudWatchJobConfig};
 use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
-use bedrock_cost_monitor::ledger::Source;
+use bedrock_cost_monitor::pricing::PointPricer;
+use bedrock_cost_monitor::records::Source;
 use bedrock_cost_monitor::sim::{datums, SimSeries};
 use bedrock_cost_monitor::sources::cloudwatch::plan::{Call, Stat};
 use bedrock_cost_monitor::sources::cloudwatch::{ListedSeries, MetricNames, QueryResult};
@@ -170,11 +171,11 @@ fn record(series: &[SimSeries], end: DateTime<Utc>, minutes: i64) -> (HashMap<Se
     (out, values)
 }
 
-fn line_pricer() -> Arc<LinePricer> {
+fn line_pricer() -> Arc<PointPricer> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/monitor.toml");
     let loaded = bedrock_cost_monitor::config::load_with_env(&path, &|_| None, SystemClock.now())
         .expect("shipped config loads");
-    Arc::new(LinePricer::from_config(&loaded))
+    Arc::new(PointPricer::from_config(&loaded))
 }
 
 /// Sizes of the ledger file and its write-ahead log.

@@ -27,8 +27,8 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 use bedrock_cost_monitor::attribution::attribute_window;
-use bedrock_cost_monitor::ledger::{CallCount, CostLine, LinePricing};
 use bedrock_cost_monitor::pricing::TokenType;
+use bedrock_cost_monitor::records::{CallCount, CostLine, LinePricing};
 use bedrock_cost_monitor::sources::cloudtrail::calls::aggregate;
 use bedrock_cost_monitor::sources::cloudtrail::event::parse_event;
 use bedrock_cost_monitor::sources::cloudtrail::fetch::{EventCollector, RawEvent};

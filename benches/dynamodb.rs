@@ -51,8 +51,9 @@ use bedrock_cost_monitor::emulator::Emulator;
 use bedrock_cost_monitor::ledger::dynamodb::{
     create_table_if_missing, DynamoOptions, DynamoStore, DynamoUsage,
 };
-use bedrock_cost_monitor::ledger::{CostLine, LinePricing, MetricPoint, MinuteBatch, Source, Store};
+use bedrock_cost_monitor::ledger::{MinuteBatch, Store};
 use bedrock_cost_monitor::pricing::TokenType;
+use bedrock_cost_monitor::records::{CostLine, LinePricing, MetricPoint, Source};
 
 const REGION: &str = "us-east-1";
 const TOKEN_TYPES: [TokenType; 4] =

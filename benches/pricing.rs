@@ -1,7 +1,7 @@
 //! Benchmark: pricing throughput, single thread, with the shipped price table
 //! (`config/prices.toml` through `config/monitor.toml`).
 //!
-//! - `LinePricer::lines` over a large `Vec` of token `MetricPoint`s: what the
+//! - `PointPricer::lines` over a large `Vec` of token `MetricPoint`s: what the
 //!   collector does with every fetched chunk (resolve the model ID, look the
 //!   price up, compute exact cost, build the ledger line).
 //! - `Pricer::price` directly, one token bucket per call (as `lines` does) and
@@ -28,9 +28,9 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use bedrock_cost_monitor::bedrock::BedrockMetric;
 use bedrock_cost_monitor::clock::{Clock, SystemClock};
-use bedrock_cost_monitor::collector::LinePricer;
-use bedrock_cost_monitor::ledger::{LinePricing, MetricPoint};
+use bedrock_cost_monitor::pricing::PointPricer;
 use bedrock_cost_monitor::pricing::{PriceOptions, PriceOutcome, TokenType, Usage};
+use bedrock_cost_monitor::records::{LinePricing, MetricPoint};
 
 const APP_PROFILE_MAPPED: &str =
     "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6";
@@ -61,11 +61,11 @@ const TOKEN_METRICS: [BedrockMetric; 4] = [
     BedrockMetric::CacheWriteInputTokens,
 ];
 
-fn line_pricer() -> LinePricer {
+fn line_pricer() -> PointPricer {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/monitor.toml");
     let loaded = bedrock_cost_monitor::config::load_with_env(&path, &|_| None, SystemClock.now())
         .expect("shipped config loads");
-    let mut pricer = LinePricer::from_config(&loaded);
+    let mut pricer = PointPricer::from_config(&loaded);
     pricer
         .app_profiles
         .insert(APP_PROFILE_MAPPED.to_string(), "us.anthropic.claude-sonnet-4-5-20250929-v1:0".to_string());
@@ -152,7 +152,7 @@ fn main() {
     let s = measure(reps, || {
         black_box(pricer.lines(black_box(&pts)));
     });
-    report("LinePricer::lines (token MetricPoint → priced CostLine)", n, &s);
+    report("PointPricer::lines (token MetricPoint → priced CostLine)", n, &s);
 
     let p = pricer.pricer();
     let usages: Vec<Usage> =

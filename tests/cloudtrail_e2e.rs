@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 use alerts_support::{load, write_config, Replica};
 use bedrock_cost_monitor::clock::ManualClock;
-use bedrock_cost_monitor::ledger::{Attribution, Backend, LinePricing, Source, UNATTRIBUTED_PRINCIPAL};
+use bedrock_cost_monitor::ledger::Backend;
+use bedrock_cost_monitor::records::{Attribution, LinePricing, Source, UNATTRIBUTED_PRINCIPAL};
 use bedrock_cost_monitor::sim::trail::{error_burst, split_calls, trail_records, SimPrincipal};
 use bedrock_cost_monitor::sim::{invocations, SimSeries};
 use chrono::{DateTime, Duration, TimeZone, Utc};

@@ -20,8 +20,9 @@ use bedrock_cost_monitor::bedrock::BedrockMetric;
 use bedrock_cost_monitor::clock::ManualClock;
 use bedrock_cost_monitor::emulator::{Emulator, Fault, FaultKind};
 use bedrock_cost_monitor::ledger::dynamodb::{create_table_if_missing, DynamoOptions, DynamoStore};
-use bedrock_cost_monitor::ledger::{MinuteBatch, Source, StatusStore, Store, WriteStats};
+use bedrock_cost_monitor::ledger::{MinuteBatch, StatusStore, Store, WriteStats};
 use bedrock_cost_monitor::pricing::TokenType;
+use bedrock_cost_monitor::records::Source;
 use chrono::Duration;
 use common_store::{batch, point, priced, snapshot, t, unpriced, until, usd};
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 use axum::routing::get;
 use axum::Router;
 use bedrock_cost_monitor::clock::ManualClock;
-use bedrock_cost_monitor::ledger::CostTotal;
 use bedrock_cost_monitor::pricing::TokenType;
+use bedrock_cost_monitor::records::CostTotal;
 use bedrock_cost_monitor::telemetry::probe::{request, HttpResponse};
 use bedrock_cost_monitor::telemetry::{
     self, probe, router, serve, HttpState, Job, JobOutcome, ProbeError, Readiness, SelfMetrics, Snapshot,

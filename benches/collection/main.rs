@@ -32,10 +32,11 @@ use rust_decimal::Decimal;
 
 use bedrock_cost_monitor::bedrock::BedrockMetric;
 use bedrock_cost_monitor::clock::{Clock, ManualClock, SystemClock};
-use bedrock_cost_monitor::collector::{CloudWatchJob, CloudWatchJobConfig, LinePricer, RunReport};
+use bedrock_cost_monitor::collector::{CloudWatchJob, CloudWatchJobConfig, RunReport};
 use bedrock_cost_monitor::config::types::CloudWatchSource as CloudWatchConfig;
 use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
-use bedrock_cost_monitor::ledger::Source;
+use bedrock_cost_monitor::pricing::PointPricer;
+use bedrock_cost_monitor::records::Source;
 use bedrock_cost_monitor::sources::cloudwatch::MetricNames;
 use source::{existing_series, CountingSource, Profile};
 
@@ -135,11 +136,11 @@ struct Simulation {
     pages: u64,
 }
 
-fn line_pricer() -> Arc<LinePricer> {
+fn line_pricer() -> Arc<PointPricer> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/monitor.toml");
     let loaded = bedrock_cost_monitor::config::load_with_env(&path, &|_| None, SystemClock.now())
         .expect("shipped config loads");
-    Arc::new(LinePricer::from_config(&loaded))
+    Arc::new(PointPricer::from_config(&loaded))
 }
 
 pub fn start_instant() -> DateTime<Utc> {

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::kind::AlertKind;
 use super::message::AlertMessage;
-use crate::ledger::{BudgetStatus, SpendItem};
+use crate::budgets::{BudgetStatus, SpendItem};
 use crate::money::display_usd;
 
 /// `budget` or `budget@principal`: what a budget alert is about (its key).

@@ -9,9 +9,9 @@ use serde_json::{json, Value};
 use super::kind::AlertKind;
 use super::message::AlertMessage;
 use crate::budgets::scope::Scope;
+use crate::budgets::BudgetStatus;
 use crate::budgets::{Spend, Window};
 use crate::config::BudgetConfig;
-use crate::ledger::BudgetStatus;
 use crate::money::display_usd;
 
 /// What the digest covers.

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use super::kind::AlertKind;
 use super::message::AlertMessage;
-use crate::ledger::CallCount;
+use crate::records::CallCount;
 
 fn instant(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::budget::{alerts, burn_rate_alert};
 use super::kind::AlertKind;
 use super::ops;
-use crate::ledger::{BudgetState, BudgetStatus, BurnRate, PeriodInfo, SpendItem};
+use crate::budgets::{BudgetState, BudgetStatus, BurnRate, PeriodInfo, SpendItem};
 
 fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()

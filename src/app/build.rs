@@ -20,13 +20,13 @@ use super::{AppError, RunOptions};
 use crate::alerts::{AlertSink, Dispatcher, LogSink, SnsSink};
 use crate::bedrock::BedrockMetric;
 use crate::clock::Clock;
-use crate::collector::{
-    Attributor, CloudTrailJob, CloudTrailJobConfig, CloudWatchJob, CloudWatchJobConfig, LinePricer,
-};
+use crate::collector::{Attributor, CloudTrailJob, CloudTrailJobConfig, CloudWatchJob, CloudWatchJobConfig};
 use crate::config::{CronSchedule, Loaded, StoreKind};
 use crate::ledger::dynamodb::{DynamoOptions, DynamoStore};
 use crate::ledger::sqlite::SqliteStore;
-use crate::ledger::{Backend, Source};
+use crate::ledger::Backend;
+use crate::pricing::PointPricer;
+use crate::records::Source;
 use crate::scheduler::{Job, ScheduledJob};
 use crate::sources::cloudtrail::CloudTrailSource;
 use crate::sources::cloudwatch::{CloudWatchSource, MetricNames};
@@ -38,7 +38,7 @@ use crate::telemetry::{self, Readiness, Role, SharedBoard};
 /// Everything the jobs and the HTTP server share.
 pub struct Components {
     pub store: Arc<dyn Backend>,
-    pub pricer: Arc<LinePricer>,
+    pub pricer: Arc<PointPricer>,
     pub registry: prometheus::Registry,
     pub metrics: Arc<SelfMetrics>,
     pub readiness: Arc<Readiness>,
@@ -64,7 +64,7 @@ impl Components {
             Some(s) => s.clone(),
             None => open_store(loaded, &aws, clock.clone()).await?,
         };
-        let pricer = Arc::new(LinePricer::from_config(loaded));
+        let pricer = Arc::new(PointPricer::from_config(loaded));
         let registry = prometheus::Registry::new();
         let metrics = Arc::new(SelfMetrics::new(&registry, clock.clone())?);
         if store.dynamodb_usage().is_some() {

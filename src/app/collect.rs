@@ -15,7 +15,8 @@ use super::snapshot::Refresher;
 use crate::alerts::{data, ops, AlertMessage, Dispatcher};
 use crate::clock::Clock;
 use crate::collector::{Attributor, CloudWatchJob, RunReport};
-use crate::ledger::{Backend, Source};
+use crate::ledger::Backend;
+use crate::records::Source;
 use crate::scheduler::{Job, Ran};
 use crate::telemetry::self_metrics::{self, AwsApi, AwsOutcome, SelfMetrics};
 

@@ -13,10 +13,12 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::alerts::{budget, episode, AlertMessage, Dispatcher, FlushReport};
+use crate::budgets::BudgetStatus;
 use crate::budgets::{self, Plan, Spend};
 use crate::clock::Clock;
 use crate::config::BudgetConfig;
-use crate::ledger::{Backend, BudgetStatus, Source, StoreError};
+use crate::ledger::{Backend, StoreError};
+use crate::records::Source;
 use crate::telemetry::SharedBoard;
 
 pub struct Evaluator {

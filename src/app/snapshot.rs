@@ -8,9 +8,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::collector::bounds::of_points;
-use crate::collector::LinePricer;
-use crate::ledger::{Backend, MetricPoint, StoreError};
+use crate::ledger::{Backend, StoreError};
 use crate::pricing::bounds::Bounds;
+use crate::pricing::PointPricer;
+use crate::records::MetricPoint;
 use crate::telemetry::snapshot::{price_rows, SharedSnapshot, Snapshot};
 
 /// How far back the latest-minute gauges (latency, quota usage) look.
@@ -18,7 +19,7 @@ const GAUGE_WINDOW_MINUTES: i64 = 30;
 
 pub struct Refresher {
     pub store: Arc<dyn Backend>,
-    pub pricer: Arc<LinePricer>,
+    pub pricer: Arc<PointPricer>,
     pub shared: SharedSnapshot,
     pub top_principals: usize,
 }

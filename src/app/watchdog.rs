@@ -10,7 +10,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::alerts::{episode, ops, Dispatcher};
 use crate::clock::Clock;
-use crate::ledger::{Backend, Source};
+use crate::ledger::Backend;
+use crate::records::Source;
 use crate::scheduler::{Job, Ran};
 
 pub struct Watchdog {

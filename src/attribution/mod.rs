@@ -36,8 +36,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use crate::ledger::{Attribution, CallCount, CostLine, LinePricing, PrincipalCost, UNATTRIBUTED_PRINCIPAL};
 use crate::pricing::TokenType;
+use crate::records::{Attribution, CallCount, CostLine, LinePricing, PrincipalCost, UNATTRIBUTED_PRINCIPAL};
 
 /// Decimal places of the smallest unit shares are counted in.
 pub const SHARE_SCALE: u32 = 15;

@@ -14,8 +14,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::scope::Scope;
+use crate::budgets::{BudgetState, BudgetStatus};
 use crate::config::BudgetConfig;
-use crate::ledger::{BudgetState, BudgetStatus};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 
 use super::forecast::{burn_rate, forecast};
 use super::windows::{Plan, Spend, Window};
-use crate::ledger::{BudgetState, BudgetStatus, BurnRate, PeriodInfo, SpendItem};
+use crate::budgets::{BudgetState, BudgetStatus, BurnRate, PeriodInfo, SpendItem};
 
 /// How many models and principals a status lists.
 pub const TOP: usize = 5;

@@ -16,8 +16,8 @@
 
 use rust_decimal::Decimal;
 
+use crate::budgets::BurnRate;
 use crate::config::budget::BurnRateConfig;
-use crate::ledger::BurnRate;
 
 const DP: u32 = 6;
 

@@ -14,10 +14,12 @@ pub mod evaluate;
 pub mod forecast;
 pub mod period;
 pub mod scope;
+mod status;
 pub mod windows;
 
 pub use decision::{decide, Decision, Request, Verdict};
 pub use evaluate::evaluate;
+pub use status::{BudgetState, BudgetStatus, BurnRate, PeriodInfo, SpendItem};
 pub use windows::{needs, Needs, Plan, Spend, Window};
 
 #[cfg(test)]

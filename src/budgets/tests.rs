@@ -9,10 +9,11 @@ use rust_decimal::Decimal;
 
 use super::decision::{decide, Request, Verdict};
 use super::*;
+use crate::budgets::BudgetState;
 use crate::config::budget::{BurnRateConfig, OnExceeded};
 use crate::config::{AlertSeverity, BudgetConfig, Period, Timezone, Usd};
-use crate::ledger::{Attribution, BudgetState, CostTotal, PrincipalTotal};
 use crate::pricing::TokenType;
+use crate::records::{Attribution, CostTotal, PrincipalTotal};
 
 fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
@@ -76,7 +77,7 @@ fn eval(
     now: &str,
     period: Vec<CostTotal>,
     recent: Vec<CostTotal>,
-) -> crate::ledger::BudgetStatus {
+) -> crate::budgets::BudgetStatus {
     let now = at(now);
     let plans = vec![Plan::new(b, chrono_tz::UTC, now, now)];
     let mut spend = Spend::default();
@@ -218,7 +219,7 @@ fn burn_rate_flags_a_runaway() {
     );
 }
 
-fn principal_eval(b: &BudgetConfig, shares: Vec<PrincipalTotal>) -> Vec<crate::ledger::BudgetStatus> {
+fn principal_eval(b: &BudgetConfig, shares: Vec<PrincipalTotal>) -> Vec<crate::budgets::BudgetStatus> {
     let now = at("2026-03-01T10:00:00Z");
     let plans = vec![Plan::new(b, chrono_tz::UTC, now, now)];
     let mut spend = Spend::default();

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use super::period::bounds;
 use super::scope::Scope;
 use crate::config::BudgetConfig;
-use crate::ledger::{Attribution, CostTotal, PrincipalTotal};
+use crate::records::{Attribution, CostTotal, PrincipalTotal};
 
 /// A half-open span of minutes `[from, to)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -10,11 +10,12 @@ use serde_json::{json, Value};
 
 use super::CliError;
 use crate::app::AppError;
-use crate::collector::{bounds, LinePricer};
+use crate::collector::bounds;
 use crate::ledger::report::{Dimension, GroupBy, SpendKey, SpendReport};
 use crate::ledger::report_days::day_key;
 use crate::money::{display_usd, exact};
 pub use crate::pricing::bounds::Bounds;
+use crate::pricing::PointPricer;
 
 /// The bounds of each row of `report` (same order) and of its total.
 pub struct RowBounds {
@@ -29,7 +30,7 @@ pub async fn read(
     days: &[(NaiveDate, DateTime<Utc>, DateTime<Utc>)],
 ) -> Result<RowBounds, CliError> {
     let store = crate::app::open_backend(loaded).await?;
-    let pricer = LinePricer::from_config(loaded);
+    let pricer = PointPricer::from_config(loaded);
     let mut by_key: BTreeMap<SpendKey, Bounds> = BTreeMap::new();
     let mut total = Bounds::default();
     for (day, start, end) in days {

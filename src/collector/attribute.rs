@@ -16,7 +16,8 @@ use chrono::{DateTime, Duration, Utc};
 use tokio::sync::Mutex;
 
 use crate::attribution::attribute_window;
-use crate::ledger::{AttributionBatch, Backend, ReplaceStats, Source, Store, StoreError};
+use crate::ledger::{AttributionBatch, Backend, ReplaceStats, Store, StoreError};
+use crate::records::Source;
 
 /// Windows longer than this are attributed a day at a time (bounded memory).
 const CHUNK_HOURS: i64 = 24;

@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::lines::{whole_tokens, LinePricer};
 use crate::bedrock::BedrockMetric;
-use crate::ledger::MetricPoint;
 use crate::pricing::bounds::{minute_bounds, Bounds};
+use crate::pricing::points::{whole_tokens, PointPricer};
 use crate::pricing::Usage;
+use crate::records::MetricPoint;
 
 /// The bounds of one priced minute.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,7 +30,7 @@ pub struct MinuteBounds {
 type Minutes<'a> = BTreeMap<(&'a str, &'a str, DateTime<Utc>), (Usage, Option<u64>)>;
 
 /// Bounds of every minute of `points` whose usage can be priced.
-pub fn of_points(pricer: &LinePricer, points: &[MetricPoint]) -> Vec<MinuteBounds> {
+pub fn of_points(pricer: &PointPricer, points: &[MetricPoint]) -> Vec<MinuteBounds> {
     let mut minutes: Minutes<'_> = BTreeMap::new();
     let table = pricer.pricer();
     for p in points {

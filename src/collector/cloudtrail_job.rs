@@ -15,7 +15,8 @@ use chrono::{DateTime, Duration, Utc};
 use super::CollectError;
 use crate::clock::floor_minute;
 use crate::clock::Clock;
-use crate::ledger::{CallBatch, Source, Store};
+use crate::ledger::{CallBatch, Store};
+use crate::records::Source;
 use crate::sources::cloudtrail::calls::aggregate;
 use crate::sources::EventSource;
 

@@ -20,11 +20,12 @@ use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use tokio::sync::Mutex;
 
-use super::lines::LinePricer;
 use super::{CollectError, RegionReport, RequestTally, RunReport};
 use crate::bedrock::BedrockMetric;
 use crate::clock::{floor_minute, Clock};
-use crate::ledger::{LinePricing, MinuteBatch, Source, Store};
+use crate::ledger::{MinuteBatch, Store};
+use crate::pricing::PointPricer;
+use crate::records::{LinePricing, Source};
 use crate::sources::cloudwatch::levels::select;
 use crate::sources::cloudwatch::plan::{plan, series_of, Call};
 use crate::sources::cloudwatch::{assemble, ListedSeries, MetricNames};
@@ -77,7 +78,7 @@ pub struct CloudWatchJob {
     ledger_source: Source,
     source: Arc<dyn MetricSource>,
     store: Arc<dyn Store>,
-    pricer: Arc<LinePricer>,
+    pricer: Arc<PointPricer>,
     clock: Arc<dyn Clock>,
     config: CloudWatchJobConfig,
     discovery: Mutex<BTreeMap<String, Discovery>>,
@@ -87,7 +88,7 @@ impl CloudWatchJob {
     pub fn new(
         source: Arc<dyn MetricSource>,
         store: Arc<dyn Store>,
-        pricer: Arc<LinePricer>,
+        pricer: Arc<PointPricer>,
         clock: Arc<dyn Clock>,
         config: CloudWatchJobConfig,
     ) -> Self {
@@ -277,8 +278,8 @@ impl CloudWatchJob {
     fn batch(
         &self,
         region: &str,
-        points: Vec<crate::ledger::MetricPoint>,
-        lines: Vec<crate::ledger::CostLine>,
+        points: Vec<crate::records::MetricPoint>,
+        lines: Vec<crate::records::CostLine>,
         watermark: Option<DateTime<Utc>>,
     ) -> MinuteBatch {
         MinuteBatch { source: self.ledger_source, region: region.to_string(), points, lines, watermark }

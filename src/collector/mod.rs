@@ -9,12 +9,10 @@ pub mod attribute;
 pub mod bounds;
 pub mod cloudtrail_job;
 pub mod cloudwatch_job;
-pub mod lines;
 
 pub use attribute::Attributor;
 pub use cloudtrail_job::{CloudTrailJob, CloudTrailJobConfig, TrailReport};
 pub use cloudwatch_job::{CloudWatchJob, CloudWatchJobConfig};
-pub use lines::LinePricer;
 
 use rust_decimal::Decimal;
 

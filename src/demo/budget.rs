@@ -7,9 +7,9 @@ use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 
 use crate::budgets::period::bounds;
-use crate::collector::LinePricer;
 use crate::config::{Loaded, Usd};
-use crate::ledger::{LinePricing, MetricPoint};
+use crate::pricing::PointPricer;
+use crate::records::{LinePricing, MetricPoint};
 use crate::sim::{datums, SimDatum, SimSeries};
 
 /// The budget the demo sizes (config/demo.toml).
@@ -24,7 +24,7 @@ pub struct Sizing {
 }
 
 /// The exact priced cost of datums, as the daemon will price them.
-fn cost(pricer: &LinePricer, data: &[SimDatum]) -> Decimal {
+fn cost(pricer: &PointPricer, data: &[SimDatum]) -> Decimal {
     let points: Vec<MetricPoint> = data
         .iter()
         .map(|d| MetricPoint {
@@ -53,7 +53,7 @@ pub fn size(
     runaway: &SimSeries,
     now: DateTime<Utc>,
 ) -> Option<Sizing> {
-    let pricer = LinePricer::from_config(loaded);
+    let pricer = PointPricer::from_config(loaded);
     let tz = loaded.config.monitor.timezone.0;
     let budget = loaded.config.budgets.iter_mut().find(|b| b.name == BUDGET)?;
     let (start, _) = bounds(budget.period, budget.timezone.map_or(tz, |t| t.0), now);

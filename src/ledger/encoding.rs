@@ -12,8 +12,9 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 
 use crate::bedrock::BedrockMetric;
-use crate::ledger::{Source, StoreError};
+use crate::ledger::StoreError;
 use crate::pricing::TokenType;
+use crate::records::Source;
 
 pub(crate) fn corrupt(what: &'static str, detail: impl Into<String>) -> StoreError {
     StoreError::Corrupt { what, detail: detail.into() }

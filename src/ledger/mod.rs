@@ -1,7 +1,11 @@
 //! The ledger: the restart-safe source of truth for every minute of usage
 //! and its exact cost.
 //!
-//! Owns the `Store` trait, the records it keeps and the queries over them.
+//! Storage only: the `Store` contract and its two engines (`sqlite/`, the
+//! embedded default, and `dynamodb/`, shared by replicas), the write batches
+//! and their checks, the alert outbox, the leader lease and the published
+//! statuses. The records it keeps are defined in `records/` (and budget
+//! statuses in `budgets/`), so no stage has to import storage to speak them.
 //! Writes are idempotent upserts keyed by minute: re-reading a window
 //! overwrites the same minutes, never adds to them. A batch (points, priced
 //! lines and the watermark) is written atomically, so a crash leaves either
@@ -21,94 +25,17 @@ pub mod sqlite;
 pub mod status;
 mod window;
 
-pub use calls::{
-    Attribution, AttributionBatch, CallBatch, CallCount, CallTotal, PrincipalCost, PrincipalTotal,
-    ReplaceStats, UNATTRIBUTED_PRINCIPAL,
-};
+pub use calls::{AttributionBatch, CallBatch, ReplaceStats};
 pub use lease::{Lease, LeaseStore};
 pub use outbox::{Outbox, OutboxEntry};
-pub use status::{BudgetState, BudgetStatus, BurnRate, PeriodInfo, SpendItem, StatusStore};
-
-use std::fmt;
+pub use status::StatusStore;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 
-use crate::bedrock::BedrockMetric;
-use crate::pricing::TokenType;
-
-/// Where a record came from; watermarks are kept per source and region.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Source {
-    /// CloudWatch usage metrics: tokens and invocations (what costs money).
-    CloudWatch,
-    /// CloudWatch operational metrics: latency, errors, throttles, quota usage.
-    CloudWatchDetail,
-    CloudTrail,
-    /// `AWS/BedrockMantle` usage metrics: the bedrock-mantle endpoint.
-    Mantle,
-}
-
-impl Source {
-    pub const ALL: [Source; 4] =
-        [Source::CloudWatch, Source::CloudWatchDetail, Source::CloudTrail, Source::Mantle];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::CloudWatch => "cloudwatch",
-            Source::CloudWatchDetail => "cloudwatch_detail",
-            Source::CloudTrail => "cloudtrail",
-            Source::Mantle => "mantle",
-        }
-    }
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One CloudWatch datapoint over one minute. A minute without a datapoint has
-/// no `MetricPoint`: "no data" is never recorded as zero.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MetricPoint {
-    pub region: String,
-    pub model_id: String,
-    pub metric: BedrockMetric,
-    /// Start of the minute (seconds = 0).
-    pub minute: DateTime<Utc>,
-    /// The `Sum` statistic.
-    pub sum: f64,
-    /// The `SampleCount` statistic, for metrics that are averaged.
-    pub count: Option<f64>,
-}
-
-/// How a line of tokens was priced.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LinePricing {
-    Priced {
-        /// Price-table model key, e.g. `claude-sonnet-4-5`.
-        model: String,
-        /// The price entry used, e.g. `claude-sonnet-4-5:regional:2025-09-29`.
-        price_entry: String,
-        usd: Decimal,
-    },
-    /// Kept with its ID so it stays visible; never a zero price.
-    Unpriced { reason: String },
-}
-
-/// Tokens of one type, of one model ID, in one region and minute, with their cost.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CostLine {
-    pub region: String,
-    pub model_id: String,
-    pub minute: DateTime<Utc>,
-    pub token_type: TokenType,
-    pub tokens: u64,
-    pub pricing: LinePricing,
-}
+use crate::records::{
+    CallCount, CallTotal, CostLine, CostTotal, MetricPoint, MetricTotal, PrincipalTotal, Source,
+};
 
 /// Everything one collection run learned about one (source, region), written
 /// in one transaction together with the new watermark.
@@ -130,30 +57,6 @@ pub struct WriteStats {
     /// Existing minutes whose value changed (a late datapoint converged).
     pub points_revised: usize,
     pub lines_written: usize,
-}
-
-/// All-time totals of one cost series, kept by the store as lines are
-/// written and revised, so /metrics never resets on restart.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CostTotal {
-    pub region: String,
-    pub model_id: String,
-    /// `None` for unpriced tokens.
-    pub model: Option<String>,
-    pub token_type: TokenType,
-    pub tokens: u64,
-    /// Zero for unpriced tokens.
-    pub usd: Decimal,
-}
-
-/// All-time sum of one metric series (invocations, errors, throttles, …).
-#[derive(Clone, Debug, PartialEq)]
-pub struct MetricTotal {
-    pub region: String,
-    pub model_id: String,
-    pub metric: BedrockMetric,
-    pub sum: f64,
-    pub count: f64,
 }
 
 #[derive(Debug, thiserror::Error)]

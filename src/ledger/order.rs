@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
-use super::{CostTotal, MetricPoint, PrincipalTotal, Source, StoreError};
+use super::StoreError;
 use crate::pricing::TokenType;
+use crate::records::{CostTotal, MetricPoint, PrincipalTotal, Source};
 
 /// (region, model ID, model or `None` if unpriced, token type).
 pub(crate) type CostKey = (String, String, Option<String>, TokenType);

@@ -18,9 +18,9 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
-use super::{CostLine, LinePricing};
 use crate::bedrock::project_of;
 use crate::pricing::TokenType;
+use crate::records::{CostLine, LinePricing};
 
 /// One dimension a report can be grouped by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

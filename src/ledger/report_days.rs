@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::report::{Dimension, GroupBy, ReportError, Spend, SpendKey, SpendReport, SpendRow};
-use super::CostTotal;
 use crate::pricing::TokenType;
+use crate::records::CostTotal;
 
 /// The key of a day's sum under a grouping; the month is the day's.
 pub(crate) fn day_key(
@@ -73,7 +73,7 @@ mod tests {
 
     use super::*;
     use crate::ledger::order::{cost_totals_of, CostKey};
-    use crate::ledger::{CostLine, LinePricing};
+    use crate::records::{CostLine, LinePricing};
 
     /// Lines every 37 minutes over three local days around Berlin's spring
     /// DST change, two regions, a priced and an unpriced model.

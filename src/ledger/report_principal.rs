@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 
 use super::report::{GroupBy, ReportError, Spend, SpendKey, SpendReport, SpendRow};
 use super::report_days::day_key;
-use super::PrincipalTotal;
+use crate::records::PrincipalTotal;
 
 /// `days`: each local day of the report with its summed shares.
 pub fn aggregate(days: &[(NaiveDate, Vec<PrincipalTotal>)], g: GroupBy) -> Result<SpendReport, ReportError> {
@@ -37,7 +37,7 @@ mod tests {
     use rust_decimal::Decimal;
 
     use super::*;
-    use crate::ledger::Attribution;
+    use crate::records::Attribution;
 
     fn share(principal: &str, model: &str, attribution: Attribution, usd: &str) -> PrincipalTotal {
         PrincipalTotal {

@@ -3,101 +3,13 @@
 //! the DynamoDB table directly), and small named flags that must survive a
 //! restart or a failover (open alert episodes, for instance).
 //!
-//! Owns the records and the trait; must not evaluate anything (that is
-//! `budgets/`). Money is `Decimal`, serialised as decimal strings.
+//! Owns the trait; the status record is `budgets::BudgetStatus`. Must not
+//! evaluate anything (that is `budgets/`).
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
 
 use super::StoreError;
-
-/// Where a budget stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BudgetState {
-    /// Below every warning threshold.
-    Ok,
-    /// At or above a threshold below 100 %, or forecast over the limit.
-    Warning,
-    /// Spend at or above the limit.
-    Exceeded,
-}
-
-impl BudgetState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BudgetState::Ok => "ok",
-            BudgetState::Warning => "warning",
-            BudgetState::Exceeded => "exceeded",
-        }
-    }
-}
-
-/// A budget period, calendar-aligned in `timezone`: `[start, end)`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PeriodInfo {
-    /// `day`, `week` or `month`.
-    pub kind: String,
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
-    pub timezone: String,
-}
-
-/// Spend rates that drive the burn-rate alert, in USD per hour.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BurnRate {
-    pub short_usd_per_hour: Decimal,
-    pub long_usd_per_hour: Decimal,
-    pub anomalous: bool,
-}
-
-/// A model or principal and what it spent, for "top spenders" lists.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SpendItem {
-    pub name: String,
-    pub usd: Decimal,
-}
-
-/// One budget's evaluation (for a per-principal budget: one principal's).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BudgetStatus {
-    pub budget: String,
-    /// Set for the budgets that apply to each principal separately.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub principal: Option<String>,
-    pub period: PeriodInfo,
-    pub spend_usd: Decimal,
-    pub limit_usd: Decimal,
-    /// `limit - spend`, negative once exceeded.
-    pub remaining_usd: Decimal,
-    /// `spend / limit` (1 = 100 %), rounded to 6 decimal places.
-    pub utilization: Decimal,
-    /// Projected spend at period end; `None` when forecasting is off.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub forecast_usd: Option<Decimal>,
-    pub state: BudgetState,
-    /// `allow`-side action once exceeded: `deny` or `warn`.
-    pub on_exceeded: String,
-    pub severity: String,
-    /// Thresholds (percent) reached in this period.
-    pub thresholds_crossed: Vec<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub burn_rate: Option<BurnRate>,
-    /// The biggest models (and, with CloudTrail, principals) of the period.
-    #[serde(default)]
-    pub top_models: Vec<SpendItem>,
-    #[serde(default)]
-    pub top_principals: Vec<SpendItem>,
-    /// Tokens in scope that could not be priced: spend is understated by their cost.
-    #[serde(default)]
-    pub unpriced_tokens: u64,
-    pub evaluated_at: DateTime<Utc>,
-    /// Usage data is complete up to this instant (the collector's watermark).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_through: Option<DateTime<Utc>>,
-}
+use crate::budgets::BudgetStatus;
 
 #[async_trait]
 pub trait StatusStore: Send + Sync {

@@ -9,6 +9,7 @@ pub mod cost;
 pub mod file;
 mod file_checks;
 pub mod model_id;
+pub mod points;
 pub mod pricer;
 pub mod resolve;
 pub mod scope;
@@ -18,6 +19,7 @@ pub mod token;
 
 pub use cost::{Cost, CostError, CostLine, PriceOptions};
 pub use model_id::{Endpoint, IdForm};
+pub use points::PointPricer;
 pub use pricer::{PriceOutcome, Priced, Pricer};
 pub use resolve::{Resolution, ResolvedModel, Resolver, UnpricedReason};
 pub use scope::Scope;

@@ -19,13 +19,13 @@ use serde_json::json;
 
 use super::board::SharedBoard;
 use crate::budgets::decision::{decide, Request};
-use crate::collector::LinePricer;
+use crate::pricing::PointPricer;
 
 #[derive(Clone)]
 pub struct ApiState {
     pub board: SharedBoard,
     /// Resolves the `model` parameter (any ID form) to its price-table key.
-    pub pricer: Arc<LinePricer>,
+    pub pricer: Arc<PointPricer>,
 }
 
 pub fn routes(state: ApiState) -> Router {

@@ -9,8 +9,8 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 use chrono::{DateTime, Utc};
 
+use crate::budgets::BudgetStatus;
 use crate::config::BudgetConfig;
-use crate::ledger::BudgetStatus;
 
 #[derive(Clone, Debug, Default)]
 pub struct Board {

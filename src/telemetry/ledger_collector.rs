@@ -17,7 +17,7 @@ use super::bounds_family;
 use super::families::{count_sample, desc, usd_sample, FamilyBuilder};
 use super::snapshot::{SharedSnapshot, Snapshot, UNPRICED_MODEL};
 use crate::bedrock::{project_of, BedrockMetric};
-use crate::ledger::MetricPoint;
+use crate::records::MetricPoint;
 
 struct Spec {
     name: &'static str,

@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 
 use super::families::{count_sample, usd_sample, FamilyBuilder};
 use super::snapshot::Snapshot;
-use crate::ledger::UNATTRIBUTED_PRINCIPAL;
+use crate::records::UNATTRIBUTED_PRINCIPAL;
 
 pub const INVOCATIONS: (&str, &str) =
     ("bedrock_principal_invocations_total", "Successful Bedrock calls per principal (CloudTrail).");

@@ -12,9 +12,9 @@ use super::snapshot::{price_rows, Snapshot};
 use crate::alerts::AlertKind;
 use crate::bedrock::BedrockMetric;
 use crate::clock::ManualClock;
-use crate::ledger::{Attribution, CallTotal, CostTotal, MetricPoint, MetricTotal, PrincipalTotal, Source};
 use crate::pricing::table::Prices;
 use crate::pricing::{PriceEntry, PriceTable, Scope, ServiceTier, TokenType};
+use crate::records::{Attribution, CallTotal, CostTotal, MetricPoint, MetricTotal, PrincipalTotal, Source};
 
 const SONNET: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 const FUTURE: &str = "anthropic.claude-future-9-v1:0";

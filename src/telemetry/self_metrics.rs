@@ -24,7 +24,7 @@ use super::families::{desc, usd_sample, FamilyBuilder};
 use super::store_collector::{StoreCollector, UsageSource};
 use crate::alerts::AlertKind;
 use crate::clock::Clock;
-use crate::ledger::Source;
+use crate::records::Source;
 
 /// A scheduled job, as the `job` label knows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -12,9 +12,9 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use crate::ledger::{CallTotal, CostTotal, MetricPoint, MetricTotal, PrincipalTotal};
 use crate::pricing::bounds::Bounds;
 use crate::pricing::{PriceTable, Scope, TokenType};
+use crate::records::{CallTotal, CostTotal, MetricPoint, MetricTotal, PrincipalTotal};
 
 /// The snapshot shared between its writer and the collector.
 pub type SharedSnapshot = Arc<RwLock<Snapshot>>;

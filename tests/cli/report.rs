@@ -10,8 +10,9 @@ use super::{run, stderr, stdout};
 /// Asia/Tokyo pointing at it; returns the config path.
 fn seed_ledger(dir: &Path) -> String {
     use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
-    use bedrock_cost_monitor::ledger::{CostLine, LinePricing, MinuteBatch, Source, Store};
+    use bedrock_cost_monitor::ledger::{MinuteBatch, Store};
     use bedrock_cost_monitor::pricing::TokenType;
+    use bedrock_cost_monitor::records::{CostLine, LinePricing, Source};
     use chrono::TimeZone;
     use rust_decimal::Decimal;
     use std::str::FromStr;
@@ -80,7 +81,8 @@ async fn seed_shares(
     late: chrono::DateTime<chrono::Utc>,
     early: chrono::DateTime<chrono::Utc>,
 ) {
-    use bedrock_cost_monitor::ledger::{Attribution, AttributionBatch, PrincipalCost, Store};
+    use bedrock_cost_monitor::ledger::{AttributionBatch, Store};
+    use bedrock_cost_monitor::records::{Attribution, PrincipalCost};
     use rust_decimal::Decimal;
     use std::str::FromStr;
     let share = |minute, principal: &str, attribution, usd: &str| PrincipalCost {
@@ -162,8 +164,9 @@ fn report_reads_the_ledger_exactly_in_every_format() {
 fn report_bounds_show_what_cloudwatch_cannot_say() {
     use bedrock_cost_monitor::bedrock::BedrockMetric;
     use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
-    use bedrock_cost_monitor::ledger::{CostLine, LinePricing, MetricPoint, MinuteBatch, Source, Store};
+    use bedrock_cost_monitor::ledger::{MinuteBatch, Store};
     use bedrock_cost_monitor::pricing::TokenType;
+    use bedrock_cost_monitor::records::{CostLine, LinePricing, MetricPoint, Source};
     use chrono::TimeZone;
 
     let dir = tempfile::tempdir().unwrap();

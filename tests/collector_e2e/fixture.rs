@@ -12,11 +12,13 @@ use std::time::Duration as StdDuration;
 use bedrock_cost_monitor::app::{self, RunOptions};
 use bedrock_cost_monitor::bedrock::BedrockMetric;
 use bedrock_cost_monitor::clock::{Clock, ManualClock, SystemClock};
-use bedrock_cost_monitor::collector::{CloudWatchJob, CloudWatchJobConfig, LinePricer, RunReport};
+use bedrock_cost_monitor::collector::{CloudWatchJob, CloudWatchJobConfig, RunReport};
 use bedrock_cost_monitor::config::{self, Loaded};
 use bedrock_cost_monitor::emulator::Emulator;
 use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
-use bedrock_cost_monitor::ledger::{CostTotal, Source, Store};
+use bedrock_cost_monitor::ledger::Store;
+use bedrock_cost_monitor::pricing::PointPricer;
+use bedrock_cost_monitor::records::{CostTotal, Source};
 use bedrock_cost_monitor::sim::SimDatum;
 use bedrock_cost_monitor::sources::cloudwatch::{CloudWatchSource, MetricNames};
 use bedrock_cost_monitor::telemetry::probe::{probe, request};
@@ -103,7 +105,7 @@ async fn fixture_of(
         )]
         clients.insert(region.to_string(), aws_sdk_cloudwatch::Client::new(&sdk));
     }
-    let pricer = LinePricer::from_config(&loaded);
+    let pricer = PointPricer::from_config(&loaded);
     let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
     let clock = Arc::new(ManualClock::new(now()));
     let job = CloudWatchJob::new(

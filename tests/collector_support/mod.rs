@@ -16,8 +16,8 @@ use std::str::FromStr;
 
 use bedrock_cost_monitor::bedrock::BedrockMetric;
 use bedrock_cost_monitor::emulator::Emulator;
-use bedrock_cost_monitor::ledger::CostTotal;
 use bedrock_cost_monitor::pricing::TokenType;
+use bedrock_cost_monitor::records::CostTotal;
 use bedrock_cost_monitor::sim::publish::publish;
 use bedrock_cost_monitor::sim::{self, SimDatum, SimSeries};
 use bedrock_cost_monitor::sources::cloudwatch::MetricNames;

@@ -6,9 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use bedrock_cost_monitor::ledger::{
-    Attribution, AttributionBatch, Backend, CallBatch, CallCount, CallTotal, PrincipalCost, PrincipalTotal,
-    ReplaceStats, Source,
+use bedrock_cost_monitor::ledger::{AttributionBatch, Backend, CallBatch, ReplaceStats};
+use bedrock_cost_monitor::records::{
+    Attribution, CallCount, CallTotal, PrincipalCost, PrincipalTotal, Source,
 };
 use rust_decimal::Decimal;
 

@@ -8,7 +8,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use bedrock_cost_monitor::ledger::{Backend, BudgetState, BudgetStatus, OutboxEntry, PeriodInfo, SpendItem};
+use bedrock_cost_monitor::budgets::{BudgetState, BudgetStatus, PeriodInfo, SpendItem};
+use bedrock_cost_monitor::ledger::{Backend, OutboxEntry};
 use chrono::Duration;
 
 use super::{t, usd};

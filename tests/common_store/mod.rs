@@ -14,10 +14,9 @@ use std::future::Future;
 use std::str::FromStr;
 
 use bedrock_cost_monitor::bedrock::BedrockMetric;
-use bedrock_cost_monitor::ledger::{
-    CostLine, CostTotal, LinePricing, MetricPoint, MetricTotal, MinuteBatch, Source, Store, WriteStats,
-};
+use bedrock_cost_monitor::ledger::{MinuteBatch, Store, WriteStats};
 use bedrock_cost_monitor::pricing::TokenType;
+use bedrock_cost_monitor::records::{CostLine, CostTotal, LinePricing, MetricPoint, MetricTotal, Source};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
 

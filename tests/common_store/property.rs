@@ -8,10 +8,9 @@
 use std::collections::BTreeMap;
 
 use bedrock_cost_monitor::bedrock::BedrockMetric;
-use bedrock_cost_monitor::ledger::{
-    CostLine, LinePricing, MetricPoint, MinuteBatch, Source, Store, WriteStats,
-};
+use bedrock_cost_monitor::ledger::{MinuteBatch, Store, WriteStats};
 use bedrock_cost_monitor::pricing::TokenType;
+use bedrock_cost_monitor::records::{CostLine, LinePricing, MetricPoint, Source};
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use proptest::sample::select;

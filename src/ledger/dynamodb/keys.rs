@@ -12,7 +12,8 @@ use chrono::DateTime;
 
 use crate::ledger::encoding::corrupt;
 use crate::ledger::window::{DAY, HOUR};
-use crate::ledger::{Source, StoreError};
+use crate::ledger::StoreError;
+use crate::records::Source;
 
 /// One item's primary key.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

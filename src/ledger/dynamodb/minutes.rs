@@ -20,8 +20,9 @@ use super::rows::{self, Codec, Contribution, Encoded, RowId};
 use super::{numbers, Ctx};
 use crate::bedrock::BedrockMetric;
 use crate::ledger::encoding::{self, corrupt};
-use crate::ledger::{CostLine, LinePricing, MetricPoint, MinuteBatch, Source, StoreError};
+use crate::ledger::{MinuteBatch, StoreError};
 use crate::pricing::TokenType;
+use crate::records::{CostLine, LinePricing, MetricPoint, Source};
 
 const LINES: &str = "l";
 const POINTS: &str = "p";

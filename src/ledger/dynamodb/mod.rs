@@ -83,9 +83,12 @@ pub use table::create_table_if_missing;
 
 use super::encoding::instant_nanos;
 use super::{
-    AttributionBatch, BudgetStatus, CallBatch, CallCount, CallTotal, CostLine, CostTotal, Lease, LeaseStore,
-    MetricPoint, MetricTotal, MinuteBatch, Outbox, OutboxEntry, PrincipalTotal, ReplaceStats, Source,
+    AttributionBatch, CallBatch, Lease, LeaseStore, MinuteBatch, Outbox, OutboxEntry, ReplaceStats,
     StatusStore, Store, StoreError, WriteStats,
+};
+use crate::budgets::BudgetStatus;
+use crate::records::{
+    CallCount, CallTotal, CostLine, CostTotal, MetricPoint, MetricTotal, PrincipalTotal, Source,
 };
 use db::Db;
 

@@ -15,9 +15,8 @@ use super::keys::{self, decompose, Kind, TOTALS_PK};
 use super::rows::{self, RowId};
 use super::{minutes, trail, Ctx};
 use crate::ledger::encoding::{self, bound_secs};
-use crate::ledger::{
-    CallCount, CallTotal, CostLine, CostTotal, MetricPoint, MetricTotal, PrincipalTotal, StoreError,
-};
+use crate::ledger::StoreError;
+use crate::records::{CallCount, CallTotal, CostLine, CostTotal, MetricPoint, MetricTotal, PrincipalTotal};
 
 /// One aggregate as read: region, model ID and its series.
 pub(super) type Stored = (String, String, Aggregate);

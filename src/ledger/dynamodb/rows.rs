@@ -16,7 +16,8 @@ use super::engine::{Tally, Unit};
 use super::keys::{self, Key, Kind};
 use super::{numbers, Ctx};
 use crate::ledger::window::HOUR;
-use crate::ledger::{Source, StoreError};
+use crate::ledger::StoreError;
+use crate::records::Source;
 
 /// The item a row lives in: one per kind, region, model ID and minute
 /// (and source, for metric points).

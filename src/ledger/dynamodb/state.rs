@@ -19,8 +19,10 @@ use super::db::{Expr, Range};
 use super::keys::{compose, escape, Key, FLAG_PK, STATUS_PK, WATERMARK_PK};
 use super::plan::MAX_ITEMS;
 use super::{numbers, Ctx};
+use crate::budgets::BudgetStatus;
 use crate::ledger::encoding::{corrupt, instant_at_nanos, instant_nanos};
-use crate::ledger::{BudgetStatus, Source, StoreError};
+use crate::ledger::StoreError;
+use crate::records::Source;
 
 const UNTIL: &str = "until";
 const BUDGET: &str = "budget";

@@ -22,7 +22,8 @@ use super::rows::{self, RowId};
 use super::{minutes, trail, Ctx};
 use crate::ledger::encoding::minute_at;
 use crate::ledger::window::{split, split_days, DAY};
-use crate::ledger::{CostTotal, PrincipalTotal, StoreError};
+use crate::ledger::StoreError;
+use crate::records::{CostTotal, PrincipalTotal};
 
 /// What a window sum reads: minute rows and rollup aggregates.
 #[derive(Default)]
@@ -81,8 +82,8 @@ pub(super) async fn cost_sums(
     for (id, item) in &parts.rows {
         for line in minutes::line_records(id, item)? {
             let (model, usd) = match line.pricing {
-                crate::ledger::LinePricing::Priced { model, usd, .. } => (Some(model), usd),
-                crate::ledger::LinePricing::Unpriced { .. } => (None, Decimal::ZERO),
+                crate::records::LinePricing::Priced { model, usd, .. } => (Some(model), usd),
+                crate::records::LinePricing::Unpriced { .. } => (None, Decimal::ZERO),
             };
             let total = CostTotal {
                 region: line.region,

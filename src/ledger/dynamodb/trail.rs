@@ -21,7 +21,8 @@ use super::keys::{compose, decompose, Kind};
 use super::rows::{self, Codec, Contribution, Encoded, RowId};
 use super::{numbers, read, Ctx};
 use crate::ledger::encoding;
-use crate::ledger::{Attribution, AttributionBatch, CallBatch, CallCount, PrincipalTotal, StoreError};
+use crate::ledger::{AttributionBatch, CallBatch, StoreError};
+use crate::records::{Attribution, CallCount, PrincipalTotal};
 
 const CALLS: &str = "c";
 const SHARES: &str = "s";

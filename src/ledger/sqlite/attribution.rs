@@ -12,7 +12,8 @@ use rust_decimal::Decimal;
 use super::codec::{self, Context};
 use super::replace::{replace, Rows};
 use super::totals::HOUR;
-use crate::ledger::{Attribution, AttributionBatch, PrincipalTotal, ReplaceStats, StoreError};
+use crate::ledger::{AttributionBatch, ReplaceStats, StoreError};
+use crate::records::{Attribution, PrincipalTotal};
 
 /// (minute, model ID, model, principal, attribution).
 type Key = (i64, String, String, String, String);
@@ -24,7 +25,7 @@ pub(super) const ALL_TIME: i64 = -1;
 /// written, and keys it.
 fn validate(batch: &AttributionBatch) -> Result<BTreeMap<Key, Decimal>, StoreError> {
     batch.check()?;
-    let key = |s: &crate::ledger::PrincipalCost| -> Result<Key, StoreError> {
+    let key = |s: &crate::records::PrincipalCost| -> Result<Key, StoreError> {
         Ok((
             codec::minute_to_sql(s.minute)?,
             s.model_id.clone(),

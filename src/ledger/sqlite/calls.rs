@@ -14,7 +14,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use super::codec::{self, Context};
 use super::replace::{replace, Rows};
 use super::write::advance_watermark;
-use crate::ledger::{CallBatch, CallCount, CallTotal, ReplaceStats, Source, StoreError};
+use crate::ledger::{CallBatch, ReplaceStats, StoreError};
+use crate::records::{CallCount, CallTotal, Source};
 
 /// (minute, model ID, principal, error code or '').
 type Key = (i64, String, String, String);

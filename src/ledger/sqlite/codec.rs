@@ -6,7 +6,8 @@
 
 use rust_decimal::Decimal;
 
-use crate::ledger::{LinePricing, StoreError};
+use crate::ledger::StoreError;
+use crate::records::LinePricing;
 
 /// Adds what the store was doing to a SQLite error, so a log line says more
 /// than "database is locked".

@@ -11,7 +11,8 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use super::codec::{self, Context};
-use crate::ledger::{BudgetStatus, Lease, OutboxEntry, StoreError};
+use crate::budgets::BudgetStatus;
+use crate::ledger::{Lease, OutboxEntry, StoreError};
 
 fn ns(at: DateTime<Utc>) -> Result<i64, StoreError> {
     codec::instant_to_sql(at)

@@ -54,9 +54,12 @@ use rusqlite::Connection;
 pub use schema::SCHEMA_VERSION;
 
 use super::{
-    AttributionBatch, BudgetStatus, CallBatch, CallCount, CallTotal, CostLine, CostTotal, Lease, LeaseStore,
-    MetricPoint, MetricTotal, MinuteBatch, Outbox, OutboxEntry, PrincipalTotal, ReplaceStats, Source,
+    AttributionBatch, CallBatch, Lease, LeaseStore, MinuteBatch, Outbox, OutboxEntry, ReplaceStats,
     StatusStore, Store, StoreError, WriteStats,
+};
+use crate::budgets::BudgetStatus;
+use crate::records::{
+    CallCount, CallTotal, CostLine, CostTotal, MetricPoint, MetricTotal, PrincipalTotal, Source,
 };
 
 /// The ledger file's name inside the data directory.

@@ -13,7 +13,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::codec::{self, Context};
-use crate::ledger::{CostLine, CostTotal, MetricPoint, MetricTotal, Source, StoreError};
+use crate::ledger::StoreError;
+use crate::records::{CostLine, CostTotal, MetricPoint, MetricTotal, Source};
 
 pub(super) fn watermark(
     conn: &Connection,

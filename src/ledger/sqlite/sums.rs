@@ -14,7 +14,8 @@ use super::attribution::{minute_rows, rollup_rows, ALL_TIME};
 use super::codec::{self, Context};
 use crate::ledger::order::merge_shares;
 use crate::ledger::window::split;
-use crate::ledger::{CostTotal, PrincipalTotal, StoreError};
+use crate::ledger::StoreError;
+use crate::records::{CostTotal, PrincipalTotal};
 
 use crate::ledger::order::CostKey;
 /// (region, model ID, model or '', token type, tokens, usd or NULL) as read.

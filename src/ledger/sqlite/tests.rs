@@ -11,8 +11,8 @@ use rust_decimal::Decimal;
 
 use super::*;
 use crate::bedrock::BedrockMetric;
-use crate::ledger::LinePricing;
 use crate::pricing::TokenType;
+use crate::records::LinePricing;
 
 fn minute(m: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 10, m, 0).unwrap()

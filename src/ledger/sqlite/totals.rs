@@ -12,7 +12,8 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use rust_decimal::Decimal;
 
 use super::codec::{self, Context};
-use crate::ledger::{CostLine, LinePricing, StoreError};
+use crate::ledger::StoreError;
+use crate::records::{CostLine, LinePricing};
 
 pub(super) use crate::ledger::window::HOUR;
 

@@ -12,7 +12,8 @@ use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 
 use super::codec::{self, Context};
 use super::totals::{adjust_cost_total, Delta};
-use crate::ledger::{CostLine, LinePricing, MetricPoint, MinuteBatch, Source, StoreError, WriteStats};
+use crate::ledger::{MinuteBatch, StoreError, WriteStats};
+use crate::records::{CostLine, LinePricing, MetricPoint, Source};
 
 /// What an upsert did to its row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 use super::event::InvocationEvent;
-use crate::ledger::CallCount;
+use crate::records::CallCount;
 
 /// Calls without a `requestParameters.modelId` in one (region, minute,
 /// principal, error code): visible, though no cost can follow them.

@@ -13,7 +13,7 @@ use super::levels::ledger_model_id;
 use super::names::{MetricNames, Namespace};
 use super::plan::{Call, Series, Stat};
 use crate::bedrock::BedrockMetric;
-use crate::ledger::MetricPoint;
+use crate::records::MetricPoint;
 
 /// Raw answer for one query: parallel timestamps and values (all pages).
 #[derive(Clone, Debug, PartialEq)]

@@ -1,29 +1,30 @@
-//! Turning token points into priced cost lines: the hand-over from sources to
-//! pricing to the ledger. Pure: resolution and prices come from the table.
+//! Pricing CloudWatch token points into cost lines, with the configured
+//! application profiles and cache-write TTLs: the hand-over from sources to
+//! the ledger. Pure: resolution and prices come from the table.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+use super::{PriceOptions, PriceOutcome, PriceTable, Pricer, Resolution, TokenType, Usage};
 use crate::config::{CacheTtl, Loaded};
-use crate::ledger::{CostLine, LinePricing, MetricPoint};
-use crate::pricing::{PriceOptions, PriceOutcome, PriceTable, Pricer, Resolution, TokenType, Usage};
+use crate::records::{CostLine, LinePricing, MetricPoint};
 
 /// Prices token points with the table, the configured application profiles
 /// and the configured cache-write TTLs.
-pub struct LinePricer {
+pub struct PointPricer {
     pub table: PriceTable,
     pub app_profiles: BTreeMap<String, String>,
     pub cache_write_ttl: CacheTtl,
     pub cache_write_ttl_by_model: BTreeMap<String, CacheTtl>,
 }
 
-impl LinePricer {
+impl PointPricer {
     /// The pricer a loaded configuration describes: its price table,
     /// application profiles and cache-write TTLs.
     pub fn from_config(loaded: &Loaded) -> Self {
         let pricing = &loaded.config.pricing;
-        LinePricer {
+        PointPricer {
             table: loaded.prices.clone(),
             app_profiles: pricing.application_profiles.clone(),
             cache_write_ttl: pricing.cache_write_ttl,

@@ -1,0 +1,20 @@
+//! The records that flow between stages: what sources produce, what pricing
+//! turns into cost lines, what the ledger keeps and budgets, attribution and
+//! telemetry read.
+//!
+//! - `source.rs`: `Source`, the key watermarks are kept under.
+//! - `usage.rs`: `MetricPoint`, `CostLine` (with `LinePricing`), and the
+//!   all-time `CostTotal` / `MetricTotal`.
+//! - `calls.rs`: CloudTrail `CallCount`s, attributed `PrincipalCost` shares
+//!   (`Attribution`), and their totals.
+//!
+//! Plain data only: no I/O, no AWS types, no pricing or storage rules.
+//! Every stage may import this module; it imports none of them.
+
+mod calls;
+mod source;
+mod usage;
+
+pub use calls::{Attribution, CallCount, CallTotal, PrincipalCost, PrincipalTotal, UNATTRIBUTED_PRINCIPAL};
+pub use source::Source;
+pub use usage::{CostLine, CostTotal, LinePricing, MetricPoint, MetricTotal};
