@@ -12,9 +12,10 @@ use axum::Router;
 use bedrock_cost_monitor::clock::ManualClock;
 use bedrock_cost_monitor::pricing::TokenType;
 use bedrock_cost_monitor::records::CostTotal;
+use bedrock_cost_monitor::scheduler::JobName;
 use bedrock_cost_monitor::telemetry::probe::{request, HttpResponse};
 use bedrock_cost_monitor::telemetry::{
-    self, probe, router, serve, HttpState, Job, JobOutcome, ProbeError, Readiness, SelfMetrics, Snapshot,
+    self, probe, router, serve, HttpState, JobOutcome, ProbeError, Readiness, SelfMetrics, Snapshot,
 };
 use chrono::{TimeDelta, TimeZone, Utc};
 use prometheus::Registry;
@@ -45,7 +46,7 @@ async fn start() -> Fixture {
     });
     telemetry::register_ledger(&registry, snapshot).unwrap();
     let metrics = SelfMetrics::new(&registry, clock.clone()).unwrap();
-    metrics.job_finished(Job::CLOUDWATCH, JobOutcome::Success, Duration::from_millis(20));
+    metrics.job_finished(JobName::CLOUDWATCH, JobOutcome::Success, Duration::from_millis(20));
     let readiness = Arc::new(Readiness::new(clock));
     let state = HttpState { registry, readiness: readiness.clone() };
     let api = Router::new().route("/api/v1/ping", get(|| async { "pong" }));
@@ -96,9 +97,9 @@ async fn serves_metrics_health_and_readiness_then_shuts_down() {
         other => panic!("expected a 503, got {other}"),
     }
     fx.readiness.set_config_loaded(true);
-    fx.readiness.add_job(Job::CLOUDWATCH, true, TimeDelta::minutes(5));
+    fx.readiness.add_job(JobName::CLOUDWATCH, true, TimeDelta::minutes(5));
     assert_eq!(get_path(&fx, "/readyz").await.status, 503);
-    fx.readiness.job_succeeded(Job::CLOUDWATCH, Utc.with_ymd_and_hms(2026, 3, 1, 11, 58, 0).unwrap());
+    fx.readiness.job_succeeded(JobName::CLOUDWATCH, Utc.with_ymd_and_hms(2026, 3, 1, 11, 58, 0).unwrap());
     probe(&readyz, TIMEOUT).await.unwrap();
     assert_eq!(get_path(&fx, "/readyz").await.body_text(), "{\"ready\":true}");
 

@@ -27,11 +27,11 @@ use crate::ledger::sqlite::SqliteStore;
 use crate::ledger::Backend;
 use crate::pricing::PointPricer;
 use crate::records::Source;
-use crate::scheduler::{Job, ScheduledJob};
+use crate::scheduler::{Job, JobName, ScheduledJob};
 use crate::sources::cloudtrail::CloudTrailSource;
 use crate::sources::cloudwatch::{CloudWatchSource, MetricNames};
 use crate::sources::MetricSource;
-use crate::telemetry::self_metrics::{self, SelfMetrics};
+use crate::telemetry::self_metrics::SelfMetrics;
 use crate::telemetry::snapshot::Snapshot;
 use crate::telemetry::{self, Readiness, Role, SharedBoard};
 
@@ -157,7 +157,7 @@ impl Components {
         loaded: &Loaded,
     ) -> ScheduledJob {
         let tz = loaded.config.monitor.timezone.0;
-        let name = self_metrics::Job::named(job.name());
+        let name = job.name();
         self.readiness.add_role_job(name, true, interval(schedule, tz, self.clock.now()), Some(role));
         let job = if role == Role::Leader { self.leader_only(job) } else { job };
         ScheduledJob { job, schedule: schedule.clone(), run_at_start: true }
@@ -211,7 +211,7 @@ impl Components {
         let runtime = MetricNames::from_config(cw);
         let tiers = [
             (
-                self_metrics::Job::CLOUDWATCH,
+                JobName::CLOUDWATCH,
                 Source::CloudWatch,
                 BedrockMetric::USAGE.to_vec(),
                 cw.enabled,
@@ -219,7 +219,7 @@ impl Components {
                 runtime.clone(),
             ),
             (
-                self_metrics::Job::CLOUDWATCH_DETAIL,
+                JobName::CLOUDWATCH_DETAIL,
                 Source::CloudWatchDetail,
                 BedrockMetric::detail(),
                 cw.enabled && cw.detail_enabled,
@@ -227,7 +227,7 @@ impl Components {
                 runtime,
             ),
             (
-                self_metrics::Job::MANTLE,
+                JobName::MANTLE,
                 Source::Mantle,
                 BedrockMetric::MANTLE.to_vec(),
                 config.sources.mantle.enabled,

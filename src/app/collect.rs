@@ -14,15 +14,15 @@ use super::evaluate::Evaluator;
 use super::snapshot::Refresher;
 use crate::alerts::{data, ops, AlertMessage, Dispatcher};
 use crate::clock::Clock;
-use crate::collector::{Attributor, CloudWatchJob, RunReport};
+use crate::collector::{Attributor, CloudWatchJob, CollectError, RunReport};
 use crate::ledger::Backend;
 use crate::records::Source;
-use crate::scheduler::{Job, Ran};
-use crate::telemetry::self_metrics::{self, AwsApi, AwsOutcome, SelfMetrics};
+use crate::scheduler::{Completed, Job, JobError, JobName};
+use crate::telemetry::self_metrics::{AwsApi, SelfMetrics};
 
 pub struct CollectCloudWatch {
     /// The `job` label: `cloudwatch` (usage) or `cloudwatch_detail`.
-    pub name: self_metrics::Job,
+    pub name: JobName,
     pub ledger_source: Source,
     pub job: CloudWatchJob,
     pub metrics: Arc<SelfMetrics>,
@@ -45,32 +45,31 @@ const PARTIAL_RUNS_BEFORE_ALERT: u32 = 3;
 
 #[async_trait]
 impl Job for CollectCloudWatch {
-    fn name(&self) -> &'static str {
-        self.name.as_str()
+    fn name(&self) -> JobName {
+        self.name
     }
 
-    async fn run_once(&self) -> Result<Ran, String> {
+    async fn run_once(&self) -> Result<Completed, JobError> {
         let report = self.job.run_once().await;
         self.record(&report);
         let after = self.after(&report).await;
-        ran(report.errors.iter().map(ToString::to_string), after)
+        outcome_of(&report.errors, after)
     }
 }
 
 /// A collection run failed if a region failed or what follows it (alerts,
 /// attribution, budgets) did; either way what it wrote was used.
-pub(super) fn ran(errors: impl Iterator<Item = String>, after: Result<(), String>) -> Result<Ran, String> {
-    let errors: Vec<String> = errors.chain(after.err()).collect();
-    if errors.is_empty() {
-        Ok(Ran::Done)
-    } else {
-        Err(errors.join("; "))
-    }
+pub(super) fn outcome_of(
+    errors: &[CollectError],
+    after: Result<(), JobError>,
+) -> Result<Completed, JobError> {
+    let errors = errors.iter().cloned().map(JobError::from).chain(after.err()).collect();
+    JobError::from_all(errors).map(|()| Completed::Done)
 }
 
 impl CollectCloudWatch {
     /// Whatever the run wrote is used, even when one region failed.
-    async fn after(&self, report: &RunReport) -> Result<(), String> {
+    async fn after(&self, report: &RunReport) -> Result<(), JobError> {
         let now = self.clock.now();
         let mut messages = self.data_alerts(report, now);
         if self.unpriced_alerts {
@@ -80,7 +79,7 @@ impl CollectCloudWatch {
                 }),
             );
         }
-        self.dispatcher.raise(messages).await.map_err(|e| format!("claiming collection alerts: {e}"))?;
+        self.dispatcher.raise(messages).await.map_err(JobError::store("claiming collection alerts"))?;
         if let Some(attributor) = &self.attributor {
             self.attribute(attributor, report).await?;
         }
@@ -88,7 +87,7 @@ impl CollectCloudWatch {
             tracing::error!(error = %e, "cannot refresh the metrics snapshot from the ledger");
         }
         if let Some(evaluator) = &self.evaluator {
-            let done = evaluator.run_once().await.map_err(|e| format!("evaluating budgets: {e}"))?;
+            let done = evaluator.run_once().await.map_err(JobError::Evaluate)?;
             tracing::info!(
                 statuses = done.statuses,
                 alerts_claimed = done.claimed.len(),
@@ -126,11 +125,14 @@ impl CollectCloudWatch {
 
     /// Every region, failed ones included: what a failed run wrote is
     /// attributed from where the last attribution stopped.
-    async fn attribute(&self, attributor: &Attributor, report: &RunReport) -> Result<(), String> {
+    async fn attribute(&self, attributor: &Attributor, report: &RunReport) -> Result<(), JobError> {
         let regions: Vec<String> = self.job.regions().to_vec();
         for region in regions {
-            let Some(to) =
-                self.store.watermark(self.ledger_source, &region).await.map_err(|e| e.to_string())?
+            let Some(to) = self
+                .store
+                .watermark(self.ledger_source, &region)
+                .await
+                .map_err(JobError::store("reading the watermark"))?
             else {
                 continue;
             };
@@ -138,7 +140,7 @@ impl CollectCloudWatch {
             attributor
                 .catch_up(self.store.as_ref(), self.ledger_source, &region, read_from, to)
                 .await
-                .map_err(|e| format!("attributing cost to principals: {e}"))?;
+                .map_err(JobError::store("attributing cost to principals"))?;
         }
         Ok(())
     }
@@ -146,7 +148,7 @@ impl CollectCloudWatch {
     fn record(&self, report: &RunReport) {
         let now = self.clock.now();
         for t in &report.requests {
-            self.metrics.record_aws_requests(AwsApi::named(t.api), &t.region, outcome(t.outcome), t.count);
+            self.metrics.record_aws_requests(AwsApi::named(t.api), &t.region, t.outcome, t.count);
         }
         self.metrics.add_api_cost(report.api_cost_usd);
         for r in &report.regions {
@@ -173,15 +175,6 @@ impl CollectCloudWatch {
         for r in &report.regions {
             self.record_quality(r);
         }
-    }
-}
-
-pub(super) fn outcome(label: &str) -> AwsOutcome {
-    match label {
-        "success" => AwsOutcome::Success,
-        "throttled" => AwsOutcome::Throttled,
-        "timeout" => AwsOutcome::Timeout,
-        _ => AwsOutcome::Error,
     }
 }
 

@@ -11,7 +11,7 @@ use super::evaluate::Evaluator;
 use crate::alerts::digest::{digest, DigestInput};
 use crate::budgets::period::midnight;
 use crate::budgets::{Needs, Window};
-use crate::scheduler::{Job, Ran};
+use crate::scheduler::{Completed, Job, JobError, JobName};
 
 pub struct DigestJob {
     pub evaluator: Arc<Evaluator>,
@@ -19,11 +19,11 @@ pub struct DigestJob {
 
 #[async_trait]
 impl Job for DigestJob {
-    fn name(&self) -> &'static str {
-        "digest"
+    fn name(&self) -> JobName {
+        JobName::DIGEST
     }
 
-    async fn run_once(&self) -> Result<Ran, String> {
+    async fn run_once(&self) -> Result<Completed, JobError> {
         let ev = &self.evaluator;
         let tz = ev.timezone;
         let now = ev.clock.now();
@@ -33,7 +33,7 @@ impl Job for DigestJob {
         let month_to_date = Window::new(midnight(tz, day.with_day(1).unwrap_or(day)), yesterday.to);
         let needs =
             Needs { cost: [yesterday, month_to_date].into_iter().collect(), principal: Default::default() };
-        let spend = ev.fetch(&needs).await.map_err(|e| e.to_string())?;
+        let spend = ev.fetch(&needs).await.map_err(JobError::store("reading yesterday's spend"))?;
         let statuses = ev.board.read().statuses.clone();
         let message = digest(
             &DigestInput {
@@ -47,8 +47,8 @@ impl Job for DigestJob {
             },
             now,
         );
-        ev.dispatcher.raise(vec![message]).await.map_err(|e| e.to_string())?;
-        ev.dispatcher.flush(now).await.map_err(|e| e.to_string())?;
-        Ok(Ran::Done)
+        ev.dispatcher.raise(vec![message]).await.map_err(JobError::store("claiming the digest"))?;
+        ev.dispatcher.flush(now).await.map_err(JobError::store("publishing the digest"))?;
+        Ok(Completed::Done)
     }
 }

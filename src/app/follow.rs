@@ -11,7 +11,7 @@ use super::leader::Leadership;
 use super::snapshot::Refresher;
 use crate::clock::Clock;
 use crate::ledger::Backend;
-use crate::scheduler::{Job, Ran};
+use crate::scheduler::{Completed, Job, JobError, JobName};
 use crate::telemetry::SharedBoard;
 
 pub struct Follower {
@@ -22,22 +22,21 @@ pub struct Follower {
     pub clock: Arc<dyn Clock>,
 }
 
-pub const JOB: crate::telemetry::Job = crate::telemetry::Job::named("follower_refresh");
-
 #[async_trait]
 impl Job for Follower {
-    fn name(&self) -> &'static str {
-        JOB.as_str()
+    fn name(&self) -> JobName {
+        JobName::FOLLOWER_REFRESH
     }
 
-    async fn run_once(&self) -> Result<Ran, String> {
+    async fn run_once(&self) -> Result<Completed, JobError> {
         if self.leadership.is_leader() {
-            return Ok(Ran::Standby);
+            return Ok(Completed::Standby);
         }
         let now = self.clock.now();
-        self.refresher.refresh(now).await.map_err(|e| e.to_string())?;
-        let statuses = self.store.budget_statuses().await.map_err(|e| e.to_string())?;
+        self.refresher.refresh(now).await.map_err(JobError::store("refreshing the metrics snapshot"))?;
+        let statuses =
+            self.store.budget_statuses().await.map_err(JobError::store("reading budget statuses"))?;
         self.board.set_statuses(statuses);
-        Ok(Ran::Done)
+        Ok(Completed::Done)
     }
 }

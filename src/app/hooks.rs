@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::scheduler::{Ran, SchedulerHooks};
-use crate::telemetry::self_metrics::{Job, JobOutcome, SelfMetrics};
+use crate::scheduler::{Completed, JobError, JobName, SchedulerHooks};
+use crate::telemetry::self_metrics::{JobOutcome, SelfMetrics};
 use crate::telemetry::Readiness;
 
 /// Self-metrics, readiness (a successful run counts) and the log.
@@ -16,27 +16,38 @@ pub struct TelemetryHooks {
 }
 
 impl SchedulerHooks for TelemetryHooks {
-    fn finished(&self, job: &'static str, result: &Result<Ran, String>, took: Duration) {
+    fn finished(&self, job: JobName, result: &Result<Completed, JobError>, took: Duration) {
         let outcome = match result {
-            Ok(Ran::Done) => JobOutcome::Success,
-            Ok(Ran::Standby) => JobOutcome::Skipped,
+            Ok(Completed::Done) => JobOutcome::Success,
+            Ok(Completed::Standby) => JobOutcome::Skipped,
             Err(_) => JobOutcome::Failure,
         };
-        self.metrics.job_finished(Job::named(job), outcome, took);
+        self.metrics.job_finished(job, outcome, took);
+        if let Err(e) = result {
+            self.metrics.job_failed(job, e.kind());
+        }
         if outcome == JobOutcome::Success {
-            self.readiness.job_succeeded(Job::named(job), self.clock.now());
+            self.readiness.job_succeeded(job, self.clock.now());
         }
         match result {
-            Ok(Ran::Done) => tracing::info!(job, took_ms = took.as_millis() as u64, "job run succeeded"),
-            Ok(Ran::Standby) => tracing::debug!(job, "another replica holds the lease; run skipped"),
-            Err(e) => tracing::error!(job, took_ms = took.as_millis() as u64, error = %e, "job run failed"),
+            Ok(Completed::Done) => {
+                tracing::info!(%job, took_ms = took.as_millis() as u64, "job run succeeded")
+            }
+            Ok(Completed::Standby) => tracing::debug!(%job, "another replica holds the lease; run skipped"),
+            Err(e) => tracing::error!(
+                %job,
+                took_ms = took.as_millis() as u64,
+                kind = e.kind().as_str(),
+                error = %e,
+                "job run failed"
+            ),
         }
     }
 
-    fn skipped(&self, job: &'static str, ticks: u64) {
+    fn skipped(&self, job: JobName, ticks: u64) {
         for _ in 0..ticks {
-            self.metrics.job_finished(Job::named(job), JobOutcome::Skipped, Duration::ZERO);
+            self.metrics.job_finished(job, JobOutcome::Skipped, Duration::ZERO);
         }
-        tracing::warn!(job, ticks, "previous run overran its interval; ticks skipped");
+        tracing::warn!(%job, ticks, "previous run overran its interval; ticks skipped");
     }
 }

@@ -20,7 +20,7 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::ledger::Backend;
-use crate::scheduler::{Job, Ran};
+use crate::scheduler::{Completed, Job, JobError, JobName};
 use crate::telemetry::{Readiness, Role, SelfMetrics};
 
 /// The lease's name in the store.
@@ -124,13 +124,13 @@ pub struct LeaderOnly {
 
 #[async_trait]
 impl Job for LeaderOnly {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> JobName {
         self.inner.name()
     }
 
-    async fn run_once(&self) -> Result<Ran, String> {
+    async fn run_once(&self) -> Result<Completed, JobError> {
         if !self.leadership.is_leader() {
-            return Ok(Ran::Standby);
+            return Ok(Completed::Standby);
         }
         self.inner.run_once().await
     }

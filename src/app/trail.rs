@@ -17,9 +17,8 @@ use crate::collector::{Attributor, CloudTrailJob, TrailReport};
 use crate::config::types::SpikeSection;
 use crate::ledger::Backend;
 use crate::records::Source;
-use crate::scheduler::{Job, Ran};
+use crate::scheduler::{Completed, Job, JobError, JobName};
 use crate::telemetry::self_metrics::{AwsApi, AwsOutcome, SelfMetrics};
-use crate::telemetry::Job as JobName;
 
 pub struct CollectCloudTrail {
     pub job: CloudTrailJob,
@@ -36,23 +35,26 @@ pub struct CollectCloudTrail {
 
 #[async_trait]
 impl Job for CollectCloudTrail {
-    fn name(&self) -> &'static str {
-        JobName::CLOUDTRAIL.as_str()
+    fn name(&self) -> JobName {
+        JobName::CLOUDTRAIL
     }
 
-    async fn run_once(&self) -> Result<Ran, String> {
+    async fn run_once(&self) -> Result<Completed, JobError> {
         let report = self.job.run_once().await;
         self.record(&report);
         let after = self.after(&report).await;
-        super::collect::ran(report.errors.iter().map(ToString::to_string), after)
+        super::collect::outcome_of(&report.errors, after)
     }
 }
 
 impl CollectCloudTrail {
-    async fn after(&self, report: &TrailReport) -> Result<(), String> {
+    async fn after(&self, report: &TrailReport) -> Result<(), JobError> {
         for r in &report.regions {
-            let Some(to) =
-                self.store.watermark(Source::CloudTrail, &r.region).await.map_err(|e| e.to_string())?
+            let Some(to) = self
+                .store
+                .watermark(Source::CloudTrail, &r.region)
+                .await
+                .map_err(JobError::store("reading the watermark"))?
             else {
                 continue;
             };
@@ -60,15 +62,15 @@ impl CollectCloudTrail {
                 .attributor
                 .catch_up(self.store.as_ref(), Source::CloudTrail, &r.region, r.from, to)
                 .await
-                .map_err(|e| format!("attributing cost to principals: {e}"))?;
+                .map_err(JobError::store("attributing cost to principals"))?;
             tracing::debug!(region = %r.region, ?stats, "principal shares updated");
         }
-        let spikes = self.spikes().await.map_err(|e| format!("checking error spikes: {e}"))?;
-        self.dispatcher.raise(spikes).await.map_err(|e| format!("claiming spike alerts: {e}"))?;
+        let spikes = self.spikes().await.map_err(JobError::store("checking error spikes"))?;
+        self.dispatcher.raise(spikes).await.map_err(JobError::store("claiming spike alerts"))?;
         if let Err(e) = self.refresher.refresh(self.clock.now()).await {
             tracing::error!(error = %e, "cannot refresh the metrics snapshot from the ledger");
         }
-        self.evaluator.run_once().await.map_err(|e| format!("evaluating budgets: {e}"))?;
+        self.evaluator.run_once().await.map_err(JobError::Evaluate)?;
         Ok(())
     }
 

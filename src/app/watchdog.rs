@@ -12,7 +12,7 @@ use crate::alerts::{episode, ops, Dispatcher};
 use crate::clock::Clock;
 use crate::ledger::Backend;
 use crate::records::Source;
-use crate::scheduler::{Job, Ran};
+use crate::scheduler::{Completed, Job, JobError, JobName};
 
 pub struct Watchdog {
     pub store: Arc<dyn Backend>,
@@ -29,22 +29,26 @@ pub struct Watchdog {
 
 #[async_trait]
 impl Job for Watchdog {
-    fn name(&self) -> &'static str {
-        crate::telemetry::Job::ALERTS.as_str()
+    fn name(&self) -> JobName {
+        JobName::ALERTS
     }
 
-    async fn run_once(&self) -> Result<Ran, String> {
+    async fn run_once(&self) -> Result<Completed, JobError> {
         let now = self.clock.now();
         let bound = Duration::minutes(i64::from(self.stalled_after_minutes));
         let mut messages = Vec::new();
         for source in &self.sources {
             for region in &self.regions {
-                let watermark = self.store.watermark(*source, region).await.map_err(|e| e.to_string())?;
+                let watermark = self
+                    .store
+                    .watermark(*source, region)
+                    .await
+                    .map_err(JobError::store("reading the watermark"))?;
                 let stalled = now - watermark.unwrap_or(self.started_at) > bound;
                 let flag = ops::stalled_flag(source.as_str(), region);
                 let episode = episode::track(self.store.as_ref(), &flag, stalled, now)
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(JobError::store("tracking the stall episode"))?;
                 if let Some(since) = episode {
                     messages.push(ops::stalled(
                         source.as_str(),
@@ -57,15 +61,11 @@ impl Job for Watchdog {
                 }
             }
         }
-        self.dispatcher.raise(messages).await.map_err(|e| e.to_string())?;
-        let flush = self.dispatcher.flush(now).await.map_err(|e| e.to_string())?;
+        self.dispatcher.raise(messages).await.map_err(JobError::store("claiming stall alerts"))?;
+        let flush = self.dispatcher.flush(now).await.map_err(JobError::store("publishing alerts"))?;
         if flush.failed > 0 {
-            return Err(format!(
-                "{} alert(s) could not be published: {}",
-                flush.failed,
-                flush.errors.join("; ")
-            ));
+            return Err(JobError::Publish { failed: flush.failed, detail: flush.errors.join("; ") });
         }
-        Ok(Ran::Done)
+        Ok(Completed::Done)
     }
 }

@@ -29,7 +29,7 @@ use crate::records::{LinePricing, Source};
 use crate::sources::cloudwatch::levels::select;
 use crate::sources::cloudwatch::plan::{plan, series_of, Call};
 use crate::sources::cloudwatch::{assemble, ListedSeries, MetricNames};
-use crate::sources::{MetricSource, SourceError};
+use crate::sources::{AwsOutcome, MetricSource, SourceError};
 
 /// GetMetricData: $0.01 per 1,000 metrics requested; ListMetrics: $0.01 per 1,000 requests.
 const USD_PER_METRIC_REQUESTED: Decimal = Decimal::from_parts(1, 0, 0, false, 5);
@@ -236,7 +236,7 @@ impl CloudWatchJob {
                     Ok(ok) => ok,
                     Err(e) => return Err(failed(report, e)),
                 };
-                tally(report, "GetMetricData", region, "success", count.requests);
+                tally(report, "GetMetricData", region, AwsOutcome::Success, count.requests);
                 out.metrics_requested += count.metrics_requested;
                 report.api_cost_usd += Decimal::from(count.metrics_requested) * USD_PER_METRIC_REQUESTED;
                 if results.values().any(|r| !r.complete) && out.partial_from.is_none() {
@@ -305,7 +305,7 @@ impl CloudWatchJob {
         };
         let mine = listing.series.into_iter().filter(|s| self.metrics.contains(&s.metric)).collect();
         let series = select(mine);
-        tally(report, "ListMetrics", region, "success", listing.requests);
+        tally(report, "ListMetrics", region, AwsOutcome::Success, listing.requests);
         report.api_cost_usd += Decimal::from(listing.requests) * USD_PER_LIST_REQUEST;
         let new_since = match cache.get(region) {
             Some(old) => {
@@ -331,7 +331,7 @@ fn hour_of(t: DateTime<Utc>) -> i64 {
     t.timestamp().div_euclid(3600)
 }
 
-fn tally(report: &mut RunReport, api: &'static str, region: &str, outcome: &'static str, count: u64) {
+fn tally(report: &mut RunReport, api: &'static str, region: &str, outcome: AwsOutcome, count: u64) {
     if count == 0 {
         return;
     }

@@ -18,14 +18,14 @@ use rust_decimal::Decimal;
 
 use crate::ledger::StoreError;
 use crate::sources::cloudwatch::{DuplicateSpelling, Quarantined};
-use crate::sources::SourceError;
+use crate::sources::{AwsOutcome, SourceError};
 
 /// AWS requests one run made, by API, region and outcome.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestTally {
     pub api: &'static str,
     pub region: String,
-    pub outcome: &'static str,
+    pub outcome: AwsOutcome,
     pub count: u64,
 }
 
@@ -86,12 +86,6 @@ impl RunReport {
 pub enum CollectError {
     #[error(transparent)]
     Source(#[from] SourceError),
-    #[error("{0}")]
-    Store(String),
-}
-
-impl From<StoreError> for CollectError {
-    fn from(e: StoreError) -> Self {
-        CollectError::Store(e.to_string())
-    }
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }

@@ -59,7 +59,7 @@ pub struct WriteStats {
     pub lines_written: usize,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("ledger storage error: {0}")]
     Backend(String),

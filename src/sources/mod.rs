@@ -37,13 +37,33 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    /// The `outcome` label of `bedrock_monitor_aws_requests_total`.
-    pub fn outcome(self) -> &'static str {
+    /// How a request that failed this way ended.
+    pub fn outcome(self) -> AwsOutcome {
         match self {
-            ErrorKind::Throttled => "throttled",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::Service => "error",
-            ErrorKind::Other => "error",
+            ErrorKind::Throttled => AwsOutcome::Throttled,
+            ErrorKind::Timeout => AwsOutcome::Timeout,
+            ErrorKind::Service | ErrorKind::Other => AwsOutcome::Error,
+        }
+    }
+}
+
+/// How an AWS request ended, as the `outcome` label of
+/// `bedrock_monitor_aws_requests_total` knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AwsOutcome {
+    Success,
+    Throttled,
+    Timeout,
+    Error,
+}
+
+impl AwsOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AwsOutcome::Success => "success",
+            AwsOutcome::Throttled => "throttled",
+            AwsOutcome::Timeout => "timeout",
+            AwsOutcome::Error => "error",
         }
     }
 }

@@ -35,7 +35,7 @@ pub use http::{router, serve, HttpState};
 pub use ledger_collector::LedgerCollector;
 pub use probe::{probe, ProbeError};
 pub use readiness::{JobStatus, Readiness, ReadinessState, Role};
-pub use self_metrics::{AwsApi, AwsOutcome, Job, JobOutcome, SelfMetrics};
+pub use self_metrics::{AwsApi, AwsOutcome, JobOutcome, SelfMetrics};
 pub use snapshot::{price_rows, PriceRow, SharedSnapshot, Snapshot};
 
 use prometheus::core::Collector;

@@ -10,8 +10,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::self_metrics::Job;
 use crate::clock::Clock;
+use crate::scheduler::JobName;
 
 /// Whether this replica holds the lease (and does the polling).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -39,7 +39,7 @@ pub struct JobStatus {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReadinessState {
     pub config_loaded: bool,
-    pub jobs: BTreeMap<Job, JobStatus>,
+    pub jobs: BTreeMap<JobName, JobStatus>,
     pub role: Role,
     /// Whether a lease attempt has set the role yet.
     pub role_known: bool,
@@ -108,12 +108,12 @@ impl Readiness {
     }
 
     /// Declares a job (again); its last success, if any, is kept.
-    pub fn add_job(&self, job: Job, enabled: bool, interval: TimeDelta) {
+    pub fn add_job(&self, job: JobName, enabled: bool, interval: TimeDelta) {
         self.add_role_job(job, enabled, interval, None);
     }
 
     /// Declares a job that runs only in `role` (`None`: in both).
-    pub fn add_role_job(&self, job: Job, enabled: bool, interval: TimeDelta, role: Option<Role>) {
+    pub fn add_role_job(&self, job: JobName, enabled: bool, interval: TimeDelta, role: Option<Role>) {
         self.write(|s| {
             let last_success = s.jobs.get(&job).and_then(|j| j.last_success);
             s.jobs.insert(job, JobStatus { enabled, interval, last_success, role });
@@ -136,7 +136,7 @@ impl Readiness {
     }
 
     /// Records a successful run at `at`; an unknown job is ignored.
-    pub fn job_succeeded(&self, job: Job, at: DateTime<Utc>) {
+    pub fn job_succeeded(&self, job: JobName, at: DateTime<Utc>) {
         self.write(|s| {
             if let Some(status) = s.jobs.get_mut(&job) {
                 status.last_success = Some(status.last_success.map_or(at, |prev| prev.max(at)));
@@ -177,7 +177,7 @@ mod tests {
         JobStatus { enabled, interval: TimeDelta::minutes(5), last_success: last_success.map(t), role: None }
     }
 
-    fn state(config_loaded: bool, jobs: &[(Job, JobStatus)]) -> ReadinessState {
+    fn state(config_loaded: bool, jobs: &[(JobName, JobStatus)]) -> ReadinessState {
         ReadinessState { config_loaded, jobs: jobs.iter().cloned().collect(), ..Default::default() }
     }
 
@@ -188,28 +188,28 @@ mod tests {
     fn readiness_table() {
         let now = t(30);
         let cases: Vec<Case> = vec![
-            ("ready", state(true, &[(Job::CLOUDWATCH, job(true, Some(25)))]), Ok(())),
-            ("exactly two intervals", state(true, &[(Job::CLOUDWATCH, job(true, Some(20)))]), Ok(())),
+            ("ready", state(true, &[(JobName::CLOUDWATCH, job(true, Some(25)))]), Ok(())),
+            ("exactly two intervals", state(true, &[(JobName::CLOUDWATCH, job(true, Some(20)))]), Ok(())),
             ("no jobs", state(true, &[]), Ok(())),
             ("config not loaded", state(false, &[]), Err(vec!["configuration not loaded"])),
             (
                 "stale job",
-                state(true, &[(Job::CLOUDWATCH, job(true, Some(19)))]),
+                state(true, &[(JobName::CLOUDWATCH, job(true, Some(19)))]),
                 Err(vec!["job cloudwatch last succeeded at 2026-03-01T12:19:00Z (more than two intervals of 300s ago)"]),
             ),
             (
                 "never succeeded",
-                state(true, &[(Job::CLOUDTRAIL, job(true, None))]),
+                state(true, &[(JobName::CLOUDTRAIL, job(true, None))]),
                 Err(vec!["job cloudtrail has not succeeded yet"]),
             ),
             (
                 "disabled job",
-                state(true, &[(Job::CLOUDWATCH, job(true, Some(29))), (Job::CLOUDTRAIL, job(false, None))]),
+                state(true, &[(JobName::CLOUDWATCH, job(true, Some(29))), (JobName::CLOUDTRAIL, job(false, None))]),
                 Ok(()),
             ),
             (
                 "every reason",
-                state(false, &[(Job::BUDGETS, job(true, None)), (Job::CLOUDTRAIL, job(true, None))]),
+                state(false, &[(JobName::BUDGETS, job(true, None)), (JobName::CLOUDTRAIL, job(true, None))]),
                 Err(vec![
                     "configuration not loaded",
                     "job budgets has not succeeded yet",
@@ -228,12 +228,12 @@ mod tests {
         let clock = Arc::new(ManualClock::new(t(0)));
         let r = Readiness::new(clock.clone());
         r.set_config_loaded(true);
-        r.add_role_job(Job::CLOUDWATCH, true, TimeDelta::minutes(5), Some(Role::Leader));
-        r.add_role_job(Job::named("follower"), true, TimeDelta::minutes(1), Some(Role::Follower));
+        r.add_role_job(JobName::CLOUDWATCH, true, TimeDelta::minutes(5), Some(Role::Leader));
+        r.add_role_job(JobName::named("follower"), true, TimeDelta::minutes(1), Some(Role::Follower));
         r.set_role(Role::Follower, t(0));
         let why = "job follower has not succeeded yet".to_string();
         assert_eq!(r.check(), Err(vec![why]), "at start a follower is ready once it read the store");
-        r.job_succeeded(Job::named("follower"), t(1));
+        r.job_succeeded(JobName::named("follower"), t(1));
         clock.set(t(3));
         assert_eq!(r.check(), Ok(()), "the leader's job does not count on a follower");
         // Taking the lease at 12:03: the leader job has until 12:13.
@@ -251,14 +251,14 @@ mod tests {
         let readiness = Readiness::new(clock.clone());
         assert!(readiness.check().is_err());
         readiness.set_config_loaded(true);
-        readiness.add_job(Job::CLOUDWATCH, true, TimeDelta::minutes(5));
-        readiness.job_succeeded(Job::CLOUDWATCH, t(0));
-        readiness.job_succeeded(Job::named("unknown"), t(0));
+        readiness.add_job(JobName::CLOUDWATCH, true, TimeDelta::minutes(5));
+        readiness.job_succeeded(JobName::CLOUDWATCH, t(0));
+        readiness.job_succeeded(JobName::named("unknown"), t(0));
         assert_eq!(readiness.check(), Ok(()));
         clock.set(t(11));
         assert!(readiness.check().is_err());
-        readiness.add_job(Job::CLOUDWATCH, false, TimeDelta::minutes(5));
+        readiness.add_job(JobName::CLOUDWATCH, false, TimeDelta::minutes(5));
         assert_eq!(readiness.check(), Ok(()));
-        assert_eq!(readiness.state().jobs[&Job::CLOUDWATCH].last_success, Some(t(0)));
+        assert_eq!(readiness.state().jobs[&JobName::CLOUDWATCH].last_success, Some(t(0)));
     }
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use prometheus::{Registry, TextEncoder};
 use rust_decimal::Decimal;
 
-use super::self_metrics::{AwsApi, AwsOutcome, Job, JobOutcome, SelfMetrics};
+use super::self_metrics::{AwsApi, AwsOutcome, JobOutcome, SelfMetrics};
 use super::snapshot::{price_rows, Snapshot};
 use crate::alerts::AlertKind;
 use crate::bedrock::BedrockMetric;
@@ -15,6 +15,7 @@ use crate::clock::ManualClock;
 use crate::pricing::table::Prices;
 use crate::pricing::{PriceEntry, PriceTable, Scope, ServiceTier, TokenType};
 use crate::records::{Attribution, CallTotal, CostTotal, MetricPoint, MetricTotal, PrincipalTotal, Source};
+use crate::scheduler::JobName;
 
 const SONNET: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 const FUTURE: &str = "anthropic.claude-future-9-v1:0";
@@ -296,8 +297,9 @@ fn self_metrics_render_with_typed_labels_and_exact_api_cost() {
     let registry = Registry::new();
     let clock = Arc::new(ManualClock::new(at(12, 0)));
     let m = SelfMetrics::new(&registry, clock).unwrap();
-    m.job_finished(Job::CLOUDWATCH, JobOutcome::Success, std::time::Duration::from_millis(1500));
-    m.job_finished(Job::CLOUDWATCH, JobOutcome::Skipped, std::time::Duration::ZERO);
+    m.job_finished(JobName::CLOUDWATCH, JobOutcome::Success, std::time::Duration::from_millis(1500));
+    m.job_finished(JobName::CLOUDWATCH, JobOutcome::Skipped, std::time::Duration::ZERO);
+    m.job_failed(JobName::CLOUDTRAIL, crate::scheduler::FailureKind::Throttled);
     m.record_aws_requests(AwsApi::GET_METRIC_DATA, "us-east-1", AwsOutcome::Success, 3);
     m.record_aws_request(AwsApi::LOOKUP_EVENTS, "us-east-1", AwsOutcome::Throttled);
     m.add_cloudwatch_metrics_requested("us-east-1", 480);
@@ -320,6 +322,7 @@ fn self_metrics_render_with_typed_labels_and_exact_api_cost() {
         "bedrock_monitor_data_lag_seconds{region=\"us-east-1\",source=\"cloudwatch\"} 90".to_string(),
         "bedrock_monitor_job_duration_seconds_count{job=\"cloudwatch\"} 1".to_string(),
         "bedrock_monitor_job_duration_seconds_sum{job=\"cloudwatch\"} 1.5".to_string(),
+        "bedrock_monitor_job_failures_total{job=\"cloudtrail\",kind=\"throttled\"} 1".to_string(),
         "bedrock_monitor_job_runs_total{job=\"cloudwatch\",outcome=\"skipped\"} 1".to_string(),
         "bedrock_monitor_job_runs_total{job=\"cloudwatch\",outcome=\"success\"} 1".to_string(),
         format!("bedrock_monitor_last_success_timestamp_seconds{{job=\"cloudwatch\"}} {}", at(12, 0).timestamp()),

@@ -25,29 +25,8 @@ use super::store_collector::{StoreCollector, UsageSource};
 use crate::alerts::AlertKind;
 use crate::clock::Clock;
 use crate::records::Source;
-
-/// A scheduled job, as the `job` label knows it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Job(&'static str);
-
-impl Job {
-    pub const CLOUDWATCH: Job = Job("cloudwatch");
-    pub const CLOUDWATCH_DETAIL: Job = Job("cloudwatch_detail");
-    pub const CLOUDTRAIL: Job = Job("cloudtrail");
-    pub const MANTLE: Job = Job("mantle");
-    pub const BUDGETS: Job = Job("budgets");
-    pub const ALERTS: Job = Job("alerts");
-    pub const DIGEST: Job = Job("digest");
-
-    /// Another job; the name must be a fixed identifier (`[a-z_]+`).
-    pub const fn named(name: &'static str) -> Job {
-        Job(name)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        self.0
-    }
-}
+use crate::scheduler::{FailureKind, JobName};
+pub use crate::sources::AwsOutcome;
 
 /// How a job run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,31 +67,12 @@ impl AwsApi {
     }
 }
 
-/// How an AWS request ended (the same values `sources::ErrorKind::outcome` uses).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AwsOutcome {
-    Success,
-    Throttled,
-    Timeout,
-    Error,
-}
-
-impl AwsOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AwsOutcome::Success => "success",
-            AwsOutcome::Throttled => "throttled",
-            AwsOutcome::Timeout => "timeout",
-            AwsOutcome::Error => "error",
-        }
-    }
-}
-
 /// The self-metrics, registered in one registry. Cheap to clone.
 #[derive(Clone)]
 pub struct SelfMetrics {
     clock: Arc<dyn Clock>,
     job_runs: IntCounterVec,
+    job_failures: IntCounterVec,
     job_duration: HistogramVec,
     last_success: GaugeVec,
     data_lag: GaugeVec,
@@ -189,6 +149,12 @@ impl SelfMetrics {
             cloudtrail_events,
             clock,
             job_runs: counters(registry, "job_runs_total", "Job runs by outcome.", &["job", "outcome"])?,
+            job_failures: counters(
+                registry,
+                "job_failures_total",
+                "Failed job runs by the kind of their first failure.",
+                &["job", "kind"],
+            )?,
             job_duration: register(registry, HistogramVec::new(durations, &["job"])?)?,
             last_success: gauges(
                 registry,
@@ -223,7 +189,12 @@ impl SelfMetrics {
     }
 
     /// Counts a run and its duration; a success also stamps "last success" now.
-    pub fn job_finished(&self, job: Job, outcome: JobOutcome, duration: Duration) {
+    /// One failed run, by the kind of what failed first.
+    pub fn job_failed(&self, job: JobName, kind: FailureKind) {
+        self.job_failures.with_label_values(&[job.as_str(), kind.as_str()]).inc();
+    }
+
+    pub fn job_finished(&self, job: JobName, outcome: JobOutcome, duration: Duration) {
         self.job_runs.with_label_values(&[job.as_str(), outcome.as_str()]).inc();
         if outcome == JobOutcome::Skipped {
             return;

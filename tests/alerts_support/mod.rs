@@ -15,7 +15,7 @@ use bedrock_cost_monitor::clock::{Clock, ManualClock, SystemClock};
 use bedrock_cost_monitor::config::{self, Loaded};
 use bedrock_cost_monitor::emulator::Emulator;
 use bedrock_cost_monitor::ledger::Backend;
-use bedrock_cost_monitor::scheduler::{Ran, ScheduledJob};
+use bedrock_cost_monitor::scheduler::{Completed, ScheduledJob};
 use serde_json::Value;
 
 use super::support;
@@ -179,8 +179,12 @@ impl Replica {
     }
 
     /// Runs the named job once, as a cron tick would.
-    pub async fn run(&self, name: &str) -> Result<Ran, String> {
-        let job = self.jobs.iter().find(|j| j.job.name() == name).unwrap_or_else(|| panic!("no job {name}"));
-        job.job.run_once().await
+    pub async fn run(&self, name: &str) -> Result<Completed, String> {
+        let job = self
+            .jobs
+            .iter()
+            .find(|j| j.job.name().as_str() == name)
+            .unwrap_or_else(|| panic!("no job {name}"));
+        job.job.run_once().await.map_err(|e| e.to_string())
     }
 }

@@ -235,7 +235,7 @@ async fn failed_region_fails_alone_and_next_run_recovers_exactly() {
     let report = fx.job.run_once().await;
     let [CollectError::Source(err)] = report.errors.as_slice() else { panic!("{:?}", report.errors) };
     assert_eq!((err.api, err.region.as_str(), err.kind), ("GetMetricData", EAST, ErrorKind::Service));
-    let failed = report.requests.iter().find(|t| t.region == EAST && t.outcome == "error").unwrap();
+    let failed = report.requests.iter().find(|t| t.region == EAST && t.outcome.as_str() == "error").unwrap();
     assert_eq!((failed.api, failed.count), ("GetMetricData", 1));
     let log = emu.requests(Some("cloudwatch")).await.unwrap();
     let faulted: Vec<_> = log.iter().filter(|r| r.status == 500).map(|r| r.region.as_str()).collect();

@@ -17,7 +17,7 @@ use bedrock_cost_monitor::clock::{Clock, ManualClock, SystemClock};
 use bedrock_cost_monitor::config::Loaded;
 use bedrock_cost_monitor::emulator::Emulator;
 use bedrock_cost_monitor::ledger::Backend;
-use bedrock_cost_monitor::scheduler::Ran;
+use bedrock_cost_monitor::scheduler::Completed;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -105,10 +105,10 @@ pub async fn one_publisher_failover_and_one_message_per_crossing(
         "the first to ask holds the lease"
     );
 
-    assert_eq!(b.run("cloudwatch").await, Ok(Ran::Standby), "a follower does not poll");
-    assert_eq!(a.run("cloudwatch").await, Ok(Ran::Done));
+    assert_eq!(b.run("cloudwatch").await, Ok(Completed::Standby), "a follower does not poll");
+    assert_eq!(a.run("cloudwatch").await, Ok(Completed::Done));
     store_self_cost_is_exported(&a, &shared);
-    assert_eq!(b.run("follower_refresh").await, Ok(Ran::Done));
+    assert_eq!(b.run("follower_refresh").await, Ok(Completed::Done));
     let (on_a, on_b) = (a.parts.board.read().statuses.clone(), b.parts.board.read().statuses.clone());
     assert_eq!(on_b, on_a, "the follower serves the leader's statuses from the store");
     assert_eq!(on_b[0].spend_usd, first);
@@ -121,8 +121,8 @@ pub async fn one_publisher_failover_and_one_message_per_crossing(
     let t2 = t1 + Duration::minutes(history / 2);
     let second = seed(emu, t1, t2).await;
     clock.set(t2 + Duration::seconds(30));
-    assert_eq!(a.run("cloudwatch").await, Ok(Ran::Standby));
-    assert_eq!(b.run("cloudwatch").await, Ok(Ran::Done));
+    assert_eq!(a.run("cloudwatch").await, Ok(Completed::Standby));
+    assert_eq!(b.run("cloudwatch").await, Ok(Completed::Done));
     b.run("alerts").await.unwrap();
 
     let delivered = topic.drain().await;

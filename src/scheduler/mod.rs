@@ -11,41 +11,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
-use crate::config::CronSchedule;
 
-/// How a run that did not fail ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Ran {
-    Done,
-    /// Nothing to do here: another replica holds the lease and does the work.
-    Standby,
-}
+mod error;
+mod job;
 
-/// A scheduled unit of work. `run_once` is also what tests call directly.
-#[async_trait]
-pub trait Job: Send + Sync {
-    fn name(&self) -> &'static str;
-    async fn run_once(&self) -> Result<Ran, String>;
-}
-
-/// Where the scheduler reports what happened (self-metrics, logs).
-pub trait SchedulerHooks: Send + Sync {
-    fn finished(&self, job: &'static str, result: &Result<Ran, String>, took: Duration);
-    fn skipped(&self, job: &'static str, ticks: u64);
-}
-
-pub struct ScheduledJob {
-    pub job: Arc<dyn Job>,
-    pub schedule: CronSchedule,
-    /// Run once immediately at start (catch up after downtime) before the first tick.
-    pub run_at_start: bool,
-}
+pub use error::{FailureKind, JobError};
+pub use job::{Completed, Job, JobName, ScheduledJob, SchedulerHooks};
 
 pub struct Scheduler {
     pub jobs: Vec<ScheduledJob>,
@@ -59,7 +35,7 @@ impl Scheduler {
     /// to finish before abandoning them (a ledger batch is atomic, so an
     /// abandoned run loses only its unwritten chunk, which the next start re-reads).
     /// Returns the names of the jobs abandoned, also logged.
-    pub async fn run(self, shutdown: watch::Receiver<bool>, deadline: Duration) -> Vec<&'static str> {
+    pub async fn run(self, shutdown: watch::Receiver<bool>, deadline: Duration) -> Vec<JobName> {
         let mut tasks = JoinSet::new();
         let mut running = BTreeMap::new();
         for job in self.jobs {
@@ -85,10 +61,10 @@ impl Scheduler {
         }
         if tokio::time::timeout(deadline, drain(&mut tasks, &mut running)).await.is_err() {
             // Named, so the log says which job's run the next start will redo.
-            let jobs: Vec<&str> = running.values().copied().collect();
+            let jobs: Vec<JobName> = running.values().copied().collect();
             tracing::warn!(
                 deadline_secs = deadline.as_secs(),
-                jobs = jobs.join(","),
+                jobs = jobs.iter().map(|j| j.as_str()).collect::<Vec<_>>().join(","),
                 "jobs still running at the shutdown deadline; abandoned"
             );
             tasks.abort_all();
@@ -114,7 +90,7 @@ where
 }
 
 /// Waits for every loop to end, forgetting each one as it does.
-async fn drain(tasks: &mut JoinSet<()>, running: &mut BTreeMap<tokio::task::Id, &'static str>) {
+async fn drain(tasks: &mut JoinSet<()>, running: &mut BTreeMap<tokio::task::Id, JobName>) {
     while let Some(done) = tasks.join_next_with_id().await {
         let id = match done {
             Ok((id, ())) => id,
@@ -140,7 +116,7 @@ impl Loop {
         loop {
             let now = self.clock.now();
             let Some(next) = self.job.schedule.next_after(now, &self.timezone) else {
-                tracing::warn!(job = self.job.job.name(), "schedule never fires again; job stopped");
+                tracing::warn!(job = %self.job.job.name(), "schedule never fires again; job stopped");
                 return;
             };
             let wait = (next - now).to_std().unwrap_or(Duration::ZERO);
@@ -176,6 +152,7 @@ impl Loop {
 mod tests {
     #![allow(clippy::disallowed_methods, reason = "tests run schedulers as tasks to stop them midway")]
     use super::*;
+    use async_trait::async_trait;
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Mutex;
 
@@ -201,10 +178,10 @@ mod tests {
 
     #[async_trait]
     impl Job for SlowJob {
-        fn name(&self) -> &'static str {
-            "slow"
+        fn name(&self) -> JobName {
+            JobName::named("slow")
         }
-        async fn run_once(&self) -> Result<Ran, String> {
+        async fn run_once(&self) -> Result<Completed, JobError> {
             if self.running.fetch_add(1, Ordering::SeqCst) > 0 {
                 self.overlap_seen.fetch_add(1, Ordering::SeqCst);
             }
@@ -212,9 +189,9 @@ mod tests {
             self.running.fetch_sub(1, Ordering::SeqCst);
             let n = self.runs.fetch_add(1, Ordering::SeqCst);
             if n % 2 == 0 {
-                Ok(Ran::Done)
+                Ok(Completed::Done)
             } else {
-                Err("every other run fails".into())
+                Err(JobError::Publish { failed: 1, detail: "every other run fails".into() })
             }
         }
     }
@@ -226,10 +203,10 @@ mod tests {
     }
 
     impl SchedulerHooks for Recorder {
-        fn finished(&self, _: &'static str, result: &Result<Ran, String>, _: Duration) {
+        fn finished(&self, _: JobName, result: &Result<Completed, JobError>, _: Duration) {
             self.finished.lock().unwrap().push(result.is_ok());
         }
-        fn skipped(&self, _: &'static str, ticks: u64) {
+        fn skipped(&self, _: JobName, ticks: u64) {
             self.skipped.fetch_add(ticks, Ordering::SeqCst);
         }
     }
@@ -290,7 +267,7 @@ mod tests {
         let run = tokio::spawn(scheduler(job, hooks.clone(), "0 0 * * * *").run(rx, Duration::from_secs(20)));
         tokio::time::sleep(Duration::from_secs(1)).await;
         tx.send(true).unwrap();
-        assert_eq!(run.await.unwrap(), vec!["slow"], "the abandoned job is named");
+        assert_eq!(run.await.unwrap(), vec![JobName::named("slow")], "the abandoned job is named");
         assert!(started.elapsed() < Duration::from_secs(30));
         assert!(hooks.finished.lock().unwrap().is_empty());
     }
