@@ -3,8 +3,9 @@
 //! optional role to assume in another account, timeouts and the SDK's
 //! standard retries.
 //!
-//! Must not call AWS itself; adapters in `sources/` (and later alerts and
-//! stores) build their clients from what this returns.
+//! Must not call AWS itself. Each adapter (`sources/*/client.rs`,
+//! `alerts/sns.rs`, `ledger/dynamodb/`) builds its own client from the one
+//! [`AwsConfig`], so the wiring in `app/` never names an SDK type.
 
 use std::time::Duration;
 
@@ -12,6 +13,30 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudwatch::config::SharedCredentialsProvider;
+
+/// Credentials that replace the default chain (tests and the demo pass
+/// static keys for the emulator; production passes none).
+pub type Credentials = SharedCredentialsProvider;
+
+/// The configuration every client of the daemon shares: credentials (and
+/// their cache), one HTTP client and connection pool, timeouts and retries.
+/// Adapters derive their region's configuration with [`AwsConfig::for_region`].
+#[derive(Clone, Debug)]
+pub struct AwsConfig {
+    base: SdkConfig,
+}
+
+impl AwsConfig {
+    /// Loads it in `home_region` (where an assumed role's STS calls go).
+    pub async fn load(aws: &AwsSection, home_region: &str, credentials: Option<Credentials>) -> AwsConfig {
+        AwsConfig { base: base_config(aws, home_region, credentials).await }
+    }
+
+    /// The shared configuration in `region`.
+    pub fn for_region(&self, region: &str) -> SdkConfig {
+        for_region(&self.base, region)
+    }
+}
 
 use crate::config::types::AwsSection;
 
@@ -29,7 +54,7 @@ pub async fn sdk_config(
 /// client (one connection pool, one TLS configuration), timeouts and retries.
 /// Loading a configuration per client would give each its own, which costs
 /// megabytes of memory for nothing.
-pub fn for_region(base: &SdkConfig, region: &str) -> SdkConfig {
+fn for_region(base: &SdkConfig, region: &str) -> SdkConfig {
     base.to_builder().region(Region::new(region.to_string())).build()
 }
 
@@ -39,7 +64,7 @@ pub fn for_region(base: &SdkConfig, region: &str) -> SdkConfig {
 /// `credentials` replaces the default chain (the demo's emulator uses dummy
 /// keys); production passes `None`. The endpoint comes from `aws.endpoint_url`,
 /// else from the standard `AWS_ENDPOINT_URL*` variables the SDK reads itself.
-pub async fn base_config(
+async fn base_config(
     aws: &AwsSection,
     home_region: &str,
     credentials: Option<SharedCredentialsProvider>,

@@ -27,6 +27,14 @@ impl SnsSink {
         SnsSink { client, topic_arn }
     }
 
+    /// A sink publishing to `topic_arn` from `region` (the topic's), with a
+    /// client built from the daemon's shared AWS configuration.
+    pub fn connect(aws: &crate::aws::AwsConfig, region: &str, topic_arn: String) -> Self {
+        #[expect(clippy::disallowed_methods, reason = "the adapter builds its own client")]
+        let client = Client::new(&aws.for_region(region));
+        SnsSink::new(client, topic_arn)
+    }
+
     pub fn is_fifo(&self) -> bool {
         self.topic_arn.ends_with(".fifo")
     }

@@ -2,7 +2,6 @@
 //! sink, the metrics registry, leadership, the budget board and evaluator,
 //! and the list of scheduled jobs with their schedules and roles.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +17,7 @@ use super::trail::CollectCloudTrail;
 use super::watchdog::Watchdog;
 use super::{AppError, RunOptions};
 use crate::alerts::{AlertSink, Dispatcher, LogSink, SnsSink};
+use crate::aws::AwsConfig;
 use crate::bedrock::BedrockMetric;
 use crate::clock::Clock;
 use crate::collector::{Attributor, CloudTrailJob, CloudTrailJobConfig, CloudWatchJob, CloudWatchJobConfig};
@@ -51,7 +51,7 @@ pub struct Components {
     pub attributor: Option<Arc<Attributor>>,
     pub clock: Arc<dyn Clock>,
     /// The AWS configuration every client derives its region's from.
-    pub aws: aws_config::SdkConfig,
+    pub aws: AwsConfig,
 }
 
 impl Components {
@@ -59,7 +59,7 @@ impl Components {
         let config = &loaded.config;
         let clock = options.clock.clone();
         let home = &config.monitor.regions[0];
-        let aws = crate::aws::base_config(&config.aws, home, options.credentials.clone()).await;
+        let aws = AwsConfig::load(&config.aws, home, options.credentials.clone()).await;
         let store = match &options.store {
             Some(s) => s.clone(),
             None => open_store(loaded, &aws, clock.clone()).await?,
@@ -282,16 +282,7 @@ impl Components {
         let config = &loaded.config;
         let ct = &config.sources.cloudtrail;
         let attributor = self.attributor.clone()?;
-        let mut clients = BTreeMap::new();
-        for region in &config.monitor.regions {
-            let sdk = crate::aws::for_region(&self.aws, region);
-            #[expect(
-                clippy::disallowed_methods,
-                reason = "the daemon's clients, built here from aws.rs's configuration"
-            )]
-            clients.insert(region.clone(), aws_sdk_cloudtrail::Client::new(&sdk));
-        }
-        let source = Arc::new(CloudTrailSource::from_config(clients, ct));
+        let source = Arc::new(CloudTrailSource::connect(&self.aws, &config.monitor.regions, ct));
         let job = CloudTrailJob::new(
             source,
             self.store.clone(),
@@ -322,13 +313,13 @@ impl Components {
 /// the SQLite file or the DynamoDB table, with the default credential chain.
 pub async fn open_backend(loaded: &Loaded) -> Result<Arc<dyn Backend>, AppError> {
     let config = &loaded.config;
-    let aws = crate::aws::base_config(&config.aws, &config.monitor.regions[0], None).await;
+    let aws = AwsConfig::load(&config.aws, &config.monitor.regions[0], None).await;
     open_store(loaded, &aws, Arc::new(crate::clock::SystemClock)).await
 }
 
 async fn open_store(
     loaded: &Loaded,
-    aws: &aws_config::SdkConfig,
+    aws: &AwsConfig,
     clock: Arc<dyn Clock>,
 ) -> Result<Arc<dyn Backend>, AppError> {
     let config = &loaded.config;
@@ -339,7 +330,6 @@ async fn open_store(
             let table = config.store.dynamodb_table.clone().unwrap_or_default();
             let region =
                 config.store.dynamodb_region.clone().unwrap_or_else(|| config.monitor.regions[0].clone());
-            let sdk = crate::aws::for_region(aws, &region);
             let options = DynamoOptions {
                 minute_retention: Some(chrono::Duration::days(i64::from(
                     config.store.dynamodb_minute_retention_days,
@@ -347,11 +337,7 @@ async fn open_store(
                 clock,
                 ..DynamoOptions::default()
             };
-            #[expect(
-                clippy::disallowed_methods,
-                reason = "the daemon's clients, built here from aws.rs's configuration"
-            )]
-            let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table, options)?;
+            let store = DynamoStore::connect(aws, &region, table, options)?;
             // Fail at start, with what to do, rather than on the first write.
             store.check_table().await?;
             Ok(Arc::new(store))
@@ -360,32 +346,17 @@ async fn open_store(
 }
 
 /// SNS when a topic is configured (in the topic's region), else the log.
-fn sink(loaded: &Loaded, aws: &aws_config::SdkConfig) -> Arc<dyn AlertSink> {
+fn sink(loaded: &Loaded, aws: &AwsConfig) -> Arc<dyn AlertSink> {
     let Some(arn) = loaded.config.alerts.sns_topic_arn.clone() else {
         return Arc::new(LogSink);
     };
     let region = arn.split(':').nth(3).filter(|r| !r.is_empty()).map(str::to_string);
     let region = region.unwrap_or_else(|| loaded.config.monitor.regions[0].clone());
-    let sdk = crate::aws::for_region(aws, &region);
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "the daemon's clients, built here from aws.rs's configuration"
-    )]
-    let client = aws_sdk_sns::Client::new(&sdk);
-    Arc::new(SnsSink::new(client, arn))
+    Arc::new(SnsSink::connect(aws, &region, arn))
 }
 
-fn cloudwatch_source(loaded: &Loaded, aws: &aws_config::SdkConfig, names: MetricNames) -> CloudWatchSource {
-    let mut clients = BTreeMap::new();
-    for region in &loaded.config.monitor.regions {
-        let sdk = crate::aws::for_region(aws, region);
-        #[expect(
-            clippy::disallowed_methods,
-            reason = "the daemon's clients, built here from aws.rs's configuration"
-        )]
-        clients.insert(region.clone(), aws_sdk_cloudwatch::Client::new(&sdk));
-    }
-    CloudWatchSource::new(clients, names)
+fn cloudwatch_source(loaded: &Loaded, aws: &AwsConfig, names: MetricNames) -> CloudWatchSource {
+    CloudWatchSource::connect(aws, &loaded.config.monitor.regions, names)
 }
 
 /// The gap between the next two runs of a schedule: readiness allows two of them.

@@ -21,7 +21,6 @@ mod watchdog;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_cloudwatch::config::SharedCredentialsProvider;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -53,7 +52,7 @@ pub enum AppError {
 /// tests inject credentials, a listener on a free port and their own stop signal.
 pub struct RunOptions {
     pub clock: Arc<dyn Clock>,
-    pub credentials: Option<SharedCredentialsProvider>,
+    pub credentials: Option<crate::aws::Credentials>,
     pub listener: Option<TcpListener>,
     /// Turns true to stop; `signals::watch_signals` feeds it from SIGTERM/SIGINT.
     pub shutdown: watch::Receiver<bool>,

@@ -47,7 +47,7 @@ fn source(
     emu_clients: BTreeMap<String, aws_sdk_cloudtrail::Client>,
     policy: LookupPolicy,
 ) -> CloudTrailSource {
-    CloudTrailSource::from_config(emu_clients, &CloudTrailConfig::default()).with_policy(policy)
+    CloudTrailSource::new(emu_clients, CloudTrailConfig::default().event_names).with_policy(policy)
 }
 
 async fn clients(emu: &Emulator, regions: &[&str]) -> BTreeMap<String, aws_sdk_cloudtrail::Client> {

@@ -121,6 +121,19 @@ impl DynamoStore {
         Ok(DynamoStore { ctx: Arc::new(Ctx { db: Db::new(client, table.into()), options }) })
     }
 
+    /// A store over `table` in `region`, with a client built from the
+    /// daemon's shared AWS configuration.
+    pub fn connect(
+        aws: &crate::aws::AwsConfig,
+        region: &str,
+        table: impl Into<String>,
+        options: DynamoOptions,
+    ) -> Result<DynamoStore, StoreError> {
+        #[expect(clippy::disallowed_methods, reason = "the adapter builds its own client")]
+        let client = aws_sdk_dynamodb::Client::new(&aws.for_region(region));
+        DynamoStore::new(client, table, options)
+    }
+
     /// Fails, saying how to fix it, unless the table exists with the key
     /// schema the store needs. For start-up, before the first run.
     pub async fn check_table(&self) -> Result<(), StoreError> {

@@ -21,6 +21,7 @@ use chrono::{DateTime, Utc};
 
 use super::fetch::{EventFetch, RawEvent};
 use super::paging::{fetch_window, LookupPolicy, Page, PageError, PageQuery, PageSource, Window, API};
+use crate::aws::AwsConfig;
 use crate::config::types::CloudTrailSource as CloudTrailConfig;
 use crate::sources::aws_error::{classify, is_transient};
 use crate::sources::rate_limit::RateLimiter;
@@ -64,8 +65,17 @@ impl CloudTrailSource {
         CloudTrailSource { regions, event_names, policy: LookupPolicy::default() }
     }
 
-    /// The event names of `sources.cloudtrail.event_names`.
-    pub fn from_config(clients: BTreeMap<String, Client>, config: &CloudTrailConfig) -> Self {
+    /// A client per region, from the daemon's shared AWS configuration,
+    /// reading the event names of `sources.cloudtrail.event_names`.
+    pub fn connect(aws: &AwsConfig, regions: &[String], config: &CloudTrailConfig) -> Self {
+        let clients = regions
+            .iter()
+            .map(|region| {
+                #[expect(clippy::disallowed_methods, reason = "the adapter builds its own clients")]
+                let client = Client::new(&aws.for_region(region));
+                (region.clone(), client)
+            })
+            .collect();
         Self::new(clients, config.event_names.clone())
     }
 

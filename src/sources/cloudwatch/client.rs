@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use super::assemble::QueryResult;
 use super::names::{classify, Listed, MetricNames};
 use super::plan::{Call, Series};
+use crate::aws::AwsConfig;
 use crate::sources::aws_error::classify as classify_error;
 use crate::sources::{ErrorKind, Listing, MetricSource, RequestCount, SeriesListing, SourceError};
 
@@ -32,6 +33,19 @@ pub struct CloudWatchSource {
 impl CloudWatchSource {
     pub fn new(clients: BTreeMap<String, Client>, names: MetricNames) -> Self {
         CloudWatchSource { clients, names }
+    }
+
+    /// A client per region, from the daemon's shared AWS configuration.
+    pub fn connect(aws: &AwsConfig, regions: &[String], names: MetricNames) -> Self {
+        let clients = regions
+            .iter()
+            .map(|region| {
+                #[expect(clippy::disallowed_methods, reason = "the adapter builds its own clients")]
+                let client = Client::new(&aws.for_region(region));
+                (region.clone(), client)
+            })
+            .collect();
+        Self::new(clients, names)
     }
 
     fn client(&self, api: &'static str, region: &str) -> Result<&Client, SourceError> {
