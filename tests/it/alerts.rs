@@ -17,8 +17,9 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use tempfile::TempDir;
 
+use crate::helpers::daemon::{DaemonOptions, TestConfig, TestDaemon};
 use crate::helpers::emulator;
-use crate::helpers::inbox::{load, write_config, Delivered, Replica, Topic};
+use crate::helpers::inbox::{Delivered, Topic};
 use crate::helpers::workload::{self, publish_all, seeded_series, workload, Truth};
 
 /// The tests' "now": 10:00:30, two hours of traffic before it, same UTC day.
@@ -45,10 +46,17 @@ fn of_kind<'a>(all: &'a [Delivered], kind: &str) -> Vec<&'a Delivered> {
 }
 
 struct Setup {
-    dir: TempDir,
+    _dir: TempDir,
     clock: Arc<ManualClock>,
-    loaded: bedrock_cost_monitor::config::Loaded,
+    config: TestConfig,
     spend: Decimal,
+}
+
+impl Setup {
+    /// A daemon on this configuration and clock; again, after a restart.
+    async fn daemon(&self, emu: &Emulator) -> TestDaemon {
+        TestDaemon::spawn(emu, DaemonOptions::new(self.config.load(), self.clock.clone())).await
+    }
 }
 
 async fn setup(emu: &Emulator, topic: &Topic) -> Setup {
@@ -58,17 +66,11 @@ async fn setup(emu: &Emulator, topic: &Topic) -> Setup {
 async fn setup_with_digest(emu: &Emulator, topic: &Topic, digest: bool) -> Setup {
     let spend = seed(emu).await;
     let dir = TempDir::new().unwrap();
-    let path = write_config(dir.path(), Some(&topic.arn), &budget_at_60_percent(spend));
-    if digest {
-        let text = std::fs::read_to_string(&path).unwrap();
-        std::fs::write(
-            &path,
-            text.replace("[alerts.digest]\nenabled = false", "[alerts.digest]\nenabled = true"),
-        )
-        .unwrap();
-    }
-    let loaded = load(&path, emu, &dir.path().join("data"));
-    Setup { dir, clock: Arc::new(ManualClock::new(now())), loaded, spend }
+    let config = TestConfig::driven(dir.path(), emu.endpoint_url())
+        .topic(&topic.arn)
+        .digest(digest)
+        .extra(&budget_at_60_percent(spend));
+    Setup { _dir: dir, clock: Arc::new(ManualClock::new(now())), config, spend }
 }
 
 #[tokio::test]
@@ -76,12 +78,12 @@ async fn a_crossing_publishes_exactly_one_message_with_the_numbers_that_matter()
     let emu = emulator::exclusive().await;
     let topic = Topic::create(&emu, "budget-alerts", false).await;
     let s = setup(&emu, &topic).await;
-    let replica = Replica::start(&s.loaded, &emu, s.clock.clone(), None).await;
-    replica.run("cloudwatch").await.unwrap();
+    let daemon = s.daemon(&emu).await;
+    daemon.collect_usage().await.unwrap();
     // Later cycles (collection and the minute watchdog) find nothing new to send.
     s.clock.advance(Duration::minutes(1));
-    replica.run("cloudwatch").await.unwrap();
-    replica.run("alerts").await.unwrap();
+    daemon.collect_usage().await.unwrap();
+    daemon.watchdog().await.unwrap();
 
     let delivered = topic.drain().await;
     let crossing = of_kind(&delivered, "budget.threshold");
@@ -116,7 +118,7 @@ async fn an_alert_claimed_before_a_crash_is_published_once_after_the_restart() {
     let emu = emulator::exclusive().await;
     let topic = Topic::create(&emu, "budget-alerts", false).await;
     let s = setup(&emu, &topic).await;
-    let data = s.dir.path().join("data");
+    let data = s.config.data_dir();
     {
         // The first life claims the unpriced-model alert and dies before publishing it.
         let store: Arc<dyn Backend> = Arc::new(SqliteStore::open(&data).unwrap());
@@ -125,16 +127,16 @@ async fn an_alert_claimed_before_a_crash_is_published_once_after_the_restart() {
             dispatcher.raise(vec![ops::unpriced_model("us-east-1", workload::UNKNOWN, now())]).await.unwrap();
         assert_eq!(claimed.len(), 1);
     }
-    let replica = Replica::start(&s.loaded, &emu, s.clock.clone(), None).await;
-    replica.run("cloudwatch").await.unwrap();
-    replica.run("alerts").await.unwrap();
+    let daemon = s.daemon(&emu).await;
+    daemon.collect_usage().await.unwrap();
+    daemon.watchdog().await.unwrap();
     let delivered = topic.drain().await;
     assert_eq!(of_kind(&delivered, "pricing.unpriced_model").len(), 1, "published once: {delivered:#?}");
     assert_eq!(of_kind(&delivered, "budget.threshold").len(), 1);
     // A third life re-evaluates the same crossing: nothing new.
-    drop(replica);
-    let again = Replica::start(&s.loaded, &emu, s.clock.clone(), None).await;
-    again.run("cloudwatch").await.unwrap();
+    drop(daemon);
+    let again = s.daemon(&emu).await;
+    again.collect_usage().await.unwrap();
     assert!(topic.drain().await.is_empty(), "no duplicate after a restart");
 }
 
@@ -143,16 +145,16 @@ async fn an_sns_outage_delays_the_alert_to_a_later_cycle_and_never_duplicates() 
     let emu = emulator::exclusive().await;
     let topic = Topic::create(&emu, "budget-alerts", false).await;
     let s = setup(&emu, &topic).await;
-    let replica = Replica::start(&s.loaded, &emu, s.clock.clone(), None).await;
+    let daemon = s.daemon(&emu).await;
     // SNS answers 500 to everything: both publishes (with their retry) fail.
     emu.inject_fault(&Fault::new("sns", FaultKind::ServerError { status: 500 }).operation("Publish"))
         .await
         .unwrap();
-    let failed = replica.run("cloudwatch").await;
+    let failed = daemon.collect_usage().await;
     assert!(failed.is_ok(), "collection succeeded; alerts wait in the outbox: {failed:?}");
-    assert!(replica.run("alerts").await.is_err(), "the watchdog reports what it could not publish");
+    assert!(daemon.watchdog().await.is_err(), "the watchdog reports what it could not publish");
     assert!(topic.drain().await.is_empty());
-    let pending = replica.parts.store.pending_alerts(10).await.unwrap();
+    let pending = daemon.parts().store.pending_alerts(10).await.unwrap();
     assert_eq!(pending.len(), 2, "both alerts still pending");
     assert!(
         pending.iter().all(|e| e.attempts >= 2 && e.last_error.as_deref().unwrap_or("").contains("SNS")),
@@ -161,9 +163,9 @@ async fn an_sns_outage_delays_the_alert_to_a_later_cycle_and_never_duplicates() 
 
     emu.clear_faults().await.unwrap();
     s.clock.advance(Duration::minutes(1));
-    replica.run("alerts").await.unwrap();
-    replica.run("cloudwatch").await.unwrap();
-    replica.run("alerts").await.unwrap();
+    daemon.watchdog().await.unwrap();
+    daemon.collect_usage().await.unwrap();
+    daemon.watchdog().await.unwrap();
     let delivered = topic.drain().await;
     assert_eq!(of_kind(&delivered, "budget.threshold").len(), 1, "{delivered:#?}");
     assert_eq!(delivered.len(), 2, "each alert delivered exactly once after the outage");
@@ -174,8 +176,8 @@ async fn a_fifo_topic_gets_the_budget_as_group_and_the_dedupe_key_as_deduplicati
     let emu = emulator::exclusive().await;
     let topic = Topic::create(&emu, "budget-alerts", true).await;
     let s = setup(&emu, &topic).await;
-    let replica = Replica::start(&s.loaded, &emu, s.clock.clone(), None).await;
-    replica.run("cloudwatch").await.unwrap();
+    let daemon = s.daemon(&emu).await;
+    daemon.collect_usage().await.unwrap();
     let delivered = topic.drain().await;
     let crossing = of_kind(&delivered, "budget.threshold");
     assert_eq!(crossing.len(), 1, "{delivered:#?}");
@@ -188,13 +190,13 @@ async fn the_daily_digest_reports_yesterday_once() {
     let emu = emulator::exclusive().await;
     let topic = Topic::create(&emu, "finance-digest", false).await;
     let s = setup_with_digest(&emu, &topic, true).await;
-    let replica = Replica::start(&s.loaded, &emu, s.clock.clone(), None).await;
-    replica.run("cloudwatch").await.unwrap();
+    let daemon = s.daemon(&emu).await;
+    daemon.collect_usage().await.unwrap();
     topic.drain().await;
     // The next morning at 08:00 (UTC here): the digest covers 2026-11-24.
     s.clock.set(Utc.with_ymd_and_hms(2026, 11, 25, 8, 0, 0).unwrap());
-    replica.run("digest").await.unwrap();
-    replica.run("digest").await.unwrap();
+    daemon.digest().await.unwrap();
+    daemon.digest().await.unwrap();
     let delivered = topic.drain().await;
     let digests = of_kind(&delivered, "report.daily");
     assert_eq!(digests.len(), 1, "once per day: {delivered:#?}");
@@ -212,22 +214,22 @@ async fn a_stalled_collector_alerts_once_per_stall() {
     let emu = emulator::exclusive().await;
     let topic = Topic::create(&emu, "ops-alerts", false).await;
     let s = setup(&emu, &topic).await;
-    let replica = Replica::start(&s.loaded, &emu, s.clock.clone(), None).await;
-    replica.run("cloudwatch").await.unwrap();
+    let daemon = s.daemon(&emu).await;
+    daemon.collect_usage().await.unwrap();
     topic.drain().await;
     let stalled = || async { of_kind(&topic.drain().await, "collector.stalled").len() };
     // Fresh data: nothing. 61 minutes without a collection: one alert per region, once.
-    replica.run("alerts").await.unwrap();
+    daemon.watchdog().await.unwrap();
     assert_eq!(stalled().await, 0);
     s.clock.advance(Duration::minutes(61));
-    replica.run("alerts").await.unwrap();
-    replica.run("alerts").await.unwrap();
+    daemon.watchdog().await.unwrap();
+    daemon.watchdog().await.unwrap();
     assert_eq!(stalled().await, 2, "us-east-1 and us-west-2, each once");
     // Collecting again ends the episode; a later stall is a new one.
-    replica.run("cloudwatch").await.unwrap();
-    replica.run("alerts").await.unwrap();
+    daemon.collect_usage().await.unwrap();
+    daemon.watchdog().await.unwrap();
     assert_eq!(stalled().await, 0);
     s.clock.advance(Duration::minutes(61));
-    replica.run("alerts").await.unwrap();
+    daemon.watchdog().await.unwrap();
     assert_eq!(stalled().await, 2, "a new stall alerts again");
 }

@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 
 use bedrock_cost_monitor::bedrock::BedrockMetric;
 use bedrock_cost_monitor::clock::{floor_minute, Clock, SystemClock};
-use bedrock_cost_monitor::emulator::ACCESS_KEY_ID;
 use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
 use bedrock_cost_monitor::ledger::Store;
 use bedrock_cost_monitor::sim::SimDatum;
@@ -26,70 +25,17 @@ use chrono::{DateTime, Utc};
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
+use crate::helpers::daemon::config::SHUTDOWN_DEADLINE_SECS;
+use crate::helpers::daemon::{process, TestConfig};
 use crate::helpers::workload::{
     datum, is_token_metric, publish_all, seeded_series, workload, Truth, EAST, SONNET_US,
 };
 use crate::helpers::{self, emulator};
 
-const SHUTDOWN_DEADLINE_SECS: u64 = 5;
-const RESTATEMENT_MINUTES: i64 = 10;
-
-/// A configuration shaped like config/demo.toml, on the emulator and a free port.
-fn write_config(dir: &Path, endpoint: &str, port: u16) -> PathBuf {
-    let prices = helpers::repo_root().join("config/prices.toml");
-    let text = format!(
-        r#"[monitor]
-regions = ["us-east-1", "us-west-2"]
-timezone = "UTC"
-data_dir = "{data}"
-shutdown_deadline_secs = {SHUTDOWN_DEADLINE_SECS}
-
-[aws]
-endpoint_url = "{endpoint}"
-
-[http]
-listen = "127.0.0.1:{port}"
-
-[sources.cloudwatch]
-schedule = "*/2 * * * * *"
-restatement_minutes = {RESTATEMENT_MINUTES}
-backfill_hours = 3
-
-[sources.cloudtrail]
-enabled = false
-
-[alerts.digest]
-enabled = false
-
-[pricing]
-table = "{prices}"
-cache_write_ttl = "5m"
-"#,
-        data = dir.join("data").display(),
-        prices = prices.display(),
-    );
-    let path = dir.join("monitor.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-/// `bedrock-cost-monitor <args>` with dummy credentials and no BCM_* overrides.
+/// `bedrock-cost-monitor <args>`, logging as text into `log`; killed if the test ends first.
 fn command(args: &[&str], log: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bedrock-cost-monitor"));
-    cmd.args(args)
-        .current_dir(helpers::repo_root())
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", "bcm-emulator-secret")
-        .env("AWS_REGION", EAST)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("BCM_LOG_FORMAT", "text")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("BCM_") && name != "BCM_LOG_FORMAT" {
-            cmd.env_remove(name);
-        }
-    }
+    let mut cmd = Command::from(process::command(args, "text"));
+    cmd.stdin(Stdio::null()).kill_on_drop(true);
     let out = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
     cmd.stdout(out.try_clone().unwrap()).stderr(out);
     cmd
@@ -160,7 +106,7 @@ async fn killed_and_restarted_daemon_keeps_the_ledger_exact() {
     let dir = TempDir::new().unwrap();
     let port = helpers::free_port();
     let daemon = Daemon {
-        config: write_config(dir.path(), emu.endpoint_url(), port),
+        config: TestConfig::scheduled(dir.path(), emu.endpoint_url(), port).write(),
         log: dir.path().join("daemon.log"),
         url: format!("http://127.0.0.1:{port}/readyz"),
     };

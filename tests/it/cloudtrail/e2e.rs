@@ -19,8 +19,8 @@ use prometheus::TextEncoder;
 use rust_decimal::Decimal;
 use serde_json::json;
 
+use crate::helpers::daemon::{DaemonOptions, TestConfig, TestDaemon};
 use crate::helpers::emulator;
-use crate::helpers::inbox::{load, write_config, Replica};
 use crate::helpers::workload::{publish_all, workload, EAST, HAIKU_3, HAIKU_45_US, SONNET_US, WEST};
 
 fn t(m: i64) -> DateTime<Utc> {
@@ -72,19 +72,15 @@ fn intern() -> SimPrincipal {
     SimPrincipal::role("intern-sandbox", 1)
 }
 
-async fn replica(emu: &bedrock_cost_monitor::emulator::Emulator, dir: &std::path::Path) -> Replica {
+async fn start(emu: &bedrock_cost_monitor::emulator::Emulator, dir: &std::path::Path) -> TestDaemon {
     let budgets = "[[budgets]]\nname = \"per-principal\"\nperiod = \"day\"\nlimit_usd = \"1000\"\nper_principal = true\n\
                    [[budgets]]\nname = \"app-only\"\nperiod = \"day\"\nlimit_usd = \"1000\"\nprincipals = [\"arn:aws:iam::*:role/app\"]\n";
-    let path = write_config(dir, None, budgets);
-    // CloudTrail on, reading back one hour on first start.
-    let text = std::fs::read_to_string(&path).unwrap().replace(
-        "[sources.cloudtrail]\nenabled = false\n",
-        "[sources.cloudtrail]\nenabled = true\nbackfill_hours = 1\n",
-    );
-    std::fs::write(&path, text).unwrap();
-    let loaded = load(&path, emu, &dir.join("data"));
+    let config = TestConfig::driven(dir, emu.endpoint_url())
+        // CloudTrail on, reading back one hour on first start.
+        .cloudtrail("enabled = true\nbackfill_hours = 1\n")
+        .extra(budgets);
     let clock = Arc::new(ManualClock::new(now()));
-    Replica::start(&loaded, emu, clock, None).await
+    TestDaemon::spawn(emu, DaemonOptions::new(config.load(), clock)).await
 }
 
 fn now() -> DateTime<Utc> {
@@ -157,22 +153,22 @@ async fn cost_is_split_per_principal_exactly_and_errors_alert_once() {
     let emu = emulator::exclusive().await;
     seed(&emu).await;
     let dir = tempfile::tempdir().unwrap();
-    let replica = replica(&emu, dir.path()).await;
-    replica.run("cloudwatch").await.unwrap();
-    replica.run("cloudtrail").await.unwrap();
-    let store = replica.parts.store.clone();
+    let daemon = start(&emu, dir.path()).await;
+    daemon.collect_usage().await.unwrap();
+    daemon.collect_trail().await.unwrap();
+    let store = daemon.parts().store.clone();
     assert_invocations(store.as_ref()).await;
     assert_money_is_conserved(store.as_ref()).await;
 
     // A second pass over the same windows changes nothing.
     let before = (store.call_totals().await.unwrap(), store.principal_totals().await.unwrap());
-    replica.run("cloudtrail").await.unwrap();
-    replica.run("cloudwatch").await.unwrap();
+    daemon.collect_trail().await.unwrap();
+    daemon.collect_usage().await.unwrap();
     assert_eq!((store.call_totals().await.unwrap(), store.principal_totals().await.unwrap()), before);
     assert_access_denied_alerted_once(store.as_ref()).await;
 
     // What /metrics shows.
-    let text = TextEncoder::new().encode_to_string(&replica.parts.registry.gather()).unwrap();
+    let text = TextEncoder::new().encode_to_string(&daemon.parts().registry.gather()).unwrap();
     let app = SimPrincipal::role("app", 1).arn();
     assert!(
         text.lines().any(|l| l.starts_with("bedrock_principal_invocations_total") && l.contains(&app)),
@@ -192,7 +188,7 @@ async fn cost_is_split_per_principal_exactly_and_errors_alert_once() {
     );
 
     // Budgets: one status per principal, and the role-filtered one is the app's share.
-    let statuses = replica.parts.board.read().statuses.clone();
+    let statuses = daemon.parts().board.read().statuses.clone();
     let mut per: Vec<_> = statuses
         .iter()
         .filter(|s| s.budget == "per-principal")

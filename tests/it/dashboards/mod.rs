@@ -31,13 +31,14 @@ use std::time::Duration;
 
 use bedrock_cost_monitor::bedrock::BedrockMetric;
 use bedrock_cost_monitor::clock::{floor_minute, Clock, SystemClock};
-use bedrock_cost_monitor::emulator::{Fault, FaultKind, ACCESS_KEY_ID};
+use bedrock_cost_monitor::emulator::{Fault, FaultKind};
 use bedrock_cost_monitor::sim::{demo_series, SimDatum};
 use bedrock_cost_monitor::telemetry::probe;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
+use crate::helpers::daemon::{process, TestConfig};
 use crate::helpers::prometheus::{wait_for, Guarded, Prometheus};
 use crate::helpers::workload::{publish_all, workload, EAST, HAIKU_45_US, SONNET_US, WEST};
 use crate::helpers::{self, emulator};
@@ -60,50 +61,15 @@ const PRINCIPALS: [&str; 2] = ["dashboard-server-task", "reporting-job"];
 /// A configuration shaped like config/demo.toml: both jobs every 2 seconds,
 /// no retries (so that one throttled call fails one run), a budget.
 fn write_config(dir: &Path, endpoint: &str, port: u16) -> PathBuf {
-    let prices = helpers::repo_root().join("config/prices.toml");
-    let text = format!(
-        r#"[monitor]
-regions = ["{EAST}", "{WEST}"]
-timezone = "UTC"
-data_dir = "{data}"
-shutdown_deadline_secs = 5
-
-[aws]
-endpoint_url = "{endpoint}"
-max_attempts = 1
-
-[http]
-listen = "127.0.0.1:{port}"
-
-[sources.cloudwatch]
-schedule = "*/2 * * * * *"
-detail_schedule = "*/2 * * * * *"
-restatement_minutes = 20
-backfill_hours = 3
-
-[sources.cloudtrail]
-schedule = "*/10 * * * * *"
-overlap_minutes = 20
-backfill_hours = 3
-
-[alerts.digest]
-enabled = false
-
-[pricing]
-table = "{prices}"
-cache_write_ttl = "5m"
-
-[[budgets]]
-name = "test-daily"
-period = "day"
-limit_usd = "100.00"
-"#,
-        data = dir.join("data").display(),
-        prices = prices.display(),
-    );
-    let path = dir.join("monitor.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    TestConfig::scheduled(dir, endpoint, port)
+        .max_attempts(1)
+        .cloudwatch(
+            "schedule = \"*/2 * * * * *\"\ndetail_schedule = \"*/2 * * * * *\"\n\
+             restatement_minutes = 20\nbackfill_hours = 3\n",
+        )
+        .cloudtrail("schedule = \"*/10 * * * * *\"\noverlap_minutes = 20\nbackfill_hours = 3\n")
+        .extra("[[budgets]]\nname = \"test-daily\"\nperiod = \"day\"\nlimit_usd = \"100.00\"\n")
+        .write()
 }
 
 /// The demo's workload in `[start, end)`, plus streaming, quota and server
@@ -189,22 +155,9 @@ fn trail_events(start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Value> {
     events
 }
 
-/// `bedrock-cost-monitor run` with dummy credentials and no BCM_* overrides.
+/// `bedrock-cost-monitor run` on `config`, logging JSON lines.
 fn daemon_command(config: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bedrock-cost-monitor"));
-    cmd.args(["--config", &config.display().to_string(), "run"])
-        .current_dir(helpers::repo_root())
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", "bcm-emulator-secret")
-        .env("AWS_REGION", EAST)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("BCM_LOG_FORMAT", "json");
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("BCM_") && name != "BCM_LOG_FORMAT" {
-            cmd.env_remove(name);
-        }
-    }
-    cmd
+    process::command(&["--config", &config.display().to_string(), "run"], "json")
 }
 
 /// The generated Prometheus configuration: the job of the example

@@ -1,23 +1,12 @@
-//! Shared by the alert, replica and decision tests: an SNS topic with an SQS
-//! queue subscribed in the emulator (what finance would receive), and a
-//! daemon replica built from a written config whose jobs the tests run
-//! directly (`run_once`) on a manual clock instead of waiting for cron.
-
-use std::path::Path;
-use std::sync::Arc;
+//! What finance receives: an SNS topic in the emulator with an SQS queue
+//! subscribed, and the messages delivered to it. Shared by the alert and
+//! replica tests.
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use bedrock_cost_monitor::app::{Components, RunOptions};
-use bedrock_cost_monitor::clock::{Clock, ManualClock, SystemClock};
-use bedrock_cost_monitor::config::{self, Loaded};
 use bedrock_cost_monitor::emulator::Emulator;
-use bedrock_cost_monitor::ledger::Backend;
-use bedrock_cost_monitor::scheduler::{Completed, ScheduledJob};
 use serde_json::Value;
 
-use super::repo_root;
-
-pub const REGION: &str = "us-east-1";
+const REGION: &str = "us-east-1";
 
 /// A topic and the queue subscribed to it (SNS envelope delivery, so the
 /// subject and message attributes arrive as finance's subscription sees them).
@@ -108,80 +97,5 @@ impl Topic {
                     .unwrap();
             }
         }
-    }
-}
-
-/// Writes `monitor.toml` into `dir`: two regions, the emulator, the topic
-/// (if any), no retries beyond one, and the given extra TOML (budgets, …).
-pub fn write_config(dir: &Path, topic: Option<&str>, extra: &str) -> std::path::PathBuf {
-    let prices = repo_root().join("config/prices.toml");
-    let topic = topic.map(|t| format!("sns_topic_arn = \"{t}\"\n")).unwrap_or_default();
-    let text = format!(
-        "[monitor]\nregions = [\"us-east-1\", \"us-west-2\"]\ntimezone = \"UTC\"\n\
-         [aws]\nmax_attempts = 2\n\
-         [sources.cloudwatch]\nrestatement_minutes = 10\nbackfill_hours = 3\n\
-         [sources.cloudtrail]\nenabled = false\n\
-         [alerts]\n{topic}\n[alerts.digest]\nenabled = false\n\
-         [pricing]\ntable = {prices:?}\n{extra}\n"
-    );
-    let path = dir.join("monitor.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-pub fn load(path: &Path, emu: &Emulator, data_dir: &Path) -> Loaded {
-    let (endpoint, data) = (emu.endpoint_url().to_string(), data_dir.display().to_string());
-    let env = move |k: &str| match k {
-        "BCM_AWS_ENDPOINT_URL" => Some(endpoint.clone()),
-        "BCM_DATA_DIR" => Some(data.clone()),
-        _ => None,
-    };
-    config::load_with_env(path, &env, SystemClock.now()).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// One daemon, built as `run` builds it, whose jobs the test runs by hand.
-pub struct Replica {
-    pub parts: Components,
-    jobs: Vec<ScheduledJob>,
-}
-
-impl Replica {
-    pub async fn start(
-        loaded: &Loaded,
-        emu: &Emulator,
-        clock: Arc<ManualClock>,
-        store: Option<Arc<dyn Backend>>,
-    ) -> Replica {
-        Replica::start_with_clock(loaded, emu, clock, store).await
-    }
-
-    pub async fn start_with_clock(
-        loaded: &Loaded,
-        emu: &Emulator,
-        clock: Arc<dyn Clock>,
-        store: Option<Arc<dyn Backend>>,
-    ) -> Replica {
-        let (_stop, shutdown) = tokio::sync::watch::channel(false);
-        let options = RunOptions {
-            clock,
-            credentials: emu.sdk_config(REGION).await.credentials_provider(),
-            listener: None,
-            shutdown,
-            store,
-        };
-        let parts = Components::new(loaded, &options).await.unwrap();
-        parts.leadership.renew().await;
-        let jobs = parts.jobs(loaded).await;
-        Replica { parts, jobs }
-    }
-
-    /// Runs the named job once, as a cron tick would.
-    pub async fn run(&self, name: &str) -> Result<Completed, String> {
-        let job = self
-            .jobs
-            .iter()
-            .find(|j| j.job.name().as_str() == name)
-            .unwrap_or_else(|| panic!("no job {name}"));
-        job.job.run_once().await.map_err(|e| e.to_string())
     }
 }

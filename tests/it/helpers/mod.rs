@@ -7,8 +7,10 @@
 //!   and used by one test at a time.
 //! - `workload`: the seeded CloudWatch workload, its truth priced by hand,
 //!   publishing it; `workload::prom`: `/metrics` text read back as samples.
-//! - `inbox`: an SNS topic with an SQS queue subscribed (what finance
-//!   receives), and a daemon replica whose jobs the test runs (`Replica`).
+//! - `inbox`: an SNS topic with an SQS queue subscribed (what finance receives).
+//! - `daemon`: the daemon for a test: its configuration (`TestConfig`), the
+//!   daemon in-process (`TestDaemon::spawn`) and the binary as a child
+//!   process (`daemon::process`).
 //! - `prometheus`: a real Prometheus and its API, for `dashboards`.
 
 #[cfg(feature = "demo")]
@@ -16,6 +18,8 @@ use std::path::Path;
 
 pub mod store_contract;
 
+#[cfg(feature = "demo")]
+pub mod daemon;
 #[cfg(feature = "demo")]
 pub mod emulator;
 #[cfg(feature = "demo")]

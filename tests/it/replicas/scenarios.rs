@@ -18,7 +18,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use crate::helpers::inbox::{load, write_config, Replica, Topic};
+use crate::helpers::daemon::{DaemonOptions, TestConfig, TestDaemon};
+use crate::helpers::inbox::Topic;
 use crate::helpers::workload::{publish_all, seeded_series, workload, Truth};
 
 fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
@@ -72,8 +73,12 @@ fn replica_config(dir: &Path, emu: &Emulator, s: &Setting<'_>, name: &str) -> Lo
     );
     let sub = dir.join(name);
     std::fs::create_dir_all(&sub).unwrap();
-    let path = write_config(&sub, Some(s.topic), &extra);
-    load(&path, emu, &sub.join("data"))
+    TestConfig::driven(&sub, emu.endpoint_url()).topic(s.topic).extra(&extra).load()
+}
+
+/// One replica on `loaded`, sharing the store as `shared` says.
+async fn replica(emu: &Emulator, loaded: Loaded, clock: Arc<dyn Clock>, shared: &Shared) -> TestDaemon {
+    TestDaemon::spawn(emu, DaemonOptions::new(loaded, clock).store(shared.handle())).await
 }
 
 /// `history`: minutes of traffic before the first crossing; the failover
@@ -93,36 +98,32 @@ pub async fn one_publisher_failover_and_one_message_per_crossing(
     let limit = (first / Decimal::new(6, 1)).round_dp(2);
     let clock = Arc::new(ManualClock::new(t1 + Duration::seconds(30)));
     let setting = Setting { topic: &topic.arn, limit, lease_secs: 30, shared: &shared };
-    let a =
-        Replica::start(&replica_config(dir, emu, &setting, "task-a"), emu, clock.clone(), shared.handle())
-            .await;
-    let b =
-        Replica::start(&replica_config(dir, emu, &setting, "task-b"), emu, clock.clone(), shared.handle())
-            .await;
+    let a = replica(emu, replica_config(dir, emu, &setting, "task-a"), clock.clone(), &shared).await;
+    let b = replica(emu, replica_config(dir, emu, &setting, "task-b"), clock.clone(), &shared).await;
     assert!(
-        a.parts.leadership.is_leader() && !b.parts.leadership.is_leader(),
+        a.parts().leadership.is_leader() && !b.parts().leadership.is_leader(),
         "the first to ask holds the lease"
     );
 
-    assert_eq!(b.run("cloudwatch").await, Ok(Completed::Standby), "a follower does not poll");
-    assert_eq!(a.run("cloudwatch").await, Ok(Completed::Done));
+    assert_eq!(b.collect_usage().await, Ok(Completed::Standby), "a follower does not poll");
+    assert_eq!(a.collect_usage().await, Ok(Completed::Done));
     store_self_cost_is_exported(&a, &shared);
-    assert_eq!(b.run("follower_refresh").await, Ok(Completed::Done));
-    let (on_a, on_b) = (a.parts.board.read().statuses.clone(), b.parts.board.read().statuses.clone());
+    assert_eq!(b.follower_refresh().await, Ok(Completed::Done));
+    let (on_a, on_b) = (a.parts().board.read().statuses.clone(), b.parts().board.read().statuses.clone());
     assert_eq!(on_b, on_a, "the follower serves the leader's statuses from the store");
     assert_eq!(on_b[0].spend_usd, first);
 
     // task-a dies without releasing its lease; 31 s later task-b takes over.
     clock.advance(Duration::seconds(31));
-    assert!(b.parts.leadership.renew().await, "an expired lease passes to the next replica");
-    assert!(!a.parts.leadership.renew().await, "and the old holder cannot take it back");
+    assert!(b.parts().leadership.renew().await, "an expired lease passes to the next replica");
+    assert!(!a.parts().leadership.renew().await, "and the old holder cannot take it back");
 
     let t2 = t1 + Duration::minutes(history / 2);
     let second = seed(emu, t1, t2).await;
     clock.set(t2 + Duration::seconds(30));
-    assert_eq!(a.run("cloudwatch").await, Ok(Completed::Standby));
-    assert_eq!(b.run("cloudwatch").await, Ok(Completed::Done));
-    b.run("alerts").await.unwrap();
+    assert_eq!(a.collect_usage().await, Ok(Completed::Standby));
+    assert_eq!(b.collect_usage().await, Ok(Completed::Done));
+    b.watchdog().await.unwrap();
 
     let delivered = topic.drain().await;
     let thresholds: Vec<_> = delivered
@@ -132,21 +133,21 @@ pub async fn one_publisher_failover_and_one_message_per_crossing(
         .collect();
     assert_eq!(thresholds, vec![json!(50), json!(80)], "each crossing once, whoever led: {delivered:#?}");
     assert_eq!(delivered.iter().filter(|d| d.kind() == "pricing.unpriced_model").count(), 1);
-    let status = &b.parts.board.read().statuses[0];
+    let status = &b.parts().board.read().statuses[0];
     assert_eq!(status.spend_usd, first + second, "the new leader caught up from the watermark");
 }
 
 /// A DynamoDB table's requests and capacity show on `/metrics` and count in
 /// the self-cost; a SQLite file makes no AWS request and shows none.
-fn store_self_cost_is_exported(replica: &Replica, shared: &Shared) {
-    let text = prometheus::TextEncoder::new().encode_to_string(&replica.parts.registry.gather()).unwrap();
+fn store_self_cost_is_exported(replica: &TestDaemon, shared: &Shared) {
+    let text = prometheus::TextEncoder::new().encode_to_string(&replica.parts().registry.gather()).unwrap();
     let sample = |prefix: &str| {
         let line = text.lines().find(|l| l.starts_with(prefix))?;
         line.rsplit(' ').next()?.parse::<f64>().ok()
     };
     let writes = sample("bedrock_monitor_dynamodb_requests_total{operation=\"TransactWriteItems\"}");
     let units = sample("bedrock_monitor_dynamodb_capacity_units_total{kind=\"write\"}");
-    let usage = replica.parts.store.dynamodb_usage();
+    let usage = replica.parts().store.dynamodb_usage();
     match shared {
         Shared::Handle(_) => {
             assert!(
@@ -158,7 +159,7 @@ fn store_self_cost_is_exported(replica: &Replica, shared: &Shared) {
             let usage = usage.unwrap();
             assert!(writes.unwrap() >= 1.0 && units.unwrap() >= 1.0, "the ledger write is counted\n{text}");
             assert!(
-                replica.parts.metrics.api_cost() >= usage.estimated_usd()
+                replica.parts().metrics.api_cost() >= usage.estimated_usd()
                     && usage.estimated_usd() > Decimal::ZERO
             );
         }
@@ -173,19 +174,19 @@ pub async fn a_dead_leader_is_replaced_within_two_lease_periods(emu: &Emulator, 
     let (a_cfg, b_cfg) = (make("task-a"), make("task-b"));
     // Real time: the keepers renew on tokio's clock and the lease expires on the wall clock.
     let system = Arc::new(SystemClock);
-    let a = Replica::start_with_clock(&a_cfg, emu, system.clone(), shared.handle()).await;
-    let b = Replica::start_with_clock(&b_cfg, emu, system, shared.handle()).await;
-    assert!(a.parts.leadership.is_leader() && !b.parts.leadership.is_leader());
+    let a = replica(emu, a_cfg, system.clone(), &shared).await;
+    let b = replica(emu, b_cfg, system, &shared).await;
+    assert!(a.parts().leadership.is_leader() && !b.parts().leadership.is_leader());
     let (stop_a, shutdown_a) = tokio::sync::watch::channel(false);
     let (stop_b, shutdown_b) = tokio::sync::watch::channel(false);
-    let keeper_a = tokio::spawn(a.parts.leadership.clone().keep(shutdown_a));
-    let keeper_b = tokio::spawn(b.parts.leadership.clone().keep(shutdown_b));
+    let keeper_a = tokio::spawn(a.parts().leadership.clone().keep(shutdown_a));
+    let keeper_b = tokio::spawn(b.parts().leadership.clone().keep(shutdown_b));
     tokio::time::sleep(StdDuration::from_secs(4)).await;
-    assert!(a.parts.leadership.is_leader() && !b.parts.leadership.is_leader(), "a renews; b waits");
+    assert!(a.parts().leadership.is_leader() && !b.parts().leadership.is_leader(), "a renews; b waits");
 
     keeper_a.abort(); // killed: no release, the lease runs out on its own
     let died = Instant::now();
-    while !b.parts.leadership.is_leader() {
+    while !b.parts().leadership.is_leader() {
         assert!(
             died.elapsed() < StdDuration::from_secs(2 * lease_secs),
             "no takeover within two lease periods"
@@ -198,8 +199,8 @@ pub async fn a_dead_leader_is_replaced_within_two_lease_periods(emu: &Emulator, 
     let _ = stop_a;
     stop_b.send(true).unwrap();
     keeper_b.await.unwrap();
-    assert!(!b.parts.leadership.is_leader());
-    let store = &b.parts.store;
+    assert!(!b.parts().leadership.is_leader());
+    let store = &b.parts().store;
     assert_eq!(
         store
             .acquire_lease("collector", "task-c", SystemClock.now(), Duration::seconds(3))

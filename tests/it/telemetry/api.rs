@@ -2,23 +2,18 @@
 //! budget evaluation, `/api/v1/decision` answers allow / warn / deny with the
 //! deciding budget, and `/api/v1/budgets` lists every budget's status.
 
-#![allow(clippy::disallowed_methods, reason = "the API under test is served from a task, as in the daemon")]
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use bedrock_cost_monitor::clock::ManualClock;
-use bedrock_cost_monitor::telemetry::api::{routes, ApiState};
-use bedrock_cost_monitor::telemetry::http::serve;
 use bedrock_cost_monitor::telemetry::probe::request;
 use chrono::{Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
 
+use crate::helpers::daemon::{DaemonOptions, TestConfig, TestDaemon};
 use crate::helpers::emulator;
-use crate::helpers::inbox::{load, write_config, Replica};
 use crate::helpers::workload::{publish_all, seeded_series, workload, Truth, HAIKU_3, SONNET_US};
 
 /// Spend per resolved model of the seeded workload.
@@ -54,18 +49,11 @@ async fn decisions_allow_warn_and_deny_with_the_deciding_budget() {
          [[budgets]]\nname = \"all-monthly\"\nperiod = \"month\"\nlimit_usd = \"100000\"\nforecast_alert = false\n"
     );
     let dir = tempfile::tempdir().unwrap();
-    let loaded = load(&write_config(dir.path(), None, &budgets), &emu, &dir.path().join("data"));
+    let loaded = TestConfig::driven(dir.path(), emu.endpoint_url()).extra(&budgets).load();
     let clock = Arc::new(ManualClock::new(end + Duration::seconds(30)));
-    let replica = Replica::start(&loaded, &emu, clock, None).await;
-    replica.run("cloudwatch").await.unwrap();
-
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = routes(ApiState { board: replica.parts.board.clone(), pricer: replica.parts.pricer.clone() });
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, app, async move {
-        let _ = stopped.await;
-    }));
+    let daemon = TestDaemon::spawn(&emu, DaemonOptions::new(loaded, clock).http()).await;
+    daemon.collect_usage().await.unwrap();
+    let base = daemon.base().to_string();
 
     let principal = "arn:aws:iam::111122223333:role/dashboard-server-task";
     let sonnet = get(&base, &format!("/api/v1/decision?principal={principal}&model={SONNET_US}")).await;
@@ -102,6 +90,5 @@ async fn decisions_allow_warn_and_deny_with_the_deciding_budget() {
     assert_eq!(money(&haiku_status["limit_usd"]), haiku_limit);
     assert_eq!(haiku_status["period"]["start"], json!("2026-11-24T00:00:00Z"));
     assert!(all["evaluated_at"].is_string());
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    daemon.shutdown().await;
 }

@@ -2,14 +2,11 @@
 //! ledger with a manual clock, talking to the emulator, and the helpers that
 //! compare what it wrote with the truth.
 
-#![allow(clippy::disallowed_methods, reason = "the real daemon runs as a task beside the test")]
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use bedrock_cost_monitor::app::{self, RunOptions};
 use bedrock_cost_monitor::bedrock::BedrockMetric;
 use bedrock_cost_monitor::clock::{Clock, ManualClock, SystemClock};
 use bedrock_cost_monitor::collector::{CloudWatchJob, CloudWatchJobConfig, RunReport};
@@ -21,14 +18,12 @@ use bedrock_cost_monitor::pricing::PointPricer;
 use bedrock_cost_monitor::records::{CostTotal, Source};
 use bedrock_cost_monitor::sim::SimDatum;
 use bedrock_cost_monitor::sources::cloudwatch::{CloudWatchSource, MetricNames};
-use bedrock_cost_monitor::telemetry::probe::{probe, request};
+use bedrock_cost_monitor::telemetry::probe::request;
 use chrono::{DateTime, Duration, TimeZone, Utc};
-
 use tempfile::TempDir;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 use crate::helpers;
+use crate::helpers::daemon::{DaemonOptions, TestDaemon};
 use crate::helpers::workload::{names, Truth, EAST, WEST};
 
 pub const TIMEOUT: StdDuration = StdDuration::from_secs(10);
@@ -147,21 +142,11 @@ impl Fixture {
     /// Runs the real daemon (`app::run`) on this ledger and clock, waits until
     /// it is ready (its start-up collection succeeded) and returns `/metrics`.
     pub async fn scrape_daemon(&self, emu: &Emulator) -> String {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, shutdown) = watch::channel(false);
-        let options = RunOptions {
-            clock: self.clock.clone(),
-            credentials: emu.sdk_config(EAST).await.credentials_provider(),
-            listener: Some(listener),
-            shutdown,
-            store: None,
-        };
-        let daemon = tokio::spawn(app::run(load(&self.endpoint, self.dir.path()), options));
-        wait_ready(&format!("{base}/readyz")).await;
-        let metrics = request("GET", &format!("{base}/metrics"), &[], &[], TIMEOUT).await.unwrap();
-        stop.send(true).unwrap();
-        tokio::time::timeout(TIMEOUT, daemon).await.expect("daemon stops").unwrap().unwrap();
+        let options =
+            DaemonOptions::new(load(&self.endpoint, self.dir.path()), self.clock.clone()).scheduled();
+        let daemon = TestDaemon::spawn(emu, options).await;
+        let metrics = request("GET", &format!("{}/metrics", daemon.base()), &[], &[], TIMEOUT).await.unwrap();
+        daemon.shutdown().await;
         assert_eq!(metrics.status, 200);
         metrics.body_text()
     }
@@ -173,18 +158,6 @@ pub fn assert_same_totals(ledger: &[CostTotal], truth: &[CostTotal]) {
     let missing: Vec<_> = truth.iter().filter(|t| !ledger.contains(t)).collect();
     assert!(extra.is_empty() && missing.is_empty(), "ledger has {extra:#?}\ntruth has {missing:#?}");
     assert_eq!(ledger.len(), truth.len());
-}
-
-pub async fn wait_ready(url: &str) {
-    let mut last = None;
-    for _ in 0..500 {
-        match probe(url, TIMEOUT).await {
-            Ok(_) => return,
-            Err(e) => last = Some(e),
-        }
-        tokio::time::sleep(StdDuration::from_millis(20)).await;
-    }
-    panic!("{url} not ready within 10 s: {last:?}");
 }
 
 pub fn in_region<'a>(data: &'a [SimDatum], region: &'a str) -> impl Iterator<Item = &'a SimDatum> + 'a {
