@@ -42,7 +42,7 @@ fi
 
 step "without the demo feature (the release image): clippy, CLI tests"
 cargo clippy --all-targets --no-default-features --locked -- -D warnings
-cargo test --no-default-features --locked --test cli
+cargo test --no-default-features --locked --test it -- cli::
 
 step "deployment checks (promtool, checkov, terraform fmt)"
 bash tests/tools/check_deploy.sh

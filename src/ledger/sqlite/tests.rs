@@ -1,6 +1,6 @@
 //! Unit tests of what only the SQLite store has: the file, its schema
 //! version, corrupt values and lock recovery. The behaviour every store
-//! shares is in `tests/store_contract.rs`.
+//! shares is in `tests/it/helpers/store_contract.rs`, run on each store.
 
 #![allow(clippy::disallowed_methods, reason = "the lock-recovery test panics on a thread of its own")]
 

@@ -1,0 +1,43 @@
+//! The README's first command: `bedrock-cost-monitor demo` runs on its own
+//! (emulator, simulated traffic, the real daemon) and shows a newcomer priced
+//! spend, the unpriced model, spend by caller, the budget and the alerts that
+//! reached the finance inbox. Runs the built binary from the repository root.
+
+use std::process::Command;
+
+use crate::helpers::emulator;
+
+#[test]
+fn demo_shows_spend_callers_budgets_and_alerts() {
+    let _alone = emulator::alone();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = Command::new(env!("CARGO_BIN_EXE_bedrock-cost-monitor"))
+        .args(["demo", "--duration", "25"])
+        .current_dir(root)
+        .output()
+        .expect("demo runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "demo failed:\n{stdout}\n{stderr}");
+    for needle in [
+        "Spend so far",
+        "claude-sonnet-4-5",
+        "UNPRICED",
+        "unpriced:us.anthropic.claude-3-5-haiku-20241022-v1:0+latency-optimized",
+        "By token type: input ",
+        "cache_read ",
+        "proj_support01 ",
+        "Spend by caller",
+        "arn:aws:iam::111122223333:role/dashboard-server-task",
+        "unattributed",
+        "budget demo-daily: ",
+        "ALERT  budget.threshold         Budget demo-daily reached 50%",
+        "ALERT  pricing.unpriced_model",
+        "/metrics",
+        "/api/v1/decision?principal=",
+        "a runaway loop starts calling Sonnet",
+    ] {
+        assert!(stdout.contains(needle), "`{needle}` missing from the demo's output:\n{stdout}\n{stderr}");
+    }
+    assert_eq!(stdout.matches("ALERT  budget.forecast").count(), 1, "each alert once:\n{stdout}");
+}

@@ -1,0 +1,10 @@
+//! Several replicas on one shared store (what three ECS tasks with three
+//! sidecars are). The scenarios are written once (`scenarios`) and run on
+//! each way of sharing:
+//!
+//! - `sqlite`: one SQLite file behind one handle, shared in-process;
+//! - `dynamodb`: every replica opening one DynamoDB table from its configuration.
+
+mod dynamodb;
+mod scenarios;
+mod sqlite;
