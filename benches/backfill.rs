@@ -44,7 +44,7 @@ const REGION: &str = "us-east-1";
 /// CloudWatch keeps 1-minute datapoints for 15 days.
 const RETENTION_MINUTES: i64 = 15 * 24 * 60;
 
-/// The base IDs of facts.md §5, in the forms CloudWatch shows.
+/// Claude base model IDs as Bedrock names them, in the forms CloudWatch shows.
 const BASE_IDS: &[&str] = &[
     "anthropic.claude-3-haiku-20240307-v1:0",
     "anthropic.claude-3-sonnet-20240229-v1:0",

@@ -81,7 +81,8 @@ fn arn_region(model: &str) -> Option<String> {
     crate::names::is_region(region).then(|| region.to_string())
 }
 
-/// The `price --json` contract of design.md §3: money as decimal strings.
+/// The `price --json` contract (README, "`price`"): money as
+/// decimal strings, so no consumer ever sees a rounded float.
 pub fn priced_json(p: &Priced<'_>) -> serde_json::Value {
     let lines: Vec<_> = p
         .cost

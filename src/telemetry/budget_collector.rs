@@ -1,4 +1,4 @@
-//! The budget gauges of design §4, rendered on every scrape from the board:
+//! The budget gauges (README, "HTTP endpoints and Prometheus metrics"), rendered on every scrape from the board:
 //! `bedrock_budget_spend_usd`, `bedrock_budget_limit_usd`,
 //! `bedrock_budget_utilization_ratio` and `bedrock_budget_forecast_usd`,
 //! labelled `budget` (and `principal` for per-principal budgets). Read-only.

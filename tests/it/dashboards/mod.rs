@@ -1,6 +1,5 @@
 //! The Grafana dashboards and the Prometheus alert rules against a real
-//! Prometheus scraping the real daemon (design §7: every dashboard query is
-//! tested).
+//! Prometheus scraping the real daemon: every dashboard query is tested.
 //!
 //! The daemon binary (`run`) collects the demo's simulated workload
 //! (`sim::demo_series`, two hours of history, then live minutes) from the
