@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 
+use super::alerts_job::AlertsJob;
 use super::collect::CollectCloudWatch;
 use super::digest::DigestJob;
 use super::evaluate::Evaluator;
@@ -14,7 +15,6 @@ use super::follow::Follower;
 use super::leader::{default_holder, LeaderOnly, Leadership};
 use super::snapshot::Refresher;
 use super::trail::CollectCloudTrail;
-use super::watchdog::Watchdog;
 use super::{AppError, RunOptions};
 use crate::alerts::{AlertSink, Dispatcher, LogSink, SnsSink};
 use crate::aws::AwsConfig;
@@ -33,7 +33,7 @@ use crate::sources::cloudwatch::{CloudWatchSource, MetricNames};
 use crate::sources::MetricSource;
 use crate::telemetry::self_metrics::SelfMetrics;
 use crate::telemetry::snapshot::Snapshot;
-use crate::telemetry::{self, Readiness, Role, SharedBoard};
+use crate::telemetry::{self, Readiness, Role, SharedBudgetBoard};
 
 /// Everything the jobs and the HTTP server share.
 pub struct Components {
@@ -43,7 +43,7 @@ pub struct Components {
     pub metrics: Arc<SelfMetrics>,
     pub readiness: Arc<Readiness>,
     pub leadership: Arc<Leadership>,
-    pub board: SharedBoard,
+    pub board: SharedBudgetBoard,
     pub refresher: Arc<Refresher>,
     pub dispatcher: Arc<Dispatcher>,
     pub evaluator: Arc<Evaluator>,
@@ -73,7 +73,7 @@ impl Components {
         }
         let shared = Snapshot::shared();
         telemetry::register_ledger(&registry, shared.clone())?;
-        let board = SharedBoard::new(config.budgets.clone());
+        let board = SharedBudgetBoard::new(config.budgets.clone());
         telemetry::register_budgets(&registry, board.clone())?;
         let refresher = Arc::new(Refresher {
             store: store.clone(),
@@ -86,10 +86,10 @@ impl Components {
         readiness.set_config_loaded(true);
         let holder = config.replicas.holder_id.clone().unwrap_or_else(default_holder);
         let lease = Duration::from_secs(config.replicas.lease_secs);
-        let sole = options.store.is_none() && config.store.kind == StoreKind::Sqlite;
+        let unshared_store = options.store.is_none() && config.store.kind == StoreKind::Sqlite;
         let leadership = Arc::new(Leadership::new(
             holder,
-            sole,
+            unshared_store,
             lease,
             store.clone(),
             clock.clone(),
@@ -167,7 +167,7 @@ impl Components {
         let config = &loaded.config;
         let mut jobs = self.cloudwatch_jobs(loaded).await;
         jobs.extend(self.cloudtrail_job(loaded).await);
-        let watchdog = Watchdog {
+        let alerts_job = AlertsJob {
             store: self.store.clone(),
             regions: config.monitor.regions.clone(),
             sources: [
@@ -184,7 +184,7 @@ impl Components {
         };
         let every_minute =
             CronSchedule::every_secs(60).unwrap_or_else(|_| config.sources.cloudwatch.schedule.clone());
-        jobs.push(self.schedule(Arc::new(watchdog), &every_minute, Role::Leader, loaded));
+        jobs.push(self.schedule(Arc::new(alerts_job), &every_minute, Role::Leader, loaded));
         if config.alerts.digest.enabled {
             let digest = DigestJob { evaluator: self.evaluator.clone() };
             // Daily, and not at start: not part of readiness (its runs are in job_runs_total).

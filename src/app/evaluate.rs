@@ -1,6 +1,6 @@
 //! Budget evaluation and its alerts, run by the leader right after each
-//! collection (so a crossing is alerted within one cycle) and by the watchdog
-//! (so pending alerts are retried every minute).
+//! collection (so a crossing is alerted within one cycle) and by the minute
+//! alerts job (so pending alerts are retried every minute).
 //!
 //! Wiring only: plans and evaluation are `budgets/`, messages `alerts/`; this
 //! fetches the planned sums from the store, publishes the statuses (store and
@@ -19,7 +19,7 @@ use crate::clock::Clock;
 use crate::config::BudgetConfig;
 use crate::ledger::{Backend, StoreError};
 use crate::records::Source;
-use crate::telemetry::SharedBoard;
+use crate::telemetry::SharedBudgetBoard;
 
 pub struct Evaluator {
     pub store: Arc<dyn Backend>,
@@ -29,7 +29,7 @@ pub struct Evaluator {
     /// CloudTrail attribution exists: budgets also list their top principals.
     pub principals_known: bool,
     pub dispatcher: Arc<Dispatcher>,
-    pub board: SharedBoard,
+    pub board: SharedBudgetBoard,
     pub clock: Arc<dyn Clock>,
     /// One evaluation at a time (the CloudWatch and CloudTrail jobs both trigger it).
     pub lock: tokio::sync::Mutex<()>,

@@ -12,13 +12,13 @@ use super::snapshot::Refresher;
 use crate::clock::Clock;
 use crate::ledger::Backend;
 use crate::scheduler::{Completed, Job, JobError, JobName};
-use crate::telemetry::SharedBoard;
+use crate::telemetry::SharedBudgetBoard;
 
 pub struct Follower {
     pub leadership: Arc<Leadership>,
     pub refresher: Arc<Refresher>,
     pub store: Arc<dyn Backend>,
-    pub board: SharedBoard,
+    pub board: SharedBudgetBoard,
     pub clock: Arc<dyn Clock>,
 }
 

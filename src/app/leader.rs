@@ -29,7 +29,7 @@ pub const LEASE: &str = "collector";
 pub struct Leadership {
     pub holder: String,
     /// Always the leader (the SQLite store: one process).
-    sole: bool,
+    unshared_store: bool,
     ttl: TimeDelta,
     leader: AtomicBool,
     store: Arc<dyn Backend>,
@@ -41,7 +41,7 @@ pub struct Leadership {
 impl Leadership {
     pub fn new(
         holder: String,
-        sole: bool,
+        unshared_store: bool,
         ttl: Duration,
         store: Arc<dyn Backend>,
         clock: Arc<dyn Clock>,
@@ -49,7 +49,16 @@ impl Leadership {
         readiness: Arc<Readiness>,
     ) -> Self {
         let ttl = TimeDelta::from_std(ttl).unwrap_or(TimeDelta::seconds(30));
-        Leadership { holder, sole, ttl, leader: AtomicBool::new(false), store, clock, metrics, readiness }
+        Leadership {
+            holder,
+            unshared_store,
+            ttl,
+            leader: AtomicBool::new(false),
+            store,
+            clock,
+            metrics,
+            readiness,
+        }
     }
 
     pub fn is_leader(&self) -> bool {
@@ -59,7 +68,7 @@ impl Leadership {
     /// One acquire-or-renew; returns whether this replica holds the lease now.
     pub async fn renew(&self) -> bool {
         let now = self.clock.now();
-        if self.sole {
+        if self.unshared_store {
             self.leader.store(true, Ordering::SeqCst);
             self.metrics.set_leader(true);
             self.readiness.set_role(Role::Leader, now);
@@ -84,7 +93,7 @@ impl Leadership {
     /// Renews until `shutdown`, then releases the lease so a follower can
     /// take over at once instead of waiting for it to expire.
     pub async fn keep(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        if self.sole {
+        if self.unshared_store {
             return;
         }
         let every = (self.ttl / 3).to_std().unwrap_or(Duration::from_secs(10));

@@ -6,6 +6,7 @@
 //! Must not contain domain logic: it wires sources, pricing, ledger,
 //! budgets, alerts and telemetry together and nothing else.
 
+mod alerts_job;
 mod build;
 mod collect;
 mod digest;
@@ -16,7 +17,6 @@ pub mod leader;
 pub mod signals;
 mod snapshot;
 mod trail;
-mod watchdog;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -17,13 +17,13 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
-use super::board::SharedBoard;
+use super::budget_board::SharedBudgetBoard;
 use crate::budgets::decision::{decide, Request};
 use crate::pricing::PointPricer;
 
 #[derive(Clone)]
 pub struct ApiState {
-    pub board: SharedBoard,
+    pub board: SharedBudgetBoard,
     /// Resolves the `model` parameter (any ID form) to its price-table key.
     pub pricer: Arc<PointPricer>,
 }

@@ -6,7 +6,7 @@
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 
-use super::board::SharedBoard;
+use super::budget_board::SharedBudgetBoard;
 use super::families::{desc, usd_sample, FamilyBuilder};
 
 const FAMILIES: [(&str, &str); 4] = [
@@ -17,12 +17,12 @@ const FAMILIES: [(&str, &str); 4] = [
 ];
 
 pub struct BudgetCollector {
-    board: SharedBoard,
+    board: SharedBudgetBoard,
     descs: Vec<Desc>,
 }
 
 impl BudgetCollector {
-    pub fn new(board: SharedBoard) -> prometheus::Result<Self> {
+    pub fn new(board: SharedBudgetBoard) -> prometheus::Result<Self> {
         let descs =
             FAMILIES.iter().map(|(n, h)| desc(n, h, &["budget", "principal"])).collect::<Result<_, _>>()?;
         Ok(BudgetCollector { board, descs })

@@ -11,8 +11,8 @@
 //! [`register_budgets`] or the constructors that take a registry.
 
 pub mod api;
-pub mod board;
 pub mod bounds_family;
+pub mod budget_board;
 pub mod budget_collector;
 pub mod data_quality;
 pub mod families;
@@ -29,7 +29,7 @@ pub mod store_collector;
 mod render_tests;
 
 pub use api::ApiState;
-pub use board::{Board, SharedBoard};
+pub use budget_board::{BudgetBoard, SharedBudgetBoard};
 pub use budget_collector::BudgetCollector;
 pub use http::{router, serve, HttpState};
 pub use ledger_collector::LedgerCollector;
@@ -47,7 +47,7 @@ pub fn register_ledger(registry: &Registry, snapshot: SharedSnapshot) -> prometh
 }
 
 /// The budget gauges rendered from the board.
-pub fn register_budgets(registry: &Registry, board: SharedBoard) -> prometheus::Result<()> {
+pub fn register_budgets(registry: &Registry, board: SharedBudgetBoard) -> prometheus::Result<()> {
     register(registry, Box::new(BudgetCollector::new(board)?))
 }
 

@@ -80,10 +80,10 @@ async fn a_crossing_publishes_exactly_one_message_with_the_numbers_that_matter()
     let s = setup(&emu, &topic).await;
     let daemon = s.daemon(&emu).await;
     daemon.collect_usage().await.unwrap();
-    // Later cycles (collection and the minute watchdog) find nothing new to send.
+    // Later cycles (collection and the minute alerts job) find nothing new to send.
     s.clock.advance(Duration::minutes(1));
     daemon.collect_usage().await.unwrap();
-    daemon.watchdog().await.unwrap();
+    daemon.alerts_job().await.unwrap();
 
     let delivered = topic.drain().await;
     let crossing = of_kind(&delivered, "budget.threshold");
@@ -129,7 +129,7 @@ async fn an_alert_claimed_before_a_crash_is_published_once_after_the_restart() {
     }
     let daemon = s.daemon(&emu).await;
     daemon.collect_usage().await.unwrap();
-    daemon.watchdog().await.unwrap();
+    daemon.alerts_job().await.unwrap();
     let delivered = topic.drain().await;
     assert_eq!(of_kind(&delivered, "pricing.unpriced_model").len(), 1, "published once: {delivered:#?}");
     assert_eq!(of_kind(&delivered, "budget.threshold").len(), 1);
@@ -152,7 +152,7 @@ async fn an_sns_outage_delays_the_alert_to_a_later_cycle_and_never_duplicates() 
         .unwrap();
     let failed = daemon.collect_usage().await;
     assert!(failed.is_ok(), "collection succeeded; alerts wait in the outbox: {failed:?}");
-    assert!(daemon.watchdog().await.is_err(), "the watchdog reports what it could not publish");
+    assert!(daemon.alerts_job().await.is_err(), "the alerts job reports what it could not publish");
     assert!(topic.drain().await.is_empty());
     let pending = daemon.parts().store.pending_alerts(10).await.unwrap();
     assert_eq!(pending.len(), 2, "both alerts still pending");
@@ -163,9 +163,9 @@ async fn an_sns_outage_delays_the_alert_to_a_later_cycle_and_never_duplicates() 
 
     emu.clear_faults().await.unwrap();
     s.clock.advance(Duration::minutes(1));
-    daemon.watchdog().await.unwrap();
+    daemon.alerts_job().await.unwrap();
     daemon.collect_usage().await.unwrap();
-    daemon.watchdog().await.unwrap();
+    daemon.alerts_job().await.unwrap();
     let delivered = topic.drain().await;
     assert_eq!(of_kind(&delivered, "budget.threshold").len(), 1, "{delivered:#?}");
     assert_eq!(delivered.len(), 2, "each alert delivered exactly once after the outage");
@@ -219,17 +219,17 @@ async fn a_stalled_collector_alerts_once_per_stall() {
     topic.drain().await;
     let stalled = || async { of_kind(&topic.drain().await, "collector.stalled").len() };
     // Fresh data: nothing. 61 minutes without a collection: one alert per region, once.
-    daemon.watchdog().await.unwrap();
+    daemon.alerts_job().await.unwrap();
     assert_eq!(stalled().await, 0);
     s.clock.advance(Duration::minutes(61));
-    daemon.watchdog().await.unwrap();
-    daemon.watchdog().await.unwrap();
+    daemon.alerts_job().await.unwrap();
+    daemon.alerts_job().await.unwrap();
     assert_eq!(stalled().await, 2, "us-east-1 and us-west-2, each once");
     // Collecting again ends the episode; a later stall is a new one.
     daemon.collect_usage().await.unwrap();
-    daemon.watchdog().await.unwrap();
+    daemon.alerts_job().await.unwrap();
     assert_eq!(stalled().await, 0);
     s.clock.advance(Duration::minutes(61));
-    daemon.watchdog().await.unwrap();
+    daemon.alerts_job().await.unwrap();
     assert_eq!(stalled().await, 2, "a new stall alerts again");
 }

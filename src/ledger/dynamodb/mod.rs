@@ -54,9 +54,9 @@
 
 mod aggregate;
 mod attrs;
-mod coord;
 mod db;
 mod engine;
+mod exactly_once;
 mod expr;
 mod keys;
 mod meter;
@@ -239,7 +239,7 @@ impl Store for DynamoStore {
 #[async_trait]
 impl Outbox for DynamoStore {
     async fn claim_alert(&self, entry: &OutboxEntry) -> Result<bool, StoreError> {
-        coord::claim_alert(&self.ctx, entry).await
+        exactly_once::claim_alert(&self.ctx, entry).await
     }
 
     async fn lock_alert(
@@ -249,23 +249,23 @@ impl Outbox for DynamoStore {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        coord::lock_alert(&self.ctx, dedupe_key, holder, now, until).await
+        exactly_once::lock_alert(&self.ctx, dedupe_key, holder, now, until).await
     }
 
     async fn pending_alerts(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
-        coord::pending_alerts(&self.ctx, limit).await
+        exactly_once::pending_alerts(&self.ctx, limit).await
     }
 
     async fn mark_alert_published(&self, dedupe_key: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        coord::mark_alert_published(&self.ctx, dedupe_key, at).await
+        exactly_once::mark_alert_published(&self.ctx, dedupe_key, at).await
     }
 
     async fn mark_alert_failed(&self, dedupe_key: &str, error: &str) -> Result<(), StoreError> {
-        coord::mark_alert_failed(&self.ctx, dedupe_key, error).await
+        exactly_once::mark_alert_failed(&self.ctx, dedupe_key, error).await
     }
 
     async fn alert(&self, dedupe_key: &str) -> Result<Option<OutboxEntry>, StoreError> {
-        coord::alert(&self.ctx, dedupe_key).await
+        exactly_once::alert(&self.ctx, dedupe_key).await
     }
 }
 
@@ -278,11 +278,11 @@ impl LeaseStore for DynamoStore {
         now: DateTime<Utc>,
         ttl: Duration,
     ) -> Result<Lease, StoreError> {
-        coord::acquire_lease(&self.ctx, name, holder, now, ttl).await
+        exactly_once::acquire_lease(&self.ctx, name, holder, now, ttl).await
     }
 
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
-        coord::release_lease(&self.ctx, name, holder).await
+        exactly_once::release_lease(&self.ctx, name, holder).await
     }
 }
 

@@ -35,7 +35,7 @@
 mod attribution;
 mod calls;
 mod codec;
-mod coord;
+mod exactly_once;
 mod read;
 mod replace;
 mod schema;
@@ -224,7 +224,7 @@ impl Store for SqliteStore {
 impl Outbox for SqliteStore {
     async fn claim_alert(&self, entry: &OutboxEntry) -> Result<bool, StoreError> {
         let entry = entry.clone();
-        self.run(move |conn| coord::claim_alert(conn, &entry)).await
+        self.run(move |conn| exactly_once::claim_alert(conn, &entry)).await
     }
 
     async fn lock_alert(
@@ -235,26 +235,26 @@ impl Outbox for SqliteStore {
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let (key, holder) = (dedupe_key.to_string(), holder.to_string());
-        self.run(move |conn| coord::lock_alert(conn, &key, &holder, now, until)).await
+        self.run(move |conn| exactly_once::lock_alert(conn, &key, &holder, now, until)).await
     }
 
     async fn pending_alerts(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.run(move |conn| coord::pending_alerts(conn, limit)).await
+        self.run(move |conn| exactly_once::pending_alerts(conn, limit)).await
     }
 
     async fn mark_alert_published(&self, dedupe_key: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
         let key = dedupe_key.to_string();
-        self.run(move |conn| coord::mark_alert_published(conn, &key, at)).await
+        self.run(move |conn| exactly_once::mark_alert_published(conn, &key, at)).await
     }
 
     async fn mark_alert_failed(&self, dedupe_key: &str, error: &str) -> Result<(), StoreError> {
         let (key, error) = (dedupe_key.to_string(), error.to_string());
-        self.run(move |conn| coord::mark_alert_failed(conn, &key, &error)).await
+        self.run(move |conn| exactly_once::mark_alert_failed(conn, &key, &error)).await
     }
 
     async fn alert(&self, dedupe_key: &str) -> Result<Option<OutboxEntry>, StoreError> {
         let key = dedupe_key.to_string();
-        self.run(move |conn| coord::alert(conn, &key)).await
+        self.run(move |conn| exactly_once::alert(conn, &key)).await
     }
 }
 
@@ -268,12 +268,12 @@ impl LeaseStore for SqliteStore {
         ttl: chrono::Duration,
     ) -> Result<Lease, StoreError> {
         let (name, holder) = (name.to_string(), holder.to_string());
-        self.run(move |conn| coord::acquire_lease(conn, &name, &holder, now, ttl)).await
+        self.run(move |conn| exactly_once::acquire_lease(conn, &name, &holder, now, ttl)).await
     }
 
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
         let (name, holder) = (name.to_string(), holder.to_string());
-        self.run(move |conn| coord::release_lease(conn, &name, &holder)).await
+        self.run(move |conn| exactly_once::release_lease(conn, &name, &holder)).await
     }
 }
 
@@ -281,26 +281,26 @@ impl LeaseStore for SqliteStore {
 impl StatusStore for SqliteStore {
     async fn put_budget_statuses(&self, statuses: &[BudgetStatus]) -> Result<(), StoreError> {
         let statuses = statuses.to_vec();
-        self.run(move |conn| coord::put_budget_statuses(conn, &statuses)).await
+        self.run(move |conn| exactly_once::put_budget_statuses(conn, &statuses)).await
     }
 
     async fn budget_statuses(&self) -> Result<Vec<BudgetStatus>, StoreError> {
-        self.run(|conn| coord::budget_statuses(conn)).await
+        self.run(|conn| exactly_once::budget_statuses(conn)).await
     }
 
     async fn get_state(&self, key: &str) -> Result<Option<String>, StoreError> {
         let key = key.to_string();
-        self.run(move |conn| coord::get_state(conn, &key)).await
+        self.run(move |conn| exactly_once::get_state(conn, &key)).await
     }
 
     async fn put_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
         let (key, value) = (key.to_string(), value.to_string());
-        self.run(move |conn| coord::put_state(conn, &key, &value)).await
+        self.run(move |conn| exactly_once::put_state(conn, &key, &value)).await
     }
 
     async fn delete_state(&self, key: &str) -> Result<(), StoreError> {
         let key = key.to_string();
-        self.run(move |conn| coord::delete_state(conn, &key)).await
+        self.run(move |conn| exactly_once::delete_state(conn, &key)).await
     }
 }
 

@@ -123,7 +123,7 @@ pub async fn one_publisher_failover_and_one_message_per_crossing(
     clock.set(t2 + Duration::seconds(30));
     assert_eq!(a.collect_usage().await, Ok(Completed::Standby));
     assert_eq!(b.collect_usage().await, Ok(Completed::Done));
-    b.watchdog().await.unwrap();
+    b.alerts_job().await.unwrap();
 
     let delivered = topic.drain().await;
     let thresholds: Vec<_> = delivered

@@ -4,7 +4,7 @@
 //!
 //! By default the test drives it: its jobs are built as `run` builds them
 //! and run when the test calls a step (`collect_usage`, `collect_trail`,
-//! `watchdog`, `digest`, `follower_refresh`), on a manual clock instead of
+//! `alerts_job`, `digest`, `follower_refresh`), on a manual clock instead of
 //! cron. `DaemonOptions::http` also serves its HTTP endpoints;
 //! `DaemonOptions::scheduled` runs `app::run` itself, scheduler and all.
 //! `process` starts the binary as a child process instead, for the tests
@@ -148,8 +148,8 @@ impl TestDaemon {
         self.run(JobName::CLOUDTRAIL).await
     }
 
-    /// One run of the minute watchdog (`alerts`): stalled collectors, outbox retries.
-    pub async fn watchdog(&self) -> Result<Completed, String> {
+    /// One run of the minute `alerts` job: stalled collectors, outbox retries.
+    pub async fn alerts_job(&self) -> Result<Completed, String> {
         self.run(JobName::ALERTS).await
     }
 

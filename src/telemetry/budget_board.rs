@@ -13,7 +13,7 @@ use crate::budgets::BudgetStatus;
 use crate::config::BudgetConfig;
 
 #[derive(Clone, Debug, Default)]
-pub struct Board {
+pub struct BudgetBoard {
     pub budgets: Vec<BudgetConfig>,
     pub statuses: Vec<BudgetStatus>,
     /// When the statuses were computed (by whichever replica leads).
@@ -22,14 +22,14 @@ pub struct Board {
 
 /// The board shared between its writer and the readers.
 #[derive(Clone, Debug, Default)]
-pub struct SharedBoard(Arc<RwLock<Board>>);
+pub struct SharedBudgetBoard(Arc<RwLock<BudgetBoard>>);
 
-impl SharedBoard {
+impl SharedBudgetBoard {
     pub fn new(budgets: Vec<BudgetConfig>) -> Self {
-        SharedBoard(Arc::new(RwLock::new(Board { budgets, ..Board::default() })))
+        SharedBudgetBoard(Arc::new(RwLock::new(BudgetBoard { budgets, ..BudgetBoard::default() })))
     }
 
-    pub fn read(&self) -> RwLockReadGuard<'_, Board> {
+    pub fn read(&self) -> RwLockReadGuard<'_, BudgetBoard> {
         // Replaced whole on every write: a poisoned lock still holds a consistent board.
         self.0.read().unwrap_or_else(PoisonError::into_inner)
     }

@@ -14,7 +14,7 @@ use crate::ledger::Backend;
 use crate::records::Source;
 use crate::scheduler::{Completed, Job, JobError, JobName};
 
-pub struct Watchdog {
+pub struct AlertsJob {
     pub store: Arc<dyn Backend>,
     pub regions: Vec<String>,
     /// The sources whose freshness is watched.
@@ -28,7 +28,7 @@ pub struct Watchdog {
 }
 
 #[async_trait]
-impl Job for Watchdog {
+impl Job for AlertsJob {
     fn name(&self) -> JobName {
         JobName::ALERTS
     }
