@@ -24,6 +24,13 @@ pub fn is_arn_of(s: &str, service: &str) -> bool {
         if partition.starts_with("aws") && *svc == service && !resource.is_empty())
 }
 
+/// The region an ARN names, when it names one (`None` for a plain ID, or an
+/// ARN whose region field is empty or not a region).
+pub fn arn_region(s: &str) -> Option<&str> {
+    let region = s.strip_prefix("arn:")?.split(':').nth(2)?;
+    is_region(region).then_some(region)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,5 +51,19 @@ mod tests {
         assert!(is_arn_of("arn:aws-us-gov:sns:us-gov-west-1:123456789012:a.fifo", "sns"));
         assert!(!is_arn_of("arn:aws:sqs:us-east-1:123456789012:q", "sns"));
         assert!(!is_arn_of("sns:alerts", "sns"));
+    }
+
+    #[test]
+    fn arn_region_table() {
+        let cases = [
+            ("arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.x", Some("eu-west-1")),
+            ("arn:aws:bedrock:us-east-1::foundation-model/anthropic.x", Some("us-east-1")),
+            ("arn:aws:bedrock::123456789012:thing/x", None),
+            ("anthropic.claude-3-haiku-20240307-v1:0", None),
+            ("arn:aws", None),
+        ];
+        for (arn, region) in cases {
+            assert_eq!(arn_region(arn), region, "{arn}");
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! CloudTrail error spikes `bedrock.access_denied` / `bedrock.throttling`
 //! (once per episode and region). Pure message builders.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
 use std::collections::BTreeMap;
@@ -30,6 +30,26 @@ pub fn unpriced_model(region: &str, model_id: &str, now: DateTime<Utc>) -> Alert
                    counted as bedrock_unpriced_tokens_total until then"
             ),
         )
+}
+
+/// A source's data in a region is stalled when it is older than `bound`;
+/// a region that never had data, once the daemon has run longer than `bound`.
+pub fn is_stalled(
+    now: DateTime<Utc>,
+    watermark: Option<DateTime<Utc>>,
+    started_at: DateTime<Utc>,
+    bound: Duration,
+) -> bool {
+    now - watermark.unwrap_or(started_at) > bound
+}
+
+/// The CloudTrail error code a spike alert counts (`None` for other kinds).
+pub fn spike_error_code(kind: AlertKind) -> Option<&'static str> {
+    match kind {
+        AlertKind::ACCESS_DENIED => Some("AccessDeniedException"),
+        AlertKind::THROTTLING => Some("ThrottlingException"),
+        _ => None,
+    }
 }
 
 /// The flag of a stalled-collector episode.

@@ -133,3 +133,27 @@ fn operational_alert_keys() {
     assert_eq!(m.dedupe_key, "bedrock.access_denied:us-east-1:2026-03-01T11:50:00Z");
     assert_eq!(m.subject, "12 AccessDeniedException errors in us-east-1 within 15 minutes");
 }
+
+#[test]
+fn stalled_table() {
+    let started = at("2026-03-01T10:00:00Z");
+    let bound = chrono::Duration::minutes(30);
+    // (now, watermark, stalled)
+    let cases = [
+        ("2026-03-01T10:20:00Z", None, false),
+        ("2026-03-01T10:31:00Z", None, true),
+        ("2026-03-01T12:00:00Z", Some("2026-03-01T11:30:00Z"), false),
+        ("2026-03-01T12:00:00Z", Some("2026-03-01T11:29:00Z"), true),
+    ];
+    for (now, watermark, stalled) in cases {
+        let w = watermark.map(at);
+        assert_eq!(ops::is_stalled(at(now), w, started, bound), stalled, "{now} {watermark:?}");
+    }
+}
+
+#[test]
+fn spike_codes() {
+    assert_eq!(ops::spike_error_code(AlertKind::ACCESS_DENIED), Some("AccessDeniedException"));
+    assert_eq!(ops::spike_error_code(AlertKind::THROTTLING), Some("ThrottlingException"));
+    assert_eq!(ops::spike_error_code(AlertKind::COLLECTOR_STALLED), None);
+}

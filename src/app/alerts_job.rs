@@ -44,7 +44,7 @@ impl Job for AlertsJob {
                     .watermark(*source, region)
                     .await
                     .map_err(JobError::store("reading the watermark"))?;
-                let stalled = now - watermark.unwrap_or(self.started_at) > bound;
+                let stalled = ops::is_stalled(now, watermark, self.started_at, bound);
                 let flag = ops::stalled_flag(source.as_str(), region);
                 let episode = episode::track(self.store.as_ref(), &flag, stalled, now)
                     .await

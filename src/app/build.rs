@@ -3,7 +3,6 @@
 //! and the list of scheduled jobs with their schedules and roles.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::TimeDelta;
 
@@ -85,7 +84,7 @@ impl Components {
         let readiness = Arc::new(Readiness::new(clock.clone()));
         readiness.set_config_loaded(true);
         let holder = config.replicas.holder_id.clone().unwrap_or_else(default_holder);
-        let lease = Duration::from_secs(config.replicas.lease_secs);
+        let lease = config.replicas.lease();
         let unshared_store = options.store.is_none() && config.store.kind == StoreKind::Sqlite;
         let leadership = Arc::new(Leadership::new(
             holder,

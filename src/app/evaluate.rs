@@ -44,15 +44,12 @@ pub struct Evaluation {
 }
 
 impl Evaluator {
-    /// Usage data is complete up to the oldest region's watermark.
     async fn data_through(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, StoreError> {
-        let mut oldest: Option<DateTime<Utc>> = None;
+        let mut watermarks = Vec::with_capacity(self.regions.len());
         for region in &self.regions {
-            if let Some(w) = self.store.watermark(Source::CloudWatch, region).await? {
-                oldest = Some(oldest.map_or(w, |o| o.min(w)));
-            }
+            watermarks.push(self.store.watermark(Source::CloudWatch, region).await?);
         }
-        Ok(oldest.unwrap_or(now).min(now))
+        Ok(budgets::data_through(watermarks, now))
     }
 
     /// Evaluates every budget, publishes the statuses, claims and flushes alerts.

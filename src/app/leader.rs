@@ -96,7 +96,7 @@ impl Leadership {
         if self.unshared_store {
             return;
         }
-        let every = (self.ttl / 3).to_std().unwrap_or(Duration::from_secs(10));
+        let every = self.ttl.to_std().map_or(Duration::from_secs(10), crate::config::types::renew_every);
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}

@@ -77,16 +77,14 @@ impl CollectCloudTrail {
     /// AccessDenied and Throttling spikes per region, once per episode.
     async fn spikes(&self) -> Result<Vec<crate::alerts::AlertMessage>, crate::ledger::StoreError> {
         let now = self.clock.now();
-        let rules = [
-            (AlertKind::ACCESS_DENIED, "AccessDeniedException", &self.access_denied),
-            (AlertKind::THROTTLING, "ThrottlingException", &self.throttling),
-        ];
+        let rules =
+            [(AlertKind::ACCESS_DENIED, &self.access_denied), (AlertKind::THROTTLING, &self.throttling)];
         let mut out = Vec::new();
         for region in self.job_regions() {
-            for (kind, code, rule) in rules {
-                if !rule.enabled {
+            for (kind, rule) in rules {
+                let Some(code) = ops::spike_error_code(kind).filter(|_| rule.enabled) else {
                     continue;
-                }
+                };
                 let from = now - Duration::minutes(i64::from(rule.window_minutes));
                 let calls = self.store.call_counts(&region, from, now).await?;
                 let spike = ops::spike_of(kind, code, &region, &calls, rule.window_minutes, rule.threshold);

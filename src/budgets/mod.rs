@@ -20,7 +20,7 @@ pub mod windows;
 pub use decision::{decide, Decision, Request, Verdict};
 pub use evaluate::evaluate;
 pub use status::{BudgetState, BudgetStatus, BurnRate, PeriodInfo, SpendItem};
-pub use windows::{needs, Needs, Plan, Spend, Window};
+pub use windows::{data_through, needs, Needs, Plan, Spend, Window};
 
 #[cfg(test)]
 mod tests;

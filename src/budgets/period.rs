@@ -1,6 +1,8 @@
 //! Budget periods: the calendar day, ISO week (Monday first) or month that
 //! contains an instant, in an IANA timezone, as a UTC half-open `[start, end)`.
 //!
+//! Also the local days a report shows (`local_days`).
+//!
 //! Pure. A local midnight that does not exist (a DST gap at 00:00, as in
 //! America/Santiago or Asia/Beirut in some years) starts the period at the
 //! first instant that does; an ambiguous one (clocks set back over midnight)
@@ -47,6 +49,18 @@ pub fn midnight(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
     }
     // Unreachable for real zones (no gap is a day long); fall back to UTC.
     Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
+}
+
+/// Each day of `from..=to` with its window `[local midnight, next local
+/// midnight)`: the days a report shows, tiling time like the periods do.
+pub fn local_days(from: NaiveDate, to: NaiveDate, tz: Tz) -> Vec<(NaiveDate, DateTime<Utc>, DateTime<Utc>)> {
+    from.iter_days()
+        .take_while(|day| *day <= to)
+        .map(|day| {
+            let next = day.succ_opt().unwrap_or(day);
+            (day, midnight(tz, day), midnight(tz, next))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -124,6 +138,19 @@ mod tests {
             "2026-09-07T03:00:00Z",
         ),
     ];
+
+    #[test]
+    fn local_days_tile_a_dst_change() {
+        let days = local_days(
+            NaiveDate::from_ymd_opt(2026, 3, 28).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 3, 30).unwrap(),
+            Europe::Berlin,
+        );
+        let hours: Vec<i64> = days.iter().map(|(_, from, to)| (*to - *from).num_hours()).collect();
+        assert_eq!(hours, [24, 23, 24], "the spring-forward day has 23 hours");
+        assert!(days.windows(2).all(|w| w[0].2 == w[1].1), "each day starts where the last ended");
+        assert_eq!(days[1].1, utc("2026-03-28T23:00:00Z"));
+    }
 
     #[test]
     fn periods_table() {

@@ -301,3 +301,20 @@ fn decisions_pick_the_worst_applicable_budget() {
     let r = decide(&configs, &[], &Request::default());
     assert_eq!((r.decision, r.budget), (Verdict::Allow, None));
 }
+
+#[test]
+fn data_through_is_the_oldest_watermark_never_past_now() {
+    let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+    let now = t("2026-03-01T12:00:00Z");
+    // (watermarks, through)
+    let cases: [(Vec<Option<&str>>, &str); 4] = [
+        (vec![], "2026-03-01T12:00:00Z"),
+        (vec![None, Some("2026-03-01T11:50:00Z")], "2026-03-01T11:50:00Z"),
+        (vec![Some("2026-03-01T11:40:00Z"), Some("2026-03-01T11:55:00Z")], "2026-03-01T11:40:00Z"),
+        (vec![Some("2026-03-01T12:05:00Z")], "2026-03-01T12:00:00Z"),
+    ];
+    for (marks, through) in cases {
+        let marks: Vec<_> = marks.iter().map(|m| m.map(t)).collect();
+        assert_eq!(super::data_through(marks.clone(), now), t(through), "{marks:?}");
+    }
+}

@@ -89,6 +89,15 @@ pub struct Needs {
     pub principal: BTreeSet<Window>,
 }
 
+/// Usage data is complete up to the oldest region's watermark (a region
+/// with none yet does not hold the others back), never beyond `now`.
+pub fn data_through(
+    watermarks: impl IntoIterator<Item = Option<DateTime<Utc>>>,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    watermarks.into_iter().flatten().min().unwrap_or(now).min(now)
+}
+
 /// `principals_known`: CloudTrail attribution exists, so every budget's
 /// period also gets its top principals for the alert payload.
 pub fn needs(plans: &[Plan<'_>], principals_known: bool) -> Needs {

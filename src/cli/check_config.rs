@@ -56,7 +56,7 @@ fn store_line(c: &Config) -> String {
             "dynamodb table {} (replicas share it; lease {} s, renewed every {} s)",
             c.store.dynamodb_table.as_deref().unwrap_or("?"),
             c.replicas.lease_secs,
-            (c.replicas.lease_secs / 3).max(1)
+            c.replicas.renew_every().as_secs()
         ),
     }
 }

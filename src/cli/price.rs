@@ -32,7 +32,9 @@ pub fn run(
                 reason: format!("`{r}` is not an AWS region name"),
             })
         }
-        None => arn_region(&args.model).unwrap_or_else(|| loaded.config.monitor.regions[0].clone()),
+        None => crate::names::arn_region(&args.model)
+            .map(str::to_string)
+            .unwrap_or_else(|| loaded.config.monitor.regions[0].clone()),
     };
     let usage = usage(args);
     let opts = PriceOptions { batch: args.batch, long_context: args.long_context };
@@ -74,11 +76,6 @@ pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, CliError> {
             arg: "at",
             reason: format!("`{text}` is neither RFC 3339 (2026-03-13T00:00:00Z) nor a date (2026-03-13)"),
         })
-}
-
-fn arn_region(model: &str) -> Option<String> {
-    let region = model.strip_prefix("arn:")?.split(':').nth(2)?;
-    crate::names::is_region(region).then(|| region.to_string())
 }
 
 /// The `price --json` contract (README, "`price`"): money as

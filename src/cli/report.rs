@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
 use serde_json::json;
 
@@ -15,6 +15,7 @@ use super::args::{ReportArgs, ReportFormat};
 use super::report_bounds::{self, RowBounds};
 use super::CliError;
 use crate::app::AppError;
+use crate::budgets::period::local_days;
 use crate::clock::Clock;
 use crate::config::StoreKind;
 use crate::ledger::report::{Dimension, GroupBy, SpendReport, SpendRow};
@@ -98,33 +99,12 @@ async fn read(
     crate::ledger::report_days::aggregate(&cost_days, group_by).map_err(by)
 }
 
-/// Each day of `from..=to` with its window `[local midnight, next local midnight)`.
-fn local_days(from: NaiveDate, to: NaiveDate, tz: Tz) -> Vec<(NaiveDate, DateTime<Utc>, DateTime<Utc>)> {
-    from.iter_days()
-        .take_while(|day| *day <= to)
-        .map(|day| {
-            let next = day.succ_opt().unwrap_or(day);
-            (day, local_midnight(day, tz), local_midnight(next, tz))
-        })
-        .collect()
-}
-
 fn date_arg(arg: &'static str, text: Option<&str>) -> Result<Option<NaiveDate>, CliError> {
     text.map(|t| {
         NaiveDate::parse_from_str(t, "%Y-%m-%d")
             .map_err(|_| CliError::Argument { arg, reason: format!("`{t}` is not a date like 2026-11-01") })
     })
     .transpose()
-}
-
-/// The first instant of a local day; a day starting in a DST gap starts at its first valid instant.
-fn local_midnight(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    let naive = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-    tz.from_local_datetime(&naive)
-        .earliest()
-        .or_else(|| tz.from_local_datetime(&(naive + chrono::Duration::hours(1))).earliest())
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|| naive.and_utc())
 }
 
 fn dims(group_by: GroupBy) -> Vec<Dimension> {

@@ -50,6 +50,23 @@ pub struct ReplicasSection {
     pub follower_refresh_secs: u64,
 }
 
+impl ReplicasSection {
+    pub fn lease(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.lease_secs)
+    }
+
+    /// How often the holder renews: a third of the lease, so a renewal can
+    /// fail twice before a follower may take over.
+    pub fn renew_every(&self) -> std::time::Duration {
+        renew_every(self.lease())
+    }
+}
+
+/// The renewal interval of a lease of `lease`.
+pub fn renew_every(lease: std::time::Duration) -> std::time::Duration {
+    lease / 3
+}
+
 impl Default for ReplicasSection {
     fn default() -> Self {
         ReplicasSection { lease_secs: 30, holder_id: None, follower_refresh_secs: 30 }
