@@ -14,6 +14,7 @@
 mod helpers;
 
 // Built with and without the `demo` feature.
+mod architecture;
 mod cli;
 mod collector;
 mod config;
