@@ -36,6 +36,16 @@ impl AwsConfig {
     pub fn for_region(&self, region: &str) -> SdkConfig {
         for_region(&self.base, region)
     }
+
+    /// One client per region, built by `connect` from that region's
+    /// configuration (the adapter passes its SDK's `Client::new`).
+    pub fn per_region<C>(
+        &self,
+        regions: &[String],
+        connect: impl Fn(&SdkConfig) -> C,
+    ) -> std::collections::BTreeMap<String, C> {
+        regions.iter().map(|region| (region.clone(), connect(&self.for_region(region)))).collect()
+    }
 }
 
 use crate::config::types::AwsSection;

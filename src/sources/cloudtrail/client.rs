@@ -68,14 +68,8 @@ impl CloudTrailSource {
     /// A client per region, from the daemon's shared AWS configuration,
     /// reading the event names of `sources.cloudtrail.event_names`.
     pub fn connect(aws: &AwsConfig, regions: &[String], config: &CloudTrailConfig) -> Self {
-        let clients = regions
-            .iter()
-            .map(|region| {
-                #[expect(clippy::disallowed_methods, reason = "the adapter builds its own clients")]
-                let client = Client::new(&aws.for_region(region));
-                (region.clone(), client)
-            })
-            .collect();
+        #[expect(clippy::disallowed_methods, reason = "the adapter builds its own clients")]
+        let clients = aws.per_region(regions, Client::new);
         Self::new(clients, config.event_names.clone())
     }
 

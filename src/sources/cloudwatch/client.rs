@@ -37,14 +37,8 @@ impl CloudWatchSource {
 
     /// A client per region, from the daemon's shared AWS configuration.
     pub fn connect(aws: &AwsConfig, regions: &[String], names: MetricNames) -> Self {
-        let clients = regions
-            .iter()
-            .map(|region| {
-                #[expect(clippy::disallowed_methods, reason = "the adapter builds its own clients")]
-                let client = Client::new(&aws.for_region(region));
-                (region.clone(), client)
-            })
-            .collect();
+        #[expect(clippy::disallowed_methods, reason = "the adapter builds its own clients")]
+        let clients = aws.per_region(regions, Client::new);
         Self::new(clients, names)
     }
 
