@@ -48,10 +48,8 @@ use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use bedrock_cost_monitor::bedrock::BedrockMetric;
 use bedrock_cost_monitor::clock::ManualClock;
 use bedrock_cost_monitor::emulator::Emulator;
-use bedrock_cost_monitor::ledger::dynamodb::{
-    create_table_if_missing, DynamoOptions, DynamoStore, DynamoUsage,
-};
-use bedrock_cost_monitor::ledger::{MinuteBatch, Store};
+use bedrock_cost_monitor::ledger::dynamodb::{create_table_if_missing, DynamoOptions, DynamoStore};
+use bedrock_cost_monitor::ledger::{MinuteBatch, Store, StoreUsage};
 use bedrock_cost_monitor::pricing::TokenType;
 use bedrock_cost_monitor::records::{CostLine, LinePricing, MetricPoint, Source};
 
@@ -201,14 +199,14 @@ async fn emulator() -> Emulator {
         .unwrap_or_else(|err| panic!("cannot start the AWS emulator: {err}"))
 }
 
-fn delta(before: &DynamoUsage, after: &DynamoUsage) -> DynamoUsage {
+fn delta(before: &StoreUsage, after: &StoreUsage) -> StoreUsage {
     let requests = after
         .requests
         .iter()
         .map(|(op, n)| (*op, n - before.requests.get(op).copied().unwrap_or(0)))
         .filter(|(_, n)| *n > 0)
         .collect();
-    DynamoUsage {
+    StoreUsage {
         requests,
         items_read: after.items_read - before.items_read,
         items_written: after.items_written - before.items_written,
@@ -223,7 +221,7 @@ async fn measure<F: std::future::Future<Output = String>>(
     against: &str,
     what: &str,
     work: F,
-) -> DynamoUsage {
+) -> StoreUsage {
     let before = store.usage();
     let started = Instant::now();
     let outcome = work.await;
@@ -242,7 +240,7 @@ async fn measure<F: std::future::Future<Output = String>>(
     u
 }
 
-async fn backfill(store: &DynamoStore, against: &str, models: usize, n: i64) -> DynamoUsage {
+async fn backfill(store: &DynamoStore, against: &str, models: usize, n: i64) -> StoreUsage {
     let b = usage(models, minutes(day(), n), 0);
     let what = format!("backfill usage, {models} model IDs x {n} min");
     let mut u =

@@ -66,9 +66,9 @@ impl Components {
         let pricer = Arc::new(PointPricer::from_config(loaded));
         let registry = prometheus::Registry::new();
         let metrics = Arc::new(SelfMetrics::new(&registry, clock.clone())?);
-        if store.dynamodb_usage().is_some() {
+        if store.request_usage().is_some() {
             let store = store.clone();
-            metrics.watch_store(&registry, Arc::new(move || store.dynamodb_usage().unwrap_or_default()))?;
+            metrics.watch_store(&registry, Arc::new(move || store.request_usage().unwrap_or_default()))?;
         }
         let shared = Snapshot::shared();
         telemetry::register_ledger(&registry, shared.clone())?;

@@ -23,12 +23,14 @@ pub mod report_days;
 pub mod report_principal;
 pub mod sqlite;
 pub mod status;
+mod usage;
 mod window;
 
 pub use calls::{AttributionBatch, CallBatch, ReplaceStats};
 pub use lease::{Lease, LeaseStore};
 pub use outbox::{Outbox, OutboxEntry};
 pub use status::StatusStore;
+pub use usage::StoreUsage;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -127,9 +129,9 @@ pub trait Store: Send + Sync {
         to: DateTime<Utc>,
     ) -> Result<Vec<PrincipalTotal>, StoreError>;
 
-    /// The DynamoDB requests and capacity this process has used so far, for
-    /// the self-cost; `None` for a store that makes no AWS requests.
-    fn dynamodb_usage(&self) -> Option<dynamodb::DynamoUsage> {
+    /// The AWS requests and capacity this process's store has used so far,
+    /// for the self-cost; `None` for a store that makes no AWS requests.
+    fn request_usage(&self) -> Option<StoreUsage> {
         None
     }
 }

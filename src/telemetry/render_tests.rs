@@ -334,17 +334,17 @@ fn self_metrics_render_with_typed_labels_and_exact_api_cost() {
 
 #[test]
 fn the_dynamodb_store_adds_its_requests_units_and_cost_at_scrape_time() {
-    use crate::ledger::dynamodb::DynamoUsage;
+    use crate::ledger::StoreUsage;
     use std::sync::Mutex;
     let registry = Registry::new();
     let m = SelfMetrics::new(&registry, Arc::new(ManualClock::new(at(12, 0)))).unwrap();
-    let meter = Arc::new(Mutex::new(DynamoUsage::default()));
+    let meter = Arc::new(Mutex::new(StoreUsage::default()));
     let source = meter.clone();
     m.watch_store(&registry, Arc::new(move || source.lock().unwrap().clone())).unwrap();
     m.add_api_cost(usd("0.01"));
     assert_eq!(m.api_cost(), usd("0.01"), "nothing sent yet costs nothing");
 
-    *meter.lock().unwrap() = DynamoUsage {
+    *meter.lock().unwrap() = StoreUsage {
         requests: [("Query", 4), ("TransactWriteItems", 4)].into_iter().collect(),
         items_read: 300,
         items_written: 398,
@@ -363,5 +363,5 @@ fn the_dynamodb_store_adds_its_requests_units_and_cost_at_scrape_time() {
     ] {
         assert!(lines.iter().any(|l| l == expected), "missing {expected} in\n{}", lines.join("\n"));
     }
-    assert!(m.watch_store(&registry, Arc::new(DynamoUsage::default)).is_err(), "one store per registry");
+    assert!(m.watch_store(&registry, Arc::new(StoreUsage::default)).is_err(), "one store per registry");
 }

@@ -12,10 +12,10 @@ use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 
 use super::families::{count_sample, desc, FamilyBuilder};
-use crate::ledger::dynamodb::DynamoUsage;
+use crate::ledger::StoreUsage;
 
 /// Where the counters come from: the store's meter, read at scrape time.
-pub type UsageSource = Arc<dyn Fn() -> DynamoUsage + Send + Sync>;
+pub type UsageSource = Arc<dyn Fn() -> StoreUsage + Send + Sync>;
 
 const REQUESTS: &str = "bedrock_monitor_dynamodb_requests_total";
 const REQUESTS_HELP: &str = "DynamoDB requests the store has sent, by operation.";

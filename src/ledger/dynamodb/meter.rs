@@ -23,20 +23,10 @@ const WRITE_UNIT: usize = 1024;
 const USD_PER_WRITE_UNIT: Decimal = Decimal::from_parts(625, 0, 0, false, 9);
 const USD_PER_READ_UNIT: Decimal = Decimal::from_parts(125, 0, 0, false, 9);
 
-/// A snapshot of the counters.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DynamoUsage {
-    /// Requests sent, by DynamoDB operation (`Query`, `TransactWriteItems`, …).
-    pub requests: BTreeMap<&'static str, u64>,
-    pub items_read: u64,
-    pub items_written: u64,
-    /// Estimated read capacity units (strongly consistent).
-    pub read_units: u64,
-    /// Estimated write capacity units (transactional writes count twice).
-    pub write_units: u64,
-}
+use crate::ledger::StoreUsage;
 
-impl DynamoUsage {
+/// The capacity's price is DynamoDB's, so it is estimated here.
+impl StoreUsage {
     /// What the capacity used so far costs on demand, exactly.
     pub fn estimated_usd(&self) -> Decimal {
         Decimal::from(self.write_units) * USD_PER_WRITE_UNIT
@@ -90,8 +80,8 @@ impl Meter {
         }
     }
 
-    pub fn usage(&self) -> DynamoUsage {
-        DynamoUsage {
+    pub fn usage(&self) -> StoreUsage {
+        StoreUsage {
             requests: self.requests.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone(),
             items_read: self.items_read.load(Ordering::Relaxed),
             items_written: self.items_written.load(Ordering::Relaxed),
@@ -131,7 +121,7 @@ mod tests {
             (76_320, 4_896, "0.048312"),
         ];
         for (write_units, read_units, usd) in cases {
-            let u = DynamoUsage { write_units, read_units, ..DynamoUsage::default() };
+            let u = StoreUsage { write_units, read_units, ..StoreUsage::default() };
             assert_eq!(u.estimated_usd(), usd.parse::<Decimal>().unwrap(), "{write_units} W, {read_units} R");
         }
     }

@@ -77,14 +77,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
-pub use meter::DynamoUsage;
 pub use options::DynamoOptions;
 pub use table::create_table_if_missing;
 
 use super::encoding::instant_nanos;
 use super::{
     AttributionBatch, CallBatch, Lease, LeaseStore, MinuteBatch, Outbox, OutboxEntry, ReplaceStats,
-    StatusStore, Store, StoreError, WriteStats,
+    StatusStore, Store, StoreError, StoreUsage, WriteStats,
 };
 use crate::budgets::BudgetStatus;
 use crate::records::{
@@ -145,7 +144,7 @@ impl DynamoStore {
     }
 
     /// Requests sent and capacity used so far, estimated from item sizes.
-    pub fn usage(&self) -> DynamoUsage {
+    pub fn usage(&self) -> StoreUsage {
         self.ctx.db.meter.usage()
     }
 }
@@ -231,7 +230,7 @@ impl Store for DynamoStore {
         sums::principal_sums(&self.ctx, from, to).await
     }
 
-    fn dynamodb_usage(&self) -> Option<DynamoUsage> {
+    fn request_usage(&self) -> Option<StoreUsage> {
         Some(self.usage())
     }
 }

@@ -147,7 +147,7 @@ fn store_self_cost_is_exported(replica: &TestDaemon, shared: &Shared) {
     };
     let writes = sample("bedrock_monitor_dynamodb_requests_total{operation=\"TransactWriteItems\"}");
     let units = sample("bedrock_monitor_dynamodb_capacity_units_total{kind=\"write\"}");
-    let usage = replica.parts().store.dynamodb_usage();
+    let usage = replica.parts().store.request_usage();
     match shared {
         Shared::Handle(_) => {
             assert!(
