@@ -36,23 +36,42 @@ impl PointPricer {
         Pricer::new(&self.table, &self.app_profiles)
     }
 
-    /// One line per token point; other metrics produce none.
+    /// One line per token point; other metrics produce none. Each model ID
+    /// is resolved once per call, however many points it has.
     pub fn lines(&self, points: &[MetricPoint]) -> Vec<CostLine> {
         let pricer = self.pricer();
+        let mut resolved: BTreeMap<&str, Resolution> = BTreeMap::new();
         points
             .iter()
             .filter_map(|p| {
                 let base = p.metric.token_type()?;
                 let tokens = whole_tokens(p.sum)?;
-                let token_type = self.token_type(&pricer, &p.model_id, base);
-                Some(self.line(&pricer, p, token_type, tokens))
+                let resolution =
+                    resolved.entry(p.model_id.as_str()).or_insert_with(|| pricer.resolve(&p.model_id));
+                let token_type = self.token_type_of(resolution, base);
+                Some(self.line(&pricer, p, resolution.clone(), token_type, tokens))
             })
             .collect()
     }
 
-    fn line(&self, pricer: &Pricer<'_>, p: &MetricPoint, token_type: TokenType, tokens: u64) -> CostLine {
+    fn line(
+        &self,
+        pricer: &Pricer<'_>,
+        p: &MetricPoint,
+        resolution: Resolution,
+        token_type: TokenType,
+        tokens: u64,
+    ) -> CostLine {
         let usage = Usage::new().with(token_type, tokens);
-        let pricing = match pricer.price(&p.model_id, &p.region, p.minute, &usage, PriceOptions::default()) {
+        let outcome = pricer.price_resolved(
+            &p.model_id,
+            resolution,
+            &p.region,
+            p.minute,
+            &usage,
+            PriceOptions::default(),
+        );
+        let pricing = match outcome {
             Ok(PriceOutcome::Priced(priced)) => LinePricing::Priced {
                 model: priced.resolved.model,
                 price_entry: priced.entry.id.clone(),
@@ -76,7 +95,14 @@ impl PointPricer {
         if base != TokenType::CacheWrite5m {
             return base;
         }
-        let ttl = match pricer.resolve(model_id) {
+        self.token_type_of(&pricer.resolve(model_id), base)
+    }
+
+    fn token_type_of(&self, resolution: &Resolution, base: TokenType) -> TokenType {
+        if base != TokenType::CacheWrite5m {
+            return base;
+        }
+        let ttl = match resolution {
             Resolution::Resolved(r) => self.cache_write_ttl_by_model.get(&r.model).copied(),
             Resolution::Unpriced { .. } => None,
         }

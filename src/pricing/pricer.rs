@@ -51,7 +51,21 @@ impl<'t> Pricer<'t> {
         usage: &Usage,
         opts: PriceOptions,
     ) -> Result<PriceOutcome<'t>, CostError> {
-        let resolved = match self.resolve(model_id) {
+        self.price_resolved(model_id, self.resolve(model_id), region, at, usage, opts)
+    }
+
+    /// [`Pricer::price`] of a model ID already resolved, for callers that
+    /// price many points of one ID and resolve it once.
+    pub fn price_resolved(
+        &self,
+        model_id: &str,
+        resolution: Resolution,
+        region: &str,
+        at: DateTime<Utc>,
+        usage: &Usage,
+        opts: PriceOptions,
+    ) -> Result<PriceOutcome<'t>, CostError> {
+        let resolved = match resolution {
             Resolution::Resolved(r) => r,
             Resolution::Unpriced { model_id, reason } => {
                 return Ok(PriceOutcome::Unpriced { model_id, reason })
