@@ -39,8 +39,7 @@ fn items(list: &[SpendItem], key: &str) -> Value {
 
 /// The fields every budget alert carries.
 fn base(kind: AlertKind, s: &BudgetStatus, key: String, subject: &str, now: DateTime<Utc>) -> AlertMessage {
-    let severity = severity(&s.severity);
-    let mut m = AlertMessage::new(kind, severity, key, subject, now)
+    let mut m = AlertMessage::new(kind, s.severity.as_str(), key, subject, now)
         .for_budget(&s.budget)
         .with(
             "period",
@@ -72,14 +71,6 @@ fn base(kind: AlertKind, s: &BudgetStatus, key: String, subject: &str, now: Date
         );
     }
     m
-}
-
-fn severity(configured: &str) -> &'static str {
-    match configured {
-        "info" => "info",
-        "critical" => "critical",
-        _ => "warning",
-    }
 }
 
 fn period_key(s: &BudgetStatus) -> String {

@@ -11,6 +11,7 @@ use super::budget::{alerts, burn_rate_alert};
 use super::kind::AlertKind;
 use super::ops;
 use crate::budgets::{BudgetState, BudgetStatus, BurnRate, PeriodInfo, SpendItem};
+use crate::config::budget::{AlertSeverity, OnExceeded};
 
 fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
@@ -36,8 +37,8 @@ fn status(spend: &str, forecast: &str, crossed: Vec<u32>, start: &str) -> Budget
         utilization: (d(spend) / d("250")).round_dp(6),
         forecast_usd: Some(d(forecast)),
         state: BudgetState::Warning,
-        on_exceeded: "deny".into(),
-        severity: "critical".into(),
+        on_exceeded: OnExceeded::Deny,
+        severity: AlertSeverity::Critical,
         thresholds_crossed: crossed,
         burn_rate: None,
         top_models: vec![SpendItem { name: "claude-sonnet-4-5".into(), usd: d("150.123456") }],

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::scope::Scope;
 use crate::budgets::{BudgetState, BudgetStatus};
+use crate::config::budget::OnExceeded;
 use crate::config::BudgetConfig;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -79,8 +80,8 @@ fn applies(b: &BudgetConfig, r: &Request<'_>) -> bool {
 }
 
 fn verdict(s: &BudgetStatus) -> Verdict {
-    match (s.state, s.on_exceeded.as_str()) {
-        (BudgetState::Exceeded, "deny") => Verdict::Deny,
+    match (s.state, s.on_exceeded) {
+        (BudgetState::Exceeded, OnExceeded::Deny) => Verdict::Deny,
         (BudgetState::Exceeded, _) | (BudgetState::Warning, _) => Verdict::Warn,
         (BudgetState::Ok, _) => Verdict::Allow,
     }

@@ -9,6 +9,8 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::config::budget::{AlertSeverity, OnExceeded};
+
 /// Where a budget stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -74,9 +76,9 @@ pub struct BudgetStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forecast_usd: Option<Decimal>,
     pub state: BudgetState,
-    /// `allow`-side action once exceeded: `deny` or `warn`.
-    pub on_exceeded: String,
-    pub severity: String,
+    /// What the decision API answers once exceeded: `deny` or `warn`.
+    pub on_exceeded: OnExceeded,
+    pub severity: AlertSeverity,
     /// Thresholds (percent) reached in this period.
     pub thresholds_crossed: Vec<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -2,7 +2,7 @@
 //! (pure, in `budgets/`); this file only owns the shape and its defaults.
 
 use rust_decimal::Decimal;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::types::Timezone;
 
@@ -24,7 +24,7 @@ impl Period {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AlertSeverity {
     Info,
@@ -100,7 +100,7 @@ impl BudgetConfig {
 
 /// Once the limit is reached, the decision API says `deny` (the application
 /// should stop calling Bedrock for this scope) or only `warn`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OnExceeded {
     #[default]

@@ -5,6 +5,7 @@
 
 #![allow(clippy::disallowed_methods, reason = "racing claims need concurrent tasks")]
 
+use bedrock_cost_monitor::config::budget::{AlertSeverity, OnExceeded};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -120,8 +121,8 @@ fn status(budget: &str, principal: Option<&str>, spend: &str) -> BudgetStatus {
         utilization: (usd(spend) / usd("100.00")).round_dp(6),
         forecast_usd: Some(usd("120.5")),
         state: BudgetState::Warning,
-        on_exceeded: "deny".into(),
-        severity: "warning".into(),
+        on_exceeded: OnExceeded::Deny,
+        severity: AlertSeverity::Warning,
         thresholds_crossed: vec![50],
         burn_rate: None,
         top_models: vec![SpendItem { name: "claude-sonnet-4-5".into(), usd: usd("40.5") }],
