@@ -11,7 +11,7 @@ use super::budget::{alerts, burn_rate_alert};
 use super::kind::AlertKind;
 use super::ops;
 use crate::budgets::{BudgetState, BudgetStatus, BurnRate, PeriodInfo, SpendItem};
-use crate::config::budget::{AlertSeverity, OnExceeded};
+use crate::config::budget::{AlertSeverity, OnExceeded, Period};
 
 fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
@@ -26,7 +26,7 @@ fn status(spend: &str, forecast: &str, crossed: Vec<u32>, start: &str) -> Budget
         budget: "team-daily".into(),
         principal: None,
         period: PeriodInfo {
-            kind: "day".into(),
+            kind: Period::Day,
             start: at(start),
             end: at(start) + chrono::Duration::days(1),
             timezone: "UTC".into(),

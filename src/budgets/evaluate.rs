@@ -109,7 +109,7 @@ fn status(
     BudgetStatus {
         budget: c.name.clone(),
         period: PeriodInfo {
-            kind: c.period.as_str().to_string(),
+            kind: c.period,
             start: plan.period.from,
             end: plan.period.to,
             timezone: plan.tz.name().to_string(),

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::config::budget::{AlertSeverity, OnExceeded};
+use crate::config::budget::{AlertSeverity, OnExceeded, Period};
 
 /// Where a budget stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -36,8 +36,7 @@ impl BudgetState {
 /// A budget period, calendar-aligned in `timezone`: `[start, end)`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeriodInfo {
-    /// `day`, `week` or `month`.
-    pub kind: String,
+    pub kind: Period,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub timezone: String,

@@ -5,7 +5,7 @@
 
 #![allow(clippy::disallowed_methods, reason = "racing claims need concurrent tasks")]
 
-use bedrock_cost_monitor::config::budget::{AlertSeverity, OnExceeded};
+use bedrock_cost_monitor::config::budget::{AlertSeverity, OnExceeded, Period};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -110,7 +110,7 @@ fn status(budget: &str, principal: Option<&str>, spend: &str) -> BudgetStatus {
         budget: budget.into(),
         principal: principal.map(Into::into),
         period: PeriodInfo {
-            kind: "month".into(),
+            kind: Period::Month,
             start: t(0),
             end: t(600),
             timezone: "Europe/Berlin".into(),
