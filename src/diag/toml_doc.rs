@@ -120,7 +120,7 @@ mod tests {
 
     #[derive(Deserialize, Debug)]
     #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
+    #[expect(dead_code, reason = "fields that exist only to be deserialized")]
     struct Doc {
         top: Option<u32>,
         #[serde(default)]
@@ -129,7 +129,7 @@ mod tests {
 
     #[derive(Deserialize, Debug)]
     #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
+    #[expect(dead_code, reason = "fields that exist only to be deserialized")]
     struct Item {
         name: String,
         size: u32,
