@@ -7,6 +7,7 @@
 
 pub mod budget;
 pub mod env;
+mod replicas;
 pub mod schedule;
 pub mod types;
 mod validate;

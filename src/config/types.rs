@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Deserializer};
 
 use super::budget::BudgetConfig;
+pub use super::replicas::{renew_every, ReplicasSection};
 use super::schedule::CronSchedule;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -33,44 +34,6 @@ pub struct Config {
     pub replicas: ReplicasSection,
     #[serde(default)]
     pub metrics: MetricsSection,
-}
-
-/// Several sidecars (one per ECS task) share one store; only the holder of
-/// the lease polls AWS, evaluates budgets and publishes alerts.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ReplicasSection {
-    /// The lease lasts this long and is renewed every third of it; a dead
-    /// holder is replaced within two lease periods.
-    pub lease_secs: u64,
-    /// This replica's name in the lease; default `<hostname>-<pid>`.
-    pub holder_id: Option<String>,
-    /// How often a replica that does not hold the lease re-reads totals and
-    /// budget statuses from the shared store.
-    pub follower_refresh_secs: u64,
-}
-
-impl ReplicasSection {
-    pub fn lease(&self) -> std::time::Duration {
-        std::time::Duration::from_secs(self.lease_secs)
-    }
-
-    /// How often the holder renews: a third of the lease, so a renewal can
-    /// fail twice before a follower may take over.
-    pub fn renew_every(&self) -> std::time::Duration {
-        renew_every(self.lease())
-    }
-}
-
-/// The renewal interval of a lease of `lease`.
-pub fn renew_every(lease: std::time::Duration) -> std::time::Duration {
-    lease / 3
-}
-
-impl Default for ReplicasSection {
-    fn default() -> Self {
-        ReplicasSection { lease_secs: 30, holder_id: None, follower_refresh_secs: 30 }
-    }
 }
 
 /// Shape of what `/metrics` exports.
