@@ -39,5 +39,9 @@ fn demo_shows_spend_callers_budgets_and_alerts() {
     ] {
         assert!(stdout.contains(needle), "`{needle}` missing from the demo's output:\n{stdout}\n{stderr}");
     }
-    assert_eq!(stdout.matches("ALERT  budget.forecast").count(), 1, "each alert once:\n{stdout}");
+    // Each alert once. The threshold crossing is there whatever the time of
+    // day (the history uses 60 % of the limit); the forecast one only while
+    // enough of the day remains for the recent rate to project past it.
+    assert_eq!(stdout.matches("reached 50%").count(), 1, "each alert once:\n{stdout}");
+    assert!(stdout.matches("ALERT  budget.forecast").count() <= 1, "each alert once:\n{stdout}");
 }
