@@ -32,6 +32,11 @@ impl AwsConfig {
         AwsConfig { base: base_config(aws, home_region, credentials).await }
     }
 
+    /// Wraps a configuration loaded elsewhere (the demo's and tests' emulator).
+    pub fn from_sdk(base: SdkConfig) -> AwsConfig {
+        AwsConfig { base }
+    }
+
     /// The shared configuration in `region`.
     pub fn for_region(&self, region: &str) -> SdkConfig {
         for_region(&self.base, region)

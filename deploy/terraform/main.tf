@@ -63,6 +63,22 @@ data "aws_iam_policy_document" "task" {
     resources = ["*"]
   }
 
+  # Model invocation logs: FilterLogEvents on the configured groups only.
+  dynamic "statement" {
+    for_each = length(var.invocation_log_groups) > 0 ? [1] : []
+    content {
+      sid     = "ReadInvocationLogs"
+      effect  = "Allow"
+      actions = ["logs:FilterLogEvents"]
+      resources = flatten([
+        for region, group in var.invocation_log_groups : [
+          "arn:${local.partition}:logs:${region}:${local.account_id}:log-group:${group}",
+          "arn:${local.partition}:logs:${region}:${local.account_id}:log-group:${group}:*",
+        ]
+      ])
+    }
+  }
+
   # The shared ledger: minute rows, watermarks, the alert outbox and the
   # polling lease, all in one table. It has no secondary index.
   dynamic "statement" {

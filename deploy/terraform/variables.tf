@@ -143,6 +143,16 @@ variable "assume_role_arns" {
 }
 
 # ---------------------------------------------------------------------------
+# Model invocation logs
+# ---------------------------------------------------------------------------
+
+variable "invocation_log_groups" {
+  description = "Region => the CloudWatch Logs group that region's Bedrock model invocation logs are delivered to (sources.invocation_logs.regions in the image's monitor.toml). Grants logs:FilterLogEvents on those groups only. Empty: the source is off."
+  type        = map(string)
+  default     = {}
+}
+
+# ---------------------------------------------------------------------------
 # The container
 # ---------------------------------------------------------------------------
 

@@ -148,7 +148,7 @@ impl Components {
     }
 
     /// Declares a job to readiness and wraps it for the scheduler.
-    fn schedule(
+    pub(super) fn schedule(
         &self,
         job: Arc<dyn Job>,
         schedule: &CronSchedule,
@@ -166,6 +166,7 @@ impl Components {
         let config = &loaded.config;
         let mut jobs = self.cloudwatch_jobs(loaded).await;
         jobs.extend(self.cloudtrail_job(loaded).await);
+        jobs.extend(super::logs::scheduled(self, loaded));
         let alerts_job = AlertsJob {
             store: self.store.clone(),
             regions: config.monitor.regions.clone(),

@@ -14,6 +14,7 @@ mod evaluate;
 mod follow;
 mod hooks;
 pub mod leader;
+mod logs;
 pub mod signals;
 mod snapshot;
 mod trail;

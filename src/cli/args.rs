@@ -93,6 +93,8 @@ pub struct ReportArgs {
     pub to: Option<String>,
     /// Group by any of month, day, model, region, project, principal, token_type (comma-separated; empty =
     /// one total). `principal` reports the attributed shares (CloudTrail) and cannot be combined with token_type.
+    /// A configured `sources.invocation_logs.metadata_keys` key (e.g. user_id) reports the logged requests instead,
+    /// by month, day, model, region, principal and metadata keys.
     #[arg(long, default_value = "day,model")]
     pub by: String,
     /// Add what CloudWatch's per-minute sums leave uncertain: the most the long-context tier could add

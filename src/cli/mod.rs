@@ -10,6 +10,7 @@ pub mod healthcheck;
 pub mod price;
 pub mod report;
 pub mod report_bounds;
+mod report_requests;
 
 pub use args::{Cli, Command};
 

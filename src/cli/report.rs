@@ -36,6 +36,11 @@ pub fn run(
     if to < from {
         return Err(CliError::Argument { arg: "to", reason: format!("{to} is before --from {from}") });
     }
+    if super::report_requests::wants(&args.by, &loaded) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        runtime.block_on(super::report_requests::run(&loaded, &args.by, (from, to, tz), args.format, out))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let group_by: GroupBy = args.by.parse().map_err(|e: crate::ledger::report::ReportError| {
         CliError::Argument { arg: "by", reason: e.to_string() }
     })?;
@@ -237,7 +242,7 @@ fn csv(out: &mut dyn Write, r: &SpendReport, bounds: Option<&RowBounds>, g: Grou
 }
 
 /// RFC 4180: quote fields holding a comma, quote or line break (model IDs may hold `:`, never `,`).
-fn csv_field(s: &str) -> String {
+pub(super) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::CollectError;
+use super::{window, CollectError};
 use crate::clock::floor_minute;
 use crate::clock::Clock;
 use crate::ledger::{CallBatch, Store};
@@ -86,31 +86,20 @@ impl CloudTrailJob {
     }
 
     /// One run over every region; a failed region does not stop the others.
-    /// Each region has its own LookupEvents quota, so regions are read at
-    /// the same time: a run takes as long as its busiest region, not the sum.
     pub async fn run_once(&self) -> TrailReport {
         let now = self.clock.now();
-        let runs = self.config.regions.iter().map(|region| async move {
+        let (regions, errors) = window::each_region(&self.config.regions, |region| async move {
             let mut r = TrailRegionReport { region: region.clone(), ..Default::default() };
-            let outcome = self.collect_region(region, now, &mut r).await;
+            let outcome = self.collect_region(&region, now, &mut r).await;
             (r, outcome)
-        });
-        let mut report = TrailReport::default();
-        for (r, outcome) in futures_util::future::join_all(runs).await {
-            if let Err(e) = outcome {
-                report.errors.push(e);
-            }
-            report.regions.push(r);
-        }
-        report
+        })
+        .await;
+        TrailReport { regions, errors }
     }
 
     async fn window_start(&self, region: &str, end: DateTime<Utc>) -> Result<DateTime<Utc>, CollectError> {
-        let overlap = end - Duration::minutes(i64::from(self.config.overlap_minutes));
-        let start = match self.store.watermark(Source::CloudTrail, region).await? {
-            Some(w) => floor_minute(w).min(overlap),
-            None => end - Duration::hours(i64::from(self.config.backfill_hours)),
-        };
+        let watermark = self.store.watermark(Source::CloudTrail, region).await?;
+        let start = window::start(watermark, end, self.config.overlap_minutes, self.config.backfill_hours);
         Ok(start.max(end - Duration::days(RETENTION_DAYS)))
     }
 

@@ -9,10 +9,13 @@ pub mod attribute;
 pub mod bounds;
 pub mod cloudtrail_job;
 pub mod cloudwatch_job;
+pub mod invocation_logs_job;
+pub mod window;
 
 pub use attribute::Attributor;
 pub use cloudtrail_job::{CloudTrailJob, CloudTrailJobConfig, TrailReport};
 pub use cloudwatch_job::{CloudWatchJob, CloudWatchJobConfig};
+pub use invocation_logs_job::{InvocationLogsJob, LogsJobConfig, LogsReport};
 
 use rust_decimal::Decimal;
 

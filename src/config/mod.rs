@@ -7,6 +7,7 @@
 
 pub mod budget;
 pub mod env;
+pub mod invocation_logs;
 mod replicas;
 pub mod schedule;
 pub mod types;

@@ -149,6 +149,7 @@ pub struct SourcesSection {
     pub cloudwatch: CloudWatchSource,
     pub cloudtrail: CloudTrailSource,
     pub mantle: MantleSource,
+    pub invocation_logs: super::invocation_logs::InvocationLogsSource,
 }
 
 /// Usage of the bedrock-mantle endpoint (Anthropic Messages API, Chat
@@ -348,7 +349,7 @@ impl Default for DigestSection {
     }
 }
 
-fn default_schedule(expr: &str) -> CronSchedule {
+pub(super) fn default_schedule(expr: &str) -> CronSchedule {
     // Defaults are literals covered by `defaults_are_valid` below.
     expr.parse().unwrap_or_else(|e| panic!("built-in schedule: {e}"))
 }

@@ -69,6 +69,7 @@ fn schedules(c: &Config, now: DateTime<Utc>, out: &mut Vec<Finding>) {
         (cw.key("schedule"), &c.sources.cloudwatch.schedule),
         (cw.key("detail_schedule"), &c.sources.cloudwatch.detail_schedule),
         (ct.key("schedule"), &c.sources.cloudtrail.schedule),
+        (root.key("sources").key("invocation_logs").key("schedule"), &c.sources.invocation_logs.schedule),
         (root.key("alerts").key("digest").key("schedule"), &c.alerts.digest.schedule),
     ];
     for (path, schedule) in all {
@@ -186,6 +187,7 @@ fn sources(c: &Config, path: &FieldPath, out: &mut Vec<Finding>) {
     if ct.enabled && ct.event_names.is_empty() {
         out.push(Finding::error(ct_path.key("event_names"), "needs at least one event name"));
     }
+    super::invocation_logs::check(c, &path.key("invocation_logs"), out);
 }
 
 fn budgets(c: &Config, out: &mut Vec<Finding>) {

@@ -21,6 +21,7 @@ pub mod outbox;
 pub mod report;
 pub mod report_days;
 pub mod report_principal;
+mod requests;
 pub mod sqlite;
 pub mod status;
 mod usage;
@@ -29,6 +30,7 @@ mod window;
 pub use calls::{AttributionBatch, CallBatch, ReplaceStats};
 pub use lease::{Lease, LeaseStore};
 pub use outbox::{Outbox, OutboxEntry};
+pub use requests::{RequestBatch, RequestWriteStats};
 pub use status::StatusStore;
 pub use usage::StoreUsage;
 
@@ -36,7 +38,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::records::{
-    CallCount, CallTotal, CostLine, CostTotal, MetricPoint, MetricTotal, PrincipalTotal, Source,
+    CallCount, CallTotal, CostLine, CostTotal, MetricPoint, MetricTotal, PrincipalTotal, RequestSum, Source,
 };
 
 /// Everything one collection run learned about one (source, region), written
@@ -128,6 +130,42 @@ pub trait Store: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<PrincipalTotal>, StoreError>;
+
+    /// Adds the batch's requests not counted before (by request ID) to their
+    /// minutes' sums and moves the invocation-log watermark, atomically.
+    async fn write_requests(&self, batch: &RequestBatch) -> Result<RequestWriteStats, StoreError> {
+        let _ = batch;
+        Err(self.no_request_tables())
+    }
+
+    /// Per-minute request sums of `region` with `from <= minute < to`.
+    async fn request_rows(
+        &self,
+        region: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RequestSum>, StoreError> {
+        let _ = (region, from, to);
+        Err(self.no_request_tables())
+    }
+
+    /// Request sums with `from <= minute < to`, per key without the minute.
+    async fn request_sums(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RequestSum>, StoreError> {
+        let _ = (from, to);
+        Err(self.no_request_tables())
+    }
+
+    /// Why a store without the invocation-log tables refuses them; the
+    /// configuration check refuses that combination before anything runs.
+    fn no_request_tables(&self) -> StoreError {
+        StoreError::Backend(
+            "this store does not keep invocation-log requests (use store.kind = \"sqlite\")".into(),
+        )
+    }
 
     /// The AWS requests and capacity this process's store has used so far,
     /// for the self-cost; `None` for a store that makes no AWS requests.

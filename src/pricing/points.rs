@@ -98,7 +98,7 @@ impl PointPricer {
         self.token_type_of(&pricer.resolve(model_id), base)
     }
 
-    fn token_type_of(&self, resolution: &Resolution, base: TokenType) -> TokenType {
+    pub(super) fn token_type_of(&self, resolution: &Resolution, base: TokenType) -> TokenType {
         if base != TokenType::CacheWrite5m {
             return base;
         }

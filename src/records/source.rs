@@ -14,11 +14,18 @@ pub enum Source {
     CloudTrail,
     /// `AWS/BedrockMantle` usage metrics: the bedrock-mantle endpoint.
     Mantle,
+    /// Bedrock model invocation logs: one record per request.
+    InvocationLogs,
 }
 
 impl Source {
-    pub const ALL: [Source; 4] =
-        [Source::CloudWatch, Source::CloudWatchDetail, Source::CloudTrail, Source::Mantle];
+    pub const ALL: [Source; 5] = [
+        Source::CloudWatch,
+        Source::CloudWatchDetail,
+        Source::CloudTrail,
+        Source::Mantle,
+        Source::InvocationLogs,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -26,6 +33,7 @@ impl Source {
             Source::CloudWatchDetail => "cloudwatch_detail",
             Source::CloudTrail => "cloudtrail",
             Source::Mantle => "mantle",
+            Source::InvocationLogs => "invocation_logs",
         }
     }
 }

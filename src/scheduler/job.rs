@@ -20,6 +20,7 @@ impl JobName {
     pub const CLOUDWATCH_DETAIL: JobName = JobName("cloudwatch_detail");
     pub const CLOUDTRAIL: JobName = JobName("cloudtrail");
     pub const MANTLE: JobName = JobName("mantle");
+    pub const INVOCATION_LOGS: JobName = JobName("invocation_logs");
     pub const BUDGETS: JobName = JobName("budgets");
     pub const ALERTS: JobName = JobName("alerts");
     pub const DIGEST: JobName = JobName("digest");

@@ -8,6 +8,7 @@
 pub mod aws_error;
 pub mod cloudtrail;
 pub mod cloudwatch;
+pub mod invocation_logs;
 pub mod rate_limit;
 
 use async_trait::async_trait;

@@ -83,6 +83,7 @@ pub struct SelfMetrics {
     alerts: IntCounterVec,
     leader: IntGauge,
     cloudtrail_events: IntCounterVec,
+    log_records: IntCounterVec,
     /// What CloudWatch answered that could not be taken at face value.
     pub quality: DataQuality,
 }
@@ -145,8 +146,16 @@ impl SelfMetrics {
             "CloudTrail records read, by outcome: counted, malformed (skipped), duplicate, without_model, other_event.",
             &["region", "outcome"],
         )?;
+        let log_records = counters(
+            registry,
+            "invocation_log_records_total",
+            "Model invocation log records read, by outcome: counted, duplicate, foreign_region, \
+             or why one was rejected (too_large, json, schema, missing_field, bad_value).",
+            &["region", "outcome"],
+        )?;
         Ok(SelfMetrics {
             cloudtrail_events,
+            log_records,
             clock,
             job_runs: counters(registry, "job_runs_total", "Job runs by outcome.", &["job", "outcome"])?,
             job_failures: counters(
@@ -249,6 +258,12 @@ impl SelfMetrics {
     pub fn add_cloudtrail_events(&self, region: &str, outcome: &str, n: u64) {
         if n > 0 {
             self.cloudtrail_events.with_label_values(&[region, outcome]).inc_by(n);
+        }
+    }
+
+    pub fn add_log_records(&self, region: &str, outcome: &str, n: u64) {
+        if n > 0 {
+            self.log_records.with_label_values(&[region, outcome]).inc_by(n);
         }
     }
 

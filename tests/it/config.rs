@@ -133,6 +133,26 @@ fn broken_configs_name_file_line_field_and_reason() {
         (format!("{CONFIG}\n[replicas]\nfollower_refresh_secs = 45\n"), "monitor.toml:17: replicas.follower_refresh_secs: 45 seconds is not a whole divisor"),
         (format!("{CONFIG}\n[alerts.throttling]\nwindow_minutes = 0\nthreshold = 5\n"), "monitor.toml:17: alerts.throttling.window_minutes: 0 must be between 1 and 1440"),
         (CONFIG.replace("limit_usd = \"100\"", "limit_usd = \"100\"\ntimezone = \"Mars/Base\""), "monitor.toml:15: budgets[0].timezone: unknown IANA timezone `Mars/Base`"),
+        (
+            format!("{CONFIG}\n[sources.invocation_logs.regions.us-west-2]\nlog_group = \"logs\"\n"),
+            "monitor.toml:16: sources.invocation_logs.regions.us-west-2: `us-west-2` is not in monitor.regions",
+        ),
+        (
+            format!("{CONFIG}\n[sources.invocation_logs.regions.us-east-1]\nlog_group = \"has space\"\n"),
+            "monitor.toml:17: sources.invocation_logs.regions.us-east-1.log_group: `has space` is not a log group name",
+        ),
+        (
+            format!("{CONFIG}\n[sources.invocation_logs.regions.us-east-1]\n"),
+            "monitor.toml:16: sources.invocation_logs.regions.us-east-1.log_group: required: the log group the region delivers to",
+        ),
+        (
+            format!("{CONFIG}\n[store]\nkind = \"dynamodb\"\ndynamodb_table = \"t\"\n[sources.invocation_logs.regions.us-east-1]\nlog_group = \"g\"\n"),
+            "monitor.toml:19: sources.invocation_logs.regions: invocation logs are kept in the embedded store only for now",
+        ),
+        (
+            format!("{CONFIG}\n[sources.invocation_logs]\nlookback_minutes = 0\n"),
+            "monitor.toml:17: sources.invocation_logs.lookback_minutes: must be between 1 and 1440",
+        ),
     ];
     for (text, want) in cases {
         assert_refused(load(&text, PRICES, &[]), want);

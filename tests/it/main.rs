@@ -36,4 +36,6 @@ mod demo;
 #[cfg(feature = "demo")]
 mod emulator_selftest;
 #[cfg(feature = "demo")]
+mod invocation_logs;
+#[cfg(feature = "demo")]
 mod replicas;

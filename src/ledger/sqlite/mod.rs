@@ -5,7 +5,7 @@
 //! AWS or block the async runtime (every call runs on the blocking threads,
 //! through `scheduler::blocking`).
 //!
-//! # Schema (version 2, `PRAGMA user_version`; DDL in `schema.rs`)
+//! # Schema (version 3, `PRAGMA user_version`; DDL in `schema.rs`)
 //!
 //! | table | key | columns |
 //! |---|---|---|
@@ -23,6 +23,8 @@
 //! | `leases` | name | holder, expires_ns |
 //! | `budget_statuses` | budget, principal (`''` = whole budget) | body (JSON) |
 //! | `flags` | key | value |
+//! | `log_requests` | request_id | minute (request IDs counted, forgotten past the read horizon) |
+//! | `request_sums` | minute, region, model_id, model (`''` = unpriced), principal, dimensions (JSON) | requests, input, output, cache_read, cache_write_5m, cache_write_1h, long_context, ttl_assumed, usd |
 //!
 //! Minutes are epoch seconds (start of the minute); money is exact decimal
 //! text, never REAL; an unpriced line has NULL model/price_entry/usd and its
@@ -30,7 +32,8 @@
 //! tables are maintained by delta inside each write transaction (`totals.rs`,
 //! `calls.rs`, `attribution.rs`), so reading totals never scans minute rows
 //! and they always equal the sum of the latest lines and points. Version 1
-//! files are upgraded in place (the hourly rollup is rebuilt from the lines).
+//! files are upgraded in place (the hourly rollup is rebuilt from the lines);
+//! version 2 files gain the request tables.
 
 mod attribution;
 mod calls;
@@ -38,6 +41,7 @@ mod codec;
 mod exactly_once;
 mod read;
 mod replace;
+mod requests;
 mod schema;
 mod sums;
 mod totals;
@@ -55,11 +59,11 @@ pub use schema::SCHEMA_VERSION;
 
 use super::{
     AttributionBatch, CallBatch, Lease, LeaseStore, MinuteBatch, Outbox, OutboxEntry, ReplaceStats,
-    StatusStore, Store, StoreError, WriteStats,
+    RequestBatch, RequestWriteStats, StatusStore, Store, StoreError, WriteStats,
 };
 use crate::budgets::BudgetStatus;
 use crate::records::{
-    CallCount, CallTotal, CostLine, CostTotal, MetricPoint, MetricTotal, PrincipalTotal, Source,
+    CallCount, CallTotal, CostLine, CostTotal, MetricPoint, MetricTotal, PrincipalTotal, RequestSum, Source,
 };
 
 /// The ledger file's name inside the data directory.
@@ -209,6 +213,29 @@ impl Store for SqliteStore {
 
     async fn principal_totals(&self) -> Result<Vec<PrincipalTotal>, StoreError> {
         self.run(|conn| sums::principal_totals(conn)).await
+    }
+
+    async fn write_requests(&self, batch: &RequestBatch) -> Result<RequestWriteStats, StoreError> {
+        let batch = batch.clone();
+        self.run(move |conn| requests::write_requests(conn, &batch)).await
+    }
+
+    async fn request_rows(
+        &self,
+        region: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RequestSum>, StoreError> {
+        let region = region.to_string();
+        self.run(move |conn| requests::request_rows(conn, &region, from, to)).await
+    }
+
+    async fn request_sums(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RequestSum>, StoreError> {
+        self.run(move |conn| requests::request_sums(conn, from, to)).await
     }
 
     async fn principal_sums(

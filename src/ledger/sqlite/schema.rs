@@ -14,7 +14,7 @@ use super::codec::Context;
 use crate::ledger::StoreError;
 
 /// The schema this build writes. A file with a newer version is refused.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// How long a writer waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -89,7 +89,7 @@ CREATE TABLE watermarks (
 /// Version 2: hourly cost rollups (what budgets read), CloudTrail calls and
 /// attributed shares per principal, the alert outbox, the leader lease,
 /// budget statuses and named flags.
-const SCHEMA_V2: &str = "
+pub(super) const SCHEMA_V2: &str = "
 -- Cost lines summed per UTC hour (epoch seconds of its start), kept by delta
 -- with cost_totals, so a month of spend is ~744 rows per series, not 44640.
 CREATE TABLE cost_hours (
@@ -189,6 +189,39 @@ CREATE TABLE flags (
 ) STRICT, WITHOUT ROWID;
 ";
 
+/// Version 3: priced requests from the model invocation logs.
+const SCHEMA_V3: &str = "
+-- Request IDs already counted, so a re-read or re-delivered record is
+-- counted once; forgotten once no read can reach back to their minute.
+CREATE TABLE log_requests (
+    request_id TEXT    NOT NULL PRIMARY KEY,
+    minute     INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX log_requests_by_minute ON log_requests (minute);
+
+-- Requests summed per minute and key; model '' = unpriced (usd 0); the
+-- dimensions are the configured requestMetadata keys as a JSON object.
+CREATE TABLE request_sums (
+    minute         INTEGER NOT NULL,
+    region         TEXT    NOT NULL,
+    model_id       TEXT    NOT NULL,
+    model          TEXT    NOT NULL,
+    principal      TEXT    NOT NULL,
+    dimensions     TEXT    NOT NULL,
+    requests       INTEGER NOT NULL CHECK (requests > 0),
+    input          INTEGER NOT NULL CHECK (input >= 0),
+    output         INTEGER NOT NULL CHECK (output >= 0),
+    cache_read     INTEGER NOT NULL CHECK (cache_read >= 0),
+    cache_write_5m INTEGER NOT NULL CHECK (cache_write_5m >= 0),
+    cache_write_1h INTEGER NOT NULL CHECK (cache_write_1h >= 0),
+    long_context   INTEGER NOT NULL CHECK (long_context >= 0),
+    ttl_assumed    INTEGER NOT NULL CHECK (ttl_assumed >= 0),
+    usd            TEXT    NOT NULL,
+    PRIMARY KEY (minute, region, model_id, model, principal, dimensions)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX request_sums_by_region ON request_sums (region, minute);
+";
+
 /// Connection settings. WAL lets readers (the HTTP API, /metrics) proceed
 /// while the collector writes; `synchronous=NORMAL` is durable across a
 /// process crash in WAL mode and only risks the last commits on power loss,
@@ -216,11 +249,14 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         0 => {
             tx.execute_batch(SCHEMA_V1).ctx("creating schema v1")?;
             tx.execute_batch(SCHEMA_V2).ctx("creating schema v2")?;
+            tx.execute_batch(SCHEMA_V3).ctx("creating schema v3")?;
         }
         1 => {
             tx.execute_batch(SCHEMA_V2).ctx("upgrading schema to v2")?;
             super::write::rebuild_cost_hours(&tx)?;
+            tx.execute_batch(SCHEMA_V3).ctx("upgrading schema to v3")?;
         }
+        2 => tx.execute_batch(SCHEMA_V3).ctx("upgrading schema to v3")?,
         SCHEMA_VERSION => return tx.commit().ctx("committing migration"),
         newer if newer > SCHEMA_VERSION => {
             return Err(StoreError::Backend(format!(

@@ -2,8 +2,10 @@
 //! and exit status, and the commands each build offers. Also run against the
 //! build without the `demo` feature, which is what the release image ships.
 //! `report.rs`: `report` on a seeded ledger, in every format and with `--bounds`.
+//! `report_requests.rs`: `report --by user_id` on a seeded request ledger.
 
 mod report;
+mod report_requests;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,0 +1,103 @@
+//! The invocation-log collection as a scheduled job: run, record requests
+//! and record outcomes, log what was skipped and why, refresh `/metrics`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::build::Components;
+use super::snapshot::Refresher;
+use crate::clock::Clock;
+use crate::collector::{InvocationLogsJob, LogsJobConfig, LogsReport};
+use crate::config::Loaded;
+use crate::records::Source;
+use crate::scheduler::{Completed, Job, JobError, JobName, ScheduledJob};
+use crate::sources::invocation_logs::client::CloudWatchLogsSource;
+use crate::telemetry::self_metrics::{AwsApi, AwsOutcome, SelfMetrics};
+use crate::telemetry::Role;
+
+/// The job, when a region's log group is configured (leader only).
+pub(super) fn scheduled(parts: &Components, loaded: &Loaded) -> Option<ScheduledJob> {
+    let logs = &loaded.config.sources.invocation_logs;
+    let groups: std::collections::BTreeMap<String, String> =
+        logs.log_groups().map(|(r, g)| (r.to_string(), g.to_string())).collect();
+    if groups.is_empty() {
+        return None;
+    }
+    let config = LogsJobConfig {
+        regions: groups.keys().cloned().collect(),
+        lookback_minutes: logs.lookback_minutes,
+        backfill_hours: logs.backfill_hours,
+        metadata_keys: logs.metadata_keys.clone(),
+    };
+    let pages = Arc::new(CloudWatchLogsSource::connect(&parts.aws, &groups));
+    let job =
+        InvocationLogsJob::new(pages, parts.store.clone(), parts.pricer.clone(), parts.clock.clone(), config);
+    let collect = CollectInvocationLogs {
+        job,
+        metrics: parts.metrics.clone(),
+        refresher: parts.refresher.clone(),
+        clock: parts.clock.clone(),
+    };
+    Some(parts.schedule(Arc::new(collect), &logs.schedule, Role::Leader, loaded))
+}
+
+pub struct CollectInvocationLogs {
+    pub job: InvocationLogsJob,
+    pub metrics: Arc<SelfMetrics>,
+    pub refresher: Arc<Refresher>,
+    pub clock: Arc<dyn Clock>,
+}
+
+#[async_trait]
+impl Job for CollectInvocationLogs {
+    fn name(&self) -> JobName {
+        JobName::INVOCATION_LOGS
+    }
+
+    async fn run_once(&self) -> Result<Completed, JobError> {
+        let report = self.job.run_once().await;
+        self.record(&report);
+        if let Err(e) = self.refresher.refresh(self.clock.now()).await {
+            tracing::error!(error = %e, "cannot refresh the metrics snapshot from the ledger");
+        }
+        super::collect::outcome_of(&report.errors, Ok(()))
+    }
+}
+
+impl CollectInvocationLogs {
+    fn record(&self, report: &LogsReport) {
+        let now = self.clock.now();
+        let m = &self.metrics;
+        for r in &report.regions {
+            let api = AwsApi::named("FilterLogEvents");
+            m.record_aws_requests(
+                api,
+                &r.region,
+                AwsOutcome::Success,
+                r.requests.saturating_sub(r.throttles),
+            );
+            m.record_aws_requests(api, &r.region, AwsOutcome::Throttled, r.throttles);
+            m.add_log_records(&r.region, "counted", r.added);
+            m.add_log_records(&r.region, "duplicate", r.duplicates);
+            m.add_log_records(&r.region, "foreign_region", r.foreign_region);
+            for (kind, n) in &r.rejected {
+                m.add_log_records(&r.region, kind, *n);
+            }
+            if let Some(w) = r.watermark {
+                m.set_data_lag(Source::InvocationLogs, &r.region, now - w);
+            }
+            if !r.rejected.is_empty() {
+                tracing::warn!(region = %r.region, rejected = ?r.rejected, "invocation log records skipped");
+            }
+            if !r.unpriced_model_ids.is_empty() {
+                tracing::warn!(region = %r.region, model_ids = ?r.unpriced_model_ids, "logged requests of unpriced models");
+            }
+            tracing::info!(region = %r.region, events = r.events, added = r.added, duplicates = r.duplicates,
+                requests = r.requests, throttles = r.throttles, watermark = ?r.watermark, "invocation logs collected");
+        }
+        for e in &report.errors {
+            tracing::error!(error = %e, "invocation log collection failed; the next run re-reads the same window");
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! The `[sources.invocation_logs]` section: where each region's model
+//! invocation logs are delivered, which `requestMetadata` keys become
+//! dimensions, and how far behind the watermark each run re-reads. Its
+//! cross-field checks live here too, beside the fields they check.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::schedule::CronSchedule;
+use super::types::{default_schedule, Config, StoreKind};
+use crate::diag::{FieldPath, Finding};
+use crate::names::is_region;
+
+/// Off unless a region is listed: invocation logging is off by default in
+/// every account, and each region delivers to its own destination.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InvocationLogsSource {
+    pub schedule: CronSchedule,
+    /// Minutes behind the watermark re-read every run, so records delivered
+    /// late are still counted (once: by their `requestId`).
+    pub lookback_minutes: u32,
+    /// How far back the first run reads.
+    pub backfill_hours: u32,
+    /// `requestMetadata` keys kept as dimensions (e.g. `user_id`, `tenant`);
+    /// every other key, and the prompt and completion, are never stored.
+    pub metadata_keys: Vec<String>,
+    /// Region → where its logs are delivered.
+    pub regions: BTreeMap<String, LogDestination>,
+}
+
+/// One region's delivery destination.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogDestination {
+    /// The CloudWatch Logs group named in the region's logging configuration.
+    pub log_group: Option<String>,
+}
+
+impl Default for InvocationLogsSource {
+    fn default() -> Self {
+        InvocationLogsSource {
+            schedule: default_schedule("30 */5 * * * *"),
+            lookback_minutes: 30,
+            backfill_hours: 24,
+            metadata_keys: Vec::new(),
+            regions: BTreeMap::new(),
+        }
+    }
+}
+
+impl InvocationLogsSource {
+    pub fn enabled(&self) -> bool {
+        !self.regions.is_empty()
+    }
+
+    /// Regions with a CloudWatch Logs group, and the group.
+    pub fn log_groups(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.regions.iter().filter_map(|(r, d)| Some((r.as_str(), d.log_group.as_deref()?)))
+    }
+}
+
+/// `requestMetadata` limits from the Bedrock runtime API: keys of 1 to 256
+/// characters, at most 16 items per request.
+const MAX_KEY_CHARS: usize = 256;
+const MAX_ITEMS: usize = 16;
+
+pub(super) fn check(c: &Config, path: &FieldPath, out: &mut Vec<Finding>) {
+    let logs = &c.sources.invocation_logs;
+    if logs.lookback_minutes == 0 || logs.lookback_minutes > 24 * 60 {
+        out.push(Finding::error(path.key("lookback_minutes"), "must be between 1 and 1440"));
+    }
+    if !logs.enabled() {
+        return;
+    }
+    if c.store.kind == StoreKind::Dynamodb {
+        out.push(Finding::error(
+            path.key("regions"),
+            "invocation logs are kept in the embedded store only for now: use store.kind = \"sqlite\" \
+             or remove sources.invocation_logs.regions",
+        ));
+    }
+    for (region, dest) in &logs.regions {
+        let at = path.key("regions").key(region);
+        if !is_region(region) {
+            out.push(Finding::error(at.clone(), format!("`{region}` is not an AWS region name")));
+        } else if !c.monitor.regions.contains(region) {
+            out.push(Finding::error(at.clone(), format!("`{region}` is not in monitor.regions")));
+        }
+        match dest.log_group.as_deref() {
+            None => out
+                .push(Finding::error(at.key("log_group"), "required: the log group the region delivers to")),
+            Some(g) if !valid_log_group(g) => out.push(Finding::error(
+                at.key("log_group"),
+                format!("`{g}` is not a log group name (1-512 of a-z A-Z 0-9 _ - / . #)"),
+            )),
+            Some(_) => {}
+        }
+    }
+    let keys = path.key("metadata_keys");
+    if logs.metadata_keys.len() > MAX_ITEMS {
+        out.push(Finding::error(
+            keys.clone(),
+            format!("at most {MAX_ITEMS} keys: a request carries no more"),
+        ));
+    }
+    for k in &logs.metadata_keys {
+        if k.is_empty() || k.chars().count() > MAX_KEY_CHARS {
+            out.push(Finding::error(
+                keys.clone(),
+                format!("key `{k}` must have 1 to {MAX_KEY_CHARS} characters"),
+            ));
+        }
+    }
+}
+
+/// CloudWatch Logs' rule for log group names.
+fn valid_log_group(name: &str) -> bool {
+    (1..=512).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-/.#".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_log_group;
+
+    #[test]
+    fn log_group_names() {
+        for (name, ok) in [
+            ("bedrock-invocation-logs", true),
+            ("/aws/bedrock/model-invocations", true),
+            ("", false),
+            ("has space", false),
+            (&"x".repeat(513), false),
+        ] {
+            assert_eq!(valid_log_group(name), ok, "{name}");
+        }
+    }
+}

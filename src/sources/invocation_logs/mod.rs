@@ -1,0 +1,19 @@
+//! Bedrock model invocation logs: one record per request, with its tokens,
+//! its caller and the caller's own `requestMetadata`, read from the
+//! CloudWatch Logs group each region delivers them to.
+//!
+//! - `record.rs`: one delivered record → [`record::LogRecord`], parsing only
+//!   the fields pricing needs (never prompt or completion text).
+//! - `usage.rs`: a record → the [`crate::records::RequestUsage`] pricing takes.
+//! - `pages.rs`: one page of log events, throttles waited out and brief
+//!   failures retried, behind the [`pages::LogPages`] trait.
+//! - `client.rs`: `FilterLogEvents`, the only file with CloudWatch Logs types.
+//!
+//! Must not price, store or decide.
+
+pub mod client;
+pub mod pages;
+pub mod record;
+#[cfg(test)]
+mod record_tests;
+pub mod usage;

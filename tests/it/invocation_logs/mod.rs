@@ -1,0 +1,191 @@
+//! Model invocation logs through the real SDK and the emulator's CloudWatch
+//! Logs: each request priced on its own (the long-context rates only for the
+//! requests above the threshold, the TTL split where the record has it),
+//! summed per user exactly as billed by hand, counted once however often it
+//! is read or delivered, and a run interrupted mid-stream resumed without a
+//! request lost or doubled. Unusable records are skipped and counted.
+//!
+//! The records follow AWS's documented `ModelInvocationLog` schema (1.0):
+//! schemaType, schemaVersion, timestamp, accountId, identity.arn, region,
+//! requestId, operation, modelId, requestMetadata, input.inputTokenCount,
+//! output.outputTokenCount, plus the cache counts real records carry
+//! (input.cacheReadInputTokenCount / cacheWriteInputTokenCount) and, in a
+//! Converse response body, `usage.cacheDetails` with each TTL's tokens.
+//! Bedrock delivers them to the log stream `aws/bedrock/modelinvocations`.
+
+mod records;
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bedrock_cost_monitor::aws::AwsConfig;
+use bedrock_cost_monitor::clock::{floor_minute, Clock, ManualClock, SystemClock};
+use bedrock_cost_monitor::collector::{InvocationLogsJob, LogsJobConfig};
+use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
+use bedrock_cost_monitor::ledger::Store;
+use bedrock_cost_monitor::pricing::PointPricer;
+use bedrock_cost_monitor::records::RequestSum;
+use bedrock_cost_monitor::sources::invocation_logs::client::CloudWatchLogsSource;
+use bedrock_cost_monitor::sources::invocation_logs::pages::{LogPage, LogPages, LogQuery, PageFailure};
+use bedrock_cost_monitor::sources::{ErrorKind, SourceError};
+use chrono::{DateTime, Duration, Utc};
+use rust_decimal::Decimal;
+
+use crate::helpers::emulator;
+use crate::helpers::workload::EAST;
+use records::put_records;
+
+const GROUP: &str = "bedrock-invocation-logs";
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+/// Two hours before the wall clock's hour: CloudWatch Logs refuses events
+/// older than 14 days, so the test's manual clock follows the real one.
+fn base() -> DateTime<Utc> {
+    floor_minute(SystemClock.now()) - Duration::hours(2)
+}
+
+fn pricer() -> Arc<PointPricer> {
+    let text = include_str!("../../../config/prices.toml");
+    let doc = bedrock_cost_monitor::diag::TomlDoc::parse("config/prices.toml", text).unwrap();
+    Arc::new(PointPricer {
+        table: bedrock_cost_monitor::pricing::file::load(&doc).unwrap().table,
+        app_profiles: BTreeMap::new(),
+        cache_write_ttl: bedrock_cost_monitor::config::CacheTtl::FiveMinutes,
+        cache_write_ttl_by_model: BTreeMap::new(),
+    })
+}
+
+fn job(pages: Arc<dyn LogPages>, store: Arc<dyn Store>, clock: Arc<ManualClock>) -> InvocationLogsJob {
+    let config = LogsJobConfig {
+        regions: vec![EAST.to_string()],
+        lookback_minutes: 90,
+        backfill_hours: 1,
+        metadata_keys: vec!["user_id".into(), "tenant".into()],
+    };
+    InvocationLogsJob::new(pages, store, pricer(), clock, config)
+}
+
+async fn source(emu: &bedrock_cost_monitor::emulator::Emulator) -> Arc<CloudWatchLogsSource> {
+    let aws = AwsConfig::from_sdk(emu.sdk_config(EAST).await);
+    Arc::new(CloudWatchLogsSource::connect(&aws, &BTreeMap::from([(EAST.to_string(), GROUP.to_string())])))
+}
+
+/// Requests with a `limit` per page, failing on the `fail_at`-th page: a
+/// daemon killed in the middle of a log stream.
+struct SmallPages {
+    inner: Arc<CloudWatchLogsSource>,
+    limit: i32,
+    fail_at: Option<usize>,
+    served: AtomicUsize,
+}
+
+#[async_trait]
+impl LogPages for SmallPages {
+    async fn page(&self, region: &str, q: &LogQuery) -> Result<LogPage, PageFailure> {
+        let n = self.served.fetch_add(1, Ordering::SeqCst);
+        if self.fail_at == Some(n) {
+            let error = SourceError {
+                api: "FilterLogEvents",
+                region: region.into(),
+                kind: ErrorKind::Other,
+                message: "killed".into(),
+            };
+            return Err(PageFailure { error, retry: false });
+        }
+        self.inner.page(region, &LogQuery { limit: Some(self.limit), ..q.clone() }).await
+    }
+}
+
+/// Per user: (requests, USD), summed over the window.
+async fn by_user(
+    store: &dyn Store,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> BTreeMap<String, (u64, Decimal)> {
+    let mut out = BTreeMap::new();
+    for s in store.request_sums(from, to).await.unwrap() {
+        let user = s.dimensions.get("user_id").cloned().unwrap_or_else(|| "(none)".into());
+        let e: &mut (u64, Decimal) = out.entry(user).or_default();
+        e.0 += s.requests;
+        e.1 += s.usd;
+    }
+    out
+}
+
+fn total(sums: &[RequestSum]) -> Decimal {
+    sums.iter().map(|s| s.usd).sum()
+}
+
+#[tokio::test]
+async fn each_request_is_priced_exactly_and_counted_once() {
+    let emu = emulator::exclusive().await;
+    let t0 = base();
+    let calls = records::mixed_workload(t0);
+    put_records(&emu, GROUP, &calls, &records::garbage()).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let clock = Arc::new(ManualClock::new(t0 + Duration::minutes(60)));
+    let report = job(source(&emu).await, store.clone(), clock.clone()).run_once().await;
+    assert!(report.succeeded(), "{:?}", report.errors);
+    let r = &report.regions[0];
+    // 7 distinct requests, one delivered twice, three lines unusable.
+    assert_eq!((r.added, r.duplicates), (7, 1), "{r:?}");
+    assert_eq!(r.rejected.values().sum::<u64>(), 3, "{:?}", r.rejected);
+    assert_eq!(r.foreign_region, 1);
+
+    let users = by_user(store.as_ref(), t0, t0 + Duration::hours(2)).await;
+    // By hand (records.rs): u-1 small + long + split writes; u-2 Haiku 3 + unsplit writes; no user: one call.
+    assert_eq!(users["u-1"], (3, d(records::U1_USD)), "{users:?}");
+    assert_eq!(users["u-2"], (2, d(records::U2_USD)), "{users:?}");
+    assert_eq!(users["(none)"], (2, d(records::NONE_USD)), "{users:?}");
+    let sums = store.request_sums(t0, t0 + Duration::hours(2)).await.unwrap();
+    assert_eq!(sums.iter().map(|s| s.long_context).sum::<u64>(), 1, "only the 210K-token prompt is long");
+    assert_eq!(sums.iter().map(|s| s.ttl_assumed).sum::<u64>(), 1, "only the unsplit cache write");
+
+    // A second run re-reads its lookback: nothing is added.
+    clock.advance(Duration::minutes(5));
+    let again = job(source(&emu).await, store.clone(), clock).run_once().await;
+    assert!(again.succeeded());
+    assert_eq!(again.regions[0].added, 0);
+    assert_eq!(total(&store.request_sums(t0, t0 + Duration::hours(2)).await.unwrap()), total(&sums));
+}
+
+#[tokio::test]
+async fn a_run_killed_mid_stream_resumes_without_loss_or_double_count() {
+    let emu = emulator::exclusive().await;
+    let t0 = base();
+    let calls = records::mixed_workload(t0);
+    put_records(&emu, GROUP, &calls, &[]).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let clock = Arc::new(ManualClock::new(t0 + Duration::minutes(60)));
+    let inner = source(&emu).await;
+    let dying = SmallPages { inner: inner.clone(), limit: 2, fail_at: Some(2), served: AtomicUsize::new(0) };
+    let first = job(Arc::new(dying), store.clone(), clock.clone()).run_once().await;
+    assert!(!first.succeeded(), "the run was killed on its third page");
+    let written = first.regions[0].added;
+    assert!(written > 0 && written < 7, "part of the stream was written: {written}");
+
+    let healthy = SmallPages { inner, limit: 2, fail_at: None, served: AtomicUsize::new(0) };
+    let second = job(Arc::new(healthy), store.clone(), clock).run_once().await;
+    assert!(second.succeeded(), "{:?}", second.errors);
+    assert_eq!(second.regions[0].added + written, 7, "every request once");
+    let users = by_user(store.as_ref(), t0, t0 + Duration::hours(2)).await;
+    assert_eq!(users["u-1"], (3, d(records::U1_USD)));
+    assert_eq!(users["u-2"], (2, d(records::U2_USD)));
+}
+
+#[tokio::test]
+async fn a_missing_log_group_fails_the_region_with_a_clear_error() {
+    let emu = emulator::exclusive().await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let clock = Arc::new(ManualClock::new(base()));
+    let report = job(source(&emu).await, store, clock).run_once().await;
+    assert_eq!(report.errors.len(), 1);
+    let text = report.errors[0].to_string();
+    assert!(text.contains("FilterLogEvents") && text.contains("ResourceNotFound"), "{text}");
+}
