@@ -12,9 +12,10 @@ use super::message::AlertMessage;
 use crate::budgets::{BudgetStatus, SpendItem};
 use crate::money::display_usd;
 
-/// `budget` or `budget@principal`: what a budget alert is about (its key).
+/// `budget`, `budget@principal` or `budget@key=value`: what a budget alert
+/// is about (its key).
 pub fn scope_name(s: &BudgetStatus) -> String {
-    match &s.principal {
+    match s.subject() {
         Some(p) => format!("{}@{p}", s.budget),
         None => s.budget.clone(),
     }
@@ -23,9 +24,10 @@ pub fn scope_name(s: &BudgetStatus) -> String {
 /// The same for a subject line: the principal by its last name segment
 /// (`role/app` → `app`), so the numbers fit in SNS's 100 characters.
 fn short_name(s: &BudgetStatus) -> String {
-    match &s.principal {
-        Some(p) => format!("{} ({})", s.budget, p.rsplit(['/', ':']).next().unwrap_or(p)),
-        None => s.budget.clone(),
+    match (&s.principal, &s.metadata) {
+        (Some(p), _) => format!("{} ({})", s.budget, p.rsplit(['/', ':']).next().unwrap_or(p)),
+        (None, Some(m)) => format!("{} ({}={})", s.budget, m.key, m.value),
+        (None, None) => s.budget.clone(),
     }
 }
 
@@ -55,6 +57,9 @@ fn base(kind: AlertKind, s: &BudgetStatus, key: String, subject: &str, now: Date
         .with("top_principals", items(&s.top_principals, "principal"));
     if let Some(p) = &s.principal {
         m = m.with("principal", json!(p));
+    }
+    if let Some(v) = &s.metadata {
+        m = m.with("metadata", json!({ v.key.as_str(): v.value }));
     }
     if let Some(t) = s.data_through {
         m = m.with("data_through", json!(instant(t)));

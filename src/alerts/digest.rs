@@ -2,6 +2,8 @@
 //! the previous local day and of the month to date, overall and per budget,
 //! and the top models. Pure: the caller fetches the two windows' sums.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -27,7 +29,9 @@ pub struct DigestInput<'a> {
 }
 
 pub fn digest(i: &DigestInput<'_>, now: DateTime<Utc>) -> AlertMessage {
-    let everything = Scope { models: &[], regions: &[], principals: &[], projects: &[] };
+    let no_filter = BTreeMap::new();
+    let everything =
+        Scope { models: &[], regions: &[], principals: &[], projects: &[], metadata: &no_filter };
     let (day_usd, day_unpriced) = i.spend.cost_in(&i.yesterday, &everything);
     let (mtd_usd, _) = i.spend.cost_in(&i.month_to_date, &everything);
     let mut models: Vec<(String, Decimal)> =

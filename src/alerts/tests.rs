@@ -25,6 +25,7 @@ fn status(spend: &str, forecast: &str, crossed: Vec<u32>, start: &str) -> Budget
     BudgetStatus {
         budget: "team-daily".into(),
         principal: None,
+        metadata: None,
         period: PeriodInfo {
             kind: Period::Day,
             start: at(start),

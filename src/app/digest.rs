@@ -31,8 +31,11 @@ impl Job for DigestJob {
         let day = today - Duration::days(1);
         let yesterday = Window::new(midnight(tz, day), midnight(tz, today));
         let month_to_date = Window::new(midnight(tz, day.with_day(1).unwrap_or(day)), yesterday.to);
-        let needs =
-            Needs { cost: [yesterday, month_to_date].into_iter().collect(), principal: Default::default() };
+        let needs = Needs {
+            cost: [yesterday, month_to_date].into_iter().collect(),
+            principal: Default::default(),
+            requests: Default::default(),
+        };
         let spend = ev.fetch(&needs).await.map_err(JobError::store("reading yesterday's spend"))?;
         let statuses = ev.board.read().statuses.clone();
         let message = digest(

@@ -44,10 +44,12 @@ pub struct Evaluation {
 }
 
 impl Evaluator {
-    async fn data_through(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, StoreError> {
+    /// How far `source`'s data is complete: budgets on the CloudWatch totals
+    /// follow its watermark, budgets on logged requests the logs'.
+    async fn data_through(&self, source: Source, now: DateTime<Utc>) -> Result<DateTime<Utc>, StoreError> {
         let mut watermarks = Vec::with_capacity(self.regions.len());
         for region in &self.regions {
-            watermarks.push(self.store.watermark(Source::CloudWatch, region).await?);
+            watermarks.push(self.store.watermark(source, region).await?);
         }
         Ok(budgets::data_through(watermarks, now))
     }
@@ -56,9 +58,20 @@ impl Evaluator {
     pub async fn run_once(&self) -> Result<Evaluation, StoreError> {
         let _one = self.lock.lock().await;
         let now = self.clock.now();
-        let through = self.data_through(now).await?;
-        let plans: Vec<Plan<'_>> =
-            self.budgets.iter().map(|b| Plan::new(b, self.timezone, now, through)).collect();
+        let through = self.data_through(Source::CloudWatch, now).await?;
+        let logs_through = self.data_through(Source::InvocationLogs, now).await?;
+        let plans: Vec<Plan<'_>> = self
+            .budgets
+            .iter()
+            .map(|b| {
+                let plan = Plan::new(b, self.timezone, now, through);
+                if plan.uses_requests() {
+                    Plan::new(b, self.timezone, now, logs_through)
+                } else {
+                    plan
+                }
+            })
+            .collect();
         let spend = self.fetch(&budgets::needs(&plans, self.principals_known)).await?;
         let statuses = budgets::evaluate(&plans, &spend, now);
         self.store.put_budget_statuses(&statuses).await?;
@@ -76,6 +89,9 @@ impl Evaluator {
         }
         for w in &needs.principal {
             spend.principal.insert(*w, self.store.principal_sums(w.from, w.to).await?);
+        }
+        for w in &needs.requests {
+            spend.requests.insert(*w, self.store.request_sums(w.from, w.to).await?);
         }
         Ok(spend)
     }

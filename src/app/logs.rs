@@ -1,11 +1,13 @@
 //! The invocation-log collection as a scheduled job: run, record requests
-//! and record outcomes, log what was skipped and why, refresh `/metrics`.
+//! and record outcomes, log what was skipped and why, refresh `/metrics`,
+//! and evaluate budgets (per-user budgets need the new requests).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use super::build::Components;
+use super::evaluate::Evaluator;
 use super::snapshot::Refresher;
 use crate::clock::Clock;
 use crate::collector::{InvocationLogsJob, LogsJobConfig, LogsReport};
@@ -37,6 +39,7 @@ pub(super) fn scheduled(parts: &Components, loaded: &Loaded) -> Option<Scheduled
         job,
         metrics: parts.metrics.clone(),
         refresher: parts.refresher.clone(),
+        evaluator: parts.evaluator.clone(),
         clock: parts.clock.clone(),
     };
     Some(parts.schedule(Arc::new(collect), &logs.schedule, Role::Leader, loaded))
@@ -46,6 +49,7 @@ pub struct CollectInvocationLogs {
     pub job: InvocationLogsJob,
     pub metrics: Arc<SelfMetrics>,
     pub refresher: Arc<Refresher>,
+    pub evaluator: Arc<Evaluator>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -61,7 +65,8 @@ impl Job for CollectInvocationLogs {
         if let Err(e) = self.refresher.refresh(self.clock.now()).await {
             tracing::error!(error = %e, "cannot refresh the metrics snapshot from the ledger");
         }
-        super::collect::outcome_of(&report.errors, Ok(()))
+        let evaluated = self.evaluator.run_once().await.map(drop).map_err(JobError::Evaluate);
+        super::collect::outcome_of(&report.errors, evaluated)
     }
 }
 

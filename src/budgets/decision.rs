@@ -5,7 +5,8 @@
 //! Every budget whose scope covers the request takes part; the worst verdict
 //! wins (deny > warn > allow), the highest utilisation breaks ties. A request
 //! that leaves out a dimension is covered by budgets filtered on it (the
-//! cautious reading), except per-principal budgets, which need the principal.
+//! cautious reading), except per-principal budgets, which need the principal,
+//! and per-metadata budgets, which need their key's value (`user_id=…`).
 //! A principal without spend in the period has nothing to be denied for.
 //! Pure.
 
@@ -14,9 +15,10 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::scope::Scope;
-use crate::budgets::{BudgetState, BudgetStatus};
+use crate::budgets::{BudgetState, BudgetStatus, MetadataValue};
 use crate::config::budget::OnExceeded;
 use crate::config::BudgetConfig;
+use crate::pricing::catalog::glob_match;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -37,6 +39,14 @@ pub struct Request<'a> {
     pub region: Option<&'a str>,
     /// The bedrock-mantle project the call goes to (`default` on bedrock-runtime).
     pub project: Option<&'a str>,
+    /// The `requestMetadata` the call will carry (only configured keys matter).
+    pub metadata: &'a [(&'a str, &'a str)],
+}
+
+impl Request<'_> {
+    fn metadata_value(&self, key: &str) -> Option<&str> {
+        self.metadata.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -47,6 +57,9 @@ pub struct Decision {
     pub budget: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub principal: Option<String>,
+    /// The metadata value of a per-metadata budget that decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<MetadataValue>,
     pub reason: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub utilization: Option<Decimal>,
@@ -76,7 +89,28 @@ fn applies(b: &BudgetConfig, r: &Request<'_>) -> bool {
         Some(p) => scope.matches_principal(p),
         None => !b.per_principal,
     };
-    model_ok && region_ok && project_ok && principal_ok
+    let metadata_ok =
+        b.metadata.iter().all(|(k, pattern)| r.metadata_value(k).is_none_or(|v| glob_match(pattern, v)));
+    let per_metadata_ok = b.per_metadata.as_deref().is_none_or(|k| r.metadata_value(k).is_some());
+    model_ok && region_ok && project_ok && principal_ok && metadata_ok && per_metadata_ok
+}
+
+/// The status of `b` that speaks for the request: its principal's, its
+/// metadata value's, or the budget's as a whole.
+fn status_for<'s>(
+    b: &BudgetConfig,
+    statuses: &'s [BudgetStatus],
+    r: &Request<'_>,
+) -> Option<&'s BudgetStatus> {
+    let of_budget = statuses.iter().filter(|s| s.budget == b.name);
+    if let Some(key) = &b.per_metadata {
+        let value = r.metadata_value(key)?;
+        return of_budget
+            .into_iter()
+            .find(|s| s.metadata.as_ref().is_some_and(|m| m.key == *key && m.value == value));
+    }
+    let wanted = if b.per_principal { r.principal } else { None };
+    of_budget.into_iter().find(|s| s.principal.as_deref() == wanted && s.metadata.is_none())
 }
 
 fn verdict(s: &BudgetStatus) -> Verdict {
@@ -90,8 +124,7 @@ fn verdict(s: &BudgetStatus) -> Verdict {
 pub fn decide(budgets: &[BudgetConfig], statuses: &[BudgetStatus], r: &Request<'_>) -> Decision {
     let mut applied: Vec<(&BudgetStatus, Verdict)> = Vec::new();
     for b in budgets.iter().filter(|b| applies(b, r)) {
-        let wanted = if b.per_principal { r.principal } else { None };
-        if let Some(s) = statuses.iter().find(|s| s.budget == b.name && s.principal.as_deref() == wanted) {
+        if let Some(s) = status_for(b, statuses, r) {
             applied.push((s, verdict(s)));
         }
     }
@@ -105,6 +138,7 @@ pub fn decide(budgets: &[BudgetConfig], statuses: &[BudgetStatus], r: &Request<'
             decision: Verdict::Allow,
             budget: None,
             principal: None,
+            metadata: None,
             reason: "no evaluated budget covers this request".into(),
             utilization: None,
             spend_usd: None,
@@ -116,6 +150,7 @@ pub fn decide(budgets: &[BudgetConfig], statuses: &[BudgetStatus], r: &Request<'
             decision: *v,
             budget: Some(s.budget.clone()),
             principal: s.principal.clone(),
+            metadata: s.metadata.clone(),
             reason: format!(
                 "budget `{}` is {} at {}% of {} USD for the {} ending {}",
                 s.budget,

@@ -13,17 +13,27 @@ use rust_decimal::Decimal;
 
 use super::forecast::{burn_rate, forecast};
 use super::windows::{Plan, Spend, Window};
-use crate::budgets::{BudgetState, BudgetStatus, BurnRate, PeriodInfo, SpendItem};
+use crate::budgets::{BudgetState, BudgetStatus, BurnRate, MetadataValue, PeriodInfo, SpendItem};
 
 /// How many models and principals a status lists.
 pub const TOP: usize = 5;
 
 /// Every budget's status; a per-principal budget gives one per principal
-/// with spend in the period (others have spent nothing and are `ok`).
+/// with spend in the period (others have spent nothing and are `ok`), a
+/// per-metadata budget one per value of its key, likewise.
 pub fn evaluate(plans: &[Plan<'_>], spend: &Spend, now: DateTime<Utc>) -> Vec<BudgetStatus> {
     let mut out = Vec::new();
     for plan in plans {
-        if plan.config.per_principal {
+        if let Some(key) = &plan.config.per_metadata {
+            let scope = plan.scope();
+            for (value, amount) in spend.by_metadata(&plan.period, &scope, key) {
+                let inputs = Inputs::for_value(plan, spend, key, &value, amount);
+                let mut s = status(plan, None, inputs, spend, now);
+                s.top_models = top(spend.requests_by_model(&plan.period, &scope, Some((key, &value))));
+                s.metadata = Some(MetadataValue { key: key.clone(), value });
+                out.push(s);
+            }
+        } else if plan.config.per_principal {
             let scope = plan.scope();
             for (principal, amount) in spend.by_principal(&plan.period, &scope) {
                 let inputs = Inputs::for_principal(plan, spend, &principal, amount);
@@ -33,7 +43,7 @@ pub fn evaluate(plans: &[Plan<'_>], spend: &Spend, now: DateTime<Utc>) -> Vec<Bu
             out.push(status(plan, None, Inputs::whole(plan, spend), spend, now));
         }
     }
-    out.sort_by(|a, b| (&a.budget, &a.principal).cmp(&(&b.budget, &b.principal)));
+    out.sort_by_key(|s| (s.budget.clone(), s.subject()));
     out
 }
 
@@ -49,7 +59,9 @@ impl Inputs {
     fn whole(plan: &Plan<'_>, spend: &Spend) -> Inputs {
         let scope = plan.scope();
         let sum = |w: &Window| -> (Decimal, u64) {
-            if plan.uses_principals() {
+            if plan.uses_requests() {
+                spend.requests_in(w, &scope)
+            } else if plan.uses_principals() {
                 (spend.by_principal(w, &scope).values().sum(), 0)
             } else {
                 spend.cost_in(w, &scope)
@@ -61,6 +73,17 @@ impl Inputs {
             lookback: sum(&plan.lookback).0,
             burn: plan.burn.map(|(s, b)| (sum(&s).0, sum(&b).0)),
             unpriced_tokens,
+        }
+    }
+
+    fn for_value(plan: &Plan<'_>, spend: &Spend, key: &str, value: &str, amount: Decimal) -> Inputs {
+        let scope = plan.scope();
+        let of = |w: &Window| spend.by_metadata(w, &scope, key).get(value).copied().unwrap_or_default();
+        Inputs {
+            spend: amount,
+            lookback: of(&plan.lookback),
+            burn: plan.burn.map(|(s, b)| (of(&s), of(&b))),
+            unpriced_tokens: 0,
         }
     }
 
@@ -106,6 +129,11 @@ fn status(
         Some(_) => Vec::new(),
         None => top(spend.by_principal(&plan.period, &scope)),
     };
+    let top_models = if plan.uses_requests() {
+        top(spend.requests_by_model(&plan.period, &scope, None))
+    } else {
+        top(spend.by_model(&plan.period, &scope, principal.as_deref()))
+    };
     BudgetStatus {
         budget: c.name.clone(),
         period: PeriodInfo {
@@ -124,12 +152,13 @@ fn status(
         severity: c.severity,
         thresholds_crossed: c.thresholds_pct.iter().copied().filter(|p| reached(*p)).collect(),
         burn_rate: burn,
-        top_models: top(spend.by_model(&plan.period, &scope, principal.as_deref())),
+        top_models,
         top_principals,
         unpriced_tokens: i.unpriced_tokens,
         evaluated_at: now,
         data_through: Some(plan.data_through),
         principal,
+        metadata: None,
     }
 }
 

@@ -19,8 +19,10 @@ pub mod windows;
 
 pub use decision::{decide, Decision, Request, Verdict};
 pub use evaluate::evaluate;
-pub use status::{BudgetState, BudgetStatus, BurnRate, PeriodInfo, SpendItem};
+pub use status::{BudgetState, BudgetStatus, BurnRate, MetadataValue, PeriodInfo, SpendItem};
 pub use windows::{data_through, needs, Needs, Plan, Spend, Window};
 
+#[cfg(test)]
+mod metadata_tests;
 #[cfg(test)]
 mod tests;

@@ -1,11 +1,14 @@
 //! Which spend a budget covers: filters on model (a price-table model key
-//! or a model-ID pattern), region, project and principal (patterns). Empty
-//! filters match everything. Pure.
+//! or a model-ID pattern), region, project, principal (patterns) and the
+//! callers' `requestMetadata` (key → value pattern, from the invocation
+//! logs). Empty filters match everything. Pure.
 //!
 //! A model filter containing `*` or `.` is a model-ID pattern matched
 //! against the ID as seen in CloudWatch (`us.anthropic.claude-*`); any other
 //! is a model key (`claude-sonnet-4-5`) matched against the resolved model,
 //! so every ID form of that model counts.
+
+use std::collections::BTreeMap;
 
 use crate::bedrock::project_of;
 use crate::config::BudgetConfig;
@@ -18,6 +21,7 @@ pub struct Scope<'a> {
     pub regions: &'a [String],
     pub principals: &'a [String],
     pub projects: &'a [String],
+    pub metadata: &'a BTreeMap<String, String>,
 }
 
 impl<'a> Scope<'a> {
@@ -27,7 +31,19 @@ impl<'a> Scope<'a> {
             regions: &budget.regions,
             principals: &budget.principals,
             projects: &budget.projects,
+            metadata: &budget.metadata,
         }
+    }
+
+    /// Whether the budget reads the logged requests (metadata filters).
+    pub fn by_metadata(&self) -> bool {
+        !self.metadata.is_empty()
+    }
+
+    /// A logged request's metadata: every filtered key present, its value
+    /// matching the pattern.
+    pub fn matches_metadata(&self, values: &BTreeMap<String, String>) -> bool {
+        self.metadata.iter().all(|(k, pattern)| values.get(k).is_some_and(|v| glob_match(pattern, v)))
     }
 
     /// Whether the budget needs per-principal data (attributed shares).
@@ -80,12 +96,40 @@ mod tests {
         v.iter().map(|x| x.to_string()).collect()
     }
 
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn metadata_filters_table() {
+        let filters = map(&[("tenant", "acme*"), ("feature", "chat")]);
+        let scope = Scope { models: &[], regions: &[], principals: &[], projects: &[], metadata: &filters };
+        let cases = [
+            (map(&[("tenant", "acme-eu"), ("feature", "chat"), ("user_id", "u-1")]), true),
+            (map(&[("tenant", "globex"), ("feature", "chat")]), false),
+            // A request without a filtered key is outside the budget.
+            (map(&[("tenant", "acme")]), false),
+            (map(&[]), false),
+        ];
+        for (values, want) in cases {
+            assert_eq!(scope.matches_metadata(&values), want, "{values:?}");
+        }
+        assert!(scope.by_metadata());
+    }
+
     #[test]
     fn filters_table() {
+        let none = BTreeMap::new();
         let models = s(&["claude-sonnet-4-5", "us.anthropic.claude-haiku-*"]);
         let regions = s(&["us-east-1"]);
         let principals = s(&["arn:aws:iam::*:role/app-*"]);
-        let scope = Scope { models: &models, regions: &regions, principals: &principals, projects: &[] };
+        let scope = Scope {
+            models: &models,
+            regions: &regions,
+            principals: &principals,
+            projects: &[],
+            metadata: &none,
+        };
         let cases = [
             (
                 "us-east-1",
@@ -110,15 +154,17 @@ mod tests {
         }
         assert!(scope.matches_principal("arn:aws:iam::111122223333:role/app-prod"));
         assert!(!scope.matches_principal("arn:aws:iam::111122223333:user/alice"));
-        let everything = Scope { models: &[], regions: &[], principals: &[], projects: &[] };
+        let everything = Scope { models: &[], regions: &[], principals: &[], projects: &[], metadata: &none };
         assert!(everything.matches_series("eu-west-1", "x", None) && everything.matches_principal("anyone"));
         assert!(!everything.by_principal() && scope.by_principal());
     }
 
     #[test]
     fn project_filters_table() {
+        let none = BTreeMap::new();
         let projects = s(&["proj_team*", "default"]);
-        let scope = Scope { models: &[], regions: &[], principals: &[], projects: &projects };
+        let scope =
+            Scope { models: &[], regions: &[], principals: &[], projects: &projects, metadata: &none };
         let cases = [
             ("mantle/proj_team1/anthropic.claude-opus-4-7", true),
             ("mantle/proj_other/anthropic.claude-opus-4-7", false),

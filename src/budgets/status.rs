@@ -57,6 +57,13 @@ pub struct SpendItem {
     pub usd: Decimal,
 }
 
+/// One value of a `requestMetadata` key, e.g. `user_id` = `u-123`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct MetadataValue {
+    pub key: String,
+    pub value: String,
+}
+
 /// One budget's evaluation (for a per-principal budget: one principal's).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BudgetStatus {
@@ -64,6 +71,10 @@ pub struct BudgetStatus {
     /// Set for the budgets that apply to each principal separately.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub principal: Option<String>,
+    /// Set for the budgets that apply to each value of a `requestMetadata`
+    /// key separately (`per_metadata`): which value this status is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<MetadataValue>,
     pub period: PeriodInfo,
     pub spend_usd: Decimal,
     pub limit_usd: Decimal,
@@ -94,4 +105,17 @@ pub struct BudgetStatus {
     /// Usage data is complete up to this instant (the collector's watermark).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_through: Option<DateTime<Utc>>,
+}
+
+impl BudgetStatus {
+    /// Who a per-subject status is about: the principal, or `key=value` for
+    /// a per-metadata budget; `None` for a budget as a whole. The key under
+    /// which stores keep the status and the `principal` label of its gauges.
+    pub fn subject(&self) -> Option<String> {
+        match (&self.principal, &self.metadata) {
+            (Some(p), _) => Some(p.clone()),
+            (None, Some(m)) => Some(format!("{}={}", m.key, m.value)),
+            (None, None) => None,
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! sums: periods in several timezones, thresholds, forecast, burn rate,
 //! principal scopes and a budget with no spend.
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
@@ -34,6 +35,8 @@ fn budget(name: &str, period: Period, limit: &str) -> BudgetConfig {
         principals: vec![],
         projects: vec![],
         per_principal: false,
+        metadata: BTreeMap::new(),
+        per_metadata: None,
         severity: AlertSeverity::Warning,
         timezone: None,
         forecast_alert: true,
@@ -266,7 +269,7 @@ fn decisions_pick_the_worst_applicable_budget() {
     statuses.extend(principal_eval(&per_user, vec![share(ALICE, Attribution::Exact, "6")]));
 
     let ask = |principal, model_id, model| {
-        decide(&configs, &statuses, &Request { principal, model_id, model, region: None, project: None })
+        decide(&configs, &statuses, &Request { principal, model_id, model, ..Request::default() })
     };
     // Sonnet at 85 % of the daily budget: warn. Alice is over her own limit: deny.
     let r = ask(Some(APP), Some(SONNET), Some("claude-sonnet-4-5"));

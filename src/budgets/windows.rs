@@ -1,7 +1,7 @@
 //! The spend windows a round of budget evaluation needs, and the sums read
 //! for them. Planning them first lets the caller fetch each distinct window
-//! once from the store (`cost_sums`, `principal_sums`) however many budgets
-//! share it. Pure.
+//! once from the store (`cost_sums`, `principal_sums`, `request_sums`)
+//! however many budgets share it. Pure.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use super::period::bounds;
 use super::scope::Scope;
 use crate::config::BudgetConfig;
-use crate::records::{Attribution, CostTotal, PrincipalTotal};
+use crate::records::{Attribution, CostTotal, PrincipalTotal, RequestSum};
 
 /// A half-open span of minutes `[from, to)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -74,6 +74,11 @@ impl<'a> Plan<'a> {
         self.config.per_principal || self.scope().by_principal()
     }
 
+    /// Whether this budget reads the logged requests (invocation logs).
+    pub fn uses_requests(&self) -> bool {
+        self.config.per_metadata.is_some() || self.scope().by_metadata()
+    }
+
     fn windows(&self) -> impl Iterator<Item = Window> + '_ {
         [Some(self.period), Some(self.lookback)]
             .into_iter()
@@ -87,6 +92,7 @@ impl<'a> Plan<'a> {
 pub struct Needs {
     pub cost: BTreeSet<Window>,
     pub principal: BTreeSet<Window>,
+    pub requests: BTreeSet<Window>,
 }
 
 /// Usage data is complete up to the oldest region's watermark (a region
@@ -103,7 +109,9 @@ pub fn data_through(
 pub fn needs(plans: &[Plan<'_>], principals_known: bool) -> Needs {
     let mut n = Needs::default();
     for p in plans {
-        if p.uses_principals() {
+        if p.uses_requests() {
+            n.requests.extend(p.windows());
+        } else if p.uses_principals() {
             n.principal.extend(p.windows());
         } else {
             n.cost.extend(p.windows());
@@ -120,6 +128,7 @@ pub fn needs(plans: &[Plan<'_>], principals_known: bool) -> Needs {
 pub struct Spend {
     pub cost: BTreeMap<Window, Vec<CostTotal>>,
     pub principal: BTreeMap<Window, Vec<PrincipalTotal>>,
+    pub requests: BTreeMap<Window, Vec<RequestSum>>,
 }
 
 impl Spend {
@@ -148,6 +157,55 @@ impl Spend {
             }
         }
         out
+    }
+
+    /// Logged requests of a window inside the scope; (priced USD, unpriced tokens).
+    pub fn requests_in(&self, w: &Window, scope: &Scope<'_>) -> (Decimal, u64) {
+        self.requests_matching(w, scope).fold((Decimal::ZERO, 0), |(usd, unpriced), r| match r.model {
+            Some(_) => (usd + r.usd, unpriced),
+            None => (usd, unpriced + r.tokens.total()),
+        })
+    }
+
+    /// Logged spend of a window inside the scope, per value of `key`
+    /// (requests without the key belong to no value's budget).
+    pub fn by_metadata(&self, w: &Window, scope: &Scope<'_>, key: &str) -> BTreeMap<String, Decimal> {
+        let mut out: BTreeMap<String, Decimal> = BTreeMap::new();
+        for r in self.requests_matching(w, scope) {
+            if let Some(value) = r.dimensions.get(key) {
+                *out.entry(value.clone()).or_default() += r.usd;
+            }
+        }
+        out
+    }
+
+    /// Logged spend per model of a window, scope and (optionally) one value.
+    pub fn requests_by_model(
+        &self,
+        w: &Window,
+        scope: &Scope<'_>,
+        value: Option<(&str, &str)>,
+    ) -> BTreeMap<String, Decimal> {
+        let mut out: BTreeMap<String, Decimal> = BTreeMap::new();
+        for r in self.requests_matching(w, scope) {
+            let wanted = value.is_none_or(|(k, v)| r.dimensions.get(k).is_some_and(|x| x == v));
+            if let (true, Some(model)) = (wanted, &r.model) {
+                *out.entry(model.clone()).or_default() += r.usd;
+            }
+        }
+        out
+    }
+
+    fn requests_matching<'s>(
+        &'s self,
+        w: &Window,
+        scope: &'s Scope<'_>,
+    ) -> impl Iterator<Item = &'s RequestSum> {
+        self.requests.get(w).map(Vec::as_slice).unwrap_or_default().iter().filter(move |r| {
+            scope.matches_series(&r.region, &r.model_id, r.model.as_deref())
+                && scope.matches_principal(&r.principal)
+                && scope.matches_metadata(&r.dimensions)
+        })
     }
 
     /// Spend per model (key, or the ID when unpriced has no cost) in a window and scope.

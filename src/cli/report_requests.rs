@@ -90,10 +90,8 @@ fn key_text(s: &RequestSum, day: NaiveDate, d: &str) -> String {
 }
 
 fn add(t: &mut Totals, s: &RequestSum) -> Result<(), CliError> {
-    let k = &s.tokens;
-    let tokens = [k.input, k.output, k.cache_read, k.cache_write_5m, k.cache_write_1h].iter().sum::<u64>();
     t.requests += s.requests;
-    t.tokens += tokens;
+    t.tokens += s.tokens.total();
     if s.model.is_none() {
         t.unpriced_requests += s.requests;
     }

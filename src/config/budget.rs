@@ -2,6 +2,8 @@
 //! (pure, in `budgets/`); this file only owns the shape and its defaults.
 
 use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::types::Timezone;
@@ -72,6 +74,15 @@ pub struct BudgetConfig {
     /// Apply the limit to each principal separately.
     #[serde(default)]
     pub per_principal: bool,
+    /// `requestMetadata` filters of the invocation logs: key → value pattern
+    /// (`*` globs), e.g. `{ tenant = "acme" }`; the budget then covers the
+    /// logged requests that carry every listed key with a matching value.
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    /// Apply the limit to each value of this `requestMetadata` key
+    /// separately ("each user_id"), from the invocation logs.
+    #[serde(default)]
+    pub per_metadata: Option<String>,
     #[serde(default)]
     pub severity: AlertSeverity,
     /// Period boundaries are calendar days, ISO weeks or months in this

@@ -67,6 +67,7 @@ const MAX_KEY_CHARS: usize = 256;
 const MAX_ITEMS: usize = 16;
 
 pub(super) fn check(c: &Config, path: &FieldPath, out: &mut Vec<Finding>) {
+    budgets(c, out);
     let logs = &c.sources.invocation_logs;
     if logs.lookback_minutes == 0 || logs.lookback_minutes > 24 * 60 {
         out.push(Finding::error(path.key("lookback_minutes"), "must be between 1 and 1440"));
@@ -110,6 +111,53 @@ pub(super) fn check(c: &Config, path: &FieldPath, out: &mut Vec<Finding>) {
             out.push(Finding::error(
                 keys.clone(),
                 format!("key `{k}` must have 1 to {MAX_KEY_CHARS} characters"),
+            ));
+        }
+    }
+}
+
+/// Budgets on `requestMetadata` read the logged requests: their keys must be
+/// kept, and the source on; the spend of other sources cannot be mixed in.
+fn budgets(c: &Config, out: &mut Vec<Finding>) {
+    let logs = &c.sources.invocation_logs;
+    for (i, b) in c.budgets.iter().enumerate() {
+        let at = FieldPath::root().key("budgets").index(i);
+        let keys = b
+            .metadata
+            .keys()
+            .map(|k| (at.key("metadata").key(k), k))
+            .chain(b.per_metadata.iter().map(|k| (at.key("per_metadata"), k)));
+        let mut any = false;
+        for (field, key) in keys {
+            any = true;
+            if !logs.metadata_keys.contains(key) {
+                out.push(Finding::error(
+                    field,
+                    format!(
+                        "`{key}` is not in sources.invocation_logs.metadata_keys: add it there to keep it"
+                    ),
+                ));
+            }
+        }
+        if !any {
+            continue;
+        }
+        if !logs.enabled() {
+            out.push(Finding::error(
+                at.clone(),
+                "metadata budgets need sources.invocation_logs.regions (the logged requests)",
+            ));
+        }
+        if b.per_principal && b.per_metadata.is_some() {
+            out.push(Finding::error(
+                at.key("per_metadata"),
+                "cannot be combined with per_principal: choose one subject",
+            ));
+        }
+        if !b.projects.is_empty() {
+            out.push(Finding::error(
+                at.key("projects"),
+                "bedrock-mantle calls are not in the invocation logs: a metadata budget cannot filter on projects",
             ));
         }
     }

@@ -84,6 +84,13 @@ impl RequestTokens {
         })
     }
 
+    /// Every token of every bucket.
+    pub fn total(&self) -> u64 {
+        [self.input, self.output, self.cache_read, self.cache_write_5m, self.cache_write_1h]
+            .into_iter()
+            .fold(0u64, u64::saturating_add)
+    }
+
     /// Cache writes of both TTLs, as CloudWatch counts them.
     pub fn cache_write(&self) -> u64 {
         self.cache_write_5m.saturating_add(self.cache_write_1h)

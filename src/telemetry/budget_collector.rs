@@ -39,8 +39,10 @@ impl Collector for BudgetCollector {
         let mut families: Vec<FamilyBuilder> =
             FAMILIES.iter().map(|(n, h)| FamilyBuilder::gauge(n, h)).collect();
         for s in &board.statuses {
-            // Without a principal the label is empty, which Prometheus treats as absent.
-            let labels = [("budget", s.budget.as_str()), ("principal", s.principal.as_deref().unwrap_or(""))];
+            // Without a subject the label is empty, which Prometheus treats as
+            // absent; a per-metadata budget's subject is `key=value`.
+            let subject = s.subject().unwrap_or_default();
+            let labels = [("budget", s.budget.as_str()), ("principal", subject.as_str())];
             let values = [Some(s.spend_usd), Some(s.limit_usd), Some(s.utilization), s.forecast_usd];
             for (family, value) in families.iter_mut().zip(values) {
                 if let Some(v) = value {

@@ -150,6 +150,15 @@ fn broken_configs_name_file_line_field_and_reason() {
             "monitor.toml:19: sources.invocation_logs.regions: invocation logs are kept in the embedded store only for now",
         ),
         (
+            CONFIG.replace("limit_usd = \"100\"", "limit_usd = \"100\"\nper_metadata = \"user_id\""),
+            "monitor.toml:15: budgets[0].per_metadata: `user_id` is not in sources.invocation_logs.metadata_keys",
+        ),
+        (
+            CONFIG.replace("limit_usd = \"100\"", "limit_usd = \"100\"\nmetadata = { tenant = \"acme\" }\nprojects = [\"default\"]")
+                + "[sources.invocation_logs]\nmetadata_keys = [\"tenant\"]\n[sources.invocation_logs.regions.us-east-1]\nlog_group = \"g\"\n",
+            "monitor.toml:16: budgets[0].projects: bedrock-mantle calls are not in the invocation logs",
+        ),
+        (
             format!("{CONFIG}\n[sources.invocation_logs]\nlookback_minutes = 0\n"),
             "monitor.toml:17: sources.invocation_logs.lookback_minutes: must be between 1 and 1440",
         ),

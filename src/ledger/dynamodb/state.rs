@@ -60,7 +60,7 @@ pub(super) async fn advance_watermark(
 fn status_item(s: &BudgetStatus) -> Result<(Key, Item), StoreError> {
     let body = serde_json::to_string(s)
         .map_err(|err| StoreError::Backend(format!("encoding budget status: {err}")))?;
-    let key = Key::new(STATUS_PK, compose(&[&s.budget, s.principal.as_deref().unwrap_or("")]));
+    let key = Key::new(STATUS_PK, compose(&[&s.budget, &s.subject().unwrap_or_default()]));
     let mut item = attrs::key_item(&key);
     item.insert(BUDGET.into(), attrs::s(s.budget.clone()));
     if let Some(p) = &s.principal {
@@ -78,7 +78,8 @@ pub(super) async fn put_budget_statuses(ctx: &Ctx, statuses: &[BudgetStatus]) ->
         if wanted.insert(key, item).is_some() {
             return Err(StoreError::Backend(format!(
                 "budget status {} {:?} appears twice in one set",
-                s.budget, s.principal
+                s.budget,
+                s.subject()
             )));
         }
     }
@@ -110,7 +111,7 @@ pub(super) async fn budget_statuses(ctx: &Ctx) -> Result<Vec<BudgetStatus>, Stor
                 .map_err(|err| corrupt("budget status", err.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    statuses.sort_by(|a, b| (&a.budget, &a.principal).cmp(&(&b.budget, &b.principal)));
+    statuses.sort_by_key(|s| (s.budget.clone(), s.subject()));
     Ok(statuses)
 }
 

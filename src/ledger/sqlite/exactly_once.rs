@@ -182,7 +182,7 @@ pub(super) fn put_budget_statuses(
         let body = serde_json::to_string(s)
             .map_err(|err| StoreError::Backend(format!("encoding budget status: {err}")))?;
         tx.prepare_cached("INSERT INTO budget_statuses (budget, principal, body) VALUES (?1, ?2, ?3)")
-            .and_then(|mut st| st.execute(params![s.budget, s.principal.clone().unwrap_or_default(), body]))
+            .and_then(|mut st| st.execute(params![s.budget, s.subject().unwrap_or_default(), body]))
             .ctx("writing budget status")?;
     }
     tx.commit().ctx("committing budget statuses")

@@ -189,3 +189,62 @@ async fn a_missing_log_group_fails_the_region_with_a_clear_error() {
     let text = report.errors[0].to_string();
     assert!(text.contains("FilterLogEvents") && text.contains("ResourceNotFound"), "{text}");
 }
+
+/// Through the whole daemon: the logs job prices the requests, the per-user
+/// budget gives u-1 (over $1) its own status, the alert is claimed once, and
+/// the decision API denies u-1 but not u-2.
+#[tokio::test]
+async fn a_per_user_budget_alerts_once_and_the_api_denies_that_user() {
+    use crate::helpers::daemon::{DaemonOptions, TestConfig, TestDaemon};
+    let emu = emulator::exclusive().await;
+    let t0 = base();
+    put_records(&emu, GROUP, &records::mixed_workload(t0), &[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "[sources.invocation_logs]\nmetadata_keys = [\"user_id\", \"tenant\"]\nbackfill_hours = 1\n\
+         [sources.invocation_logs.regions.{EAST}]\nlog_group = \"{GROUP}\"\n\
+         [[budgets]]\nname = \"per-user\"\nperiod = \"month\"\nlimit_usd = \"1\"\nper_metadata = \"user_id\"\n"
+    );
+    let config = TestConfig::driven(dir.path(), emu.endpoint_url()).extra(&extra);
+    let clock = Arc::new(ManualClock::new(t0 + Duration::minutes(60)));
+    let daemon = TestDaemon::spawn(&emu, DaemonOptions::new(config.load(), clock.clone()).http()).await;
+    daemon.collect_logs().await.unwrap();
+
+    let statuses = daemon.parts().store.budget_statuses().await.unwrap();
+    let users: Vec<_> =
+        statuses.iter().filter_map(|s| Some((s.metadata.clone()?.value, s.spend_usd, s.state))).collect();
+    use bedrock_cost_monitor::budgets::BudgetState::{Exceeded, Ok as Fine};
+    assert_eq!(
+        users,
+        vec![("u-1".into(), d(records::U1_USD), Exceeded), ("u-2".into(), d(records::U2_USD), Fine)]
+    );
+    let again = daemon.parts().evaluator.run_once().await.unwrap();
+    assert!(
+        again.claimed.is_empty(),
+        "each threshold alert was claimed by the first run: {:?}",
+        again.claimed
+    );
+    let u1 = statuses.iter().find(|s| s.subject().as_deref() == Some("user_id=u-1")).unwrap();
+    let start = u1.period.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let key = format!("budget.threshold:per-user@user_id=u-1:{start}:100");
+    let alert = daemon.parts().store.alert(&key).await.unwrap();
+    let alert = alert.unwrap_or_else(|| panic!("no alert {key}"));
+    assert!(alert.subject.contains("per-user (user_id=u-1) reached 100%"), "{}", alert.subject);
+
+    let ask = |user: &str| {
+        let url = format!("{}/api/v1/decision?user_id={user}&model=claude-sonnet-4-5", daemon.base());
+        async move { reqwest_json(&url).await }
+    };
+    let deny = ask("u-1").await;
+    assert_eq!((deny["decision"].as_str(), deny["metadata"]["value"].as_str()), (Some("deny"), Some("u-1")));
+    assert_eq!(ask("u-2").await["decision"], "allow");
+    daemon.shutdown().await;
+}
+
+async fn reqwest_json(url: &str) -> serde_json::Value {
+    let timeout = std::time::Duration::from_secs(5);
+    let answer =
+        bedrock_cost_monitor::telemetry::probe::request("GET", url, &[], &[], timeout).await.unwrap();
+    assert_eq!(answer.status, 200, "{url}: {}", answer.body_text());
+    serde_json::from_slice(&answer.body).unwrap()
+}

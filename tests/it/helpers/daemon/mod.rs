@@ -148,6 +148,11 @@ impl TestDaemon {
         self.run(JobName::CLOUDTRAIL).await
     }
 
+    /// One run of the invocation-log job: requests priced, per-user budgets evaluated.
+    pub async fn collect_logs(&self) -> Result<Completed, String> {
+        self.run(JobName::INVOCATION_LOGS).await
+    }
+
     /// One run of the minute `alerts` job: stalled collectors, outbox retries.
     pub async fn alerts_job(&self) -> Result<Completed, String> {
         self.run(JobName::ALERTS).await

@@ -109,6 +109,7 @@ fn status(budget: &str, principal: Option<&str>, spend: &str) -> BudgetStatus {
     BudgetStatus {
         budget: budget.into(),
         principal: principal.map(Into::into),
+        metadata: None,
         period: PeriodInfo {
             kind: Period::Month,
             start: t(0),
