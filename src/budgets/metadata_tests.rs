@@ -10,8 +10,7 @@ use rust_decimal::Decimal;
 
 use super::decision::{decide, Request, Verdict};
 use super::*;
-use crate::config::budget::OnExceeded;
-use crate::config::{AlertSeverity, BudgetConfig, Period, Usd};
+use crate::config::{BudgetConfig, Period};
 use crate::records::{RequestSum, RequestTokens};
 
 fn d(s: &str) -> Decimal {
@@ -23,26 +22,7 @@ fn now() -> DateTime<Utc> {
 }
 
 fn budget(name: &str, limit: &str) -> BudgetConfig {
-    BudgetConfig {
-        name: name.into(),
-        period: Period::Day,
-        limit_usd: Usd(d(limit)),
-        thresholds_pct: vec![50, 80, 100],
-        models: vec![],
-        regions: vec![],
-        principals: vec![],
-        projects: vec![],
-        per_principal: false,
-        metadata: BTreeMap::new(),
-        per_metadata: None,
-        severity: AlertSeverity::Warning,
-        timezone: None,
-        forecast_alert: true,
-        forecast_lookback_hours: 6,
-        on_exceeded: OnExceeded::Deny,
-        warn_at_pct: None,
-        burn_rate: None,
-    }
+    super::tests::budget(name, Period::Day, limit)
 }
 
 /// A logged request sum of `user` (and tenant) priced at `usd`; `None` = unpriced.

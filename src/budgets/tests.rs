@@ -24,7 +24,7 @@ fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
-fn budget(name: &str, period: Period, limit: &str) -> BudgetConfig {
+pub(super) fn budget(name: &str, period: Period, limit: &str) -> BudgetConfig {
     BudgetConfig {
         name: name.into(),
         period,
