@@ -21,7 +21,8 @@ impl AlertKind {
     pub const UNKNOWN_METRIC: AlertKind = AlertKind("cloudwatch.unknown_metric");
     pub const QUARANTINED_VALUE: AlertKind = AlertKind("cloudwatch.quarantined_value");
     pub const PARTIAL_DATA: AlertKind = AlertKind("cloudwatch.partial_data");
-    pub const ALL: [AlertKind; 11] = [
+    pub const LOG_DRIFT: AlertKind = AlertKind("invocation_logs.drift");
+    pub const ALL: [AlertKind; 12] = [
         Self::BUDGET_THRESHOLD,
         Self::BUDGET_FORECAST,
         Self::BUDGET_BURN_RATE,
@@ -33,6 +34,7 @@ impl AlertKind {
         Self::UNKNOWN_METRIC,
         Self::QUARANTINED_VALUE,
         Self::PARTIAL_DATA,
+        Self::LOG_DRIFT,
     ];
 
     /// The kind with this name, if it is one this daemon sends.

@@ -12,6 +12,7 @@ pub mod digest;
 pub mod dispatch;
 pub mod episode;
 pub mod kind;
+pub mod log_drift;
 pub mod message;
 pub mod ops;
 pub mod sink;

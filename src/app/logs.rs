@@ -9,14 +9,20 @@ use async_trait::async_trait;
 use super::build::Components;
 use super::evaluate::Evaluator;
 use super::snapshot::Refresher;
+use crate::alerts::{episode, log_drift, Dispatcher};
 use crate::clock::Clock;
+use crate::collector::cloudwatch_job::USD_PER_METRIC_REQUESTED;
+use crate::collector::log_check::LogCheck;
 use crate::collector::{InvocationLogsJob, LogsJobConfig, LogsReport};
 use crate::config::Loaded;
+use crate::ledger::Backend;
 use crate::records::Source;
 use crate::scheduler::{Completed, Job, JobError, JobName, ScheduledJob};
+use crate::sources::cloudwatch::{CloudWatchSource, MetricNames};
 use crate::sources::invocation_logs::client::CloudWatchLogsSource;
 use crate::telemetry::self_metrics::{AwsApi, AwsOutcome, SelfMetrics};
 use crate::telemetry::Role;
+use rust_decimal::Decimal;
 
 /// The job, when a region's log group is configured (leader only).
 pub(super) fn scheduled(parts: &Components, loaded: &Loaded) -> Option<ScheduledJob> {
@@ -33,10 +39,17 @@ pub(super) fn scheduled(parts: &Components, loaded: &Loaded) -> Option<Scheduled
         metadata_keys: logs.metadata_keys.clone(),
     };
     let pages = Arc::new(CloudWatchLogsSource::connect(&parts.aws, &groups));
+    let regions: Vec<String> = groups.keys().cloned().collect();
+    let health = Arc::new(CloudWatchSource::connect(&parts.aws, &regions, MetricNames::documented()));
+    let check = LogCheck { store: parts.store.clone(), health, lookback_minutes: logs.lookback_minutes };
     let job =
         InvocationLogsJob::new(pages, parts.store.clone(), parts.pricer.clone(), parts.clock.clone(), config);
     let collect = CollectInvocationLogs {
         job,
+        check,
+        dispatcher: parts.dispatcher.clone(),
+        store: parts.store.clone(),
+        drift: (logs.drift_tolerance_pct, logs.drift_min_tokens),
         metrics: parts.metrics.clone(),
         refresher: parts.refresher.clone(),
         evaluator: parts.evaluator.clone(),
@@ -47,6 +60,11 @@ pub(super) fn scheduled(parts: &Components, loaded: &Loaded) -> Option<Scheduled
 
 pub struct CollectInvocationLogs {
     pub job: InvocationLogsJob,
+    pub check: LogCheck,
+    pub dispatcher: Arc<Dispatcher>,
+    pub store: Arc<dyn Backend>,
+    /// (tolerance in percent, minimum tokens apart) of the cross-check.
+    pub drift: (u32, u64),
     pub metrics: Arc<SelfMetrics>,
     pub refresher: Arc<Refresher>,
     pub evaluator: Arc<Evaluator>,
@@ -65,12 +83,39 @@ impl Job for CollectInvocationLogs {
         if let Err(e) = self.refresher.refresh(self.clock.now()).await {
             tracing::error!(error = %e, "cannot refresh the metrics snapshot from the ledger");
         }
+        let checked = self.cross_check().await;
         let evaluated = self.evaluator.run_once().await.map(drop).map_err(JobError::Evaluate);
-        super::collect::outcome_of(&report.errors, evaluated)
+        super::collect::outcome_of(&report.errors, checked.and(evaluated))
     }
 }
 
 impl CollectInvocationLogs {
+    /// Each region's logs against CloudWatch; one alert per drift episode.
+    async fn cross_check(&self) -> Result<(), JobError> {
+        let now = self.clock.now();
+        let (tolerance, min_tokens) = self.drift;
+        let mut alerts = Vec::new();
+        for region in self.job.regions() {
+            let Some((drift, count)) = self.check.check(region).await? else { continue };
+            let m = &self.metrics;
+            m.record_aws_requests(AwsApi::GET_METRIC_DATA, region, AwsOutcome::Success, count.requests);
+            m.add_cloudwatch_metrics_requested(region, count.metrics_requested);
+            m.add_api_cost(Decimal::from(count.metrics_requested) * USD_PER_METRIC_REQUESTED);
+            m.logs.set_check(region, drift.ratio(), drift.delivery_failures);
+            let active = drift.exceeds(Decimal::from(tolerance), min_tokens);
+            let flag = log_drift::drift_flag(region);
+            let opened = episode::track(self.store.as_ref(), &flag, active, now)
+                .await
+                .map_err(JobError::store("tracking the log drift episode"))?;
+            if let Some(since) = opened {
+                tracing::warn!(region, ratio = %drift.ratio(), failures = drift.delivery_failures, "invocation logs drift from CloudWatch");
+                alerts.push(log_drift::drift_alert(&drift, since, now));
+            }
+        }
+        self.dispatcher.raise(alerts).await.map_err(JobError::store("claiming log drift alerts"))?;
+        Ok(())
+    }
+
     fn record(&self, report: &LogsReport) {
         let now = self.clock.now();
         let m = &self.metrics;
@@ -83,11 +128,11 @@ impl CollectInvocationLogs {
                 r.requests.saturating_sub(r.throttles),
             );
             m.record_aws_requests(api, &r.region, AwsOutcome::Throttled, r.throttles);
-            m.add_log_records(&r.region, "counted", r.added);
-            m.add_log_records(&r.region, "duplicate", r.duplicates);
-            m.add_log_records(&r.region, "foreign_region", r.foreign_region);
+            m.logs.add_records(&r.region, "counted", r.added);
+            m.logs.add_records(&r.region, "duplicate", r.duplicates);
+            m.logs.add_records(&r.region, "foreign_region", r.foreign_region);
             for (kind, n) in &r.rejected {
-                m.add_log_records(&r.region, kind, *n);
+                m.logs.add_records(&r.region, kind, *n);
             }
             if let Some(w) = r.watermark {
                 m.set_data_lag(Source::InvocationLogs, &r.region, now - w);

@@ -32,7 +32,7 @@ use crate::sources::cloudwatch::{assemble, ListedSeries, MetricNames};
 use crate::sources::{AwsOutcome, MetricSource, SourceError};
 
 /// GetMetricData: $0.01 per 1,000 metrics requested; ListMetrics: $0.01 per 1,000 requests.
-const USD_PER_METRIC_REQUESTED: Decimal = Decimal::from_parts(1, 0, 0, false, 5);
+pub const USD_PER_METRIC_REQUESTED: Decimal = Decimal::from_parts(1, 0, 0, false, 5);
 const USD_PER_LIST_REQUEST: Decimal = Decimal::from_parts(1, 0, 0, false, 5);
 /// CloudWatch keeps 1-minute datapoints for 15 days.
 const RETENTION_MINUTES: i64 = 15 * 24 * 60;

@@ -10,6 +10,7 @@ pub mod bounds;
 pub mod cloudtrail_job;
 pub mod cloudwatch_job;
 pub mod invocation_logs_job;
+pub mod log_check;
 pub mod window;
 
 pub use attribute::Attributor;

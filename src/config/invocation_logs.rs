@@ -28,6 +28,11 @@ pub struct InvocationLogsSource {
     pub metadata_keys: Vec<String>,
     /// Region → where its logs are delivered.
     pub regions: BTreeMap<String, LogDestination>,
+    /// The cross-check alerts when the logs' tokens of a settled hour part
+    /// from CloudWatch's by more than this percentage...
+    pub drift_tolerance_pct: u32,
+    /// ...and by at least this many tokens (a quiet hour is not an outage).
+    pub drift_min_tokens: u64,
 }
 
 /// One region's delivery destination.
@@ -46,6 +51,8 @@ impl Default for InvocationLogsSource {
             backfill_hours: 24,
             metadata_keys: Vec::new(),
             regions: BTreeMap::new(),
+            drift_tolerance_pct: 2,
+            drift_min_tokens: 10_000,
         }
     }
 }
@@ -71,6 +78,9 @@ pub(super) fn check(c: &Config, path: &FieldPath, out: &mut Vec<Finding>) {
     let logs = &c.sources.invocation_logs;
     if logs.lookback_minutes == 0 || logs.lookback_minutes > 24 * 60 {
         out.push(Finding::error(path.key("lookback_minutes"), "must be between 1 and 1440"));
+    }
+    if !(1..=100).contains(&logs.drift_tolerance_pct) {
+        out.push(Finding::error(path.key("drift_tolerance_pct"), "must be between 1 and 100"));
     }
     if !logs.enabled() {
         return;

@@ -18,6 +18,7 @@ pub mod data_quality;
 pub mod families;
 pub mod http;
 pub mod ledger_collector;
+pub mod log_metrics;
 pub mod principal_collector;
 pub mod probe;
 pub mod readiness;

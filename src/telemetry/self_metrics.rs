@@ -21,6 +21,7 @@ use rust_decimal::Decimal;
 
 use super::data_quality::DataQuality;
 use super::families::{desc, usd_sample, FamilyBuilder};
+use super::log_metrics::LogMetrics;
 use super::store_collector::{StoreCollector, UsageSource};
 use crate::alerts::AlertKind;
 use crate::clock::Clock;
@@ -83,7 +84,8 @@ pub struct SelfMetrics {
     alerts: IntCounterVec,
     leader: IntGauge,
     cloudtrail_events: IntCounterVec,
-    log_records: IntCounterVec,
+    /// The invocation-log source's records and cross-check.
+    pub logs: LogMetrics,
     /// What CloudWatch answered that could not be taken at face value.
     pub quality: DataQuality,
 }
@@ -114,7 +116,12 @@ pub(super) fn counters(
     register(registry, IntCounterVec::new(opts(name, help), labels)?)
 }
 
-fn gauges(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> prometheus::Result<GaugeVec> {
+pub(super) fn gauges(
+    registry: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> prometheus::Result<GaugeVec> {
     register(registry, GaugeVec::new(opts(name, help), labels)?)
 }
 
@@ -146,16 +153,9 @@ impl SelfMetrics {
             "CloudTrail records read, by outcome: counted, malformed (skipped), duplicate, without_model, other_event.",
             &["region", "outcome"],
         )?;
-        let log_records = counters(
-            registry,
-            "invocation_log_records_total",
-            "Model invocation log records read, by outcome: counted, duplicate, foreign_region, \
-             or why one was rejected (too_large, json, schema, missing_field, bad_value).",
-            &["region", "outcome"],
-        )?;
         Ok(SelfMetrics {
             cloudtrail_events,
-            log_records,
+            logs: LogMetrics::new(registry)?,
             clock,
             job_runs: counters(registry, "job_runs_total", "Job runs by outcome.", &["job", "outcome"])?,
             job_failures: counters(
@@ -258,12 +258,6 @@ impl SelfMetrics {
     pub fn add_cloudtrail_events(&self, region: &str, outcome: &str, n: u64) {
         if n > 0 {
             self.cloudtrail_events.with_label_values(&[region, outcome]).inc_by(n);
-        }
-    }
-
-    pub fn add_log_records(&self, region: &str, outcome: &str, n: u64) {
-        if n > 0 {
-            self.log_records.with_label_values(&[region, outcome]).inc_by(n);
         }
     }
 

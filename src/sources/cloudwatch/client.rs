@@ -20,6 +20,7 @@ use super::names::{classify, Listed, MetricNames};
 use super::plan::{Call, Series};
 use crate::aws::AwsConfig;
 use crate::sources::aws_error::classify as classify_error;
+use crate::sources::invocation_logs::delivery::{DeliveryHealth, FAILURE_METRICS};
 use crate::sources::{ErrorKind, Listing, MetricSource, RequestCount, SeriesListing, SourceError};
 
 const PERIOD_SECONDS: i32 = 60;
@@ -161,6 +162,50 @@ impl MetricSource for CloudWatchSource {
             }
         }
         Ok((results, count))
+    }
+}
+
+#[async_trait]
+impl DeliveryHealth for CloudWatchSource {
+    /// One GetMetricData call of the failure metrics without dimensions,
+    /// one value per metric over the whole window.
+    async fn delivery_failures(
+        &self,
+        region: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<(u64, RequestCount), SourceError> {
+        let client = self.client("GetMetricData", region)?;
+        let period = i32::try_from((to - from).num_seconds()).unwrap_or(i32::MAX).max(PERIOD_SECONDS);
+        // CloudWatch accepts periods in multiples of 60 seconds.
+        let period = period - period % PERIOD_SECONDS;
+        let queries: Vec<MetricDataQuery> = FAILURE_METRICS
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let metric = Metric::builder().namespace("AWS/Bedrock").metric_name(*name).build();
+                let stat = MetricStat::builder().metric(metric).period(period).stat("Sum").build();
+                MetricDataQuery::builder().id(Call::query_id(i)).metric_stat(stat).return_data(true).build()
+            })
+            .collect();
+        let count = RequestCount { requests: 1, metrics_requested: queries.len() as u64 };
+        let out = client
+            .get_metric_data()
+            .set_metric_data_queries(Some(queries))
+            .start_time(smithy_time(from))
+            .end_time(smithy_time(to))
+            .send()
+            .await
+            .map_err(|e| classify_error("GetMetricData", region, &e))?;
+        let failures = out
+            .metric_data_results()
+            .iter()
+            .flat_map(|r| r.values().iter().copied())
+            .filter(|v| v.is_finite() && *v > 0.0)
+            // A count of failed deliveries: a whole number well below 2^53.
+            .map(|v| v.round() as u64)
+            .sum();
+        Ok((failures, count))
     }
 }
 

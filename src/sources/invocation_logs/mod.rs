@@ -8,10 +8,13 @@
 //! - `pages.rs`: one page of log events, throttles waited out and brief
 //!   failures retried, behind the [`pages::LogPages`] trait.
 //! - `client.rs`: `FilterLogEvents`, the only file with CloudWatch Logs types.
+//! - `delivery.rs`: Bedrock's delivery-failure metrics, behind a trait the
+//!   CloudWatch adapter implements.
 //!
 //! Must not price, store or decide.
 
 pub mod client;
+pub mod delivery;
 pub mod pages;
 pub mod record;
 #[cfg(test)]

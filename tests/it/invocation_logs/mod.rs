@@ -248,3 +248,58 @@ async fn reqwest_json(url: &str) -> serde_json::Value {
     assert_eq!(answer.status, 200, "{url}: {}", answer.body_text());
     serde_json::from_slice(&answer.body).unwrap()
 }
+
+/// Logging switched off for the second hour, and Bedrock reporting failed
+/// deliveries: the cross-check of the settled hour against CloudWatch sees
+/// the logs miss CloudWatch's tokens and alerts once for the episode.
+#[tokio::test]
+async fn a_logging_outage_is_caught_by_the_cross_check() {
+    use crate::helpers::daemon::{DaemonOptions, TestConfig, TestDaemon};
+    use crate::helpers::workload::{datum, publish_all};
+    use bedrock_cost_monitor::bedrock::BedrockMetric;
+    let emu = emulator::exclusive().await;
+    let t0 = base();
+    // The logs hold the first ten minutes only; CloudWatch counts two hours.
+    put_records(&emu, GROUP, &records::mixed_workload(t0), &[]).await;
+    let sonnet = "global.anthropic.claude-sonnet-4-5-20250929-v1:0";
+    let usage: Vec<_> = (0..120)
+        .map(|m| datum(EAST, sonnet, BedrockMetric::InputTokenCount, t0 + Duration::minutes(m), 20_000))
+        .collect();
+    publish_all(&emu, &usage).await;
+    records::put_delivery_failures(&emu, t0 + Duration::minutes(75), 3).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "[sources.invocation_logs]\nbackfill_hours = 3\n[sources.invocation_logs.regions.{EAST}]\nlog_group = \"{GROUP}\"\n"
+    );
+    let config = TestConfig::driven(dir.path(), emu.endpoint_url()).extra(&extra);
+    let clock = Arc::new(ManualClock::new(t0 + Duration::minutes(120)));
+    let daemon = TestDaemon::spawn(&emu, DaemonOptions::new(config.load(), clock.clone())).await;
+    daemon.collect_usage().await.unwrap();
+    daemon.collect_logs().await.unwrap();
+
+    let key = format!(
+        "invocation_logs.drift:{EAST}:{}",
+        clock.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    let alert = daemon.parts().store.alert(&key).await.unwrap().unwrap_or_else(|| panic!("no alert {key}"));
+    assert_eq!(alert.subject, format!("Invocation logs in {EAST} miss 100% of CloudWatch's tokens"));
+    let body: serde_json::Value = serde_json::from_str(&alert.body).unwrap();
+    // The settled hour is [t0+30, t0+90): 60 minutes x 20,000 tokens, none logged.
+    assert_eq!(
+        (body["cloudwatch_tokens"].as_u64(), body["logged_tokens"].as_u64()),
+        (Some(1_200_000), Some(0))
+    );
+    assert_eq!(body["delivery_failures"], 3);
+
+    // The episode goes on: no second alert.
+    clock.advance(Duration::minutes(5));
+    daemon.collect_logs().await.unwrap();
+    let text = prometheus::TextEncoder::new().encode_to_string(&daemon.parts().registry.gather()).unwrap();
+    assert!(
+        text.contains(&format!("bedrock_monitor_invocation_log_drift_ratio{{region=\"{EAST}\"}} 1")),
+        "{text}"
+    );
+    let pending = daemon.parts().store.pending_alerts(100).await.unwrap();
+    assert!(pending.iter().all(|a| !a.dedupe_key.starts_with("invocation_logs.drift")), "{pending:?}");
+}

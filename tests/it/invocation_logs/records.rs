@@ -138,3 +138,22 @@ pub async fn put_records(
         .await
         .unwrap();
 }
+
+/// Bedrock's own count of failed deliveries to CloudWatch Logs, published
+/// as AWS documents it: `AWS/Bedrock`, no dimension ("across all model IDs").
+pub async fn put_delivery_failures(
+    emu: &bedrock_cost_monitor::emulator::Emulator,
+    at: DateTime<Utc>,
+    failures: u32,
+) {
+    use aws_sdk_cloudwatch::primitives::DateTime as SmithyTime;
+    use aws_sdk_cloudwatch::types::MetricDatum;
+    #[expect(clippy::disallowed_methods, reason = "publishes Bedrock's delivery metric to the emulator")]
+    let client = aws_sdk_cloudwatch::Client::new(&emu.sdk_config("us-east-1").await);
+    let datum = MetricDatum::builder()
+        .metric_name("ModelInvocationLogsCloudWatchDeliveryFailure")
+        .timestamp(SmithyTime::from_secs(at.timestamp()))
+        .value(f64::from(failures))
+        .build();
+    client.put_metric_data().namespace("AWS/Bedrock").metric_data(datum).send().await.unwrap();
+}
