@@ -79,6 +79,11 @@ impl Components {
             pricer: pricer.clone(),
             shared,
             top_principals: config.metrics.top_principals,
+            metadata: (
+                config.sources.invocation_logs.metadata_keys.clone(),
+                config.metrics.top_metadata_values,
+            ),
+            kept: Default::default(),
         });
         refresher.refresh(clock.now()).await?;
         let readiness = Arc::new(Readiness::new(clock.clone()));

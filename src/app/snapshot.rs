@@ -12,6 +12,7 @@ use crate::ledger::{Backend, StoreError};
 use crate::pricing::bounds::Bounds;
 use crate::pricing::PointPricer;
 use crate::records::MetricPoint;
+use crate::telemetry::metadata_collector::{keep_more, Kept};
 use crate::telemetry::snapshot::{price_rows, SharedSnapshot, Snapshot};
 
 /// How far back the latest-minute gauges (latency, quota usage) look.
@@ -22,6 +23,11 @@ pub struct Refresher {
     pub pricer: Arc<PointPricer>,
     pub shared: SharedSnapshot,
     pub top_principals: usize,
+    /// The configured `requestMetadata` keys and how many values of each
+    /// keep their own label.
+    pub metadata: (Vec<String>, usize),
+    /// The values kept so far: they stay for the life of the process.
+    pub kept: std::sync::Mutex<Kept>,
 }
 
 impl Refresher {
@@ -42,6 +48,12 @@ impl Refresher {
         let bounds = self.bounds(&latest_points);
         let principal_totals = store.principal_totals().await?;
         let call_totals = store.call_totals().await?;
+        let request_totals = store.request_totals().await?;
+        let metadata_kept = {
+            let mut kept = self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            keep_more(&mut kept, &self.metadata.0, &request_totals, self.metadata.1);
+            kept.clone()
+        };
         let mut models = BTreeMap::new();
         let ids = metric_totals
             .iter()
@@ -62,6 +74,8 @@ impl Refresher {
             principal_totals,
             call_totals,
             top_principals: self.top_principals,
+            request_totals,
+            metadata_kept,
             bounds,
         };
         // A poisoned lock only means a reader panicked; the data is replaced whole.

@@ -42,11 +42,14 @@ pub struct Config {
 pub struct MetricsSection {
     /// Principals beyond the top N by all-time cost are folded into `other`.
     pub top_principals: usize,
+    /// Per `requestMetadata` key, at most this many values keep their own
+    /// label; the rest are `value="other"`.
+    pub top_metadata_values: usize,
 }
 
 impl Default for MetricsSection {
     fn default() -> Self {
-        MetricsSection { top_principals: 20 }
+        MetricsSection { top_principals: 20, top_metadata_values: 20 }
     }
 }
 

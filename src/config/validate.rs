@@ -111,6 +111,14 @@ fn alerts_and_replicas(c: &Config, out: &mut Vec<Finding>) {
     }
     let top = u64::try_from(c.metrics.top_principals).unwrap_or(u64::MAX);
     within(out, root.key("metrics").key("top_principals"), top, 1..=1000, " (it bounds label cardinality)");
+    let top = u64::try_from(c.metrics.top_metadata_values).unwrap_or(u64::MAX);
+    within(
+        out,
+        root.key("metrics").key("top_metadata_values"),
+        top,
+        1..=1000,
+        " (it bounds label cardinality)",
+    );
 }
 
 fn regions(list: &[String], path: &FieldPath, required: bool, out: &mut Vec<Finding>) {

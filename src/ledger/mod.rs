@@ -132,13 +132,18 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<PrincipalTotal>, StoreError>;
 
     /// Adds the batch's requests not counted before (by request ID) to their
-    /// minutes' sums and moves the invocation-log watermark, atomically.
+    /// minutes' sums and moves the invocation-log watermark, atomically. A
+    /// store without the request tables refuses (the configuration check
+    /// refuses that combination before anything runs).
     async fn write_requests(&self, batch: &RequestBatch) -> Result<RequestWriteStats, StoreError> {
         let _ = batch;
-        Err(self.no_request_tables())
+        Err(StoreError::Backend(
+            "this store does not keep invocation-log requests (use store.kind = \"sqlite\")".into(),
+        ))
     }
 
-    /// Per-minute request sums of `region` with `from <= minute < to`.
+    /// Per-minute request sums of `region` with `from <= minute < to`; a
+    /// store that keeps no requests has none.
     async fn request_rows(
         &self,
         region: &str,
@@ -146,7 +151,7 @@ pub trait Store: Send + Sync {
         to: DateTime<Utc>,
     ) -> Result<Vec<RequestSum>, StoreError> {
         let _ = (region, from, to);
-        Err(self.no_request_tables())
+        Ok(Vec::new())
     }
 
     /// Request sums with `from <= minute < to`, per key without the minute.
@@ -156,15 +161,12 @@ pub trait Store: Send + Sync {
         to: DateTime<Utc>,
     ) -> Result<Vec<RequestSum>, StoreError> {
         let _ = (from, to);
-        Err(self.no_request_tables())
+        Ok(Vec::new())
     }
 
-    /// Why a store without the invocation-log tables refuses them; the
-    /// configuration check refuses that combination before anything runs.
-    fn no_request_tables(&self) -> StoreError {
-        StoreError::Backend(
-            "this store does not keep invocation-log requests (use store.kind = \"sqlite\")".into(),
-        )
+    /// All-time request sums per key (their minute is the Unix epoch).
+    async fn request_totals(&self) -> Result<Vec<RequestSum>, StoreError> {
+        Ok(Vec::new())
     }
 
     /// The AWS requests and capacity this process's store has used so far,

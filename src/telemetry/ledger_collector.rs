@@ -95,6 +95,9 @@ impl LedgerCollector {
         descs.push(desc(ERRORS.0, ERRORS.1, &[series[0], series[1], series[2], series[3], "error_code"])?);
         descs.push(desc(COST.0, COST.1, &[series[0], series[1], series[2], series[3], "attribution"])?);
         descs.push(desc(bounds_family::NAME, bounds_family::HELP, bounds_family::LABELS)?);
+        use super::metadata_collector as meta;
+        descs.push(desc(meta::COST.0, meta::COST.1, &meta::LABELS)?);
+        descs.push(desc(meta::REQUESTS.0, meta::REQUESTS.1, &meta::LABELS)?);
         Ok(LedgerCollector { snapshot, descs })
     }
 }
@@ -120,6 +123,7 @@ pub fn render(snapshot: &Snapshot) -> Vec<MetricFamily> {
     families.push(price_family(snapshot));
     families.push(bounds_family::render(snapshot));
     families.extend(super::principal_collector::render(snapshot));
+    families.extend(super::metadata_collector::render(snapshot));
     families
 }
 

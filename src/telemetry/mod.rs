@@ -19,6 +19,7 @@ pub mod families;
 pub mod http;
 pub mod ledger_collector;
 pub mod log_metrics;
+pub mod metadata_collector;
 pub mod principal_collector;
 pub mod probe;
 pub mod readiness;

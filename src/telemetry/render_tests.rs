@@ -80,6 +80,8 @@ fn snapshot() -> Snapshot {
         principal_totals: Vec::new(),
         call_totals: Vec::new(),
         top_principals: 20,
+        request_totals: Vec::new(),
+        metadata_kept: Default::default(),
         bounds: [(
             ("us-east-1".to_string(), SONNET.to_string(), "claude-sonnet-4-5".to_string()),
             crate::pricing::bounds::Bounds {

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 
 use crate::pricing::bounds::Bounds;
 use crate::pricing::{PriceTable, Scope, TokenType};
-use crate::records::{CallTotal, CostTotal, MetricPoint, MetricTotal, PrincipalTotal};
+use crate::records::{CallTotal, CostTotal, MetricPoint, MetricTotal, PrincipalTotal, RequestSum};
 
 /// The snapshot shared between its writer and the collector.
 pub type SharedSnapshot = Arc<RwLock<Snapshot>>;
@@ -47,6 +47,11 @@ pub struct Snapshot {
     pub call_totals: Vec<CallTotal>,
     /// Principals beyond this many are exported as `other`.
     pub top_principals: usize,
+    /// All-time sums of the logged requests (invocation logs).
+    pub request_totals: Vec<RequestSum>,
+    /// Per configured metadata key, the values exported under their own
+    /// label (see `metadata_collector`); the others are `other`.
+    pub metadata_kept: super::metadata_collector::Kept,
     /// The uncertainty of the recent minutes' cost per (region, model ID,
     /// model key), summed by the refresher (see `bounds_family`).
     pub bounds: BTreeMap<(String, String, String), Bounds>,

@@ -238,6 +238,10 @@ impl Store for SqliteStore {
         self.run(move |conn| requests::request_sums(conn, from, to)).await
     }
 
+    async fn request_totals(&self) -> Result<Vec<RequestSum>, StoreError> {
+        self.run(|conn| requests::request_totals(conn)).await
+    }
+
     async fn principal_sums(
         &self,
         from: DateTime<Utc>,

@@ -1,7 +1,8 @@
 //! Priced requests from the invocation logs in SQLite: each request ID is
 //! counted once (`log_requests`), and its tokens and exact cost are added to
-//! its minute's row of `request_sums`, in the same transaction that moves
-//! the invocation-log watermark. Must not parse logs or price anything.
+//! its minute's row of `request_sums` and to the all-time row (minute `-1`),
+//! in the same transaction that moves the invocation-log watermark. Must not
+//! parse logs or price anything.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,9 @@ use super::codec::{self, corrupt, Context};
 use super::write::advance_watermark;
 use crate::ledger::{RequestBatch, RequestWriteStats, StoreError};
 use crate::records::{Dimensions, RequestCost, RequestPricing, RequestSum, RequestTokens, Source};
+
+/// The `minute` of the all-time rows.
+const ALL_TIME: i64 = -1;
 
 /// (minute, region, model ID, model or '', principal, dimensions as JSON).
 type Key = (i64, String, String, String, String, String);
@@ -37,6 +41,7 @@ pub(super) fn write_requests(
             continue;
         }
         add_to_sum(&tx, minute, r)?;
+        add_to_sum(&tx, ALL_TIME, r)?;
         stats.added += 1;
     }
     if let Some(until) = batch.watermark {
@@ -197,7 +202,10 @@ fn sum_from_row(row: &Row<'_>) -> Result<RequestSum, StoreError> {
     let n = |i: usize| get_i(i).and_then(codec::tokens_from_sql);
     let model = get_s(3)?;
     Ok(RequestSum {
-        minute: codec::minute_from_sql(get_i(0)?)?,
+        minute: match get_i(0)? {
+            ALL_TIME => DateTime::UNIX_EPOCH,
+            minute => codec::minute_from_sql(minute)?,
+        },
         region: get_s(1)?,
         model_id: get_s(2)?,
         model: (!model.is_empty()).then_some(model),
@@ -235,6 +243,17 @@ pub(super) fn request_rows(
         })
         .ctx("reading request sums")?;
     rows.map(|r| r.ctx("reading request sums")?).collect()
+}
+
+/// The all-time rows, ordered by key (their minute is the Unix epoch).
+pub(super) fn request_totals(conn: &Connection) -> Result<Vec<RequestSum>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM request_sums WHERE minute = ?1
+         ORDER BY region, model_id, model, principal, dimensions"
+    );
+    let mut st = conn.prepare_cached(&sql).ctx("reading request totals")?;
+    let rows = st.query_map(params![ALL_TIME], |row| Ok(sum_from_row(row))).ctx("reading request totals")?;
+    rows.map(|r| r.ctx("reading request totals")?).collect()
 }
 
 /// Rows with `from <= minute < to` of every region, summed per key without

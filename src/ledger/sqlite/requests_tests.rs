@@ -69,6 +69,12 @@ async fn each_request_id_is_added_once_and_sums_stay_exact() {
     assert_eq!(by("u-2", false), Some((1, 100, Decimal::ZERO, 0)), "unpriced: tokens kept, no dollars");
     let rows = store.request_rows("us-east-1", t(1), t(2)).await.unwrap();
     assert_eq!(rows.len(), 2, "minute 1 only: {rows:?}");
+    // The all-time rows sum every minute, and only they have the epoch as minute.
+    let totals = store.request_totals().await.unwrap();
+    assert_eq!(totals.len(), 3);
+    assert!(totals.iter().all(|t| t.minute == DateTime::UNIX_EPOCH));
+    assert_eq!(totals.iter().map(|t| t.usd).sum::<Decimal>(), d("1.3000001"));
+    assert_eq!(totals.iter().map(|t| t.requests).sum::<u64>(), 4);
 }
 
 #[tokio::test]

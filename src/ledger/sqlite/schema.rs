@@ -201,6 +201,7 @@ CREATE INDEX log_requests_by_minute ON log_requests (minute);
 
 -- Requests summed per minute and key; model '' = unpriced (usd 0); the
 -- dimensions are the configured requestMetadata keys as a JSON object.
+-- minute = -1 holds the all-time totals, kept by delta with the minutes.
 CREATE TABLE request_sums (
     minute         INTEGER NOT NULL,
     region         TEXT    NOT NULL,

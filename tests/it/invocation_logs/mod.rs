@@ -238,6 +238,16 @@ async fn a_per_user_budget_alerts_once_and_the_api_denies_that_user() {
     let deny = ask("u-1").await;
     assert_eq!((deny["decision"].as_str(), deny["metadata"]["value"].as_str()), (Some("deny"), Some("u-1")));
     assert_eq!(ask("u-2").await["decision"], "allow");
+
+    // Per-user spend in /metrics: u-1's three Sonnet requests, exactly.
+    let text = prometheus::TextEncoder::new().encode_to_string(&daemon.parts().registry.gather()).unwrap();
+    let u1 = format!(
+        "bedrock_metadata_cost_usd_total{{key=\"user_id\",model=\"claude-sonnet-4-5\",region=\"{EAST}\",value=\"u-1\"}} {}",
+        records::U1_USD
+    );
+    assert!(text.contains(&u1), "{u1} not in\n{text}");
+    let globex = format!("bedrock_metadata_requests_total{{key=\"tenant\",model=\"claude-3-haiku\",region=\"{EAST}\",value=\"globex\"}} 2");
+    assert!(text.contains(&globex), "{text}");
     daemon.shutdown().await;
 }
 
