@@ -186,7 +186,7 @@ fn main() {
     let fetch = collect(&raw);
     let calls = aggregate(&fetch.events).calls;
     let lines = lines_for(&calls);
-    let shares = attribute_window(&lines, &calls);
+    let shares = attribute_window(&lines, &calls, &[]);
     let priced: Decimal = lines
         .iter()
         .map(|l| match &l.pricing {
@@ -221,12 +221,12 @@ fn main() {
     report("EventCollector (filter, dedupe, parse, window)", n, "raw events", n, d);
     let d = measure(reps, || drop(black_box(aggregate(black_box(&fetch.events)))));
     report("aggregate → CallCount", fetch.events.len(), "events", n, d);
-    let d = measure(reps, || drop(black_box(attribute_window(black_box(&lines), black_box(&calls)))));
+    let d = measure(reps, || drop(black_box(attribute_window(black_box(&lines), black_box(&calls), &[]))));
     report("attribute_window", lines.len(), "lines", n, d);
     let d = measure(reps, || {
         let f = collect(&raw);
         let c = aggregate(&f.events).calls;
-        black_box(attribute_window(&lines, &c));
+        black_box(attribute_window(&lines, &c, &[]));
     });
     report("all three, per raw event", n, "raw events", n, d);
 }

@@ -46,7 +46,7 @@ pub struct Components {
     pub refresher: Arc<Refresher>,
     pub dispatcher: Arc<Dispatcher>,
     pub evaluator: Arc<Evaluator>,
-    /// Set when CloudTrail is enabled: cost is split per principal.
+    /// Set when CloudTrail or the invocation logs are on: cost is split per principal.
     pub attributor: Option<Arc<Attributor>>,
     pub clock: Arc<dyn Clock>,
     /// The AWS configuration every client derives its region's from.
@@ -108,7 +108,7 @@ impl Components {
             budgets: config.budgets.clone(),
             timezone: config.monitor.timezone.0,
             regions: config.monitor.regions.clone(),
-            principals_known: config.sources.cloudtrail.enabled,
+            principals_known: config.sources.cloudtrail.enabled || config.sources.invocation_logs.enabled(),
             dispatcher: dispatcher.clone(),
             board: board.clone(),
             clock: clock.clone(),
@@ -125,7 +125,8 @@ impl Components {
             refresher,
             dispatcher,
             evaluator,
-            attributor: config.sources.cloudtrail.enabled.then(|| Arc::new(Attributor::default())),
+            attributor: (config.sources.cloudtrail.enabled || config.sources.invocation_logs.enabled())
+                .then(|| Arc::new(Attributor::default())),
             clock,
             aws,
         })

@@ -13,7 +13,7 @@ use crate::alerts::{episode, log_drift, Dispatcher};
 use crate::clock::Clock;
 use crate::collector::cloudwatch_job::USD_PER_METRIC_REQUESTED;
 use crate::collector::log_check::LogCheck;
-use crate::collector::{InvocationLogsJob, LogsJobConfig, LogsReport};
+use crate::collector::{Attributor, InvocationLogsJob, LogsJobConfig, LogsReport};
 use crate::config::Loaded;
 use crate::ledger::Backend;
 use crate::records::Source;
@@ -53,6 +53,8 @@ pub(super) fn scheduled(parts: &Components, loaded: &Loaded) -> Option<Scheduled
         metrics: parts.metrics.clone(),
         refresher: parts.refresher.clone(),
         evaluator: parts.evaluator.clone(),
+        // Built whenever the logs are on (see Components::new).
+        attributor: parts.attributor.clone()?,
         clock: parts.clock.clone(),
     };
     Some(parts.schedule(Arc::new(collect), &logs.schedule, Role::Leader, loaded))
@@ -68,6 +70,7 @@ pub struct CollectInvocationLogs {
     pub metrics: Arc<SelfMetrics>,
     pub refresher: Arc<Refresher>,
     pub evaluator: Arc<Evaluator>,
+    pub attributor: Arc<Attributor>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -83,13 +86,28 @@ impl Job for CollectInvocationLogs {
         if let Err(e) = self.refresher.refresh(self.clock.now()).await {
             tracing::error!(error = %e, "cannot refresh the metrics snapshot from the ledger");
         }
-        let checked = self.cross_check().await;
+        let attributed = self.attribute(&report).await;
+        let checked = self.cross_check().await.and(attributed);
         let evaluated = self.evaluator.run_once().await.map(drop).map_err(JobError::Evaluate);
         super::collect::outcome_of(&report.errors, checked.and(evaluated))
     }
 }
 
 impl CollectInvocationLogs {
+    /// Re-attributes what the run wrote: logged minutes become exact.
+    async fn attribute(&self, report: &LogsReport) -> Result<(), JobError> {
+        for r in &report.regions {
+            let Some(to) = r.watermark else { continue };
+            let stats = self
+                .attributor
+                .catch_up(self.store.as_ref(), Source::InvocationLogs, &r.region, r.from, to)
+                .await
+                .map_err(JobError::store("attributing cost to principals"))?;
+            tracing::debug!(region = %r.region, ?stats, "principal shares updated from the logs");
+        }
+        Ok(())
+    }
+
     /// Each region's logs against CloudWatch; one alert per drift episode.
     async fn cross_check(&self) -> Result<(), JobError> {
         let now = self.clock.now();

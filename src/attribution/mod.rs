@@ -1,14 +1,18 @@
 //! Attribution: who spent the priced CloudWatch cost of a minute, from the
-//! CloudTrail calls of that minute. Pure: no I/O, no async, no AWS types, no
-//! floats.
+//! model invocation logs of that minute where they exist (every request's
+//! caller and tokens of every type), else from its CloudTrail calls. Pure:
+//! no I/O, no async, no AWS types, no floats.
 //!
 //! For one (region, minute, model ID), each priced [`CostLine`] (one token
 //! type) is split on its own:
 //!
 //! 1. **Exact**: principals whose successful calls all reported that token
-//!    type's count (CloudTrail has input and output counts at best; cache
-//!    lines never have any) get `usd × tokens_p / max(line tokens, Σ reported)`.
-//!    The line's rate is uniform, so this is their cost to the token.
+//!    type's count (logged requests report every type, cache writes of both
+//!    TTLs together as CloudWatch counts them; CloudTrail has input and output
+//!    counts at best) get `usd × tokens_p / max(line tokens, Σ reported)`.
+//!    The line's rate is uniform, so this is their cost to the token. Where a
+//!    (region, minute, model ID) has logged requests, only they are used: the
+//!    CloudTrail calls of the same requests would count them twice.
 //! 2. **Estimated**: what is left goes to the other principals with
 //!    successful calls, in proportion to their successful invocations.
 //!    Failed calls (`errorCode` set) never get cost.
@@ -37,7 +41,9 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use crate::pricing::TokenType;
-use crate::records::{Attribution, CallCount, CostLine, LinePricing, PrincipalCost, UNATTRIBUTED_PRINCIPAL};
+use crate::records::{
+    Attribution, CallCount, CostLine, LinePricing, PrincipalCost, RequestSum, UNATTRIBUTED_PRINCIPAL,
+};
 
 /// Decimal places of the smallest unit shares are counted in.
 pub const SHARE_SCALE: u32 = 15;
@@ -48,14 +54,19 @@ pub const SHARE_SCALE: u32 = 15;
 pub fn attribute_minute(lines: &[CostLine], calls: &[CallCount]) -> Vec<PrincipalCost> {
     let lines: Vec<&CostLine> = lines.iter().collect();
     let calls: Vec<&CallCount> = calls.iter().collect();
-    minute_shares(&lines, &calls)
+    minute_shares(&lines, &callers(&calls))
 }
 
 /// Shares of every (region, minute, model ID) that has cost lines. Calls of
 /// minutes without cost give nothing (there is nothing to split).
-pub fn attribute_window(lines: &[CostLine], calls: &[CallCount]) -> Vec<PrincipalCost> {
+pub fn attribute_window(
+    lines: &[CostLine],
+    calls: &[CallCount],
+    logged: &[RequestSum],
+) -> Vec<PrincipalCost> {
     type Key<'a> = (&'a str, DateTime<Utc>, &'a str);
-    let mut groups: BTreeMap<Key<'_>, (Vec<&CostLine>, Vec<&CallCount>)> = BTreeMap::new();
+    type Group<'a> = (Vec<&'a CostLine>, Vec<&'a CallCount>, Vec<&'a RequestSum>);
+    let mut groups: BTreeMap<Key<'_>, Group<'_>> = BTreeMap::new();
     for l in lines {
         groups.entry((&l.region, l.minute, &l.model_id)).or_default().0.push(l);
     }
@@ -64,7 +75,18 @@ pub fn attribute_window(lines: &[CostLine], calls: &[CallCount]) -> Vec<Principa
             group.1.push(c);
         }
     }
-    groups.values().flat_map(|(lines, calls)| minute_shares(lines, calls)).collect()
+    for r in logged {
+        if let Some(group) = groups.get_mut(&(r.region.as_str(), r.minute, r.model_id.as_str())) {
+            group.2.push(r);
+        }
+    }
+    groups
+        .values()
+        .flat_map(|(lines, calls, logged)| {
+            let callers = if logged.is_empty() { callers(calls) } else { logged_callers(logged) };
+            minute_shares(lines, &callers)
+        })
+        .collect()
 }
 
 /// What one principal did in the minute, successful calls only.
@@ -73,6 +95,9 @@ struct Caller {
     /// `Some` when every successful call reported the count.
     input: Option<u128>,
     output: Option<u128>,
+    cache_read: Option<u128>,
+    /// Both TTLs: CloudWatch's one cache-write line holds them all.
+    cache_write: Option<u128>,
 }
 
 impl Caller {
@@ -80,15 +105,45 @@ impl Caller {
         match t {
             TokenType::Input => self.input,
             TokenType::Output => self.output,
-            TokenType::CacheRead | TokenType::CacheWrite5m | TokenType::CacheWrite1h => None,
+            TokenType::CacheRead => self.cache_read,
+            TokenType::CacheWrite5m | TokenType::CacheWrite1h => self.cache_write,
         }
     }
+}
+
+/// Logged requests report every bucket of every request.
+fn logged_callers<'a>(logged: &[&'a RequestSum]) -> BTreeMap<&'a str, Caller> {
+    let mut out: BTreeMap<&str, Caller> = BTreeMap::new();
+    for r in logged {
+        let zero = Some(0);
+        let e = out.entry(&r.principal).or_insert(Caller {
+            calls: 0,
+            input: zero,
+            output: zero,
+            cache_read: zero,
+            cache_write: zero,
+        });
+        let t = &r.tokens;
+        let add = |a: Option<u128>, b: u64| a.map(|a| a + u128::from(b));
+        e.calls += u128::from(r.requests);
+        e.input = add(e.input, t.input);
+        e.output = add(e.output, t.output);
+        e.cache_read = add(e.cache_read, t.cache_read);
+        e.cache_write = add(e.cache_write, t.cache_write());
+    }
+    out
 }
 
 fn callers<'a>(calls: &[&'a CallCount]) -> BTreeMap<&'a str, Caller> {
     let mut out: BTreeMap<&str, Caller> = BTreeMap::new();
     for c in calls.iter().filter(|c| c.error_code.is_none() && c.calls > 0) {
-        let e = out.entry(&c.principal).or_insert(Caller { calls: 0, input: Some(0), output: Some(0) });
+        let e = out.entry(&c.principal).or_insert(Caller {
+            calls: 0,
+            input: Some(0),
+            output: Some(0),
+            cache_read: None,
+            cache_write: None,
+        });
         e.calls += u128::from(c.calls);
         e.input = e.input.zip(c.input_tokens).map(|(a, b)| a + u128::from(b));
         e.output = e.output.zip(c.output_tokens).map(|(a, b)| a + u128::from(b));
@@ -98,12 +153,11 @@ fn callers<'a>(calls: &[&'a CallCount]) -> BTreeMap<&'a str, Caller> {
 
 type ShareKey<'a> = (&'a str, DateTime<Utc>, &'a str, &'a str, &'a str, Attribution);
 
-fn minute_shares(lines: &[&CostLine], calls: &[&CallCount]) -> Vec<PrincipalCost> {
-    let callers = callers(calls);
+fn minute_shares(lines: &[&CostLine], callers: &BTreeMap<&str, Caller>) -> Vec<PrincipalCost> {
     let mut acc: BTreeMap<ShareKey<'_>, Decimal> = BTreeMap::new();
     for line in lines {
         let LinePricing::Priced { model, usd, .. } = &line.pricing else { continue };
-        for (principal, attribution, share) in split_line(*usd, line.token_type, line.tokens, &callers) {
+        for (principal, attribution, share) in split_line(*usd, line.token_type, line.tokens, callers) {
             let key = (
                 line.region.as_str(),
                 line.minute,
@@ -192,5 +246,7 @@ fn split_units<'a>(
     out
 }
 
+#[cfg(test)]
+mod logged_tests;
 #[cfg(test)]
 mod tests;

@@ -233,7 +233,7 @@ fn a_window_is_split_minute_by_minute_and_model_by_model() {
         // A minute without cost: nothing to split.
         c_at(call("carol", None, 1, NONE), 7, MODEL_ID),
     ];
-    let shares = attribute_window(&lines, &calls);
+    let shares = attribute_window(&lines, &calls, &[]);
     let got: Vec<_> =
         shares.iter().map(|s| (s.minute, s.model_id.as_str(), s.principal.as_str(), s.usd)).collect();
     assert_eq!(
@@ -280,7 +280,7 @@ proptest! {
             c.minute = minute(*t);
             c
         }).collect();
-        let shares = attribute_window(&lines, &calls);
+        let shares = attribute_window(&lines, &calls, &[]);
         let total: Decimal = lines.iter().map(priced).sum();
         prop_assert_eq!(shares.iter().map(|s| s.usd).sum::<Decimal>(), total);
         prop_assert!(shares.iter().all(|s| s.usd > Decimal::ZERO));
@@ -300,6 +300,6 @@ proptest! {
         let (mut rl, mut rc) = (lines.clone(), calls.clone());
         rl.reverse();
         rc.reverse();
-        prop_assert_eq!(attribute_window(&rl, &rc), shares);
+        prop_assert_eq!(attribute_window(&rl, &rc, &[]), shares);
     }
 }

@@ -1,8 +1,8 @@
-//! The attribution step: after either source wrote a window, the priced
-//! cost lines and the CloudTrail call counts of that window are read back,
-//! split per principal (`attribution`, pure) and the shares replace the
-//! window's old ones. Reading back after writing means the last step to run
-//! always sees both sources' latest data; one step at a time (a lock), so a
+//! The attribution step: after any source wrote a window, the priced cost
+//! lines, the CloudTrail call counts and the logged requests of that window
+//! are read back, split per principal (`attribution`, pure) and the shares
+//! replace the window's old ones. Reading back after writing means the last
+//! step to run always sees every source's latest data; one step at a time (a lock), so a
 //! CloudWatch-triggered step and a CloudTrail-triggered one cannot interleave
 //! a stale read with a fresh write.
 //!
@@ -67,7 +67,8 @@ impl Attributor {
             let lines: Vec<_> =
                 store.cost_lines(start, end).await?.into_iter().filter(|l| l.region == region).collect();
             let calls = store.call_counts(region, start, end).await?;
-            let shares = attribute_window(&lines, &calls);
+            let logged = store.request_rows(region, start, end).await?;
+            let shares = attribute_window(&lines, &calls, &logged);
             let batch = AttributionBatch { region: region.to_string(), from: start, to: end, shares };
             let stats = store.write_attribution(&batch).await?;
             total.inserted += stats.inserted;

@@ -313,3 +313,45 @@ async fn a_logging_outage_is_caught_by_the_cross_check() {
     let pending = daemon.parts().store.pending_alerts(100).await.unwrap();
     assert!(pending.iter().all(|a| !a.dedupe_key.starts_with("invocation_logs.drift")), "{pending:?}");
 }
+
+/// Where the logs cover a minute, the CloudWatch cost of it is split among
+/// the logged callers exactly, every bucket, without CloudTrail.
+#[tokio::test]
+async fn logged_minutes_are_attributed_exactly() {
+    use crate::helpers::daemon::{DaemonOptions, TestConfig, TestDaemon};
+    use crate::helpers::workload::{datum, publish_all};
+    use bedrock_cost_monitor::bedrock::BedrockMetric::{InputTokenCount, OutputTokenCount};
+    use bedrock_cost_monitor::records::Attribution;
+    let emu = emulator::exclusive().await;
+    let t0 = base();
+    put_records(&emu, GROUP, &records::mixed_workload(t0), &[]).await;
+    // What CloudWatch counts for req-a (minute 1) and req-d (minute 4).
+    let (sonnet, haiku) =
+        ("global.anthropic.claude-sonnet-4-5-20250929-v1:0", "anthropic.claude-3-haiku-20240307-v1:0");
+    let at = |m| t0 + Duration::minutes(m);
+    publish_all(
+        &emu,
+        &[
+            datum(EAST, sonnet, InputTokenCount, at(1), 1_000),
+            datum(EAST, sonnet, OutputTokenCount, at(1), 500),
+            datum(EAST, haiku, InputTokenCount, at(4), 10_000),
+            datum(EAST, haiku, OutputTokenCount, at(4), 2_000),
+        ],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "[sources.invocation_logs]\nbackfill_hours = 3\n[sources.invocation_logs.regions.{EAST}]\nlog_group = \"{GROUP}\"\n"
+    );
+    let config = TestConfig::driven(dir.path(), emu.endpoint_url()).extra(&extra);
+    let clock = Arc::new(ManualClock::new(t0 + Duration::minutes(60)));
+    let daemon = TestDaemon::spawn(&emu, DaemonOptions::new(config.load(), clock)).await;
+    daemon.collect_usage().await.unwrap();
+    daemon.collect_logs().await.unwrap();
+
+    let shares = daemon.parts().store.principal_totals().await.unwrap();
+    let role = "arn:aws:iam::111122223333:role/app-task";
+    assert!(shares.iter().all(|s| s.principal == role && s.attribution == Attribution::Exact), "{shares:?}");
+    // 1000×3 + 500×15 (Sonnet global) + 10000×0.25 + 2000×1.25 (Haiku 3), per million.
+    assert_eq!(shares.iter().map(|s| s.usd).sum::<Decimal>(), d("0.0155"));
+}
