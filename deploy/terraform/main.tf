@@ -79,6 +79,36 @@ data "aws_iam_policy_document" "task" {
     }
   }
 
+  # Model invocation logs delivered to S3: list and read under the delivery
+  # prefix only (AWSLogs/<account>/BedrockModelInvocationLogs/).
+  dynamic "statement" {
+    for_each = var.invocation_log_buckets
+    content {
+      sid       = "ListInvocationLogs${replace(statement.key, "-", "")}"
+      effect    = "Allow"
+      actions   = ["s3:ListBucket"]
+      resources = ["arn:${local.partition}:s3:::${statement.value.bucket}"]
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["${statement.value.prefix}AWSLogs/${local.account_id}/BedrockModelInvocationLogs/*"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.invocation_log_buckets) > 0 ? [1] : []
+    content {
+      sid     = "ReadInvocationLogObjects"
+      effect  = "Allow"
+      actions = ["s3:GetObject"]
+      resources = [
+        for region, b in var.invocation_log_buckets :
+        "arn:${local.partition}:s3:::${b.bucket}/${b.prefix}AWSLogs/${local.account_id}/BedrockModelInvocationLogs/*"
+      ]
+    }
+  }
+
   # The shared ledger: minute rows, watermarks, the alert outbox and the
   # polling lease, all in one table. It has no secondary index.
   dynamic "statement" {

@@ -146,6 +146,15 @@ variable "assume_role_arns" {
 # Model invocation logs
 # ---------------------------------------------------------------------------
 
+variable "invocation_log_buckets" {
+  description = "Region => the S3 destination of that region's Bedrock model invocation logs: bucket and key prefix (sources.invocation_logs.regions.<region>.s3_bucket / s3_prefix). Grants s3:ListBucket under the delivery prefix and s3:GetObject on it only."
+  type = map(object({
+    bucket = string
+    prefix = optional(string, "")
+  }))
+  default = {}
+}
+
 variable "invocation_log_groups" {
   description = "Region => the CloudWatch Logs group that region's Bedrock model invocation logs are delivered to (sources.invocation_logs.regions in the image's monitor.toml). Grants logs:FilterLogEvents on those groups only. Empty: the source is off."
   type        = map(string)

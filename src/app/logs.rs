@@ -20,30 +20,44 @@ use crate::records::Source;
 use crate::scheduler::{Completed, Job, JobError, JobName, ScheduledJob};
 use crate::sources::cloudwatch::{CloudWatchSource, MetricNames};
 use crate::sources::invocation_logs::client::CloudWatchLogsSource;
+use crate::sources::invocation_logs::s3::{S3Destination, S3LogObjects};
 use crate::telemetry::self_metrics::{AwsApi, AwsOutcome, SelfMetrics};
 use crate::telemetry::Role;
 use rust_decimal::Decimal;
+use std::collections::BTreeMap;
 
 /// The job, when a region's log group is configured (leader only).
 pub(super) fn scheduled(parts: &Components, loaded: &Loaded) -> Option<ScheduledJob> {
     let logs = &loaded.config.sources.invocation_logs;
-    let groups: std::collections::BTreeMap<String, String> =
-        logs.log_groups().map(|(r, g)| (r.to_string(), g.to_string())).collect();
-    if groups.is_empty() {
+    if !logs.enabled() {
         return None;
     }
+    let groups: BTreeMap<String, String> =
+        logs.log_groups().map(|(r, g)| (r.to_string(), g.to_string())).collect();
+    let buckets: BTreeMap<String, S3Destination> = logs
+        .s3_destinations()
+        .map(|(r, bucket, prefix, account)| {
+            let d =
+                S3Destination { bucket: bucket.into(), prefix: prefix.into(), account_id: account.into() };
+            (r.to_string(), d)
+        })
+        .collect();
     let config = LogsJobConfig {
-        regions: groups.keys().cloned().collect(),
+        regions: logs.regions.keys().cloned().collect(),
         lookback_minutes: logs.lookback_minutes,
         backfill_hours: logs.backfill_hours,
         metadata_keys: logs.metadata_keys.clone(),
     };
     let pages = Arc::new(CloudWatchLogsSource::connect(&parts.aws, &groups));
-    let regions: Vec<String> = groups.keys().cloned().collect();
+    let regions: Vec<String> = logs.regions.keys().cloned().collect();
     let health = Arc::new(CloudWatchSource::connect(&parts.aws, &regions, MetricNames::documented()));
     let check = LogCheck { store: parts.store.clone(), health, lookback_minutes: logs.lookback_minutes };
-    let job =
+    let mut job =
         InvocationLogsJob::new(pages, parts.store.clone(), parts.pricer.clone(), parts.clock.clone(), config);
+    if !buckets.is_empty() {
+        let objects = Arc::new(S3LogObjects::connect(&parts.aws, &buckets));
+        job = job.with_objects(objects, buckets.keys().cloned().collect());
+    }
     let collect = CollectInvocationLogs {
         job,
         check,

@@ -1,9 +1,16 @@
-//! The invocation-log collection job: per region, the log events from the
+//! The invocation-log collection job: per region, the records from the
 //! watermark (re-reading `lookback_minutes` behind it, because delivery is
-//! late by an undocumented delay) through the last complete minute, in
-//! 15-minute chunks. Every page is parsed, each request priced on its own and
-//! written at once (so memory is bounded by a page, and a run interrupted
-//! mid-chunk keeps what it wrote); the watermark moves at each chunk's end.
+//! late by an undocumented delay) through the last complete minute.
+//!
+//! - CloudWatch Logs: the log events in 15-minute chunks; every page is
+//!   parsed, each request priced on its own and written at once (memory is
+//!   bounded by a page, and a run interrupted mid-chunk keeps what it wrote);
+//!   the watermark moves at each chunk's end.
+//! - S3: every hour folder the window touches is listed; each object not
+//!   yet read is streamed line by line and written in chunks, and marked read
+//!   with its last chunk, so no object is read twice once finished nor
+//!   skipped when a run dies inside it (it is read again from the start).
+//!
 //! Re-reading is safe: the store counts each `requestId` once.
 //!
 //! Must not serve or alert: a run returns a `LogsReport`.
@@ -15,17 +22,21 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{window, CollectError};
 use crate::clock::{floor_minute, Clock};
-use crate::ledger::{RequestBatch, Store};
+use crate::ledger::{DoneObject, RequestBatch, Store};
 use crate::pricing::{price_request, PointPricer};
 use crate::records::{RequestPricing, Source};
+use crate::sources::invocation_logs::objects::{Line, LogObject, LogObjects, RecordLines};
 use crate::sources::invocation_logs::pages::{page_with_retries, Attempts, LogPages, LogQuery, RetryPolicy};
 use crate::sources::invocation_logs::record::parse_record;
 use crate::sources::invocation_logs::usage::request_usage;
+use crate::sources::{ErrorKind, SourceError};
 
 const CHUNK_MINUTES: i64 = 15;
 /// Request IDs are kept this long past the oldest minute a run re-reads, so
 /// a record re-delivered at the edge of the lookback is still known.
 const FORGET_MARGIN_HOURS: i64 = 24;
+/// Records of an S3 object written per transaction.
+const OBJECT_CHUNK: usize = 1_000;
 
 #[derive(Clone, Debug)]
 pub struct LogsJobConfig {
@@ -53,6 +64,8 @@ pub struct LogsRegionReport {
     pub unpriced_model_ids: Vec<String>,
     pub requests: u64,
     pub throttles: u64,
+    /// S3 objects read to their end by this run.
+    pub objects: u64,
     pub watermark: Option<DateTime<Utc>>,
 }
 
@@ -75,6 +88,9 @@ pub struct InvocationLogsJob {
     clock: Arc<dyn Clock>,
     config: LogsJobConfig,
     policy: RetryPolicy,
+    /// The S3 destination of the regions that deliver there.
+    objects: Option<(Arc<dyn LogObjects>, Vec<String>)>,
+    object_chunk: usize,
 }
 
 impl InvocationLogsJob {
@@ -85,7 +101,28 @@ impl InvocationLogsJob {
         clock: Arc<dyn Clock>,
         config: LogsJobConfig,
     ) -> Self {
-        InvocationLogsJob { pages, store, pricer, clock, config, policy: RetryPolicy::default() }
+        InvocationLogsJob {
+            pages,
+            store,
+            pricer,
+            clock,
+            config,
+            policy: RetryPolicy::default(),
+            objects: None,
+            object_chunk: OBJECT_CHUNK,
+        }
+    }
+
+    /// Reads `regions` from their S3 destination instead of CloudWatch Logs.
+    pub fn with_objects(mut self, objects: Arc<dyn LogObjects>, regions: Vec<String>) -> Self {
+        self.objects = Some((objects, regions));
+        self
+    }
+
+    /// Records per transaction while reading an object (tests shrink it).
+    pub fn with_object_chunk(mut self, records: usize) -> Self {
+        self.object_chunk = records.max(1);
+        self
     }
 
     pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
@@ -121,6 +158,22 @@ impl InvocationLogsJob {
             window::start(watermark, end, self.config.lookback_minutes, self.config.backfill_hours);
         r.from = Some(from);
         let forget_before = from - Duration::hours(FORGET_MARGIN_HOURS);
+        if let Some((objects, _)) =
+            self.objects.as_ref().filter(|(_, regions)| regions.iter().any(|x| x == region))
+        {
+            self.collect_objects(objects.as_ref(), region, from, end, r).await?;
+            let batch = RequestBatch {
+                region: region.to_string(),
+                requests: Vec::new(),
+                watermark: Some(end),
+                forget_before: Some(forget_before),
+                object_done: None,
+            };
+            self.store.write_requests(&batch).await?;
+            r.to = Some(end);
+            r.watermark = self.store.watermark(Source::InvocationLogs, region).await?;
+            return Ok(());
+        }
         while from < end {
             let to = (from + Duration::minutes(CHUNK_MINUTES)).min(end);
             self.collect_chunk(region, from, to, r).await?;
@@ -129,6 +182,7 @@ impl InvocationLogsJob {
                 requests: Vec::new(),
                 watermark: Some(to),
                 forget_before: Some(forget_before),
+                object_done: None,
             };
             self.store.write_requests(&batch).await?;
             r.to = Some(to);
@@ -155,18 +209,114 @@ impl InvocationLogsJob {
             r.throttles += attempts.throttles;
             let page = page?;
             r.events += page.events.len() as u64;
-            let requests = self.price_page(region, page.events.iter().map(|e| e.message.as_str()), r);
-            let batch =
-                RequestBatch { region: region.to_string(), requests, watermark: None, forget_before: None };
-            let stats = self.store.write_requests(&batch).await?;
-            r.added += stats.added as u64;
-            r.duplicates += stats.duplicates as u64;
+            self.write_records(region, page.events.iter().map(|e| e.message.as_str()), None, r).await?;
             // A token that repeats the one just sent means the end of the stream.
             match page.next_token {
                 Some(t) if query.next_token.as_ref() != Some(&t) => query.next_token = Some(t),
                 _ => return Ok(()),
             }
         }
+    }
+
+    /// Parses, prices and writes records (and marks an object read with them).
+    async fn write_records<'a>(
+        &self,
+        region: &str,
+        messages: impl Iterator<Item = &'a str>,
+        object_done: Option<DoneObject>,
+        r: &mut LogsRegionReport,
+    ) -> Result<(), CollectError> {
+        let requests = self.price_page(region, messages, r);
+        let batch = RequestBatch {
+            region: region.to_string(),
+            requests,
+            watermark: None,
+            forget_before: None,
+            object_done,
+        };
+        let stats = self.store.write_requests(&batch).await?;
+        r.added += stats.added as u64;
+        r.duplicates += stats.duplicates as u64;
+        Ok(())
+    }
+
+    /// Every hour folder from `from`'s hour through `end`'s; each object not
+    /// yet read, in key order.
+    async fn collect_objects(
+        &self,
+        objects: &dyn LogObjects,
+        region: &str,
+        from: DateTime<Utc>,
+        end: DateTime<Utc>,
+        r: &mut LogsRegionReport,
+    ) -> Result<(), CollectError> {
+        let mut hour = floor_hour(from);
+        while hour < end {
+            let (listed, requests) = objects.list_hour(region, hour).await?;
+            r.requests += requests;
+            let keys: Vec<String> = listed.iter().map(|o| o.key.clone()).collect();
+            let done = self.store.done_objects(region, &keys).await?;
+            for object in listed.iter().filter(|o| !done.contains(&o.key)) {
+                self.read_object(objects, region, hour, object, r).await?;
+            }
+            hour += Duration::hours(1);
+        }
+        Ok(())
+    }
+
+    /// One object, line by line, written in chunks; marked read with the last.
+    /// An object that is not gzip (or is cut short) is skipped and counted,
+    /// never retried forever; a failed download is retried by the next run.
+    async fn read_object(
+        &self,
+        objects: &dyn LogObjects,
+        region: &str,
+        hour: DateTime<Utc>,
+        object: &LogObject,
+        r: &mut LogsRegionReport,
+    ) -> Result<(), CollectError> {
+        r.requests += 1;
+        let mut lines = RecordLines::new(objects.open(region, &object.key).await?);
+        let mut pending: Vec<String> = Vec::new();
+        loop {
+            match lines.next().await {
+                Ok(Some(Line::Record(text))) => {
+                    r.events += 1;
+                    pending.push(text);
+                    if pending.len() >= self.object_chunk {
+                        self.write_records(region, pending.iter().map(String::as_str), None, r).await?;
+                        pending.clear();
+                    }
+                }
+                Ok(Some(Line::TooLong { .. })) => {
+                    r.events += 1;
+                    *r.rejected.entry("too_large").or_default() += 1;
+                }
+                Ok(None) => break,
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::InvalidData
+                        || e.kind() == std::io::ErrorKind::UnexpectedEof =>
+                {
+                    tracing::warn!(region, key = %object.key, error = %e, "unreadable invocation log object skipped");
+                    *r.rejected.entry("corrupt_object").or_default() += 1;
+                    break;
+                }
+                Err(e) => {
+                    let message = format!("reading {}: {e}", object.key);
+                    return Err(SourceError {
+                        api: "GetObject",
+                        region: region.to_string(),
+                        kind: ErrorKind::Other,
+                        message,
+                    }
+                    .into());
+                }
+            }
+        }
+        let done = DoneObject { key: object.key.clone(), hour };
+        self.write_records(region, pending.iter().map(String::as_str), Some(done), r).await?;
+        r.objects += 1;
+        Ok(())
     }
 
     /// Parses and prices a page's records; a record repeated within the page
@@ -205,4 +355,10 @@ impl InvocationLogsJob {
         }
         out
     }
+}
+
+/// The start of `t`'s UTC hour.
+fn floor_hour(t: DateTime<Utc>) -> DateTime<Utc> {
+    let secs = t.timestamp();
+    DateTime::from_timestamp(secs - secs.rem_euclid(3600), 0).unwrap_or(t)
 }

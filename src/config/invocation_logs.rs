@@ -35,12 +35,21 @@ pub struct InvocationLogsSource {
     pub drift_min_tokens: u64,
 }
 
-/// One region's delivery destination.
+/// One region's delivery destination: a log group or an S3 bucket (both
+/// carry the same records; one is read).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogDestination {
     /// The CloudWatch Logs group named in the region's logging configuration.
     pub log_group: Option<String>,
+    /// The S3 bucket named in the region's logging configuration.
+    pub s3_bucket: Option<String>,
+    /// Its key prefix (`""`, or ending in `/`).
+    #[serde(default)]
+    pub s3_prefix: String,
+    /// The account in the delivery path `AWSLogs/<account>/…`: the account
+    /// whose Bedrock calls are logged.
+    pub account_id: Option<String>,
 }
 
 impl Default for InvocationLogsSource {
@@ -65,6 +74,13 @@ impl InvocationLogsSource {
     /// Regions with a CloudWatch Logs group, and the group.
     pub fn log_groups(&self) -> impl Iterator<Item = (&str, &str)> {
         self.regions.iter().filter_map(|(r, d)| Some((r.as_str(), d.log_group.as_deref()?)))
+    }
+
+    /// Regions read from S3: (region, bucket, prefix, account).
+    pub fn s3_destinations(&self) -> impl Iterator<Item = (&str, &str, &str, &str)> {
+        self.regions.iter().filter_map(|(r, d)| {
+            Some((r.as_str(), d.s3_bucket.as_deref()?, d.s3_prefix.as_str(), d.account_id.as_deref()?))
+        })
     }
 }
 
@@ -99,15 +115,7 @@ pub(super) fn check(c: &Config, path: &FieldPath, out: &mut Vec<Finding>) {
         } else if !c.monitor.regions.contains(region) {
             out.push(Finding::error(at.clone(), format!("`{region}` is not in monitor.regions")));
         }
-        match dest.log_group.as_deref() {
-            None => out
-                .push(Finding::error(at.key("log_group"), "required: the log group the region delivers to")),
-            Some(g) if !valid_log_group(g) => out.push(Finding::error(
-                at.key("log_group"),
-                format!("`{g}` is not a log group name (1-512 of a-z A-Z 0-9 _ - / . #)"),
-            )),
-            Some(_) => {}
-        }
+        destination(dest, &at, out);
     }
     let keys = path.key("metadata_keys");
     if logs.metadata_keys.len() > MAX_ITEMS {
@@ -170,6 +178,48 @@ fn budgets(c: &Config, out: &mut Vec<Finding>) {
                 "bedrock-mantle calls are not in the invocation logs: a metadata budget cannot filter on projects",
             ));
         }
+    }
+}
+
+/// Exactly one destination per region, each well formed.
+fn destination(dest: &LogDestination, at: &FieldPath, out: &mut Vec<Finding>) {
+    match (dest.log_group.as_deref(), dest.s3_bucket.as_deref()) {
+        (None, None) => out.push(Finding::error(
+            at.key("log_group"),
+            "required: the log group (or s3_bucket) the region delivers to",
+        )),
+        (Some(_), Some(_)) => out.push(Finding::error(
+            at.key("s3_bucket"),
+            "choose one of log_group and s3_bucket: both carry the same records",
+        )),
+        (Some(g), None) if !valid_log_group(g) => out.push(Finding::error(
+            at.key("log_group"),
+            format!("`{g}` is not a log group name (1-512 of a-z A-Z 0-9 _ - / . #)"),
+        )),
+        (None, Some(b)) => s3(dest, b, at, out),
+        (Some(_), None) => {}
+    }
+}
+
+fn s3(dest: &LogDestination, bucket: &str, at: &FieldPath, out: &mut Vec<Finding>) {
+    let bucket_ok = (3..=63).contains(&bucket.len())
+        && bucket.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-".contains(c));
+    if !bucket_ok {
+        out.push(Finding::error(at.key("s3_bucket"), format!("`{bucket}` is not an S3 bucket name")));
+    }
+    if !dest.s3_prefix.is_empty() && !dest.s3_prefix.ends_with('/') {
+        out.push(Finding::error(
+            at.key("s3_prefix"),
+            "must be empty or end with `/`, as the logging configuration's key prefix",
+        ));
+    }
+    let account_ok =
+        dest.account_id.as_deref().is_some_and(|a| a.len() == 12 && a.chars().all(|c| c.is_ascii_digit()));
+    if !account_ok {
+        out.push(Finding::error(
+            at.key("account_id"),
+            "required with s3_bucket: the 12-digit account in the delivery path",
+        ));
     }
 }
 

@@ -30,7 +30,7 @@ mod window;
 pub use calls::{AttributionBatch, CallBatch, ReplaceStats};
 pub use lease::{Lease, LeaseStore};
 pub use outbox::{Outbox, OutboxEntry};
-pub use requests::{RequestBatch, RequestWriteStats};
+pub use requests::{DoneObject, RequestBatch, RequestWriteStats};
 pub use status::StatusStore;
 pub use usage::StoreUsage;
 
@@ -167,6 +167,16 @@ pub trait Store: Send + Sync {
     /// All-time request sums per key (their minute is the Unix epoch).
     async fn request_totals(&self) -> Result<Vec<RequestSum>, StoreError> {
         Ok(Vec::new())
+    }
+
+    /// Which of `keys` (S3 objects of `region`) were read to their end.
+    async fn done_objects(
+        &self,
+        region: &str,
+        keys: &[String],
+    ) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        let _ = (region, keys);
+        Ok(Default::default())
     }
 
     /// The AWS requests and capacity this process's store has used so far,

@@ -18,9 +18,21 @@ pub struct RequestBatch {
     pub requests: Vec<RequestCost>,
     /// Logs are read up to (excluding) this instant; `None` leaves it as is.
     pub watermark: Option<DateTime<Utc>>,
-    /// Request IDs of minutes before this instant may be forgotten: no
-    /// window read from now on reaches back that far.
+    /// Request IDs of minutes (and read objects of hours) before this
+    /// instant may be forgotten: no window read from now on reaches back
+    /// that far.
     pub forget_before: Option<DateTime<Utc>>,
+    /// An S3 object whose every record is in this batch or an earlier one:
+    /// marked read, in the same transaction, so it is never read again.
+    pub object_done: Option<DoneObject>,
+}
+
+/// A delivered S3 object read to its end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DoneObject {
+    pub key: String,
+    /// The delivery hour of its key.
+    pub hour: DateTime<Utc>,
 }
 
 /// What a request write did.

@@ -21,7 +21,7 @@ impl LogMetrics {
                 registry,
                 "invocation_log_records_total",
                 "Model invocation log records read, by outcome: counted, duplicate, foreign_region, \
-                 or why one was rejected (too_large, json, schema, missing_field, bad_value).",
+                 or why one was rejected (too_large, json, schema, missing_field, bad_value, corrupt_object).",
                 &["region", "outcome"],
             )?,
             drift: gauges(

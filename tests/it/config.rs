@@ -133,6 +133,16 @@ fn broken_configs_name_file_line_field_and_reason() {
         (format!("{CONFIG}\n[replicas]\nfollower_refresh_secs = 45\n"), "monitor.toml:17: replicas.follower_refresh_secs: 45 seconds is not a whole divisor"),
         (format!("{CONFIG}\n[alerts.throttling]\nwindow_minutes = 0\nthreshold = 5\n"), "monitor.toml:17: alerts.throttling.window_minutes: 0 must be between 1 and 1440"),
         (CONFIG.replace("limit_usd = \"100\"", "limit_usd = \"100\"\ntimezone = \"Mars/Base\""), "monitor.toml:15: budgets[0].timezone: unknown IANA timezone `Mars/Base`"),
+    ];
+    for (text, want) in cases {
+        assert_refused(load(&text, PRICES, &[]), want);
+    }
+}
+
+/// The invocation-log source and the budgets that read it.
+#[test]
+fn broken_invocation_log_configs_are_refused() {
+    let cases: Vec<(String, &str)> = vec![
         (
             format!("{CONFIG}\n[sources.invocation_logs.regions.us-west-2]\nlog_group = \"logs\"\n"),
             "monitor.toml:16: sources.invocation_logs.regions.us-west-2: `us-west-2` is not in monitor.regions",
@@ -143,7 +153,7 @@ fn broken_configs_name_file_line_field_and_reason() {
         ),
         (
             format!("{CONFIG}\n[sources.invocation_logs.regions.us-east-1]\n"),
-            "monitor.toml:16: sources.invocation_logs.regions.us-east-1.log_group: required: the log group the region delivers to",
+            "monitor.toml:16: sources.invocation_logs.regions.us-east-1.log_group: required: the log group (or s3_bucket) the region delivers to",
         ),
         (
             format!("{CONFIG}\n[store]\nkind = \"dynamodb\"\ndynamodb_table = \"t\"\n[sources.invocation_logs.regions.us-east-1]\nlog_group = \"g\"\n"),
@@ -157,6 +167,18 @@ fn broken_configs_name_file_line_field_and_reason() {
             CONFIG.replace("limit_usd = \"100\"", "limit_usd = \"100\"\nmetadata = { tenant = \"acme\" }\nprojects = [\"default\"]")
                 + "[sources.invocation_logs]\nmetadata_keys = [\"tenant\"]\n[sources.invocation_logs.regions.us-east-1]\nlog_group = \"g\"\n",
             "monitor.toml:16: budgets[0].projects: bedrock-mantle calls are not in the invocation logs",
+        ),
+        (
+            format!("{CONFIG}\n[sources.invocation_logs.regions.us-east-1]\nlog_group = \"g\"\ns3_bucket = \"b-logs\"\n"),
+            "monitor.toml:18: sources.invocation_logs.regions.us-east-1.s3_bucket: choose one of log_group and s3_bucket",
+        ),
+        (
+            format!("{CONFIG}\n[sources.invocation_logs.regions.us-east-1]\ns3_bucket = \"b-logs\"\ns3_prefix = \"raw\"\naccount_id = \"111122223333\"\n"),
+            "monitor.toml:18: sources.invocation_logs.regions.us-east-1.s3_prefix: must be empty or end with `/`",
+        ),
+        (
+            format!("{CONFIG}\n[sources.invocation_logs.regions.us-east-1]\ns3_bucket = \"b-logs\"\n"),
+            "monitor.toml:16: sources.invocation_logs.regions.us-east-1.account_id: required with s3_bucket",
         ),
         (
             format!("{CONFIG}\n[sources.invocation_logs]\nlookback_minutes = 0\n"),

@@ -24,6 +24,7 @@
 //! | `budget_statuses` | budget, principal (`''` = whole budget) | body (JSON) |
 //! | `flags` | key | value |
 //! | `log_requests` | request_id | minute (request IDs counted, forgotten past the read horizon) |
+//! | `log_objects` | key | region, hour (S3 objects read to their end) |
 //! | `request_sums` | minute, region, model_id, model (`''` = unpriced), principal, dimensions (JSON) | requests, input, output, cache_read, cache_write_5m, cache_write_1h, long_context, ttl_assumed, usd |
 //!
 //! Minutes are epoch seconds (start of the minute); money is exact decimal
@@ -240,6 +241,15 @@ impl Store for SqliteStore {
 
     async fn request_totals(&self) -> Result<Vec<RequestSum>, StoreError> {
         self.run(|conn| requests::request_totals(conn)).await
+    }
+
+    async fn done_objects(
+        &self,
+        region: &str,
+        keys: &[String],
+    ) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        let (region, keys) = (region.to_string(), keys.to_vec());
+        self.run(move |conn| requests::done_objects(conn, &region, &keys)).await
     }
 
     async fn principal_sums(

@@ -51,6 +51,16 @@ pub(super) fn write_requests(
         tx.prepare_cached("DELETE FROM log_requests WHERE minute < ?1")
             .and_then(|mut st| st.execute(params![codec::bound_to_sql(before)]))
             .ctx("forgetting old request IDs")?;
+        tx.prepare_cached("DELETE FROM log_objects WHERE hour < ?1")
+            .and_then(|mut st| st.execute(params![codec::bound_to_sql(before)]))
+            .ctx("forgetting old objects")?;
+    }
+    if let Some(o) = &batch.object_done {
+        tx.prepare_cached(
+            "INSERT INTO log_objects (key, region, hour) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+        )
+        .and_then(|mut st| st.execute(params![o.key, batch.region, codec::bound_to_sql(o.hour)]))
+        .ctx("marking an object read")?;
     }
     tx.commit().ctx("committing request write")?;
     Ok(stats)
@@ -243,6 +253,24 @@ pub(super) fn request_rows(
         })
         .ctx("reading request sums")?;
     rows.map(|r| r.ctx("reading request sums")?).collect()
+}
+
+/// Which of `keys` of `region` are marked read.
+pub(super) fn done_objects(
+    conn: &Connection,
+    region: &str,
+    keys: &[String],
+) -> Result<std::collections::BTreeSet<String>, StoreError> {
+    let mut st = conn
+        .prepare_cached("SELECT 1 FROM log_objects WHERE key = ?1 AND region = ?2")
+        .ctx("reading read objects")?;
+    let mut done = std::collections::BTreeSet::new();
+    for key in keys {
+        if st.exists(params![key, region]).ctx("reading read objects")? {
+            done.insert(key.clone());
+        }
+    }
+    Ok(done)
 }
 
 /// The all-time rows, ordered by key (their minute is the Unix epoch).

@@ -221,6 +221,15 @@ CREATE TABLE request_sums (
     PRIMARY KEY (minute, region, model_id, model, principal, dimensions)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX request_sums_by_region ON request_sums (region, minute);
+
+-- S3 objects of the invocation logs read to their end, by key; forgotten
+-- with the request IDs once no listing reaches back to their hour.
+CREATE TABLE log_objects (
+    key    TEXT    NOT NULL PRIMARY KEY,
+    region TEXT    NOT NULL,
+    hour   INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX log_objects_by_hour ON log_objects (hour);
 ";
 
 /// Connection settings. WAL lets readers (the HTTP API, /metrics) proceed

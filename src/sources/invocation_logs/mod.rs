@@ -8,6 +8,9 @@
 //! - `pages.rs`: one page of log events, throttles waited out and brief
 //!   failures retried, behind the [`pages::LogPages`] trait.
 //! - `client.rs`: `FilterLogEvents`, the only file with CloudWatch Logs types.
+//! - `s3.rs`: `ListObjectsV2` / `GetObject`, the only file with S3 types.
+//! - `objects.rs`: the S3 destination's layout, the trait its adapter
+//!   implements, and an object's records as bounded lines.
 //! - `delivery.rs`: Bedrock's delivery-failure metrics, behind a trait the
 //!   CloudWatch adapter implements.
 //!
@@ -15,8 +18,10 @@
 
 pub mod client;
 pub mod delivery;
+pub mod objects;
 pub mod pages;
 pub mod record;
 #[cfg(test)]
 mod record_tests;
+pub mod s3;
 pub mod usage;

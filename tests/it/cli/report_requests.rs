@@ -50,8 +50,13 @@ fn seed(dir: &Path) -> String {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let store = SqliteStore::open(&data).unwrap();
-        let batch =
-            RequestBatch { region: "us-east-1".into(), requests, watermark: None, forget_before: None };
+        let batch = RequestBatch {
+            region: "us-east-1".into(),
+            requests,
+            watermark: None,
+            forget_before: None,
+            object_done: None,
+        };
         store.write_requests(&batch).await.unwrap();
     });
     let prices = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/prices.toml");

@@ -14,6 +14,7 @@
 //! Bedrock delivers them to the log stream `aws/bedrock/modelinvocations`.
 
 mod records;
+mod s3;
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -40,13 +41,13 @@ use records::put_records;
 
 const GROUP: &str = "bedrock-invocation-logs";
 
-fn d(s: &str) -> Decimal {
+pub(crate) fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
 }
 
 /// Two hours before the wall clock's hour: CloudWatch Logs refuses events
 /// older than 14 days, so the test's manual clock follows the real one.
-fn base() -> DateTime<Utc> {
+pub(crate) fn base() -> DateTime<Utc> {
     floor_minute(SystemClock.now()) - Duration::hours(2)
 }
 
@@ -61,7 +62,11 @@ fn pricer() -> Arc<PointPricer> {
     })
 }
 
-fn job(pages: Arc<dyn LogPages>, store: Arc<dyn Store>, clock: Arc<ManualClock>) -> InvocationLogsJob {
+pub(crate) fn job(
+    pages: Arc<dyn LogPages>,
+    store: Arc<dyn Store>,
+    clock: Arc<ManualClock>,
+) -> InvocationLogsJob {
     let config = LogsJobConfig {
         regions: vec![EAST.to_string()],
         lookback_minutes: 90,
@@ -103,7 +108,7 @@ impl LogPages for SmallPages {
 }
 
 /// Per user: (requests, USD), summed over the window.
-async fn by_user(
+pub(crate) async fn by_user(
     store: &dyn Store,
     from: DateTime<Utc>,
     to: DateTime<Utc>,

@@ -157,3 +157,15 @@ pub async fn put_delivery_failures(
         .build();
     client.put_metric_data().namespace("AWS/Bedrock").metric_data(datum).send().await.unwrap();
 }
+
+/// `n` calls of user u-9 on Claude 3 Haiku, 1,000 in and 100 out each:
+/// 1000×0.25 + 100×1.25 per million = $0.000375 a call.
+pub fn filler(t0: DateTime<Utc>, n: usize) -> Vec<Call> {
+    (0..n)
+        .map(|i| {
+            let at = t0 + Duration::minutes(20) + Duration::seconds(i as i64);
+            let r = record(&format!("req-fill-{i}"), at, HAIKU_3, "InvokeModel", Some(("u-9", "acme")));
+            Call { at, record: tokens(r, 1_000, 100, 0, 0) }
+        })
+        .collect()
+}
