@@ -173,7 +173,8 @@ impl CollectInvocationLogs {
                 tracing::warn!(region = %r.region, rejected = ?r.rejected, "invocation log records skipped");
             }
             if !r.unpriced_model_ids.is_empty() {
-                tracing::warn!(region = %r.region, model_ids = ?r.unpriced_model_ids, "logged requests of unpriced models");
+                // The CloudWatch job alerts on these once; every run here would repeat it.
+                tracing::debug!(region = %r.region, model_ids = ?r.unpriced_model_ids, "logged requests of unpriced models");
             }
             tracing::info!(region = %r.region, events = r.events, added = r.added, duplicates = r.duplicates,
                 requests = r.requests, throttles = r.throttles, watermark = ?r.watermark, "invocation logs collected");

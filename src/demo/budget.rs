@@ -16,6 +16,8 @@ use crate::sim::{datums, SimDatum, SimSeries};
 pub const BUDGET: &str = "demo-daily";
 /// The per-principal budget, sized to half of it.
 pub const PER_CALLER: &str = "per-caller-daily";
+/// The per-user budget (invocation logs), sized to 30 % of it.
+pub const PER_USER: &str = "per-user-daily";
 
 pub struct Sizing {
     pub limit: Decimal,
@@ -63,6 +65,9 @@ pub fn size(
     budget.limit_usd = Usd(limit);
     if let Some(per) = loaded.config.budgets.iter_mut().find(|b| b.name == PER_CALLER) {
         per.limit_usd = Usd((limit / Decimal::TWO).round_dp(2));
+    }
+    if let Some(per) = loaded.config.budgets.iter_mut().find(|b| b.name == PER_USER) {
+        per.limit_usd = Usd((limit * Decimal::new(3, 1)).round_dp(2));
     }
     // One normal minute of the runaway series; 15 % of the limit per minute above it.
     let minute = crate::clock::floor_minute(now);

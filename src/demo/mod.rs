@@ -7,6 +7,7 @@
 
 mod budget;
 mod inbox;
+mod logs;
 mod print;
 mod trail;
 mod workload;
@@ -84,6 +85,15 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
         "{stored} CloudTrail records of the last {} minutes (who called: 3 principals)",
         trail::HISTORY_MINUTES
     ));
+    let log_group = logs::LogGroup::create(&emulator).await?;
+    let logged = log_group
+        .deliver(publisher.logs(end - chrono::Duration::minutes(logs::HISTORY_MINUTES), end))
+        .await?;
+    print::detail(&format!(
+        "{logged} model invocation log records of the last {} hours in {} (each call's end user and tenant)",
+        logs::HISTORY_MINUTES / 60,
+        logs::REGION
+    ));
 
     let listener = bind(&loaded.config.http.listen).await?;
     let url = format!("http://{}", listener.local_addr()?);
@@ -104,7 +114,13 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
     )]
     let daemon = tokio::spawn(app::run(loaded, options));
 
-    let live = workload::Live { emulator: &emulator, inbox: &inbox, data_dir: &data_dir, url: &url };
+    let live = workload::Live {
+        emulator: &emulator,
+        logs: &log_group,
+        inbox: &inbox,
+        data_dir: &data_dir,
+        url: &url,
+    };
     let result = workload::live(&publisher, &live, clock.as_ref(), opts.duration, &stop_tx).await;
     let _ = stop_tx.send(true);
     let stopped = daemon.await.map_err(|e| DemoError::Setup(format!("daemon task: {e}")));

@@ -96,15 +96,40 @@ async fn principals(data_dir: &Path) -> Result<(), DemoError> {
     Ok(())
 }
 
+/// Spend per end user of the app today, from the invocation logs (each
+/// request priced on its own).
+async fn users(data_dir: &Path, now: DateTime<Utc>) -> Result<(), DemoError> {
+    let store = SqliteStore::open(data_dir)?;
+    let mut by: std::collections::BTreeMap<(String, String), (u64, rust_decimal::Decimal)> =
+        Default::default();
+    for s in store.request_sums(now - chrono::Duration::days(1), now).await? {
+        let get = |k: &str| s.dimensions.get(k).cloned().unwrap_or_else(|| "-".into());
+        let e = by.entry((get("user_id"), get("tenant"))).or_default();
+        e.0 += s.requests;
+        e.1 += s.usd;
+    }
+    let mut rows: Vec<_> = by.into_iter().collect();
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1 .1));
+    println!(
+        "    Spend by end user (model invocation logs, {}; each request priced on its own):",
+        super::logs::REGION
+    );
+    println!("    {:<14} {:<10} {:>10} {:>14}", "user_id", "tenant", "requests", "USD");
+    for ((user, tenant), (requests, usd)) in rows {
+        println!("    {user:<14} {tenant:<10} {requests:>10} {:>14}", display_usd(usd));
+    }
+    Ok(())
+}
+
 async fn budgets(data_dir: &Path) -> Result<(), DemoError> {
     let store = SqliteStore::open(data_dir)?;
     for s in store.budget_statuses().await? {
         let forecast = s.forecast_usd.map(display_usd).unwrap_or_else(|| "-".into());
-        let who = s
-            .principal
-            .as_deref()
-            .map(|p| format!(" [{}]", p.rsplit('/').next().unwrap_or(p)))
-            .unwrap_or_default();
+        let who = match (&s.principal, &s.metadata) {
+            (Some(p), _) => format!(" [{}]", p.rsplit('/').next().unwrap_or(p)),
+            (None, Some(m)) => format!(" [{}={}]", m.key, m.value),
+            (None, None) => String::new(),
+        };
         detail(&format!(
             "budget {}{who}: {} of {} USD ({}%, {}), forecast {} USD by the end of the {}",
             s.budget,
@@ -157,6 +182,8 @@ pub async fn summary(
     println!();
     principals(data_dir).await?;
     println!();
+    users(data_dir, clock.now()).await?;
+    println!();
     budgets(data_dir).await?;
     println!();
     println!("    Alerts received by the SQS queue subscribed to the SNS topic (what finance gets):");
@@ -171,9 +198,14 @@ pub async fn summary(
     println!(
         "    May the app call?    {url}/api/v1/decision?principal=arn:aws:iam::111122223333:role/dashboard-server-task&model=us.anthropic.claude-sonnet-4-5-20250929-v1:0"
     );
+    println!("    May this user call? {url}/api/v1/decision?user_id=u-anna&model=claude-sonnet-4-5");
+    println!(
+        "    Spend per user:      BCM_DATA_DIR={} bedrock-cost-monitor report --config config/demo.toml --by user_id,tenant",
+        data_dir.display()
+    );
     if let Some(at) = spike {
         println!(
-            "    At {} a runaway loop starts calling Sonnet: watch the burn-rate and threshold alerts arrive.",
+            "    At {} a runaway loop (batch user svc-reindex) starts calling Sonnet: watch the burn-rate, threshold and per-user alerts arrive.",
             at.format("%H:%M UTC")
         );
     }

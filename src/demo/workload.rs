@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
 use super::inbox::Inbox;
-use super::{print, trail, DemoError};
+use super::{logs, print, trail, DemoError};
 use crate::clock::{floor_minute, Clock};
 use crate::emulator::Emulator;
 use crate::sim::mantle::{self, demo_mantle, mantle_datums};
@@ -103,6 +103,11 @@ impl Publisher {
         self.spike.map(|(_, _, from)| from)
     }
 
+    /// Invocation log records of `[start, end)` (the logged region only).
+    pub fn logs(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<crate::sim::logs::SimLogRecord> {
+        logs::records(&self.series, self.spike, start, end)
+    }
+
     /// CloudTrail records of `[start, end)`, with the AccessDenied burst in
     /// the minute after the runaway begins.
     pub fn trail(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<serde_json::Value> {
@@ -120,6 +125,7 @@ impl Publisher {
 /// `data_dir`, the daemon at `url`) and prints from (the inbox).
 pub struct Live<'a> {
     pub emulator: &'a Emulator,
+    pub logs: &'a logs::LogGroup,
     pub inbox: &'a Inbox,
     pub data_dir: &'a Path,
     pub url: &'a str,
@@ -134,7 +140,7 @@ pub async fn live(
     duration: Option<Duration>,
     stop: &watch::Sender<bool>,
 ) -> Result<(), DemoError> {
-    let Live { emulator, inbox, data_dir, url } = *ctx;
+    let Live { emulator, logs, inbox, data_dir, url } = *ctx;
     print::wait_ready(url).await;
     print::summary(data_dir, url, inbox, publisher.spike_starts(), clock).await?;
     let deadline = duration.map(|d| tokio::time::Instant::now() + d);
@@ -150,6 +156,7 @@ pub async fn live(
         if now_minute > published_through {
             let n = publisher.publish_range(published_through, now_minute).await?;
             trail::seed(emulator, &publisher.trail(published_through, now_minute)).await?;
+            logs.deliver(publisher.logs(published_through, now_minute)).await?;
             let runaway = publisher.spike_starts().is_some_and(|s| published_through >= s);
             let note = if runaway { " (a runaway loop is calling Sonnet)" } else { "" };
             print::detail(&format!(

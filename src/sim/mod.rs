@@ -6,6 +6,7 @@
 //! (`publish.rs`). Must not be used to price anything (tests price the
 //! truth by hand), nor be reachable from `run`.
 
+pub mod logs;
 pub mod mantle;
 pub mod publish;
 pub mod trail;

@@ -36,6 +36,16 @@ impl SimPrincipal {
         format!("arn:aws:iam::{ACCOUNT}:{kind}/{}", self.name)
     }
 
+    /// The ARN a call's identity carries: an assumed-role session's STS
+    /// ARN (what invocation logs record as `identity.arn`) or the user's.
+    pub fn caller_arn(&self, session: u64) -> String {
+        if self.is_role {
+            format!("arn:aws:sts::{ACCOUNT}:assumed-role/{}/task-{session:04x}", self.name)
+        } else {
+            self.arn()
+        }
+    }
+
     fn identity(&self, session: u64) -> Value {
         if !self.is_role {
             return json!({"type": "IAMUser", "principalId": format!("AIDA{}", self.name.to_uppercase()),
@@ -87,6 +97,41 @@ pub fn split_calls(calls: u64, principals: &[SimPrincipal], minute: DateTime<Utc
     out
 }
 
+/// One successful call of a series: its minute, the instant within it, who
+/// made it and its index `k` within the minute.
+pub struct SimCall<'a> {
+    pub minute: DateTime<Utc>,
+    pub at: DateTime<Utc>,
+    pub principal: &'a SimPrincipal,
+    pub k: u64,
+}
+
+/// Every successful invocation of `series` in `[start, end)`, spread over
+/// each minute and shared among principals by weight (what CloudWatch's
+/// `Invocations` counts).
+pub fn calls<'a>(
+    series: &SimSeries,
+    principals: &'a [SimPrincipal],
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Vec<SimCall<'a>> {
+    let mut out = Vec::new();
+    let mut minute = start;
+    while minute < end {
+        let n_calls = invocations(series, minute);
+        let mut k = 0;
+        for (principal, n) in principals.iter().zip(split_calls(n_calls, principals, minute)) {
+            for _ in 0..n {
+                let at = minute + Duration::seconds(i64::try_from(k * 60 / n_calls.max(1)).unwrap_or(0));
+                out.push(SimCall { minute, at, principal, k });
+                k += 1;
+            }
+        }
+        minute += Duration::minutes(1);
+    }
+    out
+}
+
 /// A record for every invocation of `series` in `[start, end)`: the
 /// successful ones CloudWatch counts as `Invocations`, and the throttled
 /// ones (`ThrottlingException`, made by the first principal) it counts as
@@ -100,23 +145,17 @@ pub fn trail_records(
     let mut out = Vec::new();
     let mut minute = start;
     while minute < end {
-        let calls = invocations(series, minute);
         let h = hash(&series.model_id, minute);
-        if calls > 0 && series.throttle_every > 0 && h % series.throttle_every == 0 {
+        if invocations(series, minute) > 0 && series.throttle_every > 0 && h % series.throttle_every == 0 {
             if let Some(first) = principals.first() {
                 out.extend(error_burst(series, first, minute, 1 + h % 3, "ThrottlingException"));
             }
         }
-        let mut k = 0;
-        for (p, n) in principals.iter().zip(split_calls(calls, principals, minute)) {
-            for _ in 0..n {
-                let at = minute + Duration::seconds(i64::try_from(k * 60 / calls.max(1)).unwrap_or(0));
-                let id = format!("sim-{}-{}-{k}", short(&series.model_id), minute.timestamp());
-                out.push(record(id, series, at, p.identity(k % 3), None));
-                k += 1;
-            }
-        }
         minute += Duration::minutes(1);
+    }
+    for c in calls(series, principals, start, end) {
+        let id = format!("sim-{}-{}-{}", short(&series.model_id), c.minute.timestamp(), c.k);
+        out.push(record(id, series, c.at, c.principal.identity(c.k % 3), None));
     }
     out
 }
@@ -139,7 +178,7 @@ pub fn error_burst(
 }
 
 /// A short stable tag of a model ID for event IDs.
-fn short(model_id: &str) -> String {
+pub(super) fn short(model_id: &str) -> String {
     model_id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))).to_string()
 }
 

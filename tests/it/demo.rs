@@ -1,7 +1,7 @@
 //! The README's first command: `bedrock-cost-monitor demo` runs on its own
 //! (emulator, simulated traffic, the real daemon) and shows a newcomer priced
-//! spend, the unpriced model, spend by caller, the budget and the alerts that
-//! reached the finance inbox. Runs the built binary from the repository root.
+//! spend, the unpriced model, spend by caller and by end user (invocation
+//! logs), the budgets and the alerts that reached the finance inbox. Runs the built binary from the repository root.
 
 use std::process::Command;
 
@@ -35,7 +35,12 @@ fn demo_shows_spend_callers_budgets_and_alerts() {
         "ALERT  pricing.unpriced_model",
         "/metrics",
         "/api/v1/decision?principal=",
-        "a runaway loop starts calling Sonnet",
+        "a runaway loop (batch user svc-reindex) starts calling Sonnet",
+        "Spend by end user (model invocation logs",
+        "u-anna ",
+        "budget per-user-daily [user_id=u-",
+        "/api/v1/decision?user_id=u-anna",
+        "--by user_id,tenant",
     ] {
         assert!(stdout.contains(needle), "`{needle}` missing from the demo's output:\n{stdout}\n{stderr}");
     }
