@@ -177,13 +177,7 @@ fn main() {
         rt.block_on(async {
             for chunk in texts.chunks(1_000) {
                 let requests = chunk.iter().map(|t| priced(t)).collect();
-                let batch = RequestBatch {
-                    region: "us-east-1".into(),
-                    requests,
-                    watermark: None,
-                    forget_before: None,
-                    object_done: None,
-                };
+                let batch = RequestBatch::of("us-east-1", requests);
                 store.write_requests(&batch).await.unwrap();
             }
         });

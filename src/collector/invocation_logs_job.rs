@@ -227,13 +227,7 @@ impl InvocationLogsJob {
         r: &mut LogsRegionReport,
     ) -> Result<(), CollectError> {
         let requests = self.price_page(region, messages, r);
-        let batch = RequestBatch {
-            region: region.to_string(),
-            requests,
-            watermark: None,
-            forget_before: None,
-            object_done,
-        };
+        let batch = RequestBatch { object_done, ..RequestBatch::of(region, requests) };
         let stats = self.store.write_requests(&batch).await?;
         r.added += stats.added as u64;
         r.duplicates += stats.duplicates as u64;

@@ -45,6 +45,17 @@ pub struct RequestWriteStats {
 }
 
 impl RequestBatch {
+    /// Requests of `region` to add, and nothing else.
+    pub fn of(region: &str, requests: Vec<RequestCost>) -> Self {
+        RequestBatch {
+            region: region.to_string(),
+            requests,
+            watermark: None,
+            forget_before: None,
+            object_done: None,
+        }
+    }
+
     /// Refuses what no store may write, so a refused batch leaves no trace:
     /// a request of another region, without an ID, or the same ID twice.
     pub fn check(&self) -> Result<(), StoreError> {

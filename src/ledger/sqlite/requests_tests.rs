@@ -40,13 +40,7 @@ fn request(id: &str, m: i64, user: &str, usd: Option<&str>) -> RequestCost {
 }
 
 fn batch(requests: Vec<RequestCost>) -> RequestBatch {
-    RequestBatch {
-        region: "us-east-1".into(),
-        requests,
-        watermark: None,
-        forget_before: None,
-        object_done: None,
-    }
+    RequestBatch::of("us-east-1", requests)
 }
 
 #[tokio::test]

@@ -50,13 +50,7 @@ fn seed(dir: &Path) -> String {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let store = SqliteStore::open(&data).unwrap();
-        let batch = RequestBatch {
-            region: "us-east-1".into(),
-            requests,
-            watermark: None,
-            forget_before: None,
-            object_done: None,
-        };
+        let batch = RequestBatch::of("us-east-1", requests);
         store.write_requests(&batch).await.unwrap();
     });
     let prices = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/prices.toml");
