@@ -10,7 +10,7 @@ import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import cloudtrail, cloudwatch, metric_data, metric_stats, protocol
+from . import cloudtrail, cloudwatch, logs, metric_data, metric_stats, protocol
 from .metrics import MetricsError, MetricStore
 from .state import DATA_OPERATION, Faults, RequestLog
 
@@ -67,6 +67,8 @@ class Gateway:
             headers, body = cloudwatch.json_request(req)
             status, moto_headers, moto_body = self.forward("POST", "/", headers, body)
             return (*cloudwatch.cbor_response(req, status, moto_headers, moto_body), t)
+        if req.service == "logs" and req.protocol == "json" and req.operation == "FilterLogEvents":
+            return (*logs.filter_log_events(self.forward, req), t)
         if req.service == "dynamodb":
             with self.dynamodb:
                 return (*self.forward(req.method, req.path, req.headers, req.body), t)

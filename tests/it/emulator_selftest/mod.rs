@@ -1,11 +1,13 @@
 //! Proves the local AWS emulator behaves like AWS for the real Rust SDK clients the
 //! monitor uses: CloudWatch over RPCv2-CBOR and its metric matching rules, CloudTrail
-//! LookupEvents (paging, filters, 2 TPS throttle), DynamoDB conditional writes, SNS →
+//! LookupEvents (paging, filters, 2 TPS throttle), CloudWatch Logs FilterLogEvents
+//! paging (1 MB pages, empty pages before more), DynamoDB conditional writes, SNS →
 //! SQS delivery and fault injection.
 //!
 //! Needs `tests/emulator/setup.sh` to have been run once.
 
 mod cloudtrail;
+mod logs;
 mod metric_calls;
 mod metrics;
 
