@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::schedule::CronSchedule;
-use super::types::{default_schedule, Config, StoreKind};
+use super::types::{default_schedule, Config};
 use crate::diag::{FieldPath, Finding};
 use crate::names::is_region;
 
@@ -100,13 +100,6 @@ pub(super) fn check(c: &Config, path: &FieldPath, out: &mut Vec<Finding>) {
     }
     if !logs.enabled() {
         return;
-    }
-    if c.store.kind == StoreKind::Dynamodb {
-        out.push(Finding::error(
-            path.key("regions"),
-            "invocation logs are kept in the embedded store only for now: use store.kind = \"sqlite\" \
-             or remove sources.invocation_logs.regions",
-        ));
     }
     for (region, dest) in &logs.regions {
         let at = path.key("regions").key(region);

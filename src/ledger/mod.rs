@@ -132,52 +132,34 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<PrincipalTotal>, StoreError>;
 
     /// Adds the batch's requests not counted before (by request ID) to their
-    /// minutes' sums and moves the invocation-log watermark, atomically. A
-    /// store without the request tables refuses (the configuration check
-    /// refuses that combination before anything runs).
-    async fn write_requests(&self, batch: &RequestBatch) -> Result<RequestWriteStats, StoreError> {
-        let _ = batch;
-        Err(StoreError::Backend(
-            "this store does not keep invocation-log requests (use store.kind = \"sqlite\")".into(),
-        ))
-    }
+    /// minutes' sums, marks its object read and moves the invocation-log
+    /// watermark; each request with its ID atomically.
+    async fn write_requests(&self, batch: &RequestBatch) -> Result<RequestWriteStats, StoreError>;
 
-    /// Per-minute request sums of `region` with `from <= minute < to`; a
-    /// store that keeps no requests has none.
+    /// Per-minute request sums of `region` with `from <= minute < to`.
     async fn request_rows(
         &self,
         region: &str,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> Result<Vec<RequestSum>, StoreError> {
-        let _ = (region, from, to);
-        Ok(Vec::new())
-    }
+    ) -> Result<Vec<RequestSum>, StoreError>;
 
     /// Request sums with `from <= minute < to`, per key without the minute.
     async fn request_sums(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> Result<Vec<RequestSum>, StoreError> {
-        let _ = (from, to);
-        Ok(Vec::new())
-    }
+    ) -> Result<Vec<RequestSum>, StoreError>;
 
     /// All-time request sums per key (their minute is the Unix epoch).
-    async fn request_totals(&self) -> Result<Vec<RequestSum>, StoreError> {
-        Ok(Vec::new())
-    }
+    async fn request_totals(&self) -> Result<Vec<RequestSum>, StoreError>;
 
     /// Which of `keys` (S3 objects of `region`) were read to their end.
     async fn done_objects(
         &self,
         region: &str,
         keys: &[String],
-    ) -> Result<std::collections::BTreeSet<String>, StoreError> {
-        let _ = (region, keys);
-        Ok(Default::default())
-    }
+    ) -> Result<std::collections::BTreeSet<String>, StoreError>;
 
     /// The AWS requests and capacity this process's store has used so far,
     /// for the self-cost; `None` for a store that makes no AWS requests.

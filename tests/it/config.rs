@@ -156,10 +156,6 @@ fn broken_invocation_log_configs_are_refused() {
             "monitor.toml:16: sources.invocation_logs.regions.us-east-1.log_group: required: the log group (or s3_bucket) the region delivers to",
         ),
         (
-            format!("{CONFIG}\n[store]\nkind = \"dynamodb\"\ndynamodb_table = \"t\"\n[sources.invocation_logs.regions.us-east-1]\nlog_group = \"g\"\n"),
-            "monitor.toml:19: sources.invocation_logs.regions: invocation logs are kept in the embedded store only for now",
-        ),
-        (
             CONFIG.replace("limit_usd = \"100\"", "limit_usd = \"100\"\nper_metadata = \"user_id\""),
             "monitor.toml:15: budgets[0].per_metadata: `user_id` is not in sources.invocation_logs.metadata_keys",
         ),

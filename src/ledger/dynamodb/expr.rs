@@ -33,6 +33,11 @@ impl Expr {
         self
     }
 
+    /// Holds for any item, present or not: for updates that must always apply.
+    pub fn always() -> Expr {
+        Expr::new("attribute_not_exists(#pk) OR attribute_exists(#pk)").name("#pk", attrs::PK)
+    }
+
     /// The item must not exist yet.
     pub fn absent() -> Expr {
         Expr::new("attribute_not_exists(#pk)").name("#pk", attrs::PK)

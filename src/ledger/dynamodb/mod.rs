@@ -23,6 +23,9 @@
 //! | lease | `LEASE` | `<name>` | `holder`, `until` (ns) | never |
 //! | budget status | `STATUS` | `<budget>#<principal>` | `budget`, `principal`, `state`, `body` (JSON) | never |
 //! | flag | `FLAG` | `<key>` | `value` | never |
+//! | logged request ID | `RQ#<request ID>` | `-` | | minute + minute retention |
+//! | logged requests of a minute / day / all time | `RQM#<yyyy-mm-ddTHH>` / `RQD#<yyyy-mm>` / `RQT` | `<MM>#` / `<dd>#` / `` + `<region>#<model ID>#<model>#<principal>#<dimensions>` | `rq`, `in`, `out`, `cr`, `w5`, `w1`, `lc`, `ta` counts, `usd` (added with `ADD`) | minute + minute retention / day + rollup retention / never |
+//! | S3 object read | `RQO#<region>` | `<key>` | | hour + minute retention |
 //!
 //! Series sums: cost `t` tokens and `u` usd (series `<model>#<token type>`,
 //! empty model = unpriced); metrics `s` and `c` (series = metric); calls
@@ -65,6 +68,7 @@ mod numbers;
 mod options;
 mod plan;
 mod read;
+mod requests;
 mod rows;
 mod state;
 mod sums;
@@ -83,11 +87,11 @@ pub use table::create_table_if_missing;
 use super::encoding::instant_nanos;
 use super::{
     AttributionBatch, CallBatch, Lease, LeaseStore, MinuteBatch, Outbox, OutboxEntry, ReplaceStats,
-    StatusStore, Store, StoreError, StoreUsage, WriteStats,
+    RequestBatch, RequestWriteStats, StatusStore, Store, StoreError, StoreUsage, WriteStats,
 };
 use crate::budgets::BudgetStatus;
 use crate::records::{
-    CallCount, CallTotal, CostLine, CostTotal, MetricPoint, MetricTotal, PrincipalTotal, Source,
+    CallCount, CallTotal, CostLine, CostTotal, MetricPoint, MetricTotal, PrincipalTotal, RequestSum, Source,
 };
 use db::Db;
 
@@ -228,6 +232,39 @@ impl Store for DynamoStore {
         to: DateTime<Utc>,
     ) -> Result<Vec<PrincipalTotal>, StoreError> {
         sums::principal_sums(&self.ctx, from, to).await
+    }
+
+    async fn write_requests(&self, batch: &RequestBatch) -> Result<RequestWriteStats, StoreError> {
+        requests::write_requests(&self.ctx, batch).await
+    }
+
+    async fn request_rows(
+        &self,
+        region: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RequestSum>, StoreError> {
+        requests::request_rows(&self.ctx, region, from, to).await
+    }
+
+    async fn request_sums(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RequestSum>, StoreError> {
+        requests::request_sums(&self.ctx, from, to).await
+    }
+
+    async fn request_totals(&self) -> Result<Vec<RequestSum>, StoreError> {
+        requests::request_totals(&self.ctx).await
+    }
+
+    async fn done_objects(
+        &self,
+        region: &str,
+        keys: &[String],
+    ) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        requests::done_objects(&self.ctx, region, keys).await
     }
 
     fn request_usage(&self) -> Option<StoreUsage> {

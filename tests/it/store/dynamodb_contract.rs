@@ -159,3 +159,9 @@ async fn totals_always_equal_the_latest_lines() {
         panic!("{e}");
     }
 }
+
+#[tokio::test]
+async fn requests_are_counted_once_and_sum_exactly() {
+    let emu = emulator::exclusive().await;
+    store_contract::requests::requests_are_counted_once_and_sum_exactly(&fresh(&emu).await).await;
+}
