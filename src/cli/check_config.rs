@@ -35,6 +35,7 @@ fn summary(l: &Loaded, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Resu
     writeln!(out, "store        {}", store_line(c))?;
     writeln!(out, "alerts       {}", c.alerts.sns_topic_arn.as_deref().unwrap_or("log only (no SNS topic)"))?;
     writeln!(out, "http         {}", c.http.listen)?;
+    writeln!(out, "invocation   {}", logs_line(c))?;
     writeln!(
         out,
         "\nmodels priced at {} (USD per 1M tokens: input / output / cache read / cache write 5m / 1h)",
@@ -47,6 +48,18 @@ fn summary(l: &Loaded, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Resu
     jobs(c, now, out)?;
     let warnings = l.warnings.warnings().count();
     writeln!(out, "\n{warnings} warning(s), 0 errors")
+}
+
+/// Where each region's invocation logs are read from, and the kept keys.
+fn logs_line(c: &Config) -> String {
+    let logs = &c.sources.invocation_logs;
+    if !logs.enabled() {
+        return "logs off (no sources.invocation_logs.regions)".into();
+    }
+    let mut places: Vec<String> = logs.log_groups().map(|(r, g)| format!("{r}: log group {g}")).collect();
+    places.extend(logs.s3_destinations().map(|(r, b, p, _)| format!("{r}: s3://{b}/{p}")));
+    let keys = if logs.metadata_keys.is_empty() { "none".to_string() } else { logs.metadata_keys.join(", ") };
+    format!("logs {}; requestMetadata keys kept: {keys}", places.join("; "))
 }
 
 fn store_line(c: &Config) -> String {
@@ -108,6 +121,12 @@ fn budgets(c: &Config, out: &mut dyn Write) -> std::io::Result<()> {
         if b.per_principal {
             scope.push("per principal".into());
         }
+        for (key, pattern) in &b.metadata {
+            scope.push(format!("{key} {pattern}"));
+        }
+        if let Some(key) = &b.per_metadata {
+            scope.push(format!("per {key}"));
+        }
         let scope = if scope.is_empty() { "all spend".to_string() } else { scope.join("; ") };
         let tz = b.timezone.unwrap_or(c.monitor.timezone).0;
         let mut extras =
@@ -147,6 +166,7 @@ fn jobs(c: &Config, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Result<
             &s.cloudwatch.detail_schedule,
         ),
         ("cloudtrail", s.cloudtrail.enabled, &s.cloudtrail.schedule),
+        ("invocation_logs", s.invocation_logs.enabled(), &s.invocation_logs.schedule),
         ("digest", c.alerts.digest.enabled, &c.alerts.digest.schedule),
     ];
     if let Some(m) = &every_minute {

@@ -193,6 +193,8 @@ fn check_config_summarises_a_valid_config() {
         "opus-daily",
         "cloudwatch        0 */15 * * * *",
         "digest",
+        "invocation   logs off (no sources.invocation_logs.regions)",
+        "invocation_logs   disabled",
     ] {
         assert!(out.contains(needle), "missing `{needle}` in\n{out}");
     }
