@@ -191,6 +191,14 @@ async fn measure(root: &Path, opts: &Options) {
     let history = published_through - chrono::Duration::hours(HISTORY_HOURS);
     let n = publisher.publish_range(history, published_through).await;
     eprintln!("rss: published {n} datapoints ({HISTORY_HOURS} h, {} series)", publisher.series.len());
+    // The demo's invocation logs too: config/demo.toml reads them in one region.
+    let logs = bedrock_cost_monitor::demo::logs::LogGroup::create(&emulator).await.expect("log group");
+    let since =
+        published_through - chrono::Duration::minutes(bedrock_cost_monitor::demo::logs::HISTORY_MINUTES);
+    let records =
+        bedrock_cost_monitor::demo::logs::records(&publisher.series, None, since, published_through);
+    let logged = logs.deliver(records).await.expect("deliver invocation logs");
+    eprintln!("rss: delivered {logged} invocation log records");
 
     let data_dir = tempfile::tempdir().unwrap();
     let listen = format!("127.0.0.1:{}", free_port());
@@ -212,6 +220,13 @@ async fn measure(root: &Path, opts: &Options) {
         let now_minute = floor_minute(SystemClock.now());
         if now_minute > published_through {
             publisher.publish_range(published_through, now_minute).await;
+            let records = bedrock_cost_monitor::demo::logs::records(
+                &publisher.series,
+                None,
+                published_through,
+                now_minute,
+            );
+            logs.deliver(records).await.expect("deliver invocation logs");
             published_through = now_minute;
         }
         if started.elapsed() >= next_scrape {

@@ -7,7 +7,7 @@
 
 mod budget;
 mod inbox;
-mod logs;
+pub mod logs;
 mod print;
 mod trail;
 mod workload;

@@ -49,7 +49,9 @@ pub struct Fixture {
     pub job: CloudWatchJob,
 }
 
-/// config/demo.toml aimed at the emulator and the fixture's data directory.
+/// config/demo.toml aimed at the emulator and the fixture's data directory,
+/// without the demo's invocation logs: this fixture seeds CloudWatch only,
+/// and the logs job would wait for a log group only the demo creates.
 pub fn load(endpoint: &str, data_dir: &Path) -> Loaded {
     let (endpoint, data_dir) = (endpoint.to_string(), data_dir.display().to_string());
     let env = move |k: &str| match k {
@@ -57,7 +59,11 @@ pub fn load(endpoint: &str, data_dir: &Path) -> Loaded {
         "BCM_DATA_DIR" => Some(data_dir.clone()),
         _ => None,
     };
-    config::load_with_env(&helpers::repo_root().join("config/demo.toml"), &env, SystemClock.now()).unwrap()
+    let mut loaded =
+        config::load_with_env(&helpers::repo_root().join("config/demo.toml"), &env, SystemClock.now())
+            .unwrap();
+    loaded.config.sources.invocation_logs.regions.clear();
+    loaded
 }
 
 pub async fn fixture(emu: &Emulator, backfill_hours: u32) -> Fixture {
