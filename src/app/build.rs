@@ -84,6 +84,7 @@ impl Components {
                 config.metrics.top_metadata_values,
             ),
             kept: Default::default(),
+            principals_kept: Default::default(),
         });
         refresher.refresh(clock.now()).await?;
         let readiness = Arc::new(Readiness::new(clock.clone()));

@@ -13,6 +13,7 @@ use crate::pricing::bounds::Bounds;
 use crate::pricing::PointPricer;
 use crate::records::MetricPoint;
 use crate::telemetry::metadata_collector::{keep_more, Kept};
+use crate::telemetry::principal_collector::keep_more as keep_principals;
 use crate::telemetry::snapshot::{price_rows, SharedSnapshot, Snapshot};
 
 /// How far back the latest-minute gauges (latency, quota usage) look.
@@ -28,6 +29,8 @@ pub struct Refresher {
     pub metadata: (Vec<String>, usize),
     /// The values kept so far: they stay for the life of the process.
     pub kept: std::sync::Mutex<Kept>,
+    /// The principals kept so far, likewise.
+    pub principals_kept: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Refresher {
@@ -49,6 +52,11 @@ impl Refresher {
         let principal_totals = store.principal_totals().await?;
         let call_totals = store.call_totals().await?;
         let request_totals = store.request_totals().await?;
+        let principals_kept = {
+            let mut kept = self.principals_kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            keep_principals(&mut kept, &principal_totals, &call_totals, self.top_principals);
+            kept.clone()
+        };
         let metadata_kept = {
             let mut kept = self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             keep_more(&mut kept, &self.metadata.0, &request_totals, self.metadata.1);
@@ -73,7 +81,7 @@ impl Refresher {
             prices: price_rows(&self.pricer.table, now),
             principal_totals,
             call_totals,
-            top_principals: self.top_principals,
+            principals_kept,
             request_totals,
             metadata_kept,
             bounds,

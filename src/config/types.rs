@@ -40,7 +40,8 @@ pub struct Config {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetricsSection {
-    /// Principals beyond the top N by all-time cost are folded into `other`.
+    /// At most this many principals keep their label (sticky for the life of
+    /// the process); the others are folded into `other`.
     pub top_principals: usize,
     /// Per `requestMetadata` key, at most this many values keep their own
     /// label; the rest are `value="other"`.

@@ -38,21 +38,13 @@ pub type Kept = BTreeMap<String, BTreeSet<String>>;
 /// until `cap` are kept; never removes one.
 pub fn keep_more(kept: &mut Kept, keys: &[String], totals: &[RequestSum], cap: usize) {
     for key in keys {
-        let set = kept.entry(key.clone()).or_default();
-        if set.len() >= cap {
-            continue;
-        }
-        let mut by_value: BTreeMap<&str, Decimal> = BTreeMap::new();
+        let mut by_value: BTreeMap<String, Decimal> = BTreeMap::new();
         for t in totals {
             if let Some(v) = t.dimensions.get(key) {
-                *by_value.entry(v).or_default() += t.usd;
+                *by_value.entry(v.clone()).or_default() += t.usd;
             }
         }
-        let mut ranked: Vec<(&str, Decimal)> =
-            by_value.into_iter().filter(|(v, _)| !set.contains(*v)).collect();
-        ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        let room = cap - set.len();
-        set.extend(ranked.into_iter().take(room).map(|(v, _)| v.to_string()));
+        super::sticky::keep_best(kept.entry(key.clone()).or_default(), by_value.into_iter().collect(), cap);
     }
 }
 

@@ -25,6 +25,7 @@ pub mod probe;
 pub mod readiness;
 pub mod self_metrics;
 pub mod snapshot;
+pub mod sticky;
 pub mod store_collector;
 
 #[cfg(test)]

@@ -4,10 +4,12 @@
 //! `bedrock_principal_cost_usd_total{…,attribution}` (the attributed share
 //! of the priced cost).
 //!
-//! Principals are capped: the top N by all-time cost (then calls) keep their
-//! ARN, the rest are summed into `principal="other"`, so label cardinality
-//! stays bounded however many roles call Bedrock. `unattributed` is never
-//! folded. Read-only; money is summed in `Decimal` before it becomes `f64`.
+//! Principals are capped: the top N by all-time cost (then calls) when the
+//! daemon starts, then new ones while there is room, keep their ARN for the
+//! life of the process; the rest are summed into `principal="other"`, so
+//! label cardinality stays bounded however many roles call Bedrock and no
+//! counter here ever decreases. `unattributed` is never folded. Read-only;
+//! money is summed in `Decimal` before it becomes `f64`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,7 +17,7 @@ use rust_decimal::Decimal;
 
 use super::families::{count_sample, usd_sample, FamilyBuilder};
 use super::snapshot::Snapshot;
-use crate::records::UNATTRIBUTED_PRINCIPAL;
+use crate::records::{CallTotal, PrincipalTotal, UNATTRIBUTED_PRINCIPAL};
 
 pub const INVOCATIONS: (&str, &str) =
     ("bedrock_principal_invocations_total", "Successful Bedrock calls per principal (CloudTrail).");
@@ -29,23 +31,27 @@ pub const COST: (&str, &str) = (
 /// The label for the principal folded beyond the cap.
 pub const OTHER: &str = "other";
 
-/// The principals that keep their own label.
-fn kept(snapshot: &Snapshot, top: usize) -> BTreeSet<String> {
-    let mut rank: BTreeMap<&str, (Decimal, u64)> = BTreeMap::new();
-    for p in &snapshot.principal_totals {
-        rank.entry(&p.principal).or_default().0 += p.usd;
+/// Adds to `kept` the principals with the most all-time cost (then calls)
+/// while fewer than `top` are kept; never removes one.
+pub fn keep_more(
+    kept: &mut BTreeSet<String>,
+    principal_totals: &[PrincipalTotal],
+    call_totals: &[CallTotal],
+    top: usize,
+) {
+    let mut rank: BTreeMap<String, (Decimal, u64)> = BTreeMap::new();
+    for p in principal_totals {
+        rank.entry(p.principal.clone()).or_default().0 += p.usd;
     }
-    for c in &snapshot.call_totals {
-        rank.entry(&c.principal).or_default().1 += c.calls;
+    for c in call_totals {
+        rank.entry(c.principal.clone()).or_default().1 += c.calls;
     }
-    let mut ordered: Vec<(&str, (Decimal, u64))> =
-        rank.into_iter().filter(|(p, _)| *p != UNATTRIBUTED_PRINCIPAL).collect();
-    ordered.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-    ordered.into_iter().take(top).map(|(p, _)| p.to_string()).collect()
+    rank.remove(UNATTRIBUTED_PRINCIPAL);
+    super::sticky::keep_best(kept, rank.into_iter().collect(), top);
 }
 
 pub fn render(snapshot: &Snapshot) -> Vec<prometheus::proto::MetricFamily> {
-    let keep = kept(snapshot, snapshot.top_principals);
+    let keep = &snapshot.principals_kept;
     let label = |p: &str| -> String {
         if p == UNATTRIBUTED_PRINCIPAL || keep.contains(p) {
             p.to_string()

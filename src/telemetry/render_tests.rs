@@ -7,6 +7,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use prometheus::{Registry, TextEncoder};
 use rust_decimal::Decimal;
 
+use super::principal_collector::keep_more;
 use super::self_metrics::{AwsApi, AwsOutcome, JobOutcome, SelfMetrics};
 use super::snapshot::{price_rows, Snapshot};
 use crate::alerts::AlertKind;
@@ -79,7 +80,7 @@ fn snapshot() -> Snapshot {
         prices: Vec::new(),
         principal_totals: Vec::new(),
         call_totals: Vec::new(),
-        top_principals: 20,
+        principals_kept: Default::default(),
         request_totals: Vec::new(),
         metadata_kept: Default::default(),
         bounds: [(
@@ -125,7 +126,6 @@ fn principals_beyond_the_cap_fold_into_other_and_unattributed_stays() {
     snap.metric_totals.clear();
     snap.latest_points.clear();
     snap.bounds.clear();
-    snap.top_principals = 1;
     snap.principal_totals = vec![
         share(a, Attribution::Estimated, "0.1"),
         share(b, Attribution::Exact, "5"),
@@ -134,6 +134,8 @@ fn principals_beyond_the_cap_fold_into_other_and_unattributed_stays() {
     ];
     snap.call_totals =
         vec![calls(a, None, 3), calls(b, None, 10), calls(c, Some("AccessDeniedException"), 4)];
+    // One label kept, as the refresher keeps it: the top spender.
+    keep_more(&mut snap.principals_kept, &snap.principal_totals, &snap.call_totals, 1);
     // Summed in Decimal before the sample: 0.1 + 0.2 is 0.3, not 0.30000000000000004.
     let (_, lines) = render(snap);
     let s = format!("model=\"claude-sonnet-4-5\",model_id=\"{SONNET}\"");
@@ -366,4 +368,28 @@ fn the_dynamodb_store_adds_its_requests_units_and_cost_at_scrape_time() {
         assert!(lines.iter().any(|l| l == expected), "missing {expected} in\n{}", lines.join("\n"));
     }
     assert!(m.watch_store(&registry, Arc::new(StoreUsage::default)).is_err(), "one store per registry");
+}
+
+#[test]
+fn a_new_top_spender_does_not_make_other_decrease() {
+    let (a, b) = ("arn:aws:iam::1:role/a", "arn:aws:iam::1:role/b");
+    let mut snap = snapshot();
+    snap.cost_totals.clear();
+    snap.metric_totals.clear();
+    snap.latest_points.clear();
+    snap.bounds.clear();
+    snap.principal_totals = vec![share(a, Attribution::Exact, "5"), share(b, Attribution::Exact, "1")];
+    keep_more(&mut snap.principals_kept, &snap.principal_totals, &[], 1);
+    let other = |lines: &[String]| -> Vec<String> {
+        lines.iter().filter(|l| l.contains("principal=\"other\"")).cloned().collect()
+    };
+    let (_, before) = render(snap.clone());
+    // b overtakes a: re-ranking would move a into `other` and b out of it.
+    snap.principal_totals = vec![share(a, Attribution::Exact, "5"), share(b, Attribution::Exact, "50")];
+    keep_more(&mut snap.principals_kept, &snap.principal_totals, &[], 1);
+    let (_, after) = render(snap);
+    assert!(before.iter().any(|l| l.contains(&format!("principal=\"{a}\""))));
+    assert!(after.iter().any(|l| l.contains(&format!("principal=\"{a}\""))), "a keeps its label");
+    assert_eq!(other(&before).len(), 1);
+    assert!(other(&after)[0].ends_with(" 50"), "b stays in other, which only grew: {after:?}");
 }

@@ -45,8 +45,8 @@ pub struct Snapshot {
     pub principal_totals: Vec<PrincipalTotal>,
     /// All-time CloudTrail calls per principal and outcome.
     pub call_totals: Vec<CallTotal>,
-    /// Principals beyond this many are exported as `other`.
-    pub top_principals: usize,
+    /// The principals exported under their own label (see `principal_collector`).
+    pub principals_kept: std::collections::BTreeSet<String>,
     /// All-time sums of the logged requests (invocation logs).
     pub request_totals: Vec<RequestSum>,
     /// Per configured metadata key, the values exported under their own
