@@ -324,6 +324,17 @@ pub async fn open_backend(loaded: &Loaded) -> Result<Arc<dyn Backend>, AppError>
     open_store(loaded, &aws, Arc::new(crate::clock::SystemClock)).await
 }
 
+/// Creates the configured DynamoDB table if it is missing (`create-table`):
+/// (table, region, whether it was created).
+pub async fn create_table(loaded: &Loaded) -> Result<(String, String, bool), AppError> {
+    let config = &loaded.config;
+    let region = config.store.dynamodb_region.clone().unwrap_or_else(|| config.monitor.regions[0].clone());
+    let table = config.store.dynamodb_table.clone().unwrap_or_default();
+    let aws = AwsConfig::load(&config.aws, &region, None).await;
+    let created = DynamoStore::create_table(&aws, &region, &table).await?;
+    Ok((table, region, created))
+}
+
 async fn open_store(
     loaded: &Loaded,
     aws: &AwsConfig,

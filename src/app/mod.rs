@@ -32,7 +32,7 @@ use crate::scheduler::Scheduler;
 use crate::telemetry::api::{routes, ApiState};
 use crate::telemetry::http::{router, serve, HttpState};
 
-pub use build::{open_backend, Components};
+pub use build::{create_table, open_backend, Components};
 pub use evaluate::{Evaluation, Evaluator};
 
 #[derive(Debug, thiserror::Error)]

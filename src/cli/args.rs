@@ -38,6 +38,9 @@ pub enum Command {
         #[arg(long = "duration")]
         duration_secs: Option<u64>,
     },
+    /// Create the DynamoDB table of `store.dynamodb_table` with the key schema and TTL the ledger needs,
+    /// if it is missing (for trials and the local emulator; production tables come from Terraform).
+    CreateTable,
     /// Exit 0 when the local daemon is ready (for the ECS container health check).
     Healthcheck {
         /// Readiness URL (default: /readyz on the configured port over loopback).

@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod check_config;
+mod create_table;
 pub mod daemon;
 pub mod demo;
 pub mod healthcheck;
@@ -50,6 +51,7 @@ pub fn run(cli: Cli, clock: &dyn Clock, out: &mut dyn std::io::Write) -> Result<
     match cli.command {
         Command::Price(args) => price::run(&cli.config, &args, clock, out),
         Command::CheckConfig => check_config::run(&cli.config, clock, out),
+        Command::CreateTable => create_table::run(&cli.config, clock, out),
         Command::Run => daemon::run(&cli.config, clock),
         Command::Report(args) => report::run(&cli.config, &args, clock, out),
         Command::Demo { duration_secs } => demo::run(duration_secs),

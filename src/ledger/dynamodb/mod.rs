@@ -137,6 +137,19 @@ impl DynamoStore {
         DynamoStore::new(client, table, options)
     }
 
+    /// Creates `table` in `region` with the key schema and TTL the ledger
+    /// needs, unless it exists; `true` when it was created. For trials and
+    /// the emulator: production tables come from Terraform.
+    pub async fn create_table(
+        aws: &crate::aws::AwsConfig,
+        region: &str,
+        table: &str,
+    ) -> Result<bool, StoreError> {
+        #[expect(clippy::disallowed_methods, reason = "the adapter builds its own client")]
+        let client = aws_sdk_dynamodb::Client::new(&aws.for_region(region));
+        create_table_if_missing(&client, table).await
+    }
+
     /// Fails, saying how to fix it, unless the table exists with the key
     /// schema the store needs. For start-up, before the first run.
     pub async fn check_table(&self) -> Result<(), StoreError> {

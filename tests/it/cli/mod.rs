@@ -41,10 +41,21 @@ fn commands() -> Vec<String> {
 #[test]
 fn every_build_offers_the_operational_commands() {
     let listed = commands();
-    for command in ["price", "check-config", "report", "run", "healthcheck"] {
+    for command in ["price", "check-config", "report", "run", "create-table", "healthcheck"] {
         assert!(listed.iter().any(|c| c == command), "`{command}` missing from {listed:?}");
     }
     assert_eq!(listed.iter().any(|c| c == "demo"), cfg!(feature = "demo"), "{listed:?}");
+}
+
+#[test]
+fn create_table_refuses_a_config_without_a_table() {
+    let o = run(&["create-table", "--config", "config/example.toml"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("store.kind is not \"dynamodb\": there is no table to create"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[cfg(not(feature = "demo"))]

@@ -260,3 +260,35 @@ async fn numbers_in_any_form_read_back_exactly() {
     let again = store.write(&batch(Source::CloudWatch, R, vec![], vec![line])).await.unwrap();
     assert_eq!(again, WriteStats::default(), "1.50E-3 is 0.0015: unchanged, not a revision");
 }
+
+/// `create-table` through the binary, against the emulator with dummy
+/// credentials: creates the table `run` needs, then leaves it as it is.
+#[tokio::test]
+async fn create_table_makes_the_table_run_needs_and_is_idempotent() {
+    let emu = emulator::exclusive().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("monitor.toml");
+    let prices = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/prices.toml");
+    std::fs::copy(prices, dir.path().join("prices.toml")).unwrap();
+    let text = format!("[monitor]\nregions = [\"{REGION}\"]\n[store]\nkind = \"dynamodb\"\ndynamodb_table = \"trial-ledger\"\n");
+    std::fs::write(&cfg, text).unwrap();
+    let create = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_bedrock-cost-monitor"))
+            .args(["create-table", "--config", cfg.to_str().unwrap()])
+            .env("BCM_AWS_ENDPOINT_URL", emu.endpoint_url())
+            .env("AWS_ACCESS_KEY_ID", "dummy")
+            .env("AWS_SECRET_ACCESS_KEY", "dummy")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("BCM_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let first = create();
+    let out = String::from_utf8_lossy(&first.stdout);
+    assert!(first.status.success(), "{out}{}", String::from_utf8_lossy(&first.stderr));
+    assert!(out.contains("created DynamoDB table trial-ledger in us-west-2"), "{out}");
+    let again = create();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already exists"));
+    let store = DynamoStore::new(client(&emu).await, "trial-ledger", options()).unwrap();
+    store.check_table().await.expect("the table has the key schema and TTL the store checks");
+}
