@@ -77,9 +77,12 @@ impl AlertMessage {
 
     /// The outbox entry that carries this message until it is published.
     pub fn into_entry(self) -> OutboxEntry {
+        // The dedupe key rides along so a subscriber of a standard topic can
+        // drop the rare repeat (see the dispatcher) without parsing the body.
         let mut attributes = BTreeMap::from([
             ("kind".to_string(), self.kind.as_str().to_string()),
             ("severity".to_string(), self.severity.to_string()),
+            ("dedupe_key".to_string(), self.dedupe_key.clone()),
         ]);
         if let Some(b) = &self.budget {
             attributes.insert("budget".to_string(), b.clone());
@@ -95,6 +98,9 @@ impl AlertMessage {
             attempts: 0,
             last_error: None,
             published_at: None,
+            retry_at: None,
+            uncertain: false,
+            parked_at: None,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Alerts: from budget statuses and collector facts to messages (`budget`,
 //! `message`, `ops`, `digest`, all pure), claimed exactly once and published
-//! through a sink (`dispatch`, `sink`, `sns`), with episodes kept in the store
+//! through a sink (`dispatch`, `retry`, `sink`, `sns`), with episodes kept in the store
 //! (`episode`).
 //!
 //! Must not evaluate budgets or read usage itself: callers pass statuses and
@@ -15,13 +15,15 @@ pub mod kind;
 pub mod log_drift;
 pub mod message;
 pub mod ops;
+pub mod retry;
 pub mod sink;
 pub mod sns;
 
 pub use dispatch::{Dispatcher, FlushReport};
 pub use kind::AlertKind;
 pub use message::AlertMessage;
-pub use sink::{AlertSink, LogSink, PublishError};
+pub use retry::RetryPolicy;
+pub use sink::{AlertSink, Failure, LogSink, PublishError};
 pub use sns::SnsSink;
 
 #[cfg(test)]

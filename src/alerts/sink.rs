@@ -6,15 +6,63 @@ use async_trait::async_trait;
 
 use crate::ledger::OutboxEntry;
 
-/// A delivery that did not happen; the entry stays pending and is retried.
+/// What a failed attempt means for the message, as far as the sink can tell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Failure {
+    /// Not delivered, and the same message may be accepted later
+    /// (throttling, a server error, no connection made).
+    Transient,
+    /// Maybe delivered: the attempt timed out or lost its connection after
+    /// the request may have reached the service.
+    Uncertain,
+    /// This message will never be accepted as it is (an invalid parameter,
+    /// too large): retrying cannot help.
+    Rejected,
+    /// The destination refuses every message (no permission, no such topic,
+    /// its KMS key unusable): retrying the others now cannot help either.
+    Refused,
+}
+
+impl Failure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Failure::Transient => "transient",
+            Failure::Uncertain => "uncertain",
+            Failure::Rejected => "rejected",
+            Failure::Refused => "refused",
+        }
+    }
+
+    pub const ALL: [Failure; 4] =
+        [Failure::Transient, Failure::Uncertain, Failure::Rejected, Failure::Refused];
+}
+
+/// An attempt that did not (or may not) deliver; the dispatcher decides
+/// from `failure` whether the entry is retried, and when, or parked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct PublishError(pub String);
+#[error("{message}")]
+pub struct PublishError {
+    pub failure: Failure,
+    pub message: String,
+}
+
+impl PublishError {
+    pub fn new(failure: Failure, message: impl Into<String>) -> Self {
+        PublishError { failure, message: message.into() }
+    }
+}
 
 #[async_trait]
 pub trait AlertSink: Send + Sync {
     /// `"sns"` or `"log"`, for logs.
     fn name(&self) -> &'static str;
+
+    /// Whether the destination itself drops a repeat of a message within a
+    /// while (an SNS FIFO topic: 5 minutes per deduplication ID), which
+    /// makes retrying an uncertain attempt soon harmless.
+    fn drops_repeats(&self) -> bool {
+        false
+    }
 
     async fn publish(&self, entry: &OutboxEntry) -> Result<(), PublishError>;
 }

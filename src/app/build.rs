@@ -15,7 +15,7 @@ use super::leader::{default_holder, LeaderOnly, Leadership};
 use super::snapshot::Refresher;
 use super::trail::CollectCloudTrail;
 use super::{AppError, RunOptions};
-use crate::alerts::{AlertSink, Dispatcher, LogSink, SnsSink};
+use crate::alerts::{AlertSink, Dispatcher, LogSink, RetryPolicy, SnsSink};
 use crate::aws::AwsConfig;
 use crate::bedrock::BedrockMetric;
 use crate::clock::Clock;
@@ -102,8 +102,10 @@ impl Components {
             readiness.clone(),
         ));
         let sink = sink(loaded, &aws);
-        let dispatcher =
-            Arc::new(Dispatcher::new(store.clone(), sink, Some(metrics.clone()), leadership.holder.clone()));
+        let dispatcher = Arc::new(
+            Dispatcher::new(store.clone(), sink, Some(metrics.clone()), leadership.holder.clone())
+                .with_policy(retry_policy(&config.alerts), publish_lock(&config.aws)),
+        );
         let evaluator = Arc::new(Evaluator {
             store: store.clone(),
             budgets: config.budgets.clone(),
@@ -384,4 +386,16 @@ fn interval(schedule: &CronSchedule, tz: chrono_tz::Tz, now: chrono::DateTime<ch
         [a, b] => b.signed_duration_since(a),
         _ => TimeDelta::hours(24),
     }
+}
+
+fn retry_policy(alerts: &crate::config::types::AlertsSection) -> RetryPolicy {
+    RetryPolicy { max_attempts: alerts.max_publish_attempts, ..RetryPolicy::default() }
+}
+
+/// One publish attempt lasts at most the attempt timeout; the margin covers
+/// the store write that records it.
+fn publish_lock(aws: &crate::config::types::AwsSection) -> chrono::Duration {
+    chrono::Duration::seconds(
+        i64::try_from(aws.attempt_timeout_secs).unwrap_or(i64::MAX / 2).saturating_add(30),
+    )
 }

@@ -104,6 +104,10 @@ pub struct ReportArgs {
     /// (and the minutes where some request certainly was long), and the cost range of the other cache-write TTL.
     #[arg(long)]
     pub bounds: bool,
+    /// List the alert outbox instead of spend: every alert kept, newest first, with its delivery state
+    /// (pending, uncertain: may have reached SNS, published, parked: given up on), attempts and last error.
+    #[arg(long, conflicts_with_all = ["from", "to", "by", "bounds"])]
+    pub alerts: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod healthcheck;
 pub mod price;
 pub mod report;
+mod report_alerts;
 pub mod report_bounds;
 mod report_requests;
 

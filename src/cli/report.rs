@@ -54,6 +54,11 @@ pub fn run(
             ),
         });
     }
+    if args.alerts {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        runtime.block_on(super::report_alerts::run(&loaded, args.format, out))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.bounds {
         report_bounds::check(group_by)?;
     }

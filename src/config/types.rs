@@ -305,6 +305,8 @@ pub struct AlertsSection {
     pub unpriced_model: bool,
     /// `collector.stalled` when a region's usage data is older than this.
     pub stalled_after_minutes: u32,
+    /// Attempts an alert gets before it is parked (the dead letter).
+    pub max_publish_attempts: u32,
     /// `bedrock.access_denied` when AccessDenied errors in a region reach
     /// `threshold` within `window_minutes` (CloudTrail).
     pub access_denied: SpikeSection,
@@ -319,6 +321,7 @@ impl Default for AlertsSection {
             digest: DigestSection::default(),
             unpriced_model: true,
             stalled_after_minutes: 60,
+            max_publish_attempts: 20,
             access_denied: SpikeSection { enabled: true, window_minutes: 15, threshold: 10 },
             throttling: SpikeSection { enabled: true, window_minutes: 15, threshold: 50 },
         }

@@ -97,6 +97,7 @@ fn alerts_and_replicas(c: &Config, out: &mut Vec<Finding>) {
     let root = FieldPath::root();
     let a = root.key("alerts");
     within(out, a.key("stalled_after_minutes"), c.alerts.stalled_after_minutes.into(), 1..=10_080, "");
+    within(out, a.key("max_publish_attempts"), c.alerts.max_publish_attempts.into(), 1..=1000, "");
     for (name, spike) in [("access_denied", &c.alerts.access_denied), ("throttling", &c.alerts.throttling)] {
         within(out, a.key(name).key("window_minutes"), spike.window_minutes.into(), 1..=1440, "");
         within(out, a.key(name).key("threshold"), spike.threshold, 1..=u64::MAX, "");

@@ -17,6 +17,9 @@ pub enum FaultKind {
     ServerError { status: u16 },
     /// Delay the request, then handle it normally.
     Latency(Duration),
+    /// Handle the request, then hold its answer back this long: the service
+    /// has done the work by the time a client that timed out gives up.
+    LateAnswer(Duration),
     /// CloudWatch `GetMetricData` only: each matching series answers only the older
     /// half of its datapoints, with `StatusCode` `PartialData`. With `next_token` the
     /// answer carries a `NextToken` whose call returns the rest, CloudWatch's ordinary
@@ -97,6 +100,10 @@ impl Fault {
             }
             FaultKind::Latency(delay) => {
                 rule["kind"] = json!("latency");
+                rule["latency_ms"] = json!(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX));
+            }
+            FaultKind::LateAnswer(delay) => {
+                rule["kind"] = json!("late_answer");
                 rule["latency_ms"] = json!(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX));
             }
             FaultKind::PartialData { next_token } => {

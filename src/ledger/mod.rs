@@ -29,7 +29,7 @@ mod window;
 
 pub use calls::{AttributionBatch, CallBatch, ReplaceStats};
 pub use lease::{Lease, LeaseStore};
-pub use outbox::{Outbox, OutboxEntry};
+pub use outbox::{Delivery, FailedAttempt, Outbox, OutboxEntry};
 pub use requests::{DoneObject, RequestBatch, RequestWriteStats};
 pub use status::StatusStore;
 pub use usage::StoreUsage;

@@ -15,6 +15,7 @@ pub mod bounds_family;
 pub mod budget_board;
 pub mod budget_collector;
 pub mod data_quality;
+pub mod delivery_metrics;
 pub mod families;
 pub mod http;
 pub mod ledger_collector;

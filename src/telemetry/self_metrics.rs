@@ -20,6 +20,7 @@ use prometheus::{
 use rust_decimal::Decimal;
 
 use super::data_quality::DataQuality;
+use super::delivery_metrics::DeliveryMetrics;
 use super::families::{desc, usd_sample, FamilyBuilder};
 use super::log_metrics::LogMetrics;
 use super::store_collector::{StoreCollector, UsageSource};
@@ -86,6 +87,8 @@ pub struct SelfMetrics {
     cloudtrail_events: IntCounterVec,
     /// The invocation-log source's records and cross-check.
     pub logs: LogMetrics,
+    /// Failed alert publishes and parked alerts.
+    pub delivery: DeliveryMetrics,
     /// What CloudWatch answered that could not be taken at face value.
     pub quality: DataQuality,
 }
@@ -156,6 +159,7 @@ impl SelfMetrics {
         Ok(SelfMetrics {
             cloudtrail_events,
             logs: LogMetrics::new(registry)?,
+            delivery: DeliveryMetrics::new(registry)?,
             clock,
             job_runs: counters(registry, "job_runs_total", "Job runs by outcome.", &["job", "outcome"])?,
             job_failures: counters(

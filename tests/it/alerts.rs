@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use bedrock_cost_monitor::alerts::{ops, Dispatcher, LogSink};
-use bedrock_cost_monitor::clock::ManualClock;
+use bedrock_cost_monitor::clock::{Clock, ManualClock};
 use bedrock_cost_monitor::emulator::{Emulator, Fault, FaultKind};
 use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
 use bedrock_cost_monitor::ledger::Backend;
@@ -19,7 +19,7 @@ use tempfile::TempDir;
 
 use crate::helpers::daemon::{DaemonOptions, TestConfig, TestDaemon};
 use crate::helpers::emulator;
-use crate::helpers::inbox::{Delivered, Topic};
+use crate::helpers::inbox::{publishes, Delivered, Topic};
 use crate::helpers::workload::{self, publish_all, seeded_series, workload, Truth};
 
 /// The tests' "now": 10:00:30, two hours of traffic before it, same UTC day.
@@ -146,19 +146,26 @@ async fn an_sns_outage_delays_the_alert_to_a_later_cycle_and_never_duplicates() 
     let topic = Topic::create(&emu, "budget-alerts", false).await;
     let s = setup(&emu, &topic).await;
     let daemon = s.daemon(&emu).await;
-    // SNS answers 500 to everything: both publishes (with their retry) fail.
+    // SNS answers 500 to everything: each publish is one attempt (no SDK retry), and fails.
     emu.inject_fault(&Fault::new("sns", FaultKind::ServerError { status: 500 }).operation("Publish"))
         .await
         .unwrap();
     let failed = daemon.collect_usage().await;
     assert!(failed.is_ok(), "collection succeeded; alerts wait in the outbox: {failed:?}");
+    assert_eq!(publishes(&emu).await, 2, "one attempt per alert, none hidden inside the SDK");
+    daemon.alerts_job().await.unwrap();
+    assert_eq!(publishes(&emu).await, 2, "backing off: not attempted again at once");
+    s.clock.advance(Duration::seconds(31));
     assert!(daemon.alerts_job().await.is_err(), "the alerts job reports what it could not publish");
     assert!(topic.drain().await.is_empty());
-    let pending = daemon.parts().store.pending_alerts(10).await.unwrap();
+    let pending = daemon.parts().store.recent_alerts(10).await.unwrap();
     assert_eq!(pending.len(), 2, "both alerts still pending");
     assert!(
-        pending.iter().all(|e| e.attempts >= 2 && e.last_error.as_deref().unwrap_or("").contains("SNS")),
-        "{pending:#?}"
+        pending.iter().all(|e| e.is_pending()
+            && e.attempts == 2
+            && e.retry_at == Some(s.clock.now() + Duration::seconds(60))
+            && e.last_error.as_deref().unwrap_or("").contains("SNS")),
+        "the second failure backs off twice as long: {pending:#?}"
     );
 
     emu.clear_faults().await.unwrap();

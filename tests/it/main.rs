@@ -26,6 +26,8 @@ mod telemetry;
 #[cfg(feature = "demo")]
 mod alerts;
 #[cfg(feature = "demo")]
+mod alerts_delivery;
+#[cfg(feature = "demo")]
 mod cloudtrail;
 #[cfg(feature = "demo")]
 mod daemon;

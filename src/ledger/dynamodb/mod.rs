@@ -18,8 +18,8 @@
 //! | hourly rollup | `LR#<region>`, `SR#<region>` | `H<yyyy-mm-ddTHH>#<model ID>` | `v`; `m` as totals | hour + rollup retention |
 //! | daily rollup | `LR#<region>`, `SR#<region>` | `D<yyyy-mm-dd>#<model ID>` | `v`; `m` as totals | day + rollup retention |
 //! | watermark | `WM` | `<source>#<region>` | `until` (epoch ns) | never |
-//! | alert | `OUTBOX` | `E#<dedupe key>` | `key`, `kind`, `created` (ns), `subject`, `body`, `attributes` (JSON), `group`, `attempts`, `error`, `published` (ns), `lock_holder` / `lock_until` (ns) while a replica sends it | published + alert retention; pending never |
-//! | pending alert | `OUTBOX` | `P#<dedupe key>` | `created` (ns) | never (deleted when published) |
+//! | alert | `OUTBOX` | `E#<dedupe key>` | `key`, `kind`, `created` (ns), `subject`, `body`, `attributes` (JSON), `group`, `attempts`, `error`, `uncertain`, `retry` (ns) while backing off, `published` or `parked` (ns), `lock_holder` / `lock_until` (ns) while a replica sends it | published or parked + alert retention; pending never |
+//! | pending alert | `OUTBOX` | `P#<dedupe key>` | `created`, `retry` (ns) | never (deleted when published or parked) |
 //! | lease | `LEASE` | `<name>` | `holder`, `until` (ns) | never |
 //! | budget status | `STATUS` | `<budget>#<principal>` | `budget`, `principal`, `state`, `body` (JSON) | never |
 //! | flag | `FLAG` | `<key>` | `value` | never |
@@ -59,13 +59,14 @@ mod aggregate;
 mod attrs;
 mod db;
 mod engine;
-mod exactly_once;
 mod expr;
 mod keys;
+mod lease;
 mod meter;
 mod minutes;
 mod numbers;
 mod options;
+mod outbox;
 mod plan;
 mod read;
 mod requests;
@@ -86,8 +87,8 @@ pub use table::create_table_if_missing;
 
 use super::encoding::instant_nanos;
 use super::{
-    AttributionBatch, CallBatch, Lease, LeaseStore, MinuteBatch, Outbox, OutboxEntry, ReplaceStats,
-    RequestBatch, RequestWriteStats, StatusStore, Store, StoreError, StoreUsage, WriteStats,
+    AttributionBatch, CallBatch, FailedAttempt, Lease, LeaseStore, MinuteBatch, Outbox, OutboxEntry,
+    ReplaceStats, RequestBatch, RequestWriteStats, StatusStore, Store, StoreError, StoreUsage, WriteStats,
 };
 use crate::budgets::BudgetStatus;
 use crate::records::{
@@ -288,7 +289,7 @@ impl Store for DynamoStore {
 #[async_trait]
 impl Outbox for DynamoStore {
     async fn claim_alert(&self, entry: &OutboxEntry) -> Result<bool, StoreError> {
-        exactly_once::claim_alert(&self.ctx, entry).await
+        outbox::claim_alert(&self.ctx, entry).await
     }
 
     async fn lock_alert(
@@ -298,23 +299,35 @@ impl Outbox for DynamoStore {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        exactly_once::lock_alert(&self.ctx, dedupe_key, holder, now, until).await
+        outbox::lock_alert(&self.ctx, dedupe_key, holder, now, until).await
     }
 
-    async fn pending_alerts(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
-        exactly_once::pending_alerts(&self.ctx, limit).await
+    async fn pending_alerts(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        outbox::pending_alerts(&self.ctx, now, limit).await
     }
 
     async fn mark_alert_published(&self, dedupe_key: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        exactly_once::mark_alert_published(&self.ctx, dedupe_key, at).await
+        outbox::mark_alert_published(&self.ctx, dedupe_key, at).await
     }
 
-    async fn mark_alert_failed(&self, dedupe_key: &str, error: &str) -> Result<(), StoreError> {
-        exactly_once::mark_alert_failed(&self.ctx, dedupe_key, error).await
+    async fn mark_alert_failed(
+        &self,
+        dedupe_key: &str,
+        failure: &FailedAttempt<'_>,
+    ) -> Result<(), StoreError> {
+        outbox::mark_alert_failed(&self.ctx, dedupe_key, failure).await
+    }
+
+    async fn park_alert(&self, dedupe_key: &str, error: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        outbox::park_alert(&self.ctx, dedupe_key, error, at).await
+    }
+
+    async fn recent_alerts(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        outbox::recent_alerts(&self.ctx, limit).await
     }
 
     async fn alert(&self, dedupe_key: &str) -> Result<Option<OutboxEntry>, StoreError> {
-        exactly_once::alert(&self.ctx, dedupe_key).await
+        outbox::alert(&self.ctx, dedupe_key).await
     }
 }
 
@@ -327,11 +340,11 @@ impl LeaseStore for DynamoStore {
         now: DateTime<Utc>,
         ttl: Duration,
     ) -> Result<Lease, StoreError> {
-        exactly_once::acquire_lease(&self.ctx, name, holder, now, ttl).await
+        lease::acquire_lease(&self.ctx, name, holder, now, ttl).await
     }
 
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
-        exactly_once::release_lease(&self.ctx, name, holder).await
+        lease::release_lease(&self.ctx, name, holder).await
     }
 }
 

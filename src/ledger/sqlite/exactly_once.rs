@@ -1,142 +1,19 @@
-//! Coordination state in SQLite: the alert outbox, the leader lease, budget
-//! statuses and named flags. Every state change that must happen once is a
-//! single conditional statement, so it stays correct even with several
-//! processes on one file (SQLite serialises writers).
+//! Coordination state in SQLite: the leader lease, budget statuses and
+//! named flags (the alert outbox is `outbox.rs`). Every state change that
+//! must happen once is a single conditional statement, so it stays correct
+//! even with several processes on one file (SQLite serialises writers).
 //!
 //! Must not decide anything: it claims, marks and reads what it is told.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::codec::{self, Context};
 use crate::budgets::BudgetStatus;
-use crate::ledger::{Lease, OutboxEntry, StoreError};
+use crate::ledger::{Lease, StoreError};
 
 fn ns(at: DateTime<Utc>) -> Result<i64, StoreError> {
     codec::instant_to_sql(at)
-}
-
-pub(super) fn claim_alert(conn: &Connection, e: &OutboxEntry) -> Result<bool, StoreError> {
-    let attributes = serde_json::to_string(&e.attributes)
-        .map_err(|err| StoreError::Backend(format!("encoding alert attributes: {err}")))?;
-    let published = e.published_at.map(ns).transpose()?;
-    let created = ns(e.created_at)?;
-    let inserted = conn
-        .prepare_cached(
-            "INSERT INTO outbox (dedupe_key, kind, created_ns, subject, body, attributes, group_id, attempts,
-                                 last_error, published_ns)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (dedupe_key) DO NOTHING",
-        )
-        .and_then(|mut st| {
-            st.execute(params![
-                e.dedupe_key,
-                e.kind,
-                created,
-                e.subject,
-                e.body,
-                attributes,
-                e.group_id,
-                e.attempts,
-                e.last_error,
-                published
-            ])
-        })
-        .ctx("claiming alert")?;
-    Ok(inserted == 1)
-}
-
-const ENTRY_COLUMNS: &str =
-    "dedupe_key, kind, created_ns, subject, body, attributes, group_id, attempts, last_error, published_ns";
-
-fn entry(r: &Row<'_>) -> rusqlite::Result<(OutboxEntry, String)> {
-    Ok((
-        OutboxEntry {
-            dedupe_key: r.get(0)?,
-            kind: r.get(1)?,
-            created_at: codec::instant_from_sql(r.get(2)?),
-            subject: r.get(3)?,
-            body: r.get(4)?,
-            attributes: BTreeMap::new(),
-            group_id: r.get(6)?,
-            attempts: r.get(7)?,
-            last_error: r.get(8)?,
-            published_at: r.get::<_, Option<i64>>(9)?.map(codec::instant_from_sql),
-        },
-        r.get(5)?,
-    ))
-}
-
-fn decode(raw: (OutboxEntry, String)) -> Result<OutboxEntry, StoreError> {
-    let (mut e, attributes) = raw;
-    e.attributes = serde_json::from_str(&attributes)
-        .map_err(|err| StoreError::Corrupt { what: "alert attributes", detail: err.to_string() })?;
-    Ok(e)
-}
-
-pub(super) fn pending_alerts(conn: &Connection, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
-    let sql = format!(
-        "SELECT {ENTRY_COLUMNS} FROM outbox WHERE published_ns IS NULL ORDER BY created_ns, dedupe_key LIMIT ?1"
-    );
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let mut st = conn.prepare_cached(&sql).ctx("reading pending alerts")?;
-    let rows = st.query_map(params![limit], entry).ctx("reading pending alerts")?;
-    let raw = rows.collect::<rusqlite::Result<Vec<_>>>().ctx("reading pending alerts")?;
-    raw.into_iter().map(decode).collect()
-}
-
-pub(super) fn alert(conn: &Connection, key: &str) -> Result<Option<OutboxEntry>, StoreError> {
-    let sql = format!("SELECT {ENTRY_COLUMNS} FROM outbox WHERE dedupe_key = ?1");
-    let raw = conn
-        .prepare_cached(&sql)
-        .and_then(|mut st| st.query_row(params![key], entry).optional())
-        .ctx("reading alert")?;
-    raw.map(decode).transpose()
-}
-
-pub(super) fn mark_alert_published(
-    conn: &Connection,
-    key: &str,
-    at: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let at = ns(at)?;
-    let n = conn
-        .prepare_cached(
-            "UPDATE outbox SET published_ns = ?2, attempts = attempts + 1
-             WHERE dedupe_key = ?1 AND published_ns IS NULL",
-        )
-        .and_then(|mut st| st.execute(params![key, at]))
-        .ctx("marking alert published")?;
-    Ok(n == 1)
-}
-
-pub(super) fn lock_alert(
-    conn: &Connection,
-    key: &str,
-    holder: &str,
-    now: DateTime<Utc>,
-    until: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let (now, until) = (ns(now)?, ns(until)?);
-    let n = conn
-        .prepare_cached(
-            "UPDATE outbox SET lock_holder = ?2, lock_ns = ?4
-             WHERE dedupe_key = ?1 AND published_ns IS NULL AND (lock_ns IS NULL OR lock_ns <= ?3)",
-        )
-        .and_then(|mut st| st.execute(params![key, holder, now, until]))
-        .ctx("locking alert")?;
-    Ok(n == 1)
-}
-
-pub(super) fn mark_alert_failed(conn: &Connection, key: &str, error: &str) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, lock_holder = NULL, lock_ns = NULL
-         WHERE dedupe_key = ?1 AND published_ns IS NULL",
-    )
-    .and_then(|mut st| st.execute(params![key, error]))
-    .ctx("recording a failed publish")?;
-    Ok(())
 }
 
 /// One conditional upsert: the row changes only when it is free, expired

@@ -40,6 +40,7 @@ mod attribution;
 mod calls;
 mod codec;
 mod exactly_once;
+mod outbox;
 mod read;
 mod replace;
 mod requests;
@@ -59,8 +60,8 @@ use rusqlite::Connection;
 pub use schema::SCHEMA_VERSION;
 
 use super::{
-    AttributionBatch, CallBatch, Lease, LeaseStore, MinuteBatch, Outbox, OutboxEntry, ReplaceStats,
-    RequestBatch, RequestWriteStats, StatusStore, Store, StoreError, WriteStats,
+    AttributionBatch, CallBatch, FailedAttempt, Lease, LeaseStore, MinuteBatch, Outbox, OutboxEntry,
+    ReplaceStats, RequestBatch, RequestWriteStats, StatusStore, Store, StoreError, WriteStats,
 };
 use crate::budgets::BudgetStatus;
 use crate::records::{
@@ -265,7 +266,7 @@ impl Store for SqliteStore {
 impl Outbox for SqliteStore {
     async fn claim_alert(&self, entry: &OutboxEntry) -> Result<bool, StoreError> {
         let entry = entry.clone();
-        self.run(move |conn| exactly_once::claim_alert(conn, &entry)).await
+        self.run(move |conn| outbox::claim_alert(conn, &entry)).await
     }
 
     async fn lock_alert(
@@ -276,26 +277,43 @@ impl Outbox for SqliteStore {
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let (key, holder) = (dedupe_key.to_string(), holder.to_string());
-        self.run(move |conn| exactly_once::lock_alert(conn, &key, &holder, now, until)).await
+        self.run(move |conn| outbox::lock_alert(conn, &key, &holder, now, until)).await
     }
 
-    async fn pending_alerts(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.run(move |conn| exactly_once::pending_alerts(conn, limit)).await
+    async fn pending_alerts(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.run(move |conn| outbox::pending_alerts(conn, now, limit)).await
     }
 
     async fn mark_alert_published(&self, dedupe_key: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
         let key = dedupe_key.to_string();
-        self.run(move |conn| exactly_once::mark_alert_published(conn, &key, at)).await
+        self.run(move |conn| outbox::mark_alert_published(conn, &key, at)).await
     }
 
-    async fn mark_alert_failed(&self, dedupe_key: &str, error: &str) -> Result<(), StoreError> {
+    async fn mark_alert_failed(
+        &self,
+        dedupe_key: &str,
+        failure: &FailedAttempt<'_>,
+    ) -> Result<(), StoreError> {
+        let (key, error) = (dedupe_key.to_string(), failure.error.to_string());
+        let (retry_at, uncertain) = (failure.retry_at, failure.uncertain);
+        self.run(move |conn| {
+            outbox::mark_alert_failed(conn, &key, &FailedAttempt { error: &error, retry_at, uncertain })
+        })
+        .await
+    }
+
+    async fn park_alert(&self, dedupe_key: &str, error: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
         let (key, error) = (dedupe_key.to_string(), error.to_string());
-        self.run(move |conn| exactly_once::mark_alert_failed(conn, &key, &error)).await
+        self.run(move |conn| outbox::park_alert(conn, &key, &error, at)).await
+    }
+
+    async fn recent_alerts(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.run(move |conn| outbox::recent_alerts(conn, limit)).await
     }
 
     async fn alert(&self, dedupe_key: &str) -> Result<Option<OutboxEntry>, StoreError> {
         let key = dedupe_key.to_string();
-        self.run(move |conn| exactly_once::alert(conn, &key)).await
+        self.run(move |conn| outbox::alert(conn, &key)).await
     }
 }
 

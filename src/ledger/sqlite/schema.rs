@@ -14,7 +14,7 @@ use super::codec::Context;
 use crate::ledger::StoreError;
 
 /// The schema this build writes. A file with a newer version is refused.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// How long a writer waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -190,7 +190,7 @@ CREATE TABLE flags (
 ";
 
 /// Version 3: priced requests from the model invocation logs.
-const SCHEMA_V3: &str = "
+pub(super) const SCHEMA_V3: &str = "
 -- Request IDs already counted, so a re-read or re-delivered record is
 -- counted once; forgotten once no read can reach back to their minute.
 CREATE TABLE log_requests (
@@ -232,6 +232,19 @@ CREATE TABLE log_objects (
 CREATE INDEX log_objects_by_hour ON log_objects (hour);
 ";
 
+/// Version 4: alert delivery states. A failed attempt backs off until
+/// `retry_ns` (so it never holds back the entries behind it), a timed-out one
+/// is marked `uncertain` (SNS may have it), and an entry given up on is parked
+/// (`parked_ns`, the dead letter) and leaves the pending index.
+pub(super) const SCHEMA_V4: &str = "
+ALTER TABLE outbox ADD COLUMN retry_ns INTEGER;
+ALTER TABLE outbox ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0 CHECK (uncertain IN (0, 1));
+ALTER TABLE outbox ADD COLUMN parked_ns INTEGER;
+DROP INDEX outbox_pending;
+CREATE INDEX outbox_pending ON outbox (created_ns) WHERE published_ns IS NULL AND parked_ns IS NULL;
+CREATE INDEX outbox_by_created ON outbox (created_ns);
+";
+
 /// Connection settings. WAL lets readers (the HTTP API, /metrics) proceed
 /// while the collector writes; `synchronous=NORMAL` is durable across a
 /// process crash in WAL mode and only risks the last commits on power loss,
@@ -260,13 +273,19 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             tx.execute_batch(SCHEMA_V1).ctx("creating schema v1")?;
             tx.execute_batch(SCHEMA_V2).ctx("creating schema v2")?;
             tx.execute_batch(SCHEMA_V3).ctx("creating schema v3")?;
+            tx.execute_batch(SCHEMA_V4).ctx("creating schema v4")?;
         }
         1 => {
             tx.execute_batch(SCHEMA_V2).ctx("upgrading schema to v2")?;
             super::write::rebuild_cost_hours(&tx)?;
             tx.execute_batch(SCHEMA_V3).ctx("upgrading schema to v3")?;
+            tx.execute_batch(SCHEMA_V4).ctx("upgrading schema to v4")?;
         }
-        2 => tx.execute_batch(SCHEMA_V3).ctx("upgrading schema to v3")?,
+        2 => {
+            tx.execute_batch(SCHEMA_V3).ctx("upgrading schema to v3")?;
+            tx.execute_batch(SCHEMA_V4).ctx("upgrading schema to v4")?;
+        }
+        3 => tx.execute_batch(SCHEMA_V4).ctx("upgrading schema to v4")?,
         SCHEMA_VERSION => return tx.commit().ctx("committing migration"),
         newer if newer > SCHEMA_VERSION => {
             return Err(StoreError::Backend(format!(

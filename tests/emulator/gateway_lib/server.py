@@ -52,9 +52,15 @@ class Gateway:
     def handle_aws(self, req):
         """(status, headers, body, t) for one AWS API request."""
         t = time.time()
-        latency_ms, failure = self.faults.take(req.service, req.operation)
+        latency_ms, late_ms, failure = self.faults.take(req.service, req.operation)
         if latency_ms:
             time.sleep(latency_ms / 1000.0)
+        answer = self._answer(req, failure, t)
+        if late_ms:
+            time.sleep(late_ms / 1000.0)
+        return answer
+
+    def _answer(self, req, failure, t):
         if failure is not None:
             if failure["kind"] == "throttle":
                 return (*protocol.throttle_response(req), t)

@@ -10,7 +10,12 @@ from .protocol import normalise_service
 # (applied by metric_data.py): partial_data answers only part of the datapoints,
 # metric_value replaces every value of the matching series.
 DATA_KINDS = ("partial_data", "metric_value")
-FAULT_KINDS = ("throttle", "server_error", "latency") + DATA_KINDS
+# latency delays a request before it is handled; late_answer handles it, then holds
+# the answer back: the service has done the work when a client that timed out gives
+# up, which AWS warns can happen to any request ("a request that times out may still
+# have been processed", so SDKs retry only idempotent work safely).
+DELAY_KINDS = ("latency", "late_answer")
+FAULT_KINDS = ("throttle", "server_error") + DELAY_KINDS + DATA_KINDS
 DATA_OPERATION = ("cloudwatch", "GetMetricData")
 # JSON has no NaN or infinities; rules spell them as these strings.
 SPECIAL_VALUES = ("NaN", "Infinity", "-Infinity")
@@ -38,10 +43,10 @@ class Faults:
         if count is not None and (not _is_int(count) or count < 1):
             raise ValueError("'count' must be a positive integer")
         rule = {"service": normalise_service(service), "operation": operation, "kind": kind, "remaining": count}
-        if kind == "latency":
+        if kind in DELAY_KINDS:
             latency = spec.get("latency_ms")
             if not _is_int(latency) or latency < 0:
-                raise ValueError("'latency_ms' must be a non-negative integer for kind latency")
+                raise ValueError(f"'latency_ms' must be a non-negative integer for kind {kind}")
             rule["latency_ms"] = latency
         if kind == "server_error":
             status = spec.get("status", 500)
@@ -62,28 +67,28 @@ class Faults:
             return [dict(r) for r in self._rules]
 
     def take(self, service, operation):
-        """(latency_ms, failing rule or None) for one request, consuming rule counts.
+        """(latency_ms, late_ms, failing rule or None) for one request, consuming rule counts.
 
-        Latency rules add up; the first matching error rule fails the request and later
-        error rules stay untouched, so `count` means "requests affected".
+        Delay rules of each kind add up; the first matching error rule fails the request
+        and later error rules stay untouched, so `count` means "requests affected".
         """
-        latency, failure = 0, None
+        delays, failure = {"latency": 0, "late_answer": 0}, None
         with self._lock:
             for rule in self._rules:
                 if rule["service"] != service or rule["operation"] not in (None, operation):
                     continue
                 if rule["kind"] in DATA_KINDS:
                     continue  # see take_data
-                if rule["kind"] != "latency" and failure is not None:
+                if rule["kind"] not in DELAY_KINDS and failure is not None:
                     continue
                 if rule["remaining"] is not None:
                     rule["remaining"] -= 1
-                if rule["kind"] == "latency":
-                    latency += rule["latency_ms"]
+                if rule["kind"] in DELAY_KINDS:
+                    delays[rule["kind"]] += rule["latency_ms"]
                 else:
                     failure = dict(rule)
             self._rules = [r for r in self._rules if r["remaining"] is None or r["remaining"] > 0]
-        return latency, failure
+        return delays["latency"], delays["late_answer"], failure
 
     def take_data(self, service, operation, applies):
         """The data rules for one request, consuming their counts.

@@ -3,8 +3,10 @@
 //! build without the `demo` feature, which is what the release image ships.
 //! `report.rs`: `report` on a seeded ledger, in every format and with `--bounds`.
 //! `report_requests.rs`: `report --by user_id` on a seeded request ledger.
+//! `report_alerts.rs`: `report --alerts` on a seeded outbox.
 
 mod report;
+mod report_alerts;
 mod report_requests;
 
 use std::path::Path;

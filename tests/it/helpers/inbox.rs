@@ -99,3 +99,10 @@ impl Topic {
         }
     }
 }
+
+/// SNS `Publish` requests the emulator has received: every attempt, those
+/// SNS failed included.
+pub async fn publishes(emu: &Emulator) -> usize {
+    let log = emu.requests(Some("sns")).await.unwrap();
+    log.iter().filter(|r| r.operation == "Publish").count()
+}

@@ -315,8 +315,8 @@ async fn a_logging_outage_is_caught_by_the_cross_check() {
         text.contains(&format!("bedrock_monitor_invocation_log_drift_ratio{{region=\"{EAST}\"}} 1")),
         "{text}"
     );
-    let pending = daemon.parts().store.pending_alerts(100).await.unwrap();
-    assert!(pending.iter().all(|a| !a.dedupe_key.starts_with("invocation_logs.drift")), "{pending:?}");
+    let raised = daemon.parts().store.recent_alerts(100).await.unwrap();
+    assert!(raised.iter().all(|a| !a.dedupe_key.starts_with("invocation_logs.drift")), "{raised:?}");
 }
 
 /// Where the logs cover a minute, the CloudWatch cost of it is split among

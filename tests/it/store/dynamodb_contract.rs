@@ -110,6 +110,12 @@ async fn alerts_are_claimed_once_and_stay_pending_until_published() {
 }
 
 #[tokio::test]
+async fn failed_alerts_back_off_and_parked_ones_leave_the_queue() {
+    let emu = emulator::exclusive().await;
+    store_contract::coord::failed_alerts_back_off_and_parked_ones_leave_the_queue(&fresh(&emu).await).await;
+}
+
+#[tokio::test]
 async fn lease_has_one_holder_and_passes_on_expiry() {
     let emu = emulator::exclusive().await;
     store_contract::coord::lease_has_one_holder_and_passes_on_expiry(&fresh(&emu).await).await;

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bedrock_cost_monitor::budgets::{BudgetState, BudgetStatus, PeriodInfo, SpendItem};
-use bedrock_cost_monitor::ledger::{Backend, OutboxEntry};
+use bedrock_cost_monitor::ledger::{Backend, Delivery, FailedAttempt, OutboxEntry};
 use chrono::Duration;
 
 use super::{t, usd};
@@ -30,6 +30,9 @@ pub fn entry(key: &str, m: u32) -> OutboxEntry {
         attempts: 0,
         last_error: None,
         published_at: None,
+        retry_at: None,
+        uncertain: false,
+        parked_at: None,
     }
 }
 
@@ -47,7 +50,7 @@ pub async fn alerts_are_claimed_once_and_stay_pending_until_published(store: Arc
         won += usize::from(r.await.unwrap());
     }
     assert_eq!(won, 1, "exactly one of eight racing claims wins");
-    let pending = store.pending_alerts(10).await.unwrap();
+    let pending = store.pending_alerts(t(2), 10).await.unwrap();
     assert_eq!(
         pending.iter().map(|e| e.dedupe_key.as_str()).collect::<Vec<_>>(),
         vec![a.dedupe_key.as_str(), "race"]
@@ -62,7 +65,8 @@ pub async fn alerts_are_claimed_once_and_stay_pending_until_published(store: Arc
         store.lock_alert(&a.dedupe_key, "replica-2", t(4), t(6)).await.unwrap(),
         "an expired lock passes"
     );
-    store.mark_alert_failed(&a.dedupe_key, "SNS: InternalError").await.unwrap();
+    let failure = FailedAttempt { error: "SNS: InternalError", retry_at: t(4), uncertain: false };
+    store.mark_alert_failed(&a.dedupe_key, &failure).await.unwrap();
     assert!(
         store.lock_alert(&a.dedupe_key, "replica-1", t(4), t(6)).await.unwrap(),
         "a failure ends the lock"
@@ -76,10 +80,52 @@ pub async fn alerts_are_claimed_once_and_stay_pending_until_published(store: Arc
     assert!(!store.mark_alert_published(&a.dedupe_key, t(6)).await.unwrap(), "published once");
     let done = store.alert(&a.dedupe_key).await.unwrap().unwrap();
     assert_eq!((done.attempts, done.published_at), (2, Some(t(5))));
-    assert_eq!(store.pending_alerts(10).await.unwrap().len(), 1, "only the race entry is pending");
+    assert_eq!(store.pending_alerts(t(9), 10).await.unwrap().len(), 1, "only the race entry is pending");
     assert!(!store.claim_alert(&a).await.unwrap(), "a published key is never claimed again");
     assert!(!store.lock_alert(&a.dedupe_key, "replica-2", t(9), t(10)).await.unwrap(), "nor locked");
     assert!(store.alert("never").await.unwrap().is_none());
+}
+
+/// A failed attempt backs its entry off without holding back the others;
+/// a parked entry (the dead letter) leaves the queue for good but stays
+/// listed; every state survives the round trip.
+pub async fn failed_alerts_back_off_and_parked_ones_leave_the_queue(store: &dyn Backend) {
+    let [a, b, c] = [("a", 1), ("b", 2), ("c", 3)].map(|(k, m)| entry(k, m));
+    for e in [&a, &b, &c] {
+        assert!(store.claim_alert(e).await.unwrap());
+    }
+    let due = |m: u32| async move {
+        store.pending_alerts(t(m), 10).await.unwrap().into_iter().map(|e| e.dedupe_key).collect::<Vec<_>>()
+    };
+    assert!(store.lock_alert("a", "r1", t(4), t(5)).await.unwrap());
+    let timed_out = FailedAttempt { error: "SNS Publish failed: timeout", retry_at: t(10), uncertain: true };
+    store.mark_alert_failed("a", &timed_out).await.unwrap();
+    assert_eq!(due(5).await, ["b", "c"], "a backs off; the ones behind it are due");
+    assert_eq!(due(10).await, ["a", "b", "c"], "due again at its retry time, first in line");
+    let got = store.alert("a").await.unwrap().unwrap();
+    assert_eq!(
+        (got.attempts, got.retry_at, got.delivery(), got.is_due(t(9)), got.is_due(t(10))),
+        (1, Some(t(10)), Delivery::Uncertain, false, true)
+    );
+
+    assert!(store.lock_alert("b", "r1", t(10), t(11)).await.unwrap());
+    assert!(store.park_alert("b", "SNS Publish failed: InvalidParameter", t(10)).await.unwrap());
+    assert!(!store.park_alert("b", "again", t(11)).await.unwrap(), "parked once");
+    assert!(!store.lock_alert("b", "r2", t(20), t(21)).await.unwrap(), "a parked entry is never locked");
+    assert!(!store.mark_alert_published("b", t(20)).await.unwrap(), "nor published");
+    assert_eq!(due(60).await, ["a", "c"]);
+    let parked = store.alert("b").await.unwrap().unwrap();
+    assert_eq!(
+        (parked.attempts, parked.parked_at, parked.delivery(), parked.last_error.as_deref()),
+        (1, Some(t(10)), Delivery::Parked, Some("SNS Publish failed: InvalidParameter"))
+    );
+    assert!(!store.claim_alert(&b).await.unwrap(), "a parked key is never claimed again");
+
+    assert!(store.mark_alert_published("c", t(12)).await.unwrap());
+    let listed = store.recent_alerts(10).await.unwrap();
+    let states: Vec<_> = listed.iter().map(|e| (e.dedupe_key.as_str(), e.delivery())).collect();
+    assert_eq!(states, [("c", Delivery::Published), ("b", Delivery::Parked), ("a", Delivery::Uncertain)]);
+    assert_eq!(store.recent_alerts(1).await.unwrap()[0].dedupe_key, "c", "newest first, at most the limit");
 }
 
 pub async fn lease_has_one_holder_and_passes_on_expiry(store: &dyn Backend) {
