@@ -73,6 +73,9 @@ impl Components {
         let shared = Snapshot::shared();
         telemetry::register_ledger(&registry, shared.clone())?;
         let board = SharedBudgetBoard::new(config.budgets.clone());
+        // The last statuses any replica stored, so the API's first answers
+        // (and the budget gauges) speak from them, not from an empty board.
+        super::follow::fill_board(store.as_ref(), &board).await?;
         telemetry::register_budgets(&registry, board.clone())?;
         let refresher = Arc::new(Refresher {
             store: store.clone(),
