@@ -341,9 +341,10 @@ locals {
   # of its configuration is the file baked into the image (BCM_CONFIG).
   bcm_environment = merge(
     {
-      BCM_REGIONS = join(",", var.regions)
-      BCM_LISTEN  = "0.0.0.0:${var.port}"
-      BCM_STORE   = var.store
+      BCM_REGIONS    = join(",", var.regions)
+      BCM_LISTEN     = "0.0.0.0:${var.port}"
+      BCM_API_LISTEN = "127.0.0.1:${var.api_port}" # not in portMappings: only the task's containers reach it
+      BCM_STORE      = var.store
     },
     local.use_dynamodb ? { BCM_DYNAMODB_TABLE = local.table_name, BCM_DYNAMODB_REGION = local.region } : { BCM_DATA_DIR = local.data_dir },
     local.has_topic ? { BCM_SNS_TOPIC_ARN = local.topic_arn } : {},

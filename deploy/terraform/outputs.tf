@@ -42,3 +42,8 @@ output "metrics_port" {
   description = "Port Prometheus scrapes (/metrics) on every task."
   value       = var.port
 }
+
+output "api_url" {
+  description = "Where the application's container asks /api/v1/decision (loopback, inside the task)."
+  value       = "http://127.0.0.1:${var.api_port}"
+}

@@ -166,9 +166,20 @@ variable "invocation_log_groups" {
 # ---------------------------------------------------------------------------
 
 variable "port" {
-  description = "Port of /metrics, /healthz, /readyz and /api/v1 (BCM_LISTEN = 0.0.0.0:PORT)."
+  description = "Port of /metrics, /healthz and /readyz (BCM_LISTEN = 0.0.0.0:PORT), the one Prometheus scrapes."
   type        = number
   default     = 9470
+}
+
+variable "api_port" {
+  description = "Loopback port of the enforcement API /api/v1 (BCM_API_LISTEN = 127.0.0.1:PORT); not mapped, so only the task's containers reach it."
+  type        = number
+  default     = 9471
+
+  validation {
+    condition     = var.api_port != var.port
+    error_message = "api_port must differ from port: the API has its own listener."
+  }
 }
 
 variable "cpu" {

@@ -15,7 +15,7 @@ use super::leader::{default_holder, LeaderOnly, Leadership};
 use super::snapshot::Refresher;
 use super::trail::CollectCloudTrail;
 use super::{AppError, RunOptions};
-use crate::alerts::{AlertSink, Dispatcher, LogSink, RetryPolicy, SnsSink};
+use crate::alerts::Dispatcher;
 use crate::aws::AwsConfig;
 use crate::bedrock::BedrockMetric;
 use crate::clock::Clock;
@@ -73,6 +73,9 @@ impl Components {
         let shared = Snapshot::shared();
         telemetry::register_ledger(&registry, shared.clone())?;
         let board = SharedBudgetBoard::new(config.budgets.clone());
+        // The last statuses any replica stored, so the API's first answers
+        // (and the budget gauges) speak from them, not from an empty board.
+        super::follow::fill_board(store.as_ref(), &board).await?;
         telemetry::register_budgets(&registry, board.clone())?;
         let refresher = Arc::new(Refresher {
             store: store.clone(),
@@ -101,11 +104,7 @@ impl Components {
             metrics.clone(),
             readiness.clone(),
         ));
-        let sink = sink(loaded, &aws);
-        let dispatcher = Arc::new(
-            Dispatcher::new(store.clone(), sink, Some(metrics.clone()), leadership.holder.clone())
-                .with_policy(retry_policy(&config.alerts), publish_lock(&config.aws)),
-        );
+        let dispatcher = super::delivery::dispatcher(loaded, &aws, &store, &metrics, &leadership.holder);
         let evaluator = Arc::new(Evaluator {
             store: store.clone(),
             budgets: config.budgets.clone(),
@@ -365,16 +364,6 @@ async fn open_store(
     }
 }
 
-/// SNS when a topic is configured (in the topic's region), else the log.
-fn sink(loaded: &Loaded, aws: &AwsConfig) -> Arc<dyn AlertSink> {
-    let Some(arn) = loaded.config.alerts.sns_topic_arn.clone() else {
-        return Arc::new(LogSink);
-    };
-    let region = arn.split(':').nth(3).filter(|r| !r.is_empty()).map(str::to_string);
-    let region = region.unwrap_or_else(|| loaded.config.monitor.regions[0].clone());
-    Arc::new(SnsSink::connect(aws, &region, arn))
-}
-
 fn cloudwatch_source(loaded: &Loaded, aws: &AwsConfig, names: MetricNames) -> CloudWatchSource {
     CloudWatchSource::connect(aws, &loaded.config.monitor.regions, names)
 }
@@ -386,16 +375,4 @@ fn interval(schedule: &CronSchedule, tz: chrono_tz::Tz, now: chrono::DateTime<ch
         [a, b] => b.signed_duration_since(a),
         _ => TimeDelta::hours(24),
     }
-}
-
-fn retry_policy(alerts: &crate::config::types::AlertsSection) -> RetryPolicy {
-    RetryPolicy { max_attempts: alerts.max_publish_attempts, ..RetryPolicy::default() }
-}
-
-/// One publish attempt lasts at most the attempt timeout; the margin covers
-/// the store write that records it.
-fn publish_lock(aws: &crate::config::types::AwsSection) -> chrono::Duration {
-    chrono::Duration::seconds(
-        i64::try_from(aws.attempt_timeout_secs).unwrap_or(i64::MAX / 2).saturating_add(30),
-    )
 }

@@ -1,7 +1,8 @@
 //! What a replica that does not hold the lease does: every
 //! `replicas.follower_refresh_secs`, re-read the totals (for `/metrics`) and
 //! the budget statuses (for the API and the budget gauges) that the leader
-//! keeps in the shared store.
+//! keeps in the shared store. Every replica, the leader too, fills its board
+//! the same way once at start ([`fill_board`]), before the API answers.
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use async_trait::async_trait;
 use super::leader::Leadership;
 use super::snapshot::Refresher;
 use crate::clock::Clock;
-use crate::ledger::Backend;
+use crate::ledger::{Backend, StoreError};
 use crate::scheduler::{Completed, Job, JobError, JobName};
 use crate::telemetry::SharedBudgetBoard;
 
@@ -34,9 +35,15 @@ impl Job for Follower {
         }
         let now = self.clock.now();
         self.refresher.refresh(now).await.map_err(JobError::store("refreshing the metrics snapshot"))?;
-        let statuses =
-            self.store.budget_statuses().await.map_err(JobError::store("reading budget statuses"))?;
-        self.board.set_statuses(statuses);
+        fill_board(self.store.as_ref(), &self.board)
+            .await
+            .map_err(JobError::store("reading budget statuses"))?;
         Ok(Completed::Done)
     }
+}
+
+/// Replaces the board's statuses with the latest the store holds.
+pub async fn fill_board(store: &dyn Backend, board: &SharedBudgetBoard) -> Result<(), StoreError> {
+    board.set_statuses(store.budget_statuses().await?);
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! The daemon (`run`): builds every component from the configuration,
-//! takes (or waits for) the leader lease, starts the HTTP server and the
-//! scheduler, and drains on SIGTERM/SIGINT. With `scheduler.rs`, the only
-//! place that spawns tasks.
+//! takes (or waits for) the leader lease, starts the two HTTP listeners
+//! (metrics and API) and the scheduler, and drains on SIGTERM/SIGINT. With
+//! `scheduler.rs`, the only place that spawns tasks.
 //!
 //! Must not contain domain logic: it wires sources, pricing, ledger,
 //! budgets, alerts and telemetry together and nothing else.
@@ -9,13 +9,17 @@
 mod alerts_job;
 mod build;
 mod collect;
+mod delivery;
 mod digest;
 mod evaluate;
 mod follow;
 mod hooks;
 pub mod leader;
+mod listeners;
 mod logs;
+mod serve;
 pub mod signals;
+mod slots;
 mod snapshot;
 mod trail;
 
@@ -29,11 +33,11 @@ use crate::clock::Clock;
 use crate::config::Loaded;
 use crate::ledger::Backend;
 use crate::scheduler::Scheduler;
-use crate::telemetry::api::{routes, ApiState};
-use crate::telemetry::http::{router, serve, HttpState};
 
 pub use build::{create_table, open_backend, Components};
 pub use evaluate::{Evaluation, Evaluator};
+pub use listeners::policy;
+pub use serve::serve;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -54,7 +58,10 @@ pub enum AppError {
 pub struct RunOptions {
     pub clock: Arc<dyn Clock>,
     pub credentials: Option<crate::aws::Credentials>,
+    /// The metrics listener (`/metrics`, `/healthz`, `/readyz`); `None` binds `http.listen`.
     pub listener: Option<TcpListener>,
+    /// The API listener (`/api/v1`); `None` binds `api.listen`.
+    pub api_listener: Option<TcpListener>,
     /// Turns true to stop; `signals::watch_signals` feeds it from SIGTERM/SIGINT.
     pub shutdown: watch::Receiver<bool>,
     /// Use this store instead of the configured one (tests share one between replicas).
@@ -74,22 +81,22 @@ pub async fn run(loaded: Loaded, options: RunOptions) -> Result<(), AppError> {
     // Jobs declare themselves to readiness as they are built: before the HTTP
     // server starts, or /readyz would answer "ready" with no job declared.
     let jobs = c.jobs(&loaded).await;
+    // Both ports before the first spawn: a taken port fails the start cleanly.
+    let metrics_listener = listeners::bind(options.listener, config.http.listen).await?;
+    let api_listener = listeners::bind(options.api_listener, config.api.listen).await?;
     #[expect(clippy::disallowed_methods, reason = "the daemon's lease keeper, joined at shutdown below")]
     let keeper = tokio::spawn(c.leadership.clone().keep(options.shutdown.clone()));
-
-    let listener = match options.listener {
-        Some(l) => l,
-        None => TcpListener::bind(config.http.listen)
-            .await
-            .map_err(|source| AppError::Listen { addr: config.http.listen.to_string(), source })?,
+    let stopped = |mut stop: watch::Receiver<bool>| async move {
+        let _ = stop.wait_for(|s| *s).await;
     };
-    let app = router(HttpState { registry: c.registry.clone(), readiness: c.readiness.clone() })
-        .merge(routes(ApiState { board: c.board.clone(), pricer: c.pricer.clone() }));
-    let mut http_stop = options.shutdown.clone();
-    #[expect(clippy::disallowed_methods, reason = "the daemon's HTTP server, joined at shutdown below")]
-    let http = tokio::spawn(serve(listener, app, async move {
-        let _ = http_stop.wait_for(|s| *s).await;
-    }));
+    let metrics =
+        serve(metrics_listener, c.metrics_routes(), config.http.limits, stopped(options.shutdown.clone()));
+    let api =
+        serve(api_listener, c.api_routes(&loaded), config.api.limits, stopped(options.shutdown.clone()));
+    #[expect(clippy::disallowed_methods, reason = "the metrics listener, joined at shutdown below")]
+    let metrics = tokio::spawn(metrics);
+    #[expect(clippy::disallowed_methods, reason = "the API listener, joined at shutdown below")]
+    let api = tokio::spawn(api);
 
     let scheduler = Scheduler {
         jobs,
@@ -103,10 +110,16 @@ pub async fn run(loaded: Loaded, options: RunOptions) -> Result<(), AppError> {
     };
     let deadline = Duration::from_secs(config.monitor.shutdown_deadline_secs);
     scheduler.run(options.shutdown.clone(), deadline).await;
-    tracing::info!("scheduler stopped; releasing the lease and closing the HTTP server");
+    tracing::info!("scheduler stopped; releasing the lease and closing the HTTP listeners");
     let _ = tokio::time::timeout(Duration::from_secs(5), keeper).await;
-    match tokio::time::timeout(Duration::from_secs(5), http).await {
-        Ok(Ok(result)) => result.map_err(AppError::Http),
-        _ => Ok(()),
+    let (metrics, api) = tokio::join!(
+        tokio::time::timeout(Duration::from_secs(5), metrics),
+        tokio::time::timeout(Duration::from_secs(5), api)
+    );
+    for joined in [metrics, api] {
+        if let Ok(Ok(result)) = joined {
+            result.map_err(AppError::Http)?;
+        }
     }
+    Ok(())
 }

@@ -109,7 +109,13 @@ fn decisions_answer_per_user() {
     let configs = vec![per_user.clone(), acme.clone()];
     let statuses = evaluate_on(&configs, workload());
     let ask = |meta: &[(&str, &str)]| {
-        decide(&configs, &statuses, &Request { metadata: meta, ..Request::default() })
+        decide(
+            &configs,
+            &statuses,
+            &Request { metadata: meta, ..Request::default() },
+            now(),
+            &super::tests::fresh(),
+        )
     };
     // (metadata of the call, verdict, deciding budget, its user)
     type Case<'a> = (&'a [(&'a str, &'a str)], Verdict, Option<&'a str>, Option<&'a str>);

@@ -12,6 +12,7 @@ use super::decision::{decide, Request, Verdict};
 use super::*;
 use crate::budgets::BudgetState;
 use crate::config::budget::{BurnRateConfig, OnExceeded};
+use crate::config::http::{OnStale, UnknownModel};
 use crate::config::{AlertSeverity, BudgetConfig, Period, Timezone, Usd};
 use crate::pricing::TokenType;
 use crate::records::{Attribution, CostTotal, PrincipalTotal};
@@ -22,6 +23,15 @@ fn d(s: &str) -> Decimal {
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+/// A policy under which the statuses these tests evaluate "now" are fresh.
+pub(super) fn fresh() -> Policy {
+    Policy {
+        unknown_model: UnknownModel::Deny,
+        on_stale: OnStale::FailOpen,
+        stale_after: chrono::TimeDelta::hours(1),
+    }
 }
 
 pub(super) fn budget(name: &str, period: Period, limit: &str) -> BudgetConfig {
@@ -47,7 +57,7 @@ pub(super) fn budget(name: &str, period: Period, limit: &str) -> BudgetConfig {
     }
 }
 
-fn cost(region: &str, model_id: &str, model: Option<&str>, usd: &str) -> CostTotal {
+pub(super) fn cost(region: &str, model_id: &str, model: Option<&str>, usd: &str) -> CostTotal {
     CostTotal {
         region: region.into(),
         model_id: model_id.into(),
@@ -58,7 +68,7 @@ fn cost(region: &str, model_id: &str, model: Option<&str>, usd: &str) -> CostTot
     }
 }
 
-fn share(principal: &str, attribution: Attribution, usd: &str) -> PrincipalTotal {
+pub(super) fn share(principal: &str, attribution: Attribution, usd: &str) -> PrincipalTotal {
     PrincipalTotal {
         region: "us-east-1".into(),
         model_id: "us.anthropic.claude-sonnet-4-5-20250929-v1:0".into(),
@@ -69,13 +79,13 @@ fn share(principal: &str, attribution: Attribution, usd: &str) -> PrincipalTotal
     }
 }
 
-const SONNET: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
-const ALICE: &str = "arn:aws:iam::111122223333:user/alice";
+pub(super) const SONNET: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+pub(super) const ALICE: &str = "arn:aws:iam::111122223333:user/alice";
 const APP: &str = "arn:aws:iam::111122223333:role/app";
 
 /// Evaluates one budget with `period_spend` in its period and `recent` in
 /// every other window (lookback and burn windows).
-fn eval(
+pub(super) fn eval(
     b: &BudgetConfig,
     now: &str,
     period: Vec<CostTotal>,
@@ -222,7 +232,10 @@ fn burn_rate_flags_a_runaway() {
     );
 }
 
-fn principal_eval(b: &BudgetConfig, shares: Vec<PrincipalTotal>) -> Vec<crate::budgets::BudgetStatus> {
+pub(super) fn principal_eval(
+    b: &BudgetConfig,
+    shares: Vec<PrincipalTotal>,
+) -> Vec<crate::budgets::BudgetStatus> {
     let now = at("2026-03-01T10:00:00Z");
     let plans = vec![Plan::new(b, chrono_tz::UTC, now, now)];
     let mut spend = Spend::default();
@@ -269,7 +282,13 @@ fn decisions_pick_the_worst_applicable_budget() {
     statuses.extend(principal_eval(&per_user, vec![share(ALICE, Attribution::Exact, "6")]));
 
     let ask = |principal, model_id, model| {
-        decide(&configs, &statuses, &Request { principal, model_id, model, ..Request::default() })
+        decide(
+            &configs,
+            &statuses,
+            &Request { principal, model_id, model, ..Request::default() },
+            at(now),
+            &fresh(),
+        )
     };
     // Sonnet at 85 % of the daily budget: warn. Alice is over her own limit: deny.
     let r = ask(Some(APP), Some(SONNET), Some("claude-sonnet-4-5"));
@@ -284,7 +303,7 @@ fn decisions_pick_the_worst_applicable_budget() {
     assert_eq!((r.decision, r.budget.as_deref()), (Verdict::Allow, Some("soft")));
     // A soft budget past its limit only warns.
     let over = vec![eval(&soft, now, sonnet("60"), vec![])];
-    let r = decide(&configs, &over, &Request::default());
+    let r = decide(&configs, &over, &Request::default(), at(now), &fresh());
     assert_eq!((r.decision, r.budget.as_deref()), (Verdict::Warn, Some("soft")));
     // A budget scoped to one mantle project decides only for that project.
     let mut project = budget("team-project", Period::Day, "10");
@@ -296,13 +315,14 @@ fn decisions_pick_the_worst_applicable_budget() {
     assert_eq!(project_status[0].spend_usd, d("11"));
     let configs_p = vec![project.clone()];
     let in_project = Request { project: Some("proj_team1"), ..Request::default() };
-    let r = decide(&configs_p, &project_status, &in_project);
+    let r = decide(&configs_p, &project_status, &in_project, at(now), &fresh());
     assert_eq!((r.decision, r.budget.as_deref()), (Verdict::Deny, Some("team-project")));
     let elsewhere = Request { project: Some("proj_other"), ..Request::default() };
-    assert_eq!(decide(&configs_p, &project_status, &elsewhere).decision, Verdict::Allow);
-    // Nothing evaluated yet: allow, and say so.
-    let r = decide(&configs, &[], &Request::default());
-    assert_eq!((r.decision, r.budget), (Verdict::Allow, None));
+    assert_eq!(decide(&configs_p, &project_status, &elsewhere, at(now), &fresh()).decision, Verdict::Allow);
+    // Nothing evaluated yet: stale, decided by `on_stale` (fail open here), and said so.
+    let r = decide(&configs, &[], &Request::default(), at(now), &fresh());
+    assert_eq!(r.decision, Verdict::Allow);
+    assert!(r.stale.as_deref().is_some_and(|s| s.contains("not been evaluated yet")), "{r:?}");
 }
 
 #[test]

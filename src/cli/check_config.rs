@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::CliError;
 use crate::clock::Clock;
-use crate::config::{Config, CronSchedule, Loaded};
+use crate::config::{Config, CronSchedule, ListenerLimits, Loaded};
 use crate::money::{display_rate, display_usd};
 use crate::pricing::{PriceEntry, PriceTable, TokenType};
 
@@ -34,7 +34,13 @@ fn summary(l: &Loaded, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Resu
     writeln!(out, "timezone     {}", c.monitor.timezone.0)?;
     writeln!(out, "store        {}", store_line(c))?;
     writeln!(out, "alerts       {}", c.alerts.sns_topic_arn.as_deref().unwrap_or("log only (no SNS topic)"))?;
-    writeln!(out, "http         {}", c.http.listen)?;
+    writeln!(
+        out,
+        "http         {} (/metrics, /healthz, /readyz; {})",
+        c.http.listen,
+        limits_line(&c.http.limits)
+    )?;
+    writeln!(out, "api          {}", api_line(l, now))?;
     writeln!(out, "invocation   {}", logs_line(c))?;
     writeln!(
         out,
@@ -48,6 +54,37 @@ fn summary(l: &Loaded, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Resu
     jobs(c, now, out)?;
     let warnings = l.warnings.warnings().count();
     writeln!(out, "\n{warnings} warning(s), 0 errors")
+}
+
+fn limits_line(l: &ListenerLimits) -> String {
+    format!(
+        "timeouts: head {} s, request {} s, idle {} s; {} connections, {} per client; {} bytes a request",
+        l.header_read_timeout_secs,
+        l.request_timeout_secs,
+        l.idle_timeout_secs,
+        l.max_connections,
+        l.max_connections_per_client,
+        l.max_request_bytes
+    )
+}
+
+/// The API's address, who may call it, and what it does when it cannot vouch.
+fn api_line(l: &Loaded, now: DateTime<Utc>) -> String {
+    let api = &l.config.api;
+    let token = match (&api.token_file, &api.token_env, &l.api_token) {
+        (Some(file), _, Some(_)) => format!("bearer token from {file}"),
+        (_, Some(var), Some(_)) => format!("bearer token from ${var}"),
+        _ => "no token".to_string(),
+    };
+    let policy = crate::app::policy(l, now);
+    format!(
+        "{} (/api/v1; {token}; unknown model: {}; stale after {} s: {})\n             {}",
+        api.listen,
+        api.unknown_model.as_str(),
+        policy.stale_after.num_seconds(),
+        api.on_stale.as_str(),
+        limits_line(&api.limits)
+    )
 }
 
 /// Where each region's invocation logs are read from, and the kept keys.

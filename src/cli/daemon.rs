@@ -20,6 +20,7 @@ pub fn run(config: &Path, clock: &dyn Clock) -> Result<ExitCode, CliError> {
             clock: Arc::new(SystemClock),
             credentials: None,
             listener: None,
+            api_listener: None,
             shutdown: signals::watch_signals(),
             store: None,
         };

@@ -7,10 +7,11 @@ use super::types::{Config, StoreKind};
 use crate::diag::FieldPath;
 
 /// `(variable, field it overrides)`, documented in config/example.toml.
-pub const OVERRIDES: [(&str, &str); 8] = [
+pub const OVERRIDES: [(&str, &str); 9] = [
     ("BCM_REGIONS", "monitor.regions"),
     ("BCM_DATA_DIR", "monitor.data_dir"),
     ("BCM_LISTEN", "http.listen"),
+    ("BCM_API_LISTEN", "api.listen"),
     ("BCM_STORE", "store.kind"),
     ("BCM_DYNAMODB_TABLE", "store.dynamodb_table"),
     ("BCM_DYNAMODB_REGION", "store.dynamodb_region"),
@@ -62,6 +63,10 @@ fn set(config: &mut Config, field: &str, value: String) -> Result<(), String> {
         "http.listen" => {
             config.http.listen =
                 value.parse().map_err(|e| format!("`{value}` is not an address like 0.0.0.0:9470: {e}"))?
+        }
+        "api.listen" => {
+            config.api.listen =
+                value.parse().map_err(|e| format!("`{value}` is not an address like 127.0.0.1:9471: {e}"))?
         }
         "store.kind" => {
             config.store.kind = match value.as_str() {

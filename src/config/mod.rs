@@ -7,6 +7,7 @@
 
 pub mod budget;
 pub mod env;
+pub mod http;
 pub mod invocation_logs;
 mod replicas;
 pub mod schedule;
@@ -19,8 +20,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 pub use budget::{AlertSeverity, BudgetConfig, Period, Usd};
+pub use http::ApiToken;
 pub use schedule::CronSchedule;
-pub use types::{CacheTtl, Config, StoreKind, Timezone};
+pub use types::{CacheTtl, Config, ListenerLimits, StoreKind, Timezone};
 
 use crate::diag::{Diagnostic, Diagnostics, Finding, Severity, TomlDoc};
 use crate::pricing::{self, PriceTable};
@@ -35,6 +37,8 @@ pub struct Loaded {
     pub config: Config,
     pub price_table_path: PathBuf,
     pub prices: PriceTable,
+    /// The API's bearer token, read once at load; `None`: the API is open.
+    pub api_token: Option<ApiToken>,
     pub warnings: Diagnostics,
 }
 
@@ -93,10 +97,15 @@ pub fn load_with_env(
         }
     };
     diags.extend(locate(&doc, &origins, &validate::against_prices(&config, &prices)));
+    let base = path.parent().unwrap_or_else(|| Path::new("."));
+    let api_token = http::read_token(&config.api, base, env).unwrap_or_else(|finding| {
+        diags.extend(locate(&doc, &origins, &[finding]));
+        None
+    });
     if diags.has_errors() {
         return Err(ConfigError::Invalid(diags));
     }
-    Ok(Loaded { path: path.to_path_buf(), config, price_table_path, prices, warnings: diags })
+    Ok(Loaded { path: path.to_path_buf(), config, price_table_path, prices, api_token, warnings: diags })
 }
 
 fn read_doc(path: &Path) -> Result<TomlDoc, ConfigError> {

@@ -2,12 +2,12 @@
 //! every default is written here once (and documented in config/example.toml).
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Deserializer};
 
 use super::budget::BudgetConfig;
+pub use super::http::{ApiSection, HttpSection, ListenerLimits, OnStale, UnknownModel};
 pub use super::replicas::{renew_every, ReplicasSection};
 use super::schedule::CronSchedule;
 
@@ -20,6 +20,8 @@ pub struct Config {
     pub aws: AwsSection,
     #[serde(default)]
     pub http: HttpSection,
+    #[serde(default)]
+    pub api: ApiSection,
     #[serde(default)]
     pub store: StoreSection,
     #[serde(default)]
@@ -101,18 +103,6 @@ impl Default for AwsSection {
             attempt_timeout_secs: 10,
             max_attempts: 3,
         }
-    }
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct HttpSection {
-    pub listen: SocketAddr,
-}
-
-impl Default for HttpSection {
-    fn default() -> Self {
-        HttpSection { listen: SocketAddr::from(([0, 0, 0, 0], 9470)) }
     }
 }
 

@@ -53,6 +53,7 @@ pub fn config(c: &Config, now: DateTime<Utc>) -> Vec<Finding> {
             ));
         }
     }
+    super::http::check(c, &mut out);
     sources(c, &root.key("sources"), &mut out);
     schedules(c, now, &mut out);
     budgets(c, &mut out);

@@ -97,6 +97,8 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
 
     let listener = bind(&loaded.config.http.listen).await?;
     let url = format!("http://{}", listener.local_addr()?);
+    let api_listener = bind(&loaded.config.api.listen).await?;
+    let api_url = format!("http://{}", api_listener.local_addr()?);
     let (stop_tx, stop_rx) = watch::channel(false);
     let credentials =
         emulator.sdk_config("us-east-1").await.credentials_provider().map(SharedCredentialsProvider::new);
@@ -104,6 +106,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
         clock: clock.clone(),
         credentials,
         listener: Some(listener),
+        api_listener: Some(api_listener),
         shutdown: stop_rx,
         store: None,
     };
@@ -120,6 +123,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
         inbox: &inbox,
         data_dir: &data_dir,
         url: &url,
+        api_url: &api_url,
     };
     let result = workload::live(&publisher, &live, clock.as_ref(), opts.duration, &stop_tx).await;
     let _ = stop_tx.send(true);

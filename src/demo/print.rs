@@ -144,9 +144,15 @@ async fn budgets(data_dir: &Path) -> Result<(), DemoError> {
     Ok(())
 }
 
+/// Where the daemon serves: its metrics port and its API port.
+pub struct Urls<'a> {
+    pub metrics: &'a str,
+    pub api: &'a str,
+}
+
 pub async fn summary(
     data_dir: &Path,
-    url: &str,
+    urls: &Urls<'_>,
     inbox: &Inbox,
     spike: Option<DateTime<Utc>>,
     clock: &dyn Clock,
@@ -190,15 +196,16 @@ pub async fn summary(
     alerts(inbox).await?;
     println!();
     println!("    The unknown model is counted, never priced at $0: see bedrock_unpriced_tokens_total.");
+    let Urls { metrics: url, api } = *urls;
     println!(
         "    Prometheus metrics:  {url}/metrics   (try: curl -s {url}/metrics | grep bedrock_cost_usd_total)"
     );
     println!("    Readiness:           {url}/readyz");
-    println!("    Budgets:             {url}/api/v1/budgets");
+    println!("    Budgets:             {api}/api/v1/budgets   (the API's own port, loopback only)");
     println!(
-        "    May the app call?    {url}/api/v1/decision?principal=arn:aws:iam::111122223333:role/dashboard-server-task&model=us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+        "    May the app call?    {api}/api/v1/decision?principal=arn:aws:iam::111122223333:role/dashboard-server-task&model=us.anthropic.claude-sonnet-4-5-20250929-v1:0"
     );
-    println!("    May this user call? {url}/api/v1/decision?user_id=u-anna&model=claude-sonnet-4-5");
+    println!("    May this user call?  {api}/api/v1/decision?user_id=u-anna&model=claude-sonnet-4-5");
     println!(
         "    Spend per user:      BCM_DATA_DIR={} bedrock-cost-monitor report --config config/demo.toml --by user_id,tenant",
         data_dir.display()

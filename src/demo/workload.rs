@@ -122,13 +122,15 @@ impl Publisher {
 }
 
 /// What the live loop publishes to (the emulator), reads back (the ledger in
-/// `data_dir`, the daemon at `url`) and prints from (the inbox).
+/// `data_dir`, the daemon at `url` and `api_url`) and prints from (the inbox).
 pub struct Live<'a> {
     pub emulator: &'a Emulator,
     pub logs: &'a logs::LogGroup,
     pub inbox: &'a Inbox,
     pub data_dir: &'a Path,
     pub url: &'a str,
+    /// The enforcement API's own listener.
+    pub api_url: &'a str,
 }
 
 /// Publishes each minute when it ends and prints the spend and new alerts
@@ -140,9 +142,10 @@ pub async fn live(
     duration: Option<Duration>,
     stop: &watch::Sender<bool>,
 ) -> Result<(), DemoError> {
-    let Live { emulator, logs, inbox, data_dir, url } = *ctx;
+    let Live { emulator, logs, inbox, data_dir, url, api_url } = *ctx;
     print::wait_ready(url).await;
-    print::summary(data_dir, url, inbox, publisher.spike_starts(), clock).await?;
+    let urls = print::Urls { metrics: url, api: api_url };
+    print::summary(data_dir, &urls, inbox, publisher.spike_starts(), clock).await?;
     let deadline = duration.map(|d| tokio::time::Instant::now() + d);
     let mut published_through = floor_minute(clock.now());
     loop {

@@ -1,13 +1,13 @@
-//! The HTTP server, one port: `/metrics` (Prometheus text format of the
+//! The metrics listener's routes: `/metrics` (Prometheus text format of the
 //! whole registry), `/healthz` (alive) and `/readyz` (ready, or 503 with the
-//! reasons as JSON).
+//! reasons as JSON); and [`limited`], the per-request limits every listener
+//! wraps its routes in. The enforcement API has its own listener (`api.rs`):
+//! this port does not serve it.
 //!
-//! [`router`] returns a plain `Router` so other modules add their routes
-//! with `router(state).merge(theirs)` (e.g. `/api/v1/...`); [`serve`] runs
-//! any such router until the shutdown future completes. Handlers only read
-//! the registry and the readiness state.
+//! Handlers only read the registry and the readiness state. Accepting and
+//! serving connections (with their timeouts and limits) is `app::serve`'s,
+//! which may spawn.
 
-use std::future::Future;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -17,9 +17,11 @@ use axum::routing::get;
 use axum::{Json, Router};
 use prometheus::{Registry, TextEncoder};
 use serde_json::json;
-use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
 
 use super::readiness::Readiness;
+use crate::config::ListenerLimits;
 
 /// What the telemetry routes read.
 #[derive(Clone, Debug)]
@@ -37,25 +39,18 @@ pub fn router(state: HttpState) -> Router {
         .with_state(state)
 }
 
-/// Lets `serve(listener, state, shutdown)` serve the telemetry routes alone.
 impl From<HttpState> for Router {
     fn from(state: HttpState) -> Router {
         router(state)
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then stops
-/// accepting, closes idle connections and returns once in-flight requests
-/// have finished (the caller bounds that wait with its shutdown deadline).
-pub async fn serve(
-    listener: TcpListener,
-    app: impl Into<Router>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "HTTP server listening");
-    }
-    axum::serve(listener, app.into()).with_graceful_shutdown(shutdown).await
+/// `routes` answering 408 past the request timeout and 413 to a body larger
+/// than `max_request_bytes` (the head's bound is the connection's).
+pub fn limited(routes: Router, limits: &ListenerLimits) -> Router {
+    routes
+        .layer(RequestBodyLimitLayer::new(limits.max_request_bytes))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout()))
 }
 
 async fn metrics(State(state): State<HttpState>) -> Response {

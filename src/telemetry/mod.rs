@@ -1,6 +1,7 @@
 //! Telemetry: the Prometheus registry, the domain metrics rendered from a
-//! ledger snapshot, the daemon's self-metrics, readiness, the HTTP server
-//! (`/metrics`, `/healthz`, `/readyz`) and the `healthcheck` probe.
+//! ledger snapshot, the daemon's self-metrics, readiness, the routes of the
+//! two listeners (`/metrics`, `/healthz`, `/readyz`; the enforcement API with
+//! its token check and strict query decoding) and the `healthcheck` probe.
 //!
 //! Telemetry only READS state: it never writes the ledger, never prices
 //! anything and never calls AWS. Domain counters are rendered from the
@@ -11,6 +12,7 @@
 //! [`register_budgets`] or the constructors that take a registry.
 
 pub mod api;
+pub mod auth;
 pub mod bounds_family;
 pub mod budget_board;
 pub mod budget_collector;
@@ -23,6 +25,7 @@ pub mod log_metrics;
 pub mod metadata_collector;
 pub mod principal_collector;
 pub mod probe;
+pub mod query;
 pub mod readiness;
 pub mod self_metrics;
 pub mod snapshot;
@@ -35,7 +38,7 @@ mod render_tests;
 pub use api::ApiState;
 pub use budget_board::{BudgetBoard, SharedBudgetBoard};
 pub use budget_collector::BudgetCollector;
-pub use http::{router, serve, HttpState};
+pub use http::{limited, router, HttpState};
 pub use ledger_collector::LedgerCollector;
 pub use probe::{probe, ProbeError};
 pub use readiness::{JobStatus, Readiness, ReadinessState, Role};

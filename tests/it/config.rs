@@ -186,6 +186,65 @@ fn broken_invocation_log_configs_are_refused() {
     }
 }
 
+/// The two listeners and the API's token: each mistake located, the token
+/// read at load from the file or variable the configuration names.
+#[test]
+fn broken_listener_configs_are_refused() {
+    let cases: Vec<(String, &str)> = vec![
+        (
+            format!("{CONFIG}\n[api]\ntoken_file = \"missing-token\"\n"),
+            "monitor.toml:17: api.token_file: cannot read missing-token: ",
+        ),
+        (
+            format!("{CONFIG}\n[api]\ntoken_env = \"BCM_TEST_API_TOKEN\"\n"),
+            "monitor.toml:17: api.token_env: environment variable BCM_TEST_API_TOKEN is not set",
+        ),
+        (
+            format!("{CONFIG}\n[http]\nlisten = \"127.0.0.1:9000\"\n[api]\nlisten = \"127.0.0.1:9000\"\n"),
+            "monitor.toml:19: api.listen: must differ from http.listen",
+        ),
+        (
+            format!("{CONFIG}\n[api.limits]\nmax_connections_per_client = 500\n"),
+            "monitor.toml:17: api.limits.max_connections_per_client: 500 must be between 1 and 128",
+        ),
+        (
+            format!("{CONFIG}\n[http.limits]\nidle_timeout_secs = 5\nrequest_timeout_secs = 10\n"),
+            "monitor.toml:17: http.limits.idle_timeout_secs: 5 must be between 10 and 3600",
+        ),
+        (
+            format!("{CONFIG}\n[http.limits]\nmax_request_bytes = 100\n"),
+            "monitor.toml:17: http.limits.max_request_bytes: 100 must be between 8192 and 1048576",
+        ),
+        (
+            format!("{CONFIG}\n[api]\non_stale = \"maybe\"\n"),
+            "monitor.toml:17: api.on_stale: unknown variant `maybe`",
+        ),
+        (
+            format!("{CONFIG}\n[api]\nstale_after_secs = 0\n"),
+            "monitor.toml:17: api.stale_after_secs: must be greater than 0",
+        ),
+    ];
+    for (text, want) in cases {
+        assert_refused(load(&text, PRICES, &[]), want);
+    }
+    let from_env = format!("{CONFIG}\n[api]\ntoken_env = \"BCM_TEST_API_TOKEN\"\n");
+    assert_refused(
+        load(&from_env, PRICES, &[("BCM_TEST_API_TOKEN", "  ")]),
+        "monitor.toml:17: api.token_env: environment variable BCM_TEST_API_TOKEN holds an empty token",
+    );
+    assert_eq!(load(&from_env, PRICES, &[("BCM_TEST_API_TOKEN", "abc")]), Ok(vec![]));
+    // Off loopback without a token: allowed, and warned about.
+    let open = format!("{CONFIG}\n[api]\nlisten = \"0.0.0.0:9471\"\n");
+    assert_eq!(
+        load(&open, PRICES, &[]),
+        Ok(vec!["warning: monitor.toml:17: api.listen: 0.0.0.0:9471 is reachable from outside the task and no token is required".to_string()])
+    );
+    assert_refused(
+        load(CONFIG, PRICES, &[("BCM_API_LISTEN", "loopback")]),
+        "environment variable BCM_API_LISTEN: api.listen: `loopback` is not an address",
+    );
+}
+
 #[test]
 fn environment_overrides_apply_and_are_blamed_by_name() {
     assert!(load(

@@ -208,6 +208,9 @@ fn check_config_summarises_a_valid_config() {
         "digest",
         "invocation   logs off (no sources.invocation_logs.regions)",
         "invocation_logs   disabled",
+        "http         0.0.0.0:9470 (/metrics, /healthz, /readyz; timeouts: head 5 s, request 10 s, idle 30 s; \
+         128 connections, 32 per client; 16384 bytes a request)",
+        "api          127.0.0.1:9471 (/api/v1; no token; unknown model: deny; stale after 2700 s: fail_open)",
     ] {
         assert!(out.contains(needle), "missing `{needle}` in\n{out}");
     }

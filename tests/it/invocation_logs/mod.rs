@@ -237,7 +237,7 @@ async fn a_per_user_budget_alerts_once_and_the_api_denies_that_user() {
     assert!(alert.subject.contains("per-user (user_id=u-1) reached 100%"), "{}", alert.subject);
 
     let ask = |user: &str| {
-        let url = format!("{}/api/v1/decision?user_id={user}&model=claude-sonnet-4-5", daemon.base());
+        let url = format!("{}/api/v1/decision?user_id={user}&model=claude-sonnet-4-5", daemon.api_base());
         async move { reqwest_json(&url).await }
     };
     let deny = ask("u-1").await;

@@ -53,7 +53,7 @@ async fn decisions_allow_warn_and_deny_with_the_deciding_budget() {
     let clock = Arc::new(ManualClock::new(end + Duration::seconds(30)));
     let daemon = TestDaemon::spawn(&emu, DaemonOptions::new(loaded, clock).http()).await;
     daemon.collect_usage().await.unwrap();
-    let base = daemon.base().to_string();
+    let base = daemon.api_base().to_string();
 
     let principal = "arn:aws:iam::111122223333:role/dashboard-server-task";
     let sonnet = get(&base, &format!("/api/v1/decision?principal={principal}&model={SONNET_US}")).await;

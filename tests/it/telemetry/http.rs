@@ -1,4 +1,4 @@
-//! The telemetry HTTP server end to end on loopback: `/metrics`, `/healthz`
+//! The metrics listener end to end on loopback: `/metrics`, `/healthz`
 //! and `/readyz` fetched through the `healthcheck` probe's client, an extra
 //! router merged in, and graceful shutdown ending the serve future.
 #![allow(clippy::disallowed_methods, reason = "the server under test runs as a task, as in the daemon")]
@@ -8,13 +8,15 @@ use std::time::Duration;
 
 use axum::routing::get;
 use axum::Router;
+use bedrock_cost_monitor::app::serve;
 use bedrock_cost_monitor::clock::ManualClock;
+use bedrock_cost_monitor::config::ListenerLimits;
 use bedrock_cost_monitor::pricing::TokenType;
 use bedrock_cost_monitor::records::CostTotal;
 use bedrock_cost_monitor::scheduler::JobName;
 use bedrock_cost_monitor::telemetry::probe::{request, HttpResponse};
 use bedrock_cost_monitor::telemetry::{
-    self, probe, router, serve, HttpState, JobOutcome, ProbeError, Readiness, SelfMetrics, Snapshot,
+    self, probe, router, HttpState, JobOutcome, ProbeError, Readiness, SelfMetrics, Snapshot,
 };
 use chrono::{TimeDelta, TimeZone, Utc};
 use prometheus::Registry;
@@ -53,7 +55,7 @@ async fn start() -> Fixture {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, router(state).merge(api), async {
+    let server = tokio::spawn(serve(listener, router(state).merge(api), ListenerLimits::default(), async {
         let _ = stopped.await;
     }));
     Fixture { base, readiness, stop, server }
@@ -110,4 +112,26 @@ async fn serves_metrics_health_and_readiness_then_shuts_down() {
     let err = probe(&format!("{}/healthz", fx.base), TIMEOUT).await.unwrap_err();
     assert!(matches!(err, ProbeError::Io { .. }), "{err}");
     drop(idle);
+}
+
+#[tokio::test]
+async fn an_answer_later_than_the_request_timeout_is_a_408() {
+    let slow = Router::new().route(
+        "/slow",
+        get(|| async {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            "late"
+        }),
+    );
+    let limits = ListenerLimits { request_timeout_secs: 1, ..ListenerLimits::default() };
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/slow", listener.local_addr().unwrap());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, slow, limits, async {
+        let _ = stopped.await;
+    }));
+    let answer = request("GET", &url, &[], &[], TIMEOUT).await.unwrap();
+    assert_eq!(answer.status, 408);
+    stop.send(()).unwrap();
+    tokio::time::timeout(TIMEOUT, server).await.expect("serve did not stop").unwrap().unwrap();
 }

@@ -28,6 +28,7 @@ pub struct TestConfig {
     cloudtrail: String,
     topic: Option<String>,
     digest: bool,
+    api: String,
     extra: String,
 }
 
@@ -46,6 +47,8 @@ impl TestConfig {
             cloudtrail: "enabled = false\n".into(),
             topic: None,
             digest: false,
+            // Any free port: tests run side by side (in-process daemons get theirs handed in).
+            api: "listen = \"127.0.0.1:0\"\n".into(),
             extra: String::new(),
         }
     }
@@ -93,6 +96,12 @@ impl TestConfig {
         self
     }
 
+    /// The keys of `[api]`, replacing `listen = "127.0.0.1:0"`.
+    pub fn api(mut self, keys: &str) -> TestConfig {
+        self.api = keys.to_string();
+        self
+    }
+
     /// More TOML after the rest: budgets, `[store]`, `[replicas]`, …
     pub fn extra(mut self, toml: &str) -> TestConfig {
         self.extra = toml.to_string();
@@ -132,6 +141,7 @@ impl TestConfig {
         if let Some(port) = self.listen_port {
             writeln!(t, "\n[http]\nlisten = \"127.0.0.1:{port}\"").unwrap();
         }
+        writeln!(t, "\n[api]\n{}", self.api).unwrap();
         writeln!(t, "\n[sources.cloudwatch]\n{}\n[sources.cloudtrail]\n{}", self.cloudwatch, self.cloudtrail)
             .unwrap();
         writeln!(t, "[alerts]").unwrap();

@@ -5,7 +5,8 @@
 //! By default the test drives it: its jobs are built as `run` builds them
 //! and run when the test calls a step (`collect_usage`, `collect_trail`,
 //! `alerts_job`, `digest`, `follower_refresh`), on a manual clock instead of
-//! cron. `DaemonOptions::http` also serves its HTTP endpoints;
+//! cron. `DaemonOptions::http` also serves its two listeners (metrics and
+//! API) as `run` does;
 //! `DaemonOptions::scheduled` runs `app::run` itself, scheduler and all.
 //! `process` starts the binary as a child process instead, for the tests
 //! that kill it or scrape it from outside.
@@ -27,8 +28,6 @@ use bedrock_cost_monitor::config::Loaded;
 use bedrock_cost_monitor::emulator::Emulator;
 use bedrock_cost_monitor::ledger::Backend;
 use bedrock_cost_monitor::scheduler::{Completed, JobName, ScheduledJob};
-use bedrock_cost_monitor::telemetry::api::{routes, ApiState};
-use bedrock_cost_monitor::telemetry::http::{router, serve, HttpState};
 use bedrock_cost_monitor::telemetry::probe::probe;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -63,7 +62,8 @@ impl DaemonOptions {
         self
     }
 
-    /// Also serves `/metrics`, the probes and `/api/v1` on a free loopback port.
+    /// Also serves `/metrics` and the probes on a free loopback port, and
+    /// `/api/v1` on another.
     pub fn http(mut self) -> DaemonOptions {
         self.http = true;
         self
@@ -81,11 +81,12 @@ impl DaemonOptions {
 /// A running daemon and the handles a scenario needs.
 pub struct TestDaemon {
     driven: Option<Driven>,
-    /// `http://127.0.0.1:PORT` when the daemon serves HTTP.
-    base: Option<String>,
-    /// Turns true to stop the HTTP server or `app::run`.
+    /// `http://127.0.0.1:PORT` of the metrics and of the API listener,
+    /// when the daemon serves HTTP.
+    base: Option<(String, String)>,
+    /// Turns true to stop the HTTP listeners or `app::run`.
     stop: watch::Sender<bool>,
-    task: Option<JoinHandle<Result<(), String>>>,
+    tasks: Vec<JoinHandle<Result<(), String>>>,
 }
 
 /// A daemon whose jobs the test runs.
@@ -98,34 +99,48 @@ impl TestDaemon {
     pub async fn spawn(emu: &Emulator, options: DaemonOptions) -> TestDaemon {
         let DaemonOptions { loaded, clock, store, http, scheduled } = options;
         let (stop, shutdown) = watch::channel(false);
-        let listener = match http || scheduled {
-            true => Some(TcpListener::bind("127.0.0.1:0").await.unwrap()),
+        let listeners = match http || scheduled {
+            true => Some((free_port().await, free_port().await)),
             false => None,
         };
-        let base = listener.as_ref().map(|l| format!("http://{}", l.local_addr().unwrap()));
+        let url = |l: &TcpListener| format!("http://{}", l.local_addr().unwrap());
+        let base = listeners.as_ref().map(|(metrics, api)| (url(metrics), url(api)));
         let credentials = emu.sdk_config(EAST).await.credentials_provider();
-        let run = RunOptions { clock, credentials, listener: None, shutdown: shutdown.clone(), store };
+        let run = RunOptions {
+            clock,
+            credentials,
+            listener: None,
+            api_listener: None,
+            shutdown: shutdown.clone(),
+            store,
+        };
         if scheduled {
-            let run = RunOptions { listener, ..run };
+            let (listener, api_listener) = listeners.unzip();
+            let run = RunOptions { listener, api_listener, ..run };
             let task = tokio::spawn(async move { app::run(loaded, run).await.map_err(|e| e.to_string()) });
-            let daemon = TestDaemon { driven: None, base, stop, task: Some(task) };
+            let daemon = TestDaemon { driven: None, base, stop, tasks: vec![task] };
             wait_ready(&format!("{}/readyz", daemon.base())).await;
             return daemon;
         }
         let parts = Components::new(&loaded, &run).await.unwrap();
         parts.leadership.renew().await;
         let jobs = parts.jobs(&loaded).await;
-        let task = listener.map(|listener| {
-            let app =
-                router(HttpState { registry: parts.registry.clone(), readiness: parts.readiness.clone() })
-                    .merge(routes(ApiState { board: parts.board.clone(), pricer: parts.pricer.clone() }));
-            let mut stopped = shutdown;
-            let until = async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            };
-            tokio::spawn(async move { serve(listener, app, until).await.map_err(|e| e.to_string()) })
-        });
-        TestDaemon { driven: Some(Driven { parts, jobs }), base, stop, task }
+        let mut tasks = Vec::new();
+        if let Some((metrics, api)) = listeners {
+            let config = &loaded.config;
+            for (listener, routes, limits) in [
+                (metrics, parts.metrics_routes(), config.http.limits),
+                (api, parts.api_routes(&loaded), config.api.limits),
+            ] {
+                let mut stopped = shutdown.clone();
+                let until = async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                };
+                let serving = app::serve(listener, routes, limits, until);
+                tasks.push(tokio::spawn(async move { serving.await.map_err(|e| e.to_string()) }));
+            }
+        }
+        TestDaemon { driven: Some(Driven { parts, jobs }), base, stop, tasks }
     }
 
     /// Its components: store, board, registry, leadership, … (a driven daemon's).
@@ -133,9 +148,18 @@ impl TestDaemon {
         &self.driven().parts
     }
 
-    /// `http://127.0.0.1:PORT` of its HTTP server.
+    /// `http://127.0.0.1:PORT` of its metrics listener (`/metrics`, `/readyz`, …).
     pub fn base(&self) -> &str {
-        self.base.as_deref().expect("the daemon serves HTTP only with `http()` or `scheduled()`")
+        &self.bases().0
+    }
+
+    /// `http://127.0.0.1:PORT` of its API listener (`/api/v1/…`).
+    pub fn api_base(&self) -> &str {
+        &self.bases().1
+    }
+
+    fn bases(&self) -> &(String, String) {
+        self.base.as_ref().expect("the daemon serves HTTP only with `http()` or `scheduled()`")
     }
 
     /// One run of the CloudWatch usage job: collect, price, evaluate budgets, alert.
@@ -168,10 +192,10 @@ impl TestDaemon {
         self.run(JobName::FOLLOWER_REFRESH).await
     }
 
-    /// Stops the HTTP server or `app::run` and waits until it has stopped cleanly.
-    pub async fn shutdown(mut self) {
+    /// Stops the HTTP listeners or `app::run` and waits until they have stopped cleanly.
+    pub async fn shutdown(self) {
         self.stop.send(true).unwrap();
-        if let Some(task) = self.task.take() {
+        for task in self.tasks {
             tokio::time::timeout(TIMEOUT, task).await.expect("the daemon stops").unwrap().unwrap();
         }
     }
@@ -190,6 +214,10 @@ impl TestDaemon {
             .unwrap_or_else(|| panic!("no job {name}"));
         job.job.run_once().await.map_err(|e| e.to_string())
     }
+}
+
+async fn free_port() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0").await.unwrap()
 }
 
 /// Polls `url` until it answers 2xx (bounded).
