@@ -113,16 +113,33 @@ impl Leadership {
     }
 }
 
-/// This replica's default name in the lease: the hostname, which is unique
-/// per ECS task (awsvpc) and survives a container restart inside the task,
-/// so a restarted sidecar takes its own lease back at once.
+/// This replica's default name in the lease: unique per process, so two
+/// daemons on one host never both lead (the hostname alone would be shared:
+/// each would think the lease its own), and a restarted process never
+/// inherits a dead one's lease: it waits for it to expire like any other
+/// replica. The hostname and pid say where it runs; a random boot nonce
+/// makes it unique even when a container restarts with the same pid.
 pub fn default_holder() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| format!("replica-{}", std::process::id()))
+        .unwrap_or_else(|| "replica".to_string());
+    format!("{host}-{}-{:08x}", std::process::id(), boot_nonce())
+}
+
+/// 32 random bits from the OS; should it refuse (Linux does not), the
+/// standard library's per-process random hash keys.
+fn boot_nonce() -> u32 {
+    use std::hash::BuildHasher;
+    getrandom::u32().unwrap_or_else(|_| {
+        let hash = std::collections::hash_map::RandomState::new().hash_one(std::process::id());
+        // Truncation is the point: any 32 of the 64 random bits will do.
+        #[expect(clippy::cast_possible_truncation, reason = "32 random bits of 64")]
+        let bits = hash as u32;
+        bits
+    })
 }
 
 /// Runs `inner` only while this replica holds the lease.
@@ -142,5 +159,22 @@ impl Job for LeaderOnly {
             return Ok(Completed::Standby);
         }
         self.inner.run_once().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_holder;
+
+    #[test]
+    fn the_default_identity_is_unique_per_call_and_says_where_it_runs() {
+        let (a, b) = (default_holder(), default_holder());
+        assert_ne!(a, b, "a restarted process (same host, even the same pid) is another holder");
+        let pid = format!("-{}-", std::process::id());
+        for h in [&a, &b] {
+            let nonce = h.rsplit('-').next().unwrap();
+            assert!(h.contains(&pid) && nonce.len() == 8, "{h}");
+            assert!(nonce.chars().all(|c| c.is_ascii_hexdigit()), "{h}");
+        }
     }
 }

@@ -7,7 +7,7 @@ use super::types::{Config, StoreKind};
 use crate::diag::FieldPath;
 
 /// `(variable, field it overrides)`, documented in config/example.toml.
-pub const OVERRIDES: [(&str, &str); 9] = [
+pub const OVERRIDES: [(&str, &str); 10] = [
     ("BCM_REGIONS", "monitor.regions"),
     ("BCM_DATA_DIR", "monitor.data_dir"),
     ("BCM_LISTEN", "http.listen"),
@@ -17,6 +17,7 @@ pub const OVERRIDES: [(&str, &str); 9] = [
     ("BCM_DYNAMODB_REGION", "store.dynamodb_region"),
     ("BCM_SNS_TOPIC_ARN", "alerts.sns_topic_arn"),
     ("BCM_AWS_ENDPOINT_URL", "aws.endpoint_url"),
+    ("BCM_HOLDER_ID", "replicas.holder_id"),
 ];
 
 /// An environment value that could not be used.
@@ -79,6 +80,7 @@ fn set(config: &mut Config, field: &str, value: String) -> Result<(), String> {
         "store.dynamodb_region" => config.store.dynamodb_region = Some(value),
         "alerts.sns_topic_arn" => config.alerts.sns_topic_arn = Some(value),
         "aws.endpoint_url" => config.aws.endpoint_url = Some(value),
+        "replicas.holder_id" => config.replicas.holder_id = Some(value),
         // OVERRIDES and this match are kept together; a new entry needs both.
         other => return Err(format!("no override for field {other}")),
     }

@@ -13,7 +13,8 @@ pub struct ReplicasSection {
     /// The lease lasts this long and is renewed every third of it; a dead
     /// holder is replaced within two lease periods.
     pub lease_secs: u64,
-    /// This replica's name in the lease; default `<hostname>-<pid>`.
+    /// This replica's name in the lease; default `<hostname>-<pid>-<random>`,
+    /// unique per process (see `app::leader::default_holder`).
     pub holder_id: Option<String>,
     /// How often a replica that does not hold the lease re-reads totals and
     /// budget statuses from the shared store.

@@ -109,7 +109,10 @@ fn alerts_and_replicas(c: &Config, out: &mut Vec<Finding>) {
         out.push(Finding::error(r.key("follower_refresh_secs"), e));
     }
     if c.replicas.holder_id.as_deref().is_some_and(|h| h.trim().is_empty()) {
-        out.push(Finding::error(r.key("holder_id"), "must not be empty (leave it out for <hostname>-<pid>)"));
+        out.push(Finding::error(
+            r.key("holder_id"),
+            "must not be empty (leave it out for <hostname>-<pid>-<random>)",
+        ));
     }
     let top = u64::try_from(c.metrics.top_principals).unwrap_or(u64::MAX);
     within(out, root.key("metrics").key("top_principals"), top, 1..=1000, " (it bounds label cardinality)");
