@@ -4,13 +4,15 @@
 //! CloudTrail error spikes `bedrock.access_denied` / `bedrock.throttling`
 //! (once per episode and region). Pure message builders.
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, TimeZone, Utc};
 use serde_json::{json, Value};
 
 use std::collections::BTreeMap;
 
 use super::kind::AlertKind;
 use super::message::AlertMessage;
+use crate::clock::floor_minute;
+use crate::config::CronSchedule;
 use crate::records::CallCount;
 
 fn instant(t: DateTime<Utc>) -> String {
@@ -32,15 +34,33 @@ pub fn unpriced_model(region: &str, model_id: &str, now: DateTime<Utc>) -> Alert
         )
 }
 
-/// A source's data in a region is stalled when it is older than `bound`;
-/// a region that never had data, once the daemon has run longer than `bound`.
-pub fn is_stalled(
+/// How long a scheduled collection may take to land its data.
+pub const RUN_GRACE: Duration = Duration::minutes(1);
+
+/// The watermark a healthy collector on `schedule` has reached at `now`:
+/// the minute of its latest run scheduled at least [`RUN_GRACE`] ago (a run
+/// collects up to the start of its minute). `None` before any such run.
+pub fn expected_watermark<Tz: TimeZone>(
+    schedule: &CronSchedule,
+    tz: &Tz,
     now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    schedule.previous_before(now - RUN_GRACE, tz).map(floor_minute)
+}
+
+/// A source's data in a region is stalled when it is more than `bound`
+/// behind what its schedule explains (`expected`, see
+/// [`expected_watermark`]): how long ago the minute it should have reached
+/// is, never just how old the data is, so neither a run that has not landed
+/// yet nor the minute a watermark rounds down to can look like a stall. A
+/// region that never had data counts from when the daemon started.
+pub fn is_stalled(
+    expected: Option<DateTime<Utc>>,
     watermark: Option<DateTime<Utc>>,
     started_at: DateTime<Utc>,
     bound: Duration,
 ) -> bool {
-    now - watermark.unwrap_or(started_at) > bound
+    expected.is_some_and(|e| e - watermark.unwrap_or(started_at) > bound)
 }
 
 /// The CloudTrail error code a spike alert counts (`None` for other kinds).

@@ -140,16 +140,40 @@ fn operational_alert_keys() {
 fn stalled_table() {
     let started = at("2026-03-01T10:00:00Z");
     let bound = chrono::Duration::minutes(30);
-    // (now, watermark, stalled)
+    // (expected watermark, watermark, stalled)
     let cases = [
-        ("2026-03-01T10:20:00Z", None, false),
-        ("2026-03-01T10:31:00Z", None, true),
-        ("2026-03-01T12:00:00Z", Some("2026-03-01T11:30:00Z"), false),
-        ("2026-03-01T12:00:00Z", Some("2026-03-01T11:29:00Z"), true),
+        (None, None, false),
+        (Some("2026-03-01T10:30:00Z"), None, false),
+        (Some("2026-03-01T10:31:00Z"), None, true),
+        (Some("2026-03-01T12:00:00Z"), Some("2026-03-01T11:30:00Z"), false),
+        (Some("2026-03-01T12:00:00Z"), Some("2026-03-01T11:29:00Z"), true),
+        // Ahead of the schedule (a manual run, a clock step): never stalled.
+        (Some("2026-03-01T12:00:00Z"), Some("2026-03-01T12:05:00Z"), false),
     ];
-    for (now, watermark, stalled) in cases {
-        let w = watermark.map(at);
-        assert_eq!(ops::is_stalled(at(now), w, started, bound), stalled, "{now} {watermark:?}");
+    for (expected, watermark, stalled) in cases {
+        let (e, w) = (expected.map(at), watermark.map(at));
+        assert_eq!(ops::is_stalled(e, w, started, bound), stalled, "{expected:?} {watermark:?}");
+    }
+}
+
+/// What a healthy collector has at a given instant: the minute of its last
+/// run scheduled a minute or more before, whatever the schedule.
+#[test]
+fn expected_watermark_follows_the_schedule() {
+    let sched = |s: &str| s.parse::<crate::config::CronSchedule>().unwrap();
+    let tz = chrono_tz::Europe::Berlin;
+    let cases = [
+        // A 5-second schedule: the run at 12:04:55 has landed by 12:05:56; its minute is 12:04.
+        ("*/5 * * * * *", "2026-03-01T12:05:56Z", Some("2026-03-01T12:04:00Z")),
+        ("*/5 * * * * *", "2026-03-01T12:06:01Z", Some("2026-03-01T12:05:00Z")),
+        // Every 15 minutes at second 0: at 12:15:30 the 12:15 run may still be running.
+        ("0 */15 * * * *", "2026-03-01T12:15:30Z", Some("2026-03-01T12:00:00Z")),
+        ("0 */15 * * * *", "2026-03-01T12:16:01Z", Some("2026-03-01T12:15:00Z")),
+        // Business hours only (Berlin): overnight the 17:45 local run is the last one due.
+        ("0 */15 9-17 * * Mon-Fri", "2026-03-03T02:00:00Z", Some("2026-03-02T16:45:00Z")),
+    ];
+    for (expr, now, want) in cases {
+        assert_eq!(ops::expected_watermark(&sched(expr), &tz, at(now)), want.map(at), "{expr} at {now}");
     }
 }
 

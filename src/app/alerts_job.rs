@@ -1,5 +1,6 @@
 //! The leader's minute job: raises `collector.stalled` when a region's data
-//! is older than `alerts.stalled_after_minutes` (once per episode), and
+//! is more than `alerts.stalled_after_minutes` behind what its collection
+//! schedule should have gathered by now (once per episode), and
 //! flushes the alert outbox, so an alert whose publish failed is retried
 //! within a minute, not only at the next collection.
 
@@ -10,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::alerts::{episode, ops, Dispatcher};
 use crate::clock::Clock;
+use crate::config::CronSchedule;
 use crate::ledger::Backend;
 use crate::records::Source;
 use crate::scheduler::{Completed, Job, JobError, JobName};
@@ -17,8 +19,10 @@ use crate::scheduler::{Completed, Job, JobError, JobName};
 pub struct AlertsJob {
     pub store: Arc<dyn Backend>,
     pub regions: Vec<String>,
-    /// The sources whose freshness is watched.
-    pub sources: Vec<Source>,
+    /// The sources whose freshness is watched, with their collection schedule.
+    pub sources: Vec<(Source, CronSchedule)>,
+    /// The schedules' timezone.
+    pub timezone: chrono_tz::Tz,
     pub stalled_after_minutes: u32,
     pub dispatcher: Arc<Dispatcher>,
     pub clock: Arc<dyn Clock>,
@@ -37,14 +41,15 @@ impl Job for AlertsJob {
         let now = self.clock.now();
         let bound = Duration::minutes(i64::from(self.stalled_after_minutes));
         let mut messages = Vec::new();
-        for source in &self.sources {
+        for (source, schedule) in &self.sources {
+            let expected = ops::expected_watermark(schedule, &self.timezone, now);
             for region in &self.regions {
                 let watermark = self
                     .store
                     .watermark(*source, region)
                     .await
                     .map_err(JobError::store("reading the watermark"))?;
-                let stalled = ops::is_stalled(now, watermark, self.started_at, bound);
+                let stalled = ops::is_stalled(expected, watermark, self.started_at, bound);
                 let flag = ops::stalled_flag(source.as_str(), region);
                 let episode = episode::track(self.store.as_ref(), &flag, stalled, now)
                     .await

@@ -179,12 +179,14 @@ impl Components {
             store: self.store.clone(),
             regions: config.monitor.regions.clone(),
             sources: [
-                (Source::CloudWatch, config.sources.cloudwatch.enabled),
-                (Source::CloudTrail, config.sources.cloudtrail.enabled),
+                (Source::CloudWatch, &config.sources.cloudwatch.schedule, config.sources.cloudwatch.enabled),
+                (Source::CloudTrail, &config.sources.cloudtrail.schedule, config.sources.cloudtrail.enabled),
             ]
             .into_iter()
-            .filter_map(|(s, on)| on.then_some(s))
+            .filter(|(_, _, on)| *on)
+            .map(|(s, schedule, _)| (s, schedule.clone()))
             .collect(),
+            timezone: config.monitor.timezone.0,
             stalled_after_minutes: config.alerts.stalled_after_minutes,
             dispatcher: self.dispatcher.clone(),
             clock: self.clock.clone(),

@@ -58,6 +58,11 @@ impl CronSchedule {
         self.schedule.after(&now).next().is_some()
     }
 
+    /// The latest run time strictly before `before`, evaluated in `tz`.
+    pub fn previous_before<Tz: TimeZone>(&self, before: DateTime<Utc>, tz: &Tz) -> Option<DateTime<Utc>> {
+        self.schedule.after(&before.with_timezone(tz)).next_back().map(|t| t.with_timezone(&Utc))
+    }
+
     pub fn next_after<Tz: TimeZone>(&self, after: DateTime<Utc>, tz: &Tz) -> Option<DateTime<Utc>> {
         self.next_runs(after, tz, 1).into_iter().next().map(|t| t.with_timezone(&Utc))
     }

@@ -293,7 +293,8 @@ pub struct AlertsSection {
     pub digest: DigestSection,
     /// `pricing.unpriced_model` on the first sight of a model ID the price table does not know.
     pub unpriced_model: bool,
-    /// `collector.stalled` when a region's usage data is older than this.
+    /// `collector.stalled` when a region's data is more than this behind
+    /// what its collection schedule should have gathered.
     pub stalled_after_minutes: u32,
     /// Attempts an alert gets before it is parked (the dead letter).
     pub max_publish_attempts: u32,

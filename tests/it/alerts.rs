@@ -225,10 +225,15 @@ async fn a_stalled_collector_alerts_once_per_stall() {
     daemon.collect_usage().await.unwrap();
     topic.drain().await;
     let stalled = || async { of_kind(&topic.drain().await, "collector.stalled").len() };
-    // Fresh data: nothing. 61 minutes without a collection: one alert per region, once.
+    // Fresh data: nothing. Without collections the data falls behind its
+    // 15-minute schedule; 76 minutes on, the run due 75 minutes in has not
+    // landed: more than the 60 minutes allowed. One alert per region, once.
     daemon.alerts_job().await.unwrap();
     assert_eq!(stalled().await, 0);
-    s.clock.advance(Duration::minutes(61));
+    s.clock.advance(Duration::minutes(75));
+    daemon.alerts_job().await.unwrap();
+    assert_eq!(stalled().await, 0, "the run due 75 minutes in may still be running");
+    s.clock.advance(Duration::minutes(2));
     daemon.alerts_job().await.unwrap();
     daemon.alerts_job().await.unwrap();
     assert_eq!(stalled().await, 2, "us-east-1 and us-west-2, each once");
@@ -236,7 +241,44 @@ async fn a_stalled_collector_alerts_once_per_stall() {
     daemon.collect_usage().await.unwrap();
     daemon.alerts_job().await.unwrap();
     assert_eq!(stalled().await, 0);
-    s.clock.advance(Duration::minutes(61));
+    s.clock.advance(Duration::minutes(77));
     daemon.alerts_job().await.unwrap();
     assert_eq!(stalled().await, 2, "a new stall alerts again");
+}
+
+/// The tightest bound (1 minute) on a 5-second schedule: the alerts job runs
+/// at every minute's start, before that instant's collection has landed
+/// (the order a scheduler may well pick), and a healthy collector is never
+/// stalled; one that stops is, once its data is a minute behind its schedule.
+#[tokio::test]
+async fn a_healthy_fast_collector_is_never_stalled_and_a_stopped_one_is() {
+    let emu = emulator::exclusive().await;
+    let topic = Topic::create(&emu, "ops-alerts", false).await;
+    let dir = TempDir::new().unwrap();
+    let config = TestConfig::driven(dir.path(), emu.endpoint_url())
+        .topic(&topic.arn)
+        .cloudwatch("schedule = \"*/5 * * * * *\"\nrestatement_minutes = 10\nbackfill_hours = 3\n")
+        .alerts("stalled_after_minutes = 1");
+    // Half a minute past the minute: at each check the minute the watermark
+    // rounds down to is 92 s behind `now`, more than the whole bound.
+    let clock = Arc::new(ManualClock::new(now() + Duration::seconds(2)));
+    let daemon = TestDaemon::spawn(&emu, DaemonOptions::new(config.load(), clock.clone())).await;
+    let stalled = || async { of_kind(&topic.drain().await, "collector.stalled").len() };
+    // Three minutes of 5-second ticks; at each minute the alerts job goes first.
+    for tick in 0..36 {
+        if tick % 12 == 0 {
+            daemon.alerts_job().await.unwrap();
+        }
+        daemon.collect_usage().await.unwrap();
+        clock.advance(Duration::seconds(5));
+    }
+    daemon.alerts_job().await.unwrap();
+    assert_eq!(stalled().await, 0, "healthy: the watermark is where the schedule says");
+    // The collector stops. Its last run, 5 s ago, collected up to this minute's start.
+    clock.advance(Duration::seconds(115));
+    daemon.alerts_job().await.unwrap();
+    assert_eq!(stalled().await, 0, "a minute behind its schedule is not more than a minute");
+    clock.advance(Duration::seconds(60));
+    daemon.alerts_job().await.unwrap();
+    assert_eq!(stalled().await, 2, "both regions, once the data is over a minute behind");
 }

@@ -27,6 +27,7 @@ pub struct TestConfig {
     cloudwatch: String,
     cloudtrail: String,
     topic: Option<String>,
+    alerts: String,
     digest: bool,
     api: String,
     extra: String,
@@ -46,6 +47,7 @@ impl TestConfig {
             cloudwatch: "restatement_minutes = 10\nbackfill_hours = 3\n".into(),
             cloudtrail: "enabled = false\n".into(),
             topic: None,
+            alerts: String::new(),
             digest: false,
             // Any free port: tests run side by side (in-process daemons get theirs handed in).
             api: "listen = \"127.0.0.1:0\"\n".into(),
@@ -87,6 +89,12 @@ impl TestConfig {
     /// Alerts go to this SNS topic.
     pub fn topic(mut self, arn: &str) -> TestConfig {
         self.topic = Some(arn.to_string());
+        self
+    }
+
+    /// More keys of `[alerts]` (after the topic).
+    pub fn alerts(mut self, keys: &str) -> TestConfig {
+        self.alerts = keys.to_string();
         self
     }
 
@@ -148,6 +156,7 @@ impl TestConfig {
         if let Some(arn) = &self.topic {
             writeln!(t, "sns_topic_arn = {arn:?}").unwrap();
         }
+        writeln!(t, "{}", self.alerts).unwrap();
         writeln!(t, "\n[alerts.digest]\nenabled = {}", self.digest).unwrap();
         let prices = repo_root().join("config/prices.toml").display().to_string();
         writeln!(t, "\n[pricing]\ntable = {prices:?}\ncache_write_ttl = \"5m\"\n\n{}", self.extra).unwrap();
