@@ -90,9 +90,11 @@ impl Leadership {
         held
     }
 
-    /// Renews until `shutdown`, then releases the lease so a follower can
-    /// take over at once instead of waiting for it to expire.
-    pub async fn keep(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+    /// Renews until `release` turns true, then releases the lease so a
+    /// follower can take over at once instead of waiting for it to expire.
+    /// The daemon turns it true when its shutdown drain has ended, not at
+    /// the signal: the lease covers every write this replica still makes.
+    pub async fn keep(self: Arc<Self>, mut release: watch::Receiver<bool>) {
         if self.unshared_store {
             return;
         }
@@ -100,7 +102,7 @@ impl Leadership {
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
-                _ = shutdown.wait_for(|s| *s) => break,
+                _ = release.wait_for(|s| *s) => break,
             }
             self.renew().await;
         }

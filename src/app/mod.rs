@@ -84,8 +84,12 @@ pub async fn run(loaded: Loaded, options: RunOptions) -> Result<(), AppError> {
     // Both ports before the first spawn: a taken port fails the start cleanly.
     let metrics_listener = listeners::bind(options.listener, config.http.listen).await?;
     let api_listener = listeners::bind(options.api_listener, config.api.listen).await?;
+    // The lease is kept through the drain and released only once it ends:
+    // released at SIGTERM, another replica would lead while this one's last
+    // runs still write.
+    let (drained, until_drained) = watch::channel(false);
     #[expect(clippy::disallowed_methods, reason = "the daemon's lease keeper, joined at shutdown below")]
-    let keeper = tokio::spawn(c.leadership.clone().keep(options.shutdown.clone()));
+    let keeper = tokio::spawn(c.leadership.clone().keep(until_drained));
     let stopped = |mut stop: watch::Receiver<bool>| async move {
         let _ = stop.wait_for(|s| *s).await;
     };
@@ -111,6 +115,7 @@ pub async fn run(loaded: Loaded, options: RunOptions) -> Result<(), AppError> {
     let deadline = Duration::from_secs(config.monitor.shutdown_deadline_secs);
     scheduler.run(options.shutdown.clone(), deadline).await;
     tracing::info!("scheduler stopped; releasing the lease and closing the HTTP listeners");
+    let _ = drained.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(5), keeper).await;
     let (metrics, api) = tokio::join!(
         tokio::time::timeout(Duration::from_secs(5), metrics),

@@ -63,3 +63,56 @@ async fn two_daemons_on_one_host_never_both_lead() {
     assert!(a.holder.contains(&prefix) && b.holder.contains(&prefix), "{} / {}", a.holder, b.holder);
     assert!(a.renew().await && !b.renew().await, "the second waits: {} holds the lease", a.holder);
 }
+
+/// SIGTERM drains the runs in flight before the lease goes: while the last
+/// run still writes, no other replica can take the lease; once the drain has
+/// ended it is free at once.
+#[tokio::test]
+async fn the_lease_is_held_through_the_shutdown_drain_and_released_after_it() {
+    use std::sync::Arc;
+    use std::time::{Duration as StdDuration, Instant};
+
+    use bedrock_cost_monitor::clock::{Clock, SystemClock};
+    use bedrock_cost_monitor::emulator::{Fault, FaultKind};
+    use bedrock_cost_monitor::ledger::dynamodb::{DynamoOptions, DynamoStore};
+    use bedrock_cost_monitor::ledger::LeaseStore;
+    use chrono::Duration;
+
+    use crate::helpers::daemon::{DaemonOptions, TestConfig, TestDaemon};
+    use crate::helpers::workload::{publish_all, seeded_series, workload};
+
+    let emu = emulator::exclusive().await;
+    let dir = tempfile::tempdir().unwrap();
+    let name = "ledger-drain";
+    let Shared::Config(store) = table(&emu, name).await else { unreachable!("a table config") };
+    // Traffic in the last half hour, so every run reads CloudWatch.
+    let end = bedrock_cost_monitor::clock::floor_minute(SystemClock.now());
+    publish_all(&emu, &workload(&seeded_series(), end - Duration::minutes(30), end)).await;
+    let loaded = TestConfig::driven(dir.path(), emu.endpoint_url())
+        .cloudwatch("schedule = \"*/2 * * * * *\"\nrestatement_minutes = 10\nbackfill_hours = 1\n")
+        .extra(&format!("{store}\n[replicas]\nlease_secs = 3\nholder_id = \"task-a\"\n"))
+        .load();
+    let daemon = TestDaemon::spawn(&emu, DaemonOptions::new(loaded, Arc::new(SystemClock)).scheduled()).await;
+    #[expect(clippy::disallowed_methods, reason = "the test's own view of the shared table")]
+    let client = aws_sdk_dynamodb::Client::new(&emu.sdk_config("us-east-1").await);
+    let view = DynamoStore::new(client, name.to_string(), DynamoOptions::default()).unwrap();
+    let take = || view.acquire_lease("collector", "task-b", SystemClock.now(), Duration::seconds(3));
+
+    // Every GetMetricData now takes 6 s: the next run is still going when SIGTERM comes.
+    let slow =
+        Fault::new("cloudwatch", FaultKind::Latency(StdDuration::from_secs(6))).operation("GetMetricData");
+    emu.inject_fault(&slow).await.unwrap();
+    tokio::time::sleep(StdDuration::from_secs(3)).await;
+    daemon.signal_stop();
+    let signalled = Instant::now();
+    // Past one whole lease period after the signal, the draining leader still holds it.
+    tokio::time::sleep(StdDuration::from_millis(3500)).await;
+    assert_eq!(take().await.unwrap().holder, "task-a", "held through the drain");
+    assert!(
+        signalled.elapsed() < StdDuration::from_secs(6),
+        "the check ran while the run was still in flight"
+    );
+    emu.clear_faults().await.unwrap();
+    daemon.shutdown().await;
+    assert_eq!(take().await.unwrap().holder, "task-b", "released once the drain ended");
+}

@@ -193,8 +193,13 @@ impl TestDaemon {
     }
 
     /// Stops the HTTP listeners or `app::run` and waits until they have stopped cleanly.
-    pub async fn shutdown(self) {
+    /// Signals a stop (SIGTERM) without waiting; `shutdown` then waits.
+    pub fn signal_stop(&self) {
         self.stop.send(true).unwrap();
+    }
+
+    pub async fn shutdown(self) {
+        self.stop.send_replace(true);
         for task in self.tasks {
             tokio::time::timeout(TIMEOUT, task).await.expect("the daemon stops").unwrap().unwrap();
         }
