@@ -10,6 +10,7 @@ pub mod env;
 pub mod invocation_logs;
 mod replicas;
 pub mod schedule;
+pub mod store;
 pub mod types;
 mod validate;
 

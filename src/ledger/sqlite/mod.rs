@@ -34,18 +34,28 @@
 //! `calls.rs`, `attribution.rs`), so reading totals never scans minute rows
 //! and they always equal the sum of the latest lines and points. Version 1
 //! files are upgraded in place (the hourly rollup is rebuilt from the lines);
-//! version 2 files gain the request tables.
+//! version 2 files gain the request tables. Before any upgrade the file is
+//! checked and copied aside (`startup.rs`).
+//!
+//! Minute rows past the retention are folded into the rollups or deleted by
+//! `compact.rs` (with `fold.rs` and `vacuum.rs`); after that the totals and
+//! rollups no longer equal the remaining minute rows, but still equal every
+//! row ever written, and no write may reach before the compaction horizon.
 
 mod attribution;
 mod calls;
 mod codec;
+mod compact;
 mod exactly_once;
+mod fold;
 mod read;
 mod replace;
 mod requests;
 mod schema;
+mod startup;
 mod sums;
 mod totals;
+mod vacuum;
 mod write;
 
 use std::fmt;
@@ -59,8 +69,8 @@ use rusqlite::Connection;
 pub use schema::SCHEMA_VERSION;
 
 use super::{
-    AttributionBatch, CallBatch, Lease, LeaseStore, MinuteBatch, Outbox, OutboxEntry, ReplaceStats,
-    RequestBatch, RequestWriteStats, StatusStore, Store, StoreError, WriteStats,
+    AttributionBatch, CallBatch, CompactPlan, CompactReport, Lease, LeaseStore, MinuteBatch, Outbox,
+    OutboxEntry, ReplaceStats, RequestBatch, RequestWriteStats, StatusStore, Store, StoreError, WriteStats,
 };
 use crate::budgets::BudgetStatus;
 use crate::records::{
@@ -85,8 +95,10 @@ impl fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) `<data_dir>/ledger.sqlite` and brings its
-    /// schema to the current version. Blocking: call it at startup.
+    /// Opens (creating if needed) `<data_dir>/ledger.sqlite`, checks its
+    /// integrity, copies it aside if its schema is older than this build's
+    /// (`<file>.v<old>.bak`), and brings its schema to the current version.
+    /// Blocking: call it at startup.
     pub fn open(data_dir: &Path) -> Result<SqliteStore, StoreError> {
         let at = |e: StoreError| match e {
             StoreError::Backend(m) => {
@@ -99,7 +111,16 @@ impl SqliteStore {
         })?;
         let path = data_dir.join(FILE_NAME);
         let mut conn = Connection::open(&path).map_err(|e| StoreError::Backend(e.to_string())).map_err(at)?;
+        startup::check_integrity(&conn, &path)?;
+        startup::prepare_new_file(&conn).map_err(at)?;
         schema::configure(&conn, true).map_err(at)?;
+        if let Some(copy) = startup::backup_before_migration(&conn, &path).map_err(at)? {
+            tracing::warn!(
+                ledger = %path.display(),
+                backup = %copy.display(),
+                "ledger schema is older than this build's: copied it before migrating"
+            );
+        }
         schema::migrate(&mut conn).map_err(at)?;
         Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), path: Some(path) })
     }
@@ -259,6 +280,11 @@ impl Store for SqliteStore {
     ) -> Result<Vec<PrincipalTotal>, StoreError> {
         self.run(move |conn| sums::principal_sums(conn, from, to)).await
     }
+
+    async fn compact(&self, plan: &CompactPlan) -> Result<Option<CompactReport>, StoreError> {
+        let (plan, path) = (plan.clone(), self.path.clone());
+        self.run(move |conn| compact::compact(conn, &plan, path.as_deref()).map(Some)).await
+    }
 }
 
 #[async_trait]
@@ -347,3 +373,11 @@ impl StatusStore for SqliteStore {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+#[path = "startup_tests.rs"]
+mod startup_tests;
+
+#[cfg(test)]
+#[path = "compact_tests.rs"]
+mod compact_tests;

@@ -204,6 +204,8 @@ fn check_config_summarises_a_valid_config() {
         "opus-daily",
         "cloudwatch        0 */15 * * * *",
         "digest",
+        "compaction        0 17 4 * * *",
+        "minute rows kept 35 days, then folded into hourly rollups",
         "invocation   logs off (no sources.invocation_logs.regions)",
         "invocation_logs   disabled",
     ] {
