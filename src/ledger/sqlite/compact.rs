@@ -31,10 +31,13 @@ pub(super) fn compact(
     conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).ctx("checkpointing the log")?;
     let mut report = CompactReport { bytes_before: size(conn, file)?, ..CompactReport::default() };
     let horizon = plan.minutes_before.timestamp();
-    let mut day = match oldest_minute(conn)? {
-        Some(first) => first.div_euclid(HOUR) * HOUR,
-        None => horizon,
+    // Everything before the last horizon was folded (or is a kept hour), and
+    // nothing can have been written there since: start from it.
+    let first = match self::horizon(conn)? {
+        Some(done) => Some(done),
+        None => oldest_minute(conn)?,
     };
+    let mut day = first.map_or(horizon, |m| m.div_euclid(HOUR) * HOUR);
     while day < horizon {
         let end = ((day.div_euclid(DAY) + 1) * DAY).min(horizon);
         compact_chunk(conn, plan, (day, end), &mut report)?;
@@ -46,12 +49,14 @@ pub(super) fn compact(
     Ok(report)
 }
 
+/// Where a first compaction starts (a scan of `calls`, once).
 fn oldest_minute(conn: &Connection) -> Result<Option<i64>, StoreError> {
     let mut oldest: Option<i64> = None;
     for sql in [
         "SELECT MIN(minute) FROM cost_lines",
         "SELECT MIN(minute) FROM metric_points",
         "SELECT MIN(hour) FROM principal_rollups WHERE hour >= 0",
+        "SELECT MIN(minute) FROM calls",
     ] {
         let found: Option<i64> = conn.query_row(sql, [], |r| r.get(0)).ctx("finding the oldest minute")?;
         oldest = match (oldest, found) {
