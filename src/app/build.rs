@@ -151,7 +151,7 @@ impl Components {
         }
     }
 
-    fn leader_only(&self, job: Arc<dyn Job>) -> Arc<dyn Job> {
+    pub(super) fn leader_only(&self, job: Arc<dyn Job>) -> Arc<dyn Job> {
         Arc::new(LeaderOnly { inner: job, leadership: self.leadership.clone() })
     }
 
@@ -205,6 +205,7 @@ impl Components {
                 run_at_start: false,
             });
         }
+        jobs.extend(super::compact::scheduled(self, loaded));
         if let Ok(every) = CronSchedule::every_secs(config.replicas.follower_refresh_secs) {
             jobs.push(self.schedule(Arc::new(self.follower()), &every, Role::Follower, loaded));
         }

@@ -9,6 +9,7 @@
 mod alerts_job;
 mod build;
 mod collect;
+pub mod compact;
 mod delivery;
 mod digest;
 mod evaluate;

@@ -101,7 +101,13 @@ fn logs_line(c: &Config) -> String {
 
 fn store_line(c: &Config) -> String {
     match c.store.kind {
-        crate::config::StoreKind::Sqlite => format!("sqlite in {}", c.monitor.data_dir.display()),
+        crate::config::StoreKind::Sqlite => format!(
+            "sqlite in {} (minute rows kept {} days, then folded into hourly rollups; published alerts \
+             kept {} days)",
+            c.monitor.data_dir.display(),
+            c.store.sqlite_minute_retention_days,
+            c.store.sqlite_published_alert_retention_days
+        ),
         crate::config::StoreKind::Dynamodb => format!(
             "dynamodb table {} (replicas share it; lease {} s, renewed every {} s)",
             c.store.dynamodb_table.as_deref().unwrap_or("?"),
@@ -205,6 +211,7 @@ fn jobs(c: &Config, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Result<
         ("cloudtrail", s.cloudtrail.enabled, &s.cloudtrail.schedule),
         ("invocation_logs", s.invocation_logs.enabled(), &s.invocation_logs.schedule),
         ("digest", c.alerts.digest.enabled, &c.alerts.digest.schedule),
+        ("compaction", c.store.kind == crate::config::StoreKind::Sqlite, &c.store.sqlite_compaction_schedule),
     ];
     if let Some(m) = &every_minute {
         list.push(("alerts", true, m));

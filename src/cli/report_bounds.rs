@@ -13,6 +13,7 @@ use crate::app::AppError;
 use crate::collector::bounds;
 use crate::ledger::report::{Dimension, GroupBy, SpendKey, SpendReport};
 use crate::ledger::report_days::day_key;
+use crate::ledger::retention::COMPACTED_BEFORE;
 use crate::money::{display_usd, exact};
 pub use crate::pricing::bounds::Bounds;
 use crate::pricing::PointPricer;
@@ -30,6 +31,7 @@ pub async fn read(
     days: &[(NaiveDate, DateTime<Utc>, DateTime<Utc>)],
 ) -> Result<RowBounds, CliError> {
     let store = crate::app::open_backend(loaded).await?;
+    refuse_compacted(store.as_ref(), days).await?;
     let pricer = PointPricer::from_config(loaded);
     let mut by_key: BTreeMap<SpendKey, Bounds> = BTreeMap::new();
     let mut total = Bounds::default();
@@ -51,6 +53,26 @@ pub async fn read(
         })
         .collect();
     Ok(RowBounds { rows, total })
+}
+
+/// Bounds are read from metric points, which compaction deletes past the
+/// minute retention: a day before that would show bounds of zero.
+async fn refuse_compacted(
+    store: &dyn crate::ledger::Backend,
+    days: &[(NaiveDate, DateTime<Utc>, DateTime<Utc>)],
+) -> Result<(), CliError> {
+    let flag = store.get_state(COMPACTED_BEFORE).await.map_err(AppError::from)?;
+    let Some(horizon) = flag.and_then(|f| DateTime::parse_from_rfc3339(&f).ok()) else { return Ok(()) };
+    match days.first() {
+        Some((day, start, _)) if *start < horizon => Err(CliError::Argument {
+            arg: "bounds",
+            reason: format!(
+                "the minute detail bounds are read from is kept for store.sqlite_minute_retention_days; \
+                 {day} is before {horizon}, where the ledger was compacted (the spend itself stays exact)"
+            ),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// `--bounds` needs the cost rows' keys: principal shares have none to bound.

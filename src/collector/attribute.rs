@@ -22,6 +22,11 @@ use crate::records::Source;
 /// Windows longer than this are attributed a day at a time (bounded memory).
 const CHUNK_HOURS: i64 = 24;
 
+/// The flag holding where the last attribution after `source` stopped in `region`.
+pub fn attributed_flag(source: Source, region: &str) -> String {
+    format!("attributed_through:{source}:{region}")
+}
+
 #[derive(Default)]
 pub struct Attributor {
     lock: Mutex<()>,
@@ -39,7 +44,7 @@ impl Attributor {
         read_from: Option<DateTime<Utc>>,
         to: DateTime<Utc>,
     ) -> Result<ReplaceStats, StoreError> {
-        let flag = format!("attributed_through:{source}:{region}");
+        let flag = attributed_flag(source, region);
         let done = store.get_state(&flag).await?.and_then(|s| DateTime::parse_from_rfc3339(&s).ok());
         let from = match (read_from, done.map(|d| d.with_timezone(&Utc))) {
             (Some(a), Some(b)) => a.min(b),

@@ -11,6 +11,7 @@ pub mod http;
 pub mod invocation_logs;
 mod replicas;
 pub mod schedule;
+pub mod store;
 pub mod types;
 mod validate;
 

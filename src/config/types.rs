@@ -10,6 +10,7 @@ use super::budget::BudgetConfig;
 pub use super::http::{ApiSection, HttpSection, ListenerLimits, OnStale, UnknownModel};
 pub use super::replicas::{renew_every, ReplicasSection};
 use super::schedule::CronSchedule;
+pub use super::store::{StoreKind, StoreSection};
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -102,37 +103,6 @@ impl Default for AwsSection {
             operation_timeout_secs: 30,
             attempt_timeout_secs: 10,
             max_attempts: 3,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StoreKind {
-    #[default]
-    Sqlite,
-    Dynamodb,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StoreSection {
-    pub kind: StoreKind,
-    pub dynamodb_table: Option<String>,
-    /// The table's region; default the first of `monitor.regions`.
-    pub dynamodb_region: Option<String>,
-    /// Days minute rows are kept in DynamoDB before its TTL deletes them
-    /// (totals, rollups and alert state are kept longer).
-    pub dynamodb_minute_retention_days: u32,
-}
-
-impl Default for StoreSection {
-    fn default() -> Self {
-        StoreSection {
-            kind: StoreKind::Sqlite,
-            dynamodb_table: None,
-            dynamodb_region: None,
-            dynamodb_minute_retention_days: 35,
         }
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::types::{Config, StoreKind};
+use super::types::Config;
 use crate::diag::{FieldPath, Finding};
 use crate::names::{is_arn_of, is_region};
 use crate::pricing::{PriceTable, Resolution, Resolver};
@@ -23,28 +23,7 @@ pub fn config(c: &Config, now: DateTime<Utc>) -> Vec<Finding> {
         ));
     }
     aws(c, &root.key("aws"), &mut out);
-    if c.store.kind == StoreKind::Dynamodb && c.store.dynamodb_table.as_deref().is_none_or(str::is_empty) {
-        out.push(Finding::error(
-            root.key("store").key("dynamodb_table"),
-            "required when store.kind = \"dynamodb\"",
-        ));
-    }
-    if let Some(r) = &c.store.dynamodb_region {
-        if !is_region(r) {
-            out.push(Finding::error(
-                root.key("store").key("dynamodb_region"),
-                format!("`{r}` is not an AWS region name"),
-            ));
-        }
-    }
-    // A budget month needs 31 days of minutes; CloudWatch itself keeps 15.
-    within(
-        &mut out,
-        root.key("store").key("dynamodb_minute_retention_days"),
-        c.store.dynamodb_minute_retention_days.into(),
-        32..=3650,
-        " (a budget month needs 31 days of minute rows)",
-    );
+    super::store::check(c, &root.key("store"), &mut out);
     if let Some(arn) = &c.alerts.sns_topic_arn {
         if !is_arn_of(arn, "sns") {
             out.push(Finding::error(
@@ -72,6 +51,7 @@ fn schedules(c: &Config, now: DateTime<Utc>, out: &mut Vec<Finding>) {
         (ct.key("schedule"), &c.sources.cloudtrail.schedule),
         (root.key("sources").key("invocation_logs").key("schedule"), &c.sources.invocation_logs.schedule),
         (root.key("alerts").key("digest").key("schedule"), &c.alerts.digest.schedule),
+        (root.key("store").key("sqlite_compaction_schedule"), &c.store.sqlite_compaction_schedule),
     ];
     for (path, schedule) in all {
         if !schedule.fires_after(now) {

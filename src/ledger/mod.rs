@@ -22,6 +22,7 @@ pub mod report;
 pub mod report_days;
 pub mod report_principal;
 mod requests;
+pub mod retention;
 pub mod sqlite;
 pub mod status;
 mod usage;
@@ -31,6 +32,7 @@ pub use calls::{AttributionBatch, CallBatch, ReplaceStats};
 pub use lease::{Lease, LeaseStore};
 pub use outbox::{Delivery, FailedAttempt, Outbox, OutboxEntry};
 pub use requests::{DoneObject, RequestBatch, RequestWriteStats};
+pub use retention::{CompactPlan, CompactReport, Retention};
 pub use status::StatusStore;
 pub use usage::StoreUsage;
 
@@ -69,6 +71,11 @@ pub enum StoreError {
     Backend(String),
     #[error("ledger holds a value it cannot read back ({what}): {detail}")]
     Corrupt { what: &'static str, detail: String },
+    /// The file or table cannot be used as it is (it failed its integrity
+    /// check, or holds a layout this build does not know); nothing was
+    /// written. `store` names the file or table, `reason` what to do.
+    #[error("{store}: {reason}")]
+    Unusable { store: String, reason: String },
 }
 
 /// The ledger's storage. Implementations: SQLite (embedded, default) and,
@@ -160,6 +167,15 @@ pub trait Store: Send + Sync {
         region: &str,
         keys: &[String],
     ) -> Result<std::collections::BTreeSet<String>, StoreError>;
+
+    /// Folds minute rows before the plan's horizon into their hourly
+    /// rollups, deletes what has no rollup and expires published alerts
+    /// (the embedded store); `None` from a store whose rows expire by
+    /// themselves (DynamoDB's TTL).
+    async fn compact(&self, plan: &CompactPlan) -> Result<Option<CompactReport>, StoreError> {
+        let _ = plan;
+        Ok(None)
+    }
 
     /// The AWS requests and capacity this process's store has used so far,
     /// for the self-cost; `None` for a store that makes no AWS requests.

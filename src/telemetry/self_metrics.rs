@@ -85,6 +85,7 @@ pub struct SelfMetrics {
     alerts: IntCounterVec,
     leader: IntGauge,
     cloudtrail_events: IntCounterVec,
+    compacted: IntCounterVec,
     /// The invocation-log source's records and cross-check.
     pub logs: LogMetrics,
     /// Failed alert publishes and parked alerts.
@@ -156,8 +157,15 @@ impl SelfMetrics {
             "CloudTrail records read, by outcome: counted, malformed (skipped), duplicate, without_model, other_event.",
             &["region", "outcome"],
         )?;
+        let compacted = counters(
+            registry,
+            "compaction_rows_total",
+            "Rows the SQLite ledger's compaction removed, by kind (cost_line and share rows were folded into their hourly rollups first).",
+            &["kind"],
+        )?;
         Ok(SelfMetrics {
             cloudtrail_events,
+            compacted,
             logs: LogMetrics::new(registry)?,
             delivery: DeliveryMetrics::new(registry)?,
             clock,
@@ -263,6 +271,11 @@ impl SelfMetrics {
         if n > 0 {
             self.cloudtrail_events.with_label_values(&[region, outcome]).inc_by(n);
         }
+    }
+
+    /// Rows one compaction removed, per kind (`ledger::CompactReport::removed`).
+    pub fn add_compacted(&self, kind: &'static str, n: u64) {
+        self.compacted.with_label_values(&[kind]).inc_by(n);
     }
 
     pub fn set_leader(&self, leader: bool) {

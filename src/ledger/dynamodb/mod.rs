@@ -23,6 +23,7 @@
 //! | lease | `LEASE` | `<name>` | `holder`, `until` (ns) | never |
 //! | budget status | `STATUS` | `<budget>#<principal>` | `budget`, `principal`, `state`, `body` (JSON) | never |
 //! | flag | `FLAG` | `<key>` | `value` | never |
+//! | data-layout version | `META` | `layout` | `layout` (N; `layout.rs`) | never |
 //! | logged request ID | `RQ#<request ID>` | `-` | | minute + minute retention |
 //! | logged requests of a minute / day / all time | `RQM#<yyyy-mm-ddTHH>` / `RQD#<yyyy-mm>` / `RQT` | `<MM>#` / `<dd>#` / `` + `<region>#<model ID>#<model>#<principal>#<dimensions>` | `rq`, `in`, `out`, `cr`, `w5`, `w1`, `lc`, `ta` counts, `usd` (added with `ADD`) | minute + minute retention / day + rollup retention / never |
 //! | S3 object read | `RQO#<region>` | `<key>` | | hour + minute retention |
@@ -61,6 +62,7 @@ mod db;
 mod engine;
 mod expr;
 mod keys;
+mod layout;
 mod lease;
 mod meter;
 mod minutes;
@@ -82,6 +84,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
+pub use layout::LAYOUT_VERSION;
 pub use options::DynamoOptions;
 pub use table::create_table_if_missing;
 
@@ -148,13 +151,17 @@ impl DynamoStore {
     ) -> Result<bool, StoreError> {
         #[expect(clippy::disallowed_methods, reason = "the adapter builds its own client")]
         let client = aws_sdk_dynamodb::Client::new(&aws.for_region(region));
-        create_table_if_missing(&client, table).await
+        let created = create_table_if_missing(&client, table).await?;
+        layout::ensure(&Db::new(client, table.to_string())).await?;
+        Ok(created)
     }
 
     /// Fails, saying how to fix it, unless the table exists with the key
-    /// schema the store needs. For start-up, before the first run.
+    /// schema the store needs and holds the data layout this build writes
+    /// (stamping a table that has none). For start-up, before the first run.
     pub async fn check_table(&self) -> Result<(), StoreError> {
-        table::check(&self.ctx.db).await
+        table::check(&self.ctx.db).await?;
+        layout::ensure(&self.ctx.db).await
     }
 
     pub fn table(&self) -> &str {

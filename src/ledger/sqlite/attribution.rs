@@ -44,6 +44,7 @@ pub(super) fn write_attribution(
     let new = validate(batch)?;
     let (from, to) = (codec::bound_to_sql(batch.from), codec::bound_to_sql(batch.to));
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).ctx("starting share write")?;
+    super::compact::check_writable(&tx, Some(from))?;
     let old = read_window(&tx, &batch.region, from, to)?;
     let stats = replace(old, &new, &mut ShareRows { tx: &tx, region: &batch.region })?;
     tx.commit().ctx("committing share write")?;

@@ -47,6 +47,7 @@ pub(super) fn write_calls(conn: &mut Connection, batch: &CallBatch) -> Result<Re
     let new = validate(batch)?;
     let (from, to) = (codec::bound_to_sql(batch.from), codec::bound_to_sql(batch.to));
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).ctx("starting call write")?;
+    super::compact::check_writable(&tx, Some(from))?;
     let old = read_window(&tx, &batch.region, from, to)?;
     let stats = replace(old, &new, &mut CallRows { tx: &tx, region: &batch.region })?;
     if let Some(until) = batch.watermark {

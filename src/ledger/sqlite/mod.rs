@@ -19,7 +19,7 @@
 //! | `call_totals` | region, model_id, principal, error_code | rows, calls |
 //! | `principal_costs` | region, minute, model_id, model, principal, attribution | usd TEXT |
 //! | `principal_rollups` | hour (`-1` = all time), region, model_id, model, principal, attribution | rows, usd |
-//! | `outbox` | dedupe_key | kind, created_ns, subject, body, attributes (JSON), group_id, attempts, last_error, published_ns NULL = pending, lock_holder / lock_ns (who publishes it now) |
+//! | `outbox` | dedupe_key | kind, created_ns, subject, body, attributes (JSON), group_id, attempts, last_error, published_ns and parked_ns (both NULL = pending), retry_ns (backoff), uncertain, lock_holder / lock_ns (who publishes it now) |
 //! | `leases` | name | holder, expires_ns |
 //! | `budget_statuses` | budget, principal (`''` = whole budget) | body (JSON) |
 //! | `flags` | key | value |
@@ -34,19 +34,29 @@
 //! `calls.rs`, `attribution.rs`), so reading totals never scans minute rows
 //! and they always equal the sum of the latest lines and points. Version 1
 //! files are upgraded in place (the hourly rollup is rebuilt from the lines);
-//! version 2 files gain the request tables.
+//! version 2 files gain the request tables. Before any upgrade the file is
+//! checked and copied aside (`startup.rs`).
+//!
+//! Minute rows past the retention are folded into the rollups or deleted by
+//! `compact.rs` (with `fold.rs` and `vacuum.rs`); after that the totals and
+//! rollups no longer equal the remaining minute rows, but still equal every
+//! row ever written, and no write may reach before the compaction horizon.
 
 mod attribution;
 mod calls;
 mod codec;
+mod compact;
 mod exactly_once;
+mod fold;
 mod outbox;
 mod read;
 mod replace;
 mod requests;
 mod schema;
+mod startup;
 mod sums;
 mod totals;
+mod vacuum;
 mod write;
 
 use std::fmt;
@@ -60,8 +70,9 @@ use rusqlite::Connection;
 pub use schema::SCHEMA_VERSION;
 
 use super::{
-    AttributionBatch, CallBatch, FailedAttempt, Lease, LeaseStore, MinuteBatch, Outbox, OutboxEntry,
-    ReplaceStats, RequestBatch, RequestWriteStats, StatusStore, Store, StoreError, WriteStats,
+    AttributionBatch, CallBatch, CompactPlan, CompactReport, FailedAttempt, Lease, LeaseStore, MinuteBatch,
+    Outbox, OutboxEntry, ReplaceStats, RequestBatch, RequestWriteStats, StatusStore, Store, StoreError,
+    WriteStats,
 };
 use crate::budgets::BudgetStatus;
 use crate::records::{
@@ -86,8 +97,10 @@ impl fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) `<data_dir>/ledger.sqlite` and brings its
-    /// schema to the current version. Blocking: call it at startup.
+    /// Opens (creating if needed) `<data_dir>/ledger.sqlite`, checks its
+    /// integrity, copies it aside if its schema is older than this build's
+    /// (`<file>.v<old>.bak`), and brings its schema to the current version.
+    /// Blocking: call it at startup.
     pub fn open(data_dir: &Path) -> Result<SqliteStore, StoreError> {
         let at = |e: StoreError| match e {
             StoreError::Backend(m) => {
@@ -100,7 +113,16 @@ impl SqliteStore {
         })?;
         let path = data_dir.join(FILE_NAME);
         let mut conn = Connection::open(&path).map_err(|e| StoreError::Backend(e.to_string())).map_err(at)?;
+        startup::check_integrity(&conn, &path)?;
+        startup::prepare_new_file(&conn).map_err(at)?;
         schema::configure(&conn, true).map_err(at)?;
+        if let Some(copy) = startup::backup_before_migration(&conn, &path).map_err(at)? {
+            tracing::warn!(
+                ledger = %path.display(),
+                backup = %copy.display(),
+                "ledger schema is older than this build's: copied it before migrating"
+            );
+        }
         schema::migrate(&mut conn).map_err(at)?;
         Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), path: Some(path) })
     }
@@ -260,6 +282,11 @@ impl Store for SqliteStore {
     ) -> Result<Vec<PrincipalTotal>, StoreError> {
         self.run(move |conn| sums::principal_sums(conn, from, to)).await
     }
+
+    async fn compact(&self, plan: &CompactPlan) -> Result<Option<CompactReport>, StoreError> {
+        let (plan, path) = (plan.clone(), self.path.clone());
+        self.run(move |conn| compact::compact(conn, &plan, path.as_deref()).map(Some)).await
+    }
 }
 
 #[async_trait]
@@ -365,3 +392,11 @@ impl StatusStore for SqliteStore {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+#[path = "startup_tests.rs"]
+mod startup_tests;
+
+#[cfg(test)]
+#[path = "compact_tests.rs"]
+mod compact_tests;

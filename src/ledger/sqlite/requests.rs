@@ -27,6 +27,8 @@ pub(super) fn write_requests(
 ) -> Result<RequestWriteStats, StoreError> {
     batch.check()?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).ctx("starting request write")?;
+    let earliest = batch.requests.iter().map(|r| r.minute.timestamp()).min();
+    super::compact::check_writable(&tx, earliest)?;
     let mut stats = RequestWriteStats::default();
     for r in &batch.requests {
         let minute = codec::minute_to_sql(r.minute)?;

@@ -2,7 +2,8 @@
 //! the minutes of a partial first or last hour from the minute rows (the
 //! split is `ledger::window`'s, shared by every store).
 //!
-//! Read-only. Sums are exact `Decimal` additions in Rust.
+//! Read-only. Sums are exact `Decimal` additions in Rust. A partial hour
+//! whose minutes compaction folded away is an error, never a short sum.
 
 use std::collections::BTreeMap;
 
@@ -12,6 +13,7 @@ use rust_decimal::Decimal;
 
 use super::attribution::{minute_rows, rollup_rows, ALL_TIME};
 use super::codec::{self, Context};
+use super::compact::{check_minutes_kept, Summed};
 use crate::ledger::order::merge_shares;
 use crate::ledger::window::split;
 use crate::ledger::StoreError;
@@ -52,6 +54,7 @@ pub(super) fn cost_sums(
     let s = split(from, to);
     let mut acc = BTreeMap::new();
     for (a, b) in s.minutes {
+        check_minutes_kept(conn, (a, b), Summed::Costs)?;
         let sql = "SELECT region, model_id, COALESCE(model, ''), token_type, tokens, usd FROM cost_lines
                    WHERE minute >= ?1 AND minute < ?2";
         add_costs(&mut acc, query(conn, sql, a, b)?)?;
@@ -76,6 +79,7 @@ pub(super) fn principal_sums(
     let s = split(from, to);
     let mut rows = Vec::new();
     for (a, b) in s.minutes {
+        check_minutes_kept(conn, (a, b), Summed::Shares)?;
         rows.extend(minute_rows(conn, a, b)?);
     }
     if let Some((a, b)) = s.hours {

@@ -35,6 +35,8 @@ pub(super) fn write_batch(
     batch: &MinuteBatch,
 ) -> Result<WriteStats, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).ctx("starting write")?;
+    let minutes = batch.points.iter().map(|p| p.minute).chain(batch.lines.iter().map(|l| l.minute));
+    super::compact::check_writable(&tx, minutes.min().map(|m| m.timestamp()))?;
     let mut stats = WriteStats::default();
     for point in &batch.points {
         match upsert_point(&tx, batch.source, point)? {

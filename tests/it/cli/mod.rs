@@ -206,6 +206,8 @@ fn check_config_summarises_a_valid_config() {
         "opus-daily",
         "cloudwatch        0 */15 * * * *",
         "digest",
+        "compaction        0 17 4 * * *",
+        "minute rows kept 35 days, then folded into hourly rollups",
         "invocation   logs off (no sources.invocation_logs.regions)",
         "invocation_logs   disabled",
         "http         0.0.0.0:9470 (/metrics, /healthz, /readyz; timeouts: head 5 s, request 10 s, idle 30 s; \

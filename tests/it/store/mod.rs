@@ -3,11 +3,16 @@
 //!
 //! - `sqlite`: the contract on SQLite, a fresh ledger file per test;
 //! - `dynamodb_contract`: the same contract on DynamoDB in the emulator;
-//! - `dynamodb`: what only the DynamoDB store has.
+//! - `dynamodb`: what only the DynamoDB store has;
+//! - `dynamodb_layout`: the table's data-layout version;
+//! - `compaction`: the SQLite store's retention, exact to the last digit.
 
+mod compaction;
 mod sqlite;
 
 #[cfg(feature = "demo")]
 mod dynamodb;
 #[cfg(feature = "demo")]
 mod dynamodb_contract;
+#[cfg(feature = "demo")]
+mod dynamodb_layout;
