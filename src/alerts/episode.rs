@@ -3,7 +3,9 @@
 //! every cycle it lasts, and again only after it has ended and begun anew.
 //!
 //! The open episode and its start live in the store's flags, so a restart or
-//! a failover neither forgets it (no repeat) nor invents a new one.
+//! a failover neither forgets it (no repeat) nor invents a new one; opening
+//! is a conditional write, so two replicas opening it at once agree on one
+//! start, hence one dedupe key and one alert.
 
 use chrono::{DateTime, Utc};
 
@@ -27,6 +29,12 @@ pub async fn track(
     if let Some(since) = open.as_deref().and_then(|s| DateTime::parse_from_rfc3339(s).ok()) {
         return Ok(Some(since.with_timezone(&Utc)));
     }
-    store.put_state(flag, &now.to_rfc3339()).await?;
-    Ok(Some(now))
+    // Conditional: a replica that opened it first sets the start (and the
+    // dedupe key) for both.
+    let since = store.open_state(flag, &now.to_rfc3339()).await?;
+    let since = DateTime::parse_from_rfc3339(&since).map_err(|e| StoreError::Corrupt {
+        what: "alert episode",
+        detail: format!("`{flag}` = `{since}`: {e}"),
+    })?;
+    Ok(Some(since.with_timezone(&Utc)))
 }

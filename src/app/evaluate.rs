@@ -74,7 +74,12 @@ impl Evaluator {
             .collect();
         let spend = self.fetch(&budgets::needs(&plans, self.principals_known)).await?;
         let statuses = budgets::evaluate(&plans, &spend, now);
-        self.store.put_budget_statuses(&statuses).await?;
+        if !self.store.put_budget_statuses(&statuses, now).await? {
+            // Another replica has evaluated later: it leads now, and this
+            // replica's older view must neither replace its statuses nor alert.
+            tracing::warn!(evaluated_at = %now, "a later evaluation is stored; this one is dropped");
+            return Ok(Evaluation { statuses: 0, claimed: Vec::new(), flush: FlushReport::default() });
+        }
         self.board.set_statuses(statuses.clone());
         let messages = self.alerts(&statuses, now).await?;
         let claimed = self.dispatcher.raise(messages).await?;

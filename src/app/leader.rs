@@ -5,13 +5,16 @@
 //!
 //! With SQLite (one file, one process) the lease is trivially held: no
 //! store round-trips, and a restart after a crash does not wait for the
-//! dead process's lease to expire. A store error
-//! while renewing counts as losing the lease: two pollers would cost money
-//! twice, a short pause costs nothing (the next leader catches up from the
-//! watermark).
+//! dead process's lease to expire. A store error or a renewal slower than a
+//! third of the lease counts as losing the lease: two pollers would cost
+//! money twice, a short pause costs nothing (the next leader catches up from
+//! the watermark). And the flag expires by itself, on this process's
+//! monotonic clock, once the last renewal can no longer vouch for the lease
+//! (its expiry, less a margin for the other hosts' clocks): a process frozen
+//! past its lease does not wake up believing it still leads.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -32,6 +35,10 @@ pub struct Leadership {
     unshared_store: bool,
     ttl: TimeDelta,
     leader: AtomicBool,
+    /// When the last successful renewal stops vouching for the lease, on the
+    /// monotonic clock (wall clocks of two hosts can disagree; this one
+    /// cannot jump).
+    held_until: Mutex<Option<tokio::time::Instant>>,
     store: Arc<dyn Backend>,
     clock: Arc<dyn Clock>,
     metrics: Arc<SelfMetrics>,
@@ -54,6 +61,7 @@ impl Leadership {
             unshared_store,
             ttl,
             leader: AtomicBool::new(false),
+            held_until: Mutex::new(None),
             store,
             clock,
             metrics,
@@ -62,7 +70,18 @@ impl Leadership {
     }
 
     pub fn is_leader(&self) -> bool {
-        self.leader.load(Ordering::SeqCst)
+        if self.unshared_store {
+            return self.leader.load(Ordering::SeqCst);
+        }
+        let until = *self.held_until.lock().unwrap_or_else(PoisonError::into_inner);
+        self.leader.load(Ordering::SeqCst) && until.is_some_and(|u| tokio::time::Instant::now() < u)
+    }
+
+    /// How long a renewal vouches for the lease on this host: its length,
+    /// less a sixth for the other hosts' clocks (which judge its expiry).
+    fn vouched(&self) -> Duration {
+        let ttl = self.ttl.to_std().unwrap_or(Duration::from_secs(30));
+        ttl - ttl / 6
     }
 
     /// One acquire-or-renew; returns whether this replica holds the lease now.
@@ -74,13 +93,24 @@ impl Leadership {
             self.readiness.set_role(Role::Leader, now);
             return true;
         }
-        let held = match self.store.acquire_lease(LEASE, &self.holder, now, self.ttl).await {
-            Ok(lease) => lease.held_by(&self.holder, now),
-            Err(e) => {
+        let asked = tokio::time::Instant::now();
+        // A renewal slower than a third of the lease is no renewal.
+        let limit = self.ttl.to_std().map_or(Duration::from_secs(10), crate::config::types::renew_every);
+        let answer =
+            tokio::time::timeout(limit, self.store.acquire_lease(LEASE, &self.holder, now, self.ttl)).await;
+        let held = match answer {
+            Ok(Ok(lease)) => lease.held_by(&self.holder, now),
+            Ok(Err(e)) => {
                 tracing::error!(error = %e, "cannot renew the leader lease; standing by until the store answers");
                 false
             }
+            Err(_) => {
+                tracing::error!(after = ?limit, "renewing the leader lease timed out; standing by");
+                false
+            }
         };
+        *self.held_until.lock().unwrap_or_else(PoisonError::into_inner) =
+            held.then(|| asked + self.vouched());
         let was = self.leader.swap(held, Ordering::SeqCst);
         if was != held {
             tracing::info!(holder = %self.holder, leader = held, "leadership changed");

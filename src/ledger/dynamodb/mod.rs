@@ -357,8 +357,12 @@ impl LeaseStore for DynamoStore {
 
 #[async_trait]
 impl StatusStore for DynamoStore {
-    async fn put_budget_statuses(&self, statuses: &[BudgetStatus]) -> Result<(), StoreError> {
-        state::put_budget_statuses(&self.ctx, statuses).await
+    async fn put_budget_statuses(
+        &self,
+        statuses: &[BudgetStatus],
+        evaluated_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        state::put_budget_statuses(&self.ctx, statuses, evaluated_at).await
     }
 
     async fn budget_statuses(&self) -> Result<Vec<BudgetStatus>, StoreError> {
@@ -371,6 +375,10 @@ impl StatusStore for DynamoStore {
 
     async fn put_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
         state::put_state(&self.ctx, key, value).await
+    }
+
+    async fn open_state(&self, key: &str, value: &str) -> Result<String, StoreError> {
+        state::open_state(&self.ctx, key, value).await
     }
 
     async fn delete_state(&self, key: &str) -> Result<(), StoreError> {

@@ -71,7 +71,29 @@ fn status_item(s: &BudgetStatus) -> Result<(Key, Item), StoreError> {
     Ok((key, item))
 }
 
-pub(super) async fn put_budget_statuses(ctx: &Ctx, statuses: &[BudgetStatus]) -> Result<(), StoreError> {
+/// The flag holding when the stored status set was evaluated (epoch ns).
+const STATUSES_EVALUATED: &str = "budget_statuses:evaluated";
+const EVALUATED: &str = "evaluated";
+
+/// The first item of every status transaction: moves the set's evaluation
+/// instant forward, refused when a later set is stored, which cancels the
+/// whole transaction (`transact_once` answers `false`).
+fn evaluated_guard(
+    ctx: &Ctx,
+    evaluated_at: DateTime<Utc>,
+) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+    let update = Expr::new("SET #e = :e")
+        .name("#e", EVALUATED)
+        .value(":e", attrs::n(numbers::from_i64(instant_nanos(evaluated_at)?)));
+    let condition = Expr::new("attribute_not_exists(#e) OR #e <= :e").name("#e", EVALUATED);
+    ctx.db.tx_update(&flag_key(STATUSES_EVALUATED), &update, &condition)
+}
+
+pub(super) async fn put_budget_statuses(
+    ctx: &Ctx,
+    statuses: &[BudgetStatus],
+    evaluated_at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let mut wanted: BTreeMap<Key, Item> = BTreeMap::new();
     for s in statuses {
         let (key, item) = status_item(s)?;
@@ -95,11 +117,19 @@ pub(super) async fn put_budget_statuses(ctx: &Ctx, statuses: &[BudgetStatus]) ->
     for key in stored.keys().filter(|k| !wanted.contains_key(*k)) {
         writes.push(ctx.db.tx_delete(key, None)?);
     }
-    while !writes.is_empty() {
-        let rest = writes.split_off(writes.len().min(MAX_ITEMS));
-        ctx.db.transact_once(std::mem::replace(&mut writes, rest), "writing budget statuses").await?;
+    // Even an unchanged set moves the evaluation instant (a guard alone).
+    loop {
+        let rest = writes.split_off(writes.len().min(MAX_ITEMS - 1));
+        let mut batch = vec![evaluated_guard(ctx, evaluated_at)?];
+        batch.append(&mut writes);
+        if !ctx.db.transact_once(batch, "writing budget statuses").await? {
+            return Ok(false);
+        }
+        writes = rest;
+        if writes.is_empty() {
+            return Ok(true);
+        }
     }
-    Ok(())
 }
 
 pub(super) async fn budget_statuses(ctx: &Ctx) -> Result<Vec<BudgetStatus>, StoreError> {
@@ -128,6 +158,15 @@ pub(super) async fn put_state(ctx: &Ctx, key: &str, value: &str) -> Result<(), S
     let mut item = attrs::key_item(&flag_key(key));
     item.insert(VALUE.into(), attrs::s(value));
     ctx.db.put(item, None, "writing flag").await.map(drop)
+}
+
+pub(super) async fn open_state(ctx: &Ctx, key: &str, value: &str) -> Result<String, StoreError> {
+    let mut item = attrs::key_item(&flag_key(key));
+    item.insert(VALUE.into(), attrs::s(value));
+    if ctx.db.put(item, Some(&Expr::absent()), "opening flag").await? {
+        return Ok(value.to_string());
+    }
+    get_state(ctx, key).await?.ok_or_else(|| corrupt("flag", format!("`{key}` refused but absent")))
 }
 
 pub(super) async fn delete_state(ctx: &Ctx, key: &str) -> Result<(), StoreError> {

@@ -49,11 +49,21 @@ pub(super) fn release_lease(conn: &Connection, name: &str, holder: &str) -> Resu
     Ok(())
 }
 
+/// The flag holding when the stored status set was evaluated (epoch ns).
+const STATUSES_EVALUATED: &str = "budget_statuses:evaluated";
+
 pub(super) fn put_budget_statuses(
     conn: &mut Connection,
     statuses: &[BudgetStatus],
-) -> Result<(), StoreError> {
+    evaluated_at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let evaluated = codec::instant_to_sql(evaluated_at)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).ctx("starting status write")?;
+    let stored: Option<String> = get_state(&tx, STATUSES_EVALUATED)?;
+    if stored.and_then(|s| s.parse::<i64>().ok()).is_some_and(|s| s > evaluated) {
+        return Ok(false);
+    }
+    put_state(&tx, STATUSES_EVALUATED, &evaluated.to_string())?;
     tx.execute("DELETE FROM budget_statuses", []).ctx("clearing budget statuses")?;
     for s in statuses {
         let body = serde_json::to_string(s)
@@ -62,7 +72,8 @@ pub(super) fn put_budget_statuses(
             .and_then(|mut st| st.execute(params![s.budget, s.subject().unwrap_or_default(), body]))
             .ctx("writing budget status")?;
     }
-    tx.commit().ctx("committing budget statuses")
+    tx.commit().ctx("committing budget statuses")?;
+    Ok(true)
 }
 
 pub(super) fn budget_statuses(conn: &Connection) -> Result<Vec<BudgetStatus>, StoreError> {
@@ -94,6 +105,14 @@ pub(super) fn put_state(conn: &Connection, key: &str, value: &str) -> Result<(),
         .and_then(|mut st| st.execute(params![key, value]))
         .ctx("writing flag")?;
     Ok(())
+}
+
+pub(super) fn open_state(conn: &Connection, key: &str, value: &str) -> Result<String, StoreError> {
+    conn.prepare_cached("INSERT INTO flags (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING")
+        .and_then(|mut st| st.execute(params![key, value]))
+        .ctx("opening flag")?;
+    get_state(conn, key)?
+        .ok_or_else(|| StoreError::Corrupt { what: "flag", detail: format!("`{key}` vanished") })
 }
 
 pub(super) fn delete_state(conn: &Connection, key: &str) -> Result<(), StoreError> {

@@ -365,9 +365,13 @@ impl LeaseStore for SqliteStore {
 
 #[async_trait]
 impl StatusStore for SqliteStore {
-    async fn put_budget_statuses(&self, statuses: &[BudgetStatus]) -> Result<(), StoreError> {
+    async fn put_budget_statuses(
+        &self,
+        statuses: &[BudgetStatus],
+        evaluated_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let statuses = statuses.to_vec();
-        self.run(move |conn| exactly_once::put_budget_statuses(conn, &statuses)).await
+        self.run(move |conn| exactly_once::put_budget_statuses(conn, &statuses, evaluated_at)).await
     }
 
     async fn budget_statuses(&self) -> Result<Vec<BudgetStatus>, StoreError> {
@@ -382,6 +386,11 @@ impl StatusStore for SqliteStore {
     async fn put_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
         let (key, value) = (key.to_string(), value.to_string());
         self.run(move |conn| exactly_once::put_state(conn, &key, &value)).await
+    }
+
+    async fn open_state(&self, key: &str, value: &str) -> Result<String, StoreError> {
+        let (key, value) = (key.to_string(), value.to_string());
+        self.run(move |conn| exactly_once::open_state(conn, &key, &value)).await
     }
 
     async fn delete_state(&self, key: &str) -> Result<(), StoreError> {

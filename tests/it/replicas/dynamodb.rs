@@ -116,3 +116,42 @@ async fn the_lease_is_held_through_the_shutdown_drain_and_released_after_it() {
     daemon.shutdown().await;
     assert_eq!(take().await.unwrap().holder, "task-b", "released once the drain ended");
 }
+
+/// The leader flag cannot outlive what the last renewal vouches for: frozen
+/// (no renewal) past the lease less the clock margin, the replica no longer
+/// believes it leads, and a renewal slower than a third of the lease (the
+/// store hangs) counts as lost.
+#[tokio::test]
+async fn the_leader_flag_expires_locally_and_a_hung_renewal_is_no_renewal() {
+    use std::sync::Arc;
+    use std::time::Duration as StdDuration;
+
+    use bedrock_cost_monitor::clock::SystemClock;
+    use bedrock_cost_monitor::emulator::{Fault, FaultKind};
+
+    use crate::helpers::daemon::{DaemonOptions, TestConfig, TestDaemon};
+
+    let emu = emulator::exclusive().await;
+    let dir = tempfile::tempdir().unwrap();
+    let Shared::Config(store) = table(&emu, "ledger-local-expiry").await else {
+        unreachable!("a table config")
+    };
+    let loaded = TestConfig::driven(dir.path(), emu.endpoint_url())
+        .extra(&format!("{store}\n[replicas]\nlease_secs = 3\nholder_id = \"task-a\"\n"))
+        .load();
+    let daemon = TestDaemon::spawn(&emu, DaemonOptions::new(loaded, Arc::new(SystemClock))).await;
+    let leadership = daemon.parts().leadership.clone();
+    assert!(leadership.is_leader());
+    // Nobody renews (a frozen process): 3 s less a sixth = 2.5 s of trust.
+    tokio::time::sleep(StdDuration::from_millis(2000)).await;
+    assert!(leadership.is_leader(), "still within what the renewal vouched for");
+    tokio::time::sleep(StdDuration::from_millis(700)).await;
+    assert!(!leadership.is_leader(), "no longer known to hold the lease");
+    assert!(leadership.renew().await, "a prompt renewal restores it");
+    // The store now answers the lease after 2 s: more than a third of 3 s.
+    let hung = Fault::new("dynamodb", FaultKind::Latency(StdDuration::from_secs(2))).operation("UpdateItem");
+    emu.inject_fault(&hung).await.unwrap();
+    assert!(!leadership.renew().await, "a renewal that took too long is no renewal");
+    assert!(!leadership.is_leader());
+    emu.clear_faults().await.unwrap();
+}

@@ -71,7 +71,8 @@ async fn start(
     let loaded = config.load();
     if !statuses.is_empty() {
         let store = SqliteStore::open(&config.data_dir()).unwrap();
-        store.put_budget_statuses(statuses).await.unwrap();
+        let evaluated = statuses.iter().map(|s| s.evaluated_at).max().unwrap();
+        store.put_budget_statuses(statuses, evaluated).await.unwrap();
     }
     let clock = Arc::new(ManualClock::new(now()));
     TestDaemon::spawn(emu, DaemonOptions::new(loaded, clock).http()).await

@@ -185,13 +185,27 @@ pub async fn statuses_are_replaced_whole_and_flags_kept(store: &dyn Backend) {
         status("team", None, "50.000000000000000001"),
         status("per-user", Some("arn:aws:iam::1:user/a"), "1"),
     ];
-    store.put_budget_statuses(&first).await.unwrap();
+    assert!(store.put_budget_statuses(&first, t(3)).await.unwrap());
     let mut want = first.clone();
     want.sort_by(|a, b| (&a.budget, &a.principal).cmp(&(&b.budget, &b.principal)));
     assert_eq!(store.budget_statuses().await.unwrap(), want);
     let second = vec![status("team", None, "60")];
-    store.put_budget_statuses(&second).await.unwrap();
+    assert!(store.put_budget_statuses(&second, t(4)).await.unwrap());
     assert_eq!(store.budget_statuses().await.unwrap(), second, "a principal gone from the set is gone");
+    // A replica that evaluated earlier (it lost the lease meanwhile) writes nothing.
+    assert!(!store.put_budget_statuses(&first, t(3)).await.unwrap(), "an older set is refused");
+    assert_eq!(store.budget_statuses().await.unwrap(), second);
+    assert!(store.put_budget_statuses(&second, t(4)).await.unwrap(), "the same instant again is fine");
+
+    // Opening an episode is conditional: the first start stands for everyone.
+    let opened = store.open_state("episode:y", "2026-03-01T10:00:00Z").await.unwrap();
+    let again = store.open_state("episode:y", "2026-03-01T10:01:00Z").await.unwrap();
+    assert_eq!((opened.as_str(), again.as_str()), ("2026-03-01T10:00:00Z", "2026-03-01T10:00:00Z"));
+    let values: Vec<String> = (0..8).map(|i| format!("2026-03-01T11:0{i}:00Z")).collect();
+    let racing =
+        futures_util::future::join_all(values.iter().map(|v| store.open_state("episode:z", v))).await;
+    let winners: std::collections::BTreeSet<String> = racing.into_iter().map(Result::unwrap).collect();
+    assert_eq!(winners.len(), 1, "eight racing openings agree on one start: {winners:?}");
 
     assert_eq!(store.get_state("episode:x").await.unwrap(), None);
     store.put_state("episode:x", "2026-03-01T10:00:00Z").await.unwrap();
