@@ -22,7 +22,7 @@ use chrono::TimeDelta;
 use tokio::sync::watch;
 
 use crate::clock::Clock;
-use crate::ledger::Backend;
+use crate::ledger::{Backend, Fence};
 use crate::scheduler::{Completed, Job, JobError, JobName};
 use crate::telemetry::{Readiness, Role, SelfMetrics};
 
@@ -74,7 +74,10 @@ impl Leadership {
             return self.leader.load(Ordering::SeqCst);
         }
         let until = *self.held_until.lock().unwrap_or_else(PoisonError::into_inner);
-        self.leader.load(Ordering::SeqCst) && until.is_some_and(|u| tokio::time::Instant::now() < u)
+        // A write refused by the fence proves the lease has moved on.
+        self.leader.load(Ordering::SeqCst)
+            && until.is_some_and(|u| tokio::time::Instant::now() < u)
+            && !self.store.fenced_out()
     }
 
     /// How long a renewal vouches for the lease on this host: its length,
@@ -99,7 +102,14 @@ impl Leadership {
         let answer =
             tokio::time::timeout(limit, self.store.acquire_lease(LEASE, &self.holder, now, self.ttl)).await;
         let held = match answer {
-            Ok(Ok(lease)) => lease.held_by(&self.holder, now),
+            Ok(Ok(lease)) if lease.held_by(&self.holder, now) => {
+                // Every leader-only write from now on is made under this epoch.
+                let fence =
+                    Fence { lease: LEASE.to_string(), holder: self.holder.clone(), epoch: lease.epoch };
+                self.store.set_fence(fence);
+                true
+            }
+            Ok(Ok(_)) => false,
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "cannot renew the leader lease; standing by until the store answers");
                 false

@@ -29,7 +29,7 @@ mod usage;
 mod window;
 
 pub use calls::{AttributionBatch, CallBatch, ReplaceStats};
-pub use lease::{Lease, LeaseStore};
+pub use lease::{Fence, FenceState, Lease, LeaseStore};
 pub use outbox::{Delivery, FailedAttempt, Outbox, OutboxEntry};
 pub use requests::{DoneObject, RequestBatch, RequestWriteStats};
 pub use retention::{CompactPlan, CompactReport, Retention};
@@ -76,6 +76,10 @@ pub enum StoreError {
     /// written. `store` names the file or table, `reason` what to do.
     #[error("{store}: {reason}")]
     Unusable { store: String, reason: String },
+    /// A leader-only write refused because the lease has moved on (another
+    /// holder, or a later epoch): this replica is no longer the leader.
+    #[error("refused: the lease `{lease}` is no longer held by {holder} at epoch {epoch}")]
+    Fenced { lease: String, holder: String, epoch: u64 },
 }
 
 /// The ledger's storage. Implementations: SQLite (embedded, default) and,

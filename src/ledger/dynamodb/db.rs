@@ -16,8 +16,8 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    Delete, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-    Update,
+    ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -39,6 +39,16 @@ const RETRYABLE: [&str; 5] = [
 const CONFLICT_ATTEMPTS: u32 = 6;
 const BATCH_GET_KEYS: usize = 100;
 const UNPROCESSED_ATTEMPTS: u32 = 8;
+
+/// What a guarded transaction did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Guarded {
+    Committed,
+    /// Refused by its first item's condition.
+    Refused,
+    /// Refused by the guard (its last item).
+    GuardRefused,
+}
 
 /// The result of a transaction.
 #[derive(Debug, PartialEq, Eq)]
@@ -223,6 +233,20 @@ impl Db {
         writes: Vec<TransactWriteItem>,
         doing: &str,
     ) -> Result<bool, StoreError> {
+        Ok(self.transact_guarded(writes, None, doing).await? == Guarded::Committed)
+    }
+
+    /// `transact_once` with `guard` (a condition check, e.g. the lease's
+    /// fence) appended as the last item: its refusal is told apart.
+    pub async fn transact_guarded(
+        &self,
+        mut writes: Vec<TransactWriteItem>,
+        guard: Option<TransactWriteItem>,
+        doing: &str,
+    ) -> Result<Guarded, StoreError> {
+        let guarded = guard.is_some();
+        writes.extend(guard);
+        let refused = |code: Option<&String>| code.map(String::as_str) == Some("ConditionalCheckFailed");
         let mut last = Vec::new();
         for attempt in 0..CONFLICT_ATTEMPTS {
             if attempt > 0 {
@@ -230,18 +254,29 @@ impl Db {
             }
             let sizes = vec![0; writes.len()];
             match self.transact(writes.clone(), &sizes, doing).await? {
-                Tx::Committed => return Ok(true),
-                Tx::Cancelled(codes)
-                    if codes.first().map(String::as_str) == Some("ConditionalCheckFailed") =>
-                {
-                    return Ok(false)
-                }
+                Tx::Committed => return Ok(Guarded::Committed),
+                Tx::Cancelled(codes) if guarded && refused(codes.last()) => return Ok(Guarded::GuardRefused),
+                Tx::Cancelled(codes) if refused(codes.first()) => return Ok(Guarded::Refused),
                 Tx::Cancelled(codes) => last = codes,
             }
         }
         Err(StoreError::Backend(format!(
             "{doing}: still conflicting after {CONFLICT_ATTEMPTS} attempts ({last:?})"
         )))
+    }
+
+    /// A transactional check of `condition` on `key`'s item, writing nothing.
+    pub fn tx_check(&self, key: &Key, condition: &Expr) -> Result<TransactWriteItem, StoreError> {
+        let (names, values) = placeholders(&[condition]);
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(attrs::key_item(key)))
+            .condition_expression(&condition.text)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(|e| StoreError::Backend(format!("building a condition check: {e}")))?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 
     /// Sends one transaction; `sizes` are its items' sizes, for the meter.
@@ -333,28 +368,6 @@ impl Db {
                 }
                 _ => Err(self.fail(doing, e)),
             },
-        }
-    }
-
-    /// A delete that only happens if `condition` holds; `false` if refused.
-    pub async fn delete(&self, key: &Key, condition: Option<&Expr>, doing: &str) -> Result<bool, StoreError> {
-        let (names, values) = placeholders(condition.as_slice());
-        self.meter.request("DeleteItem");
-        let sent = (self.client.delete_item().table_name(&self.table).set_key(Some(attrs::key_item(key))))
-            .set_condition_expression(condition.map(|c| c.text.clone()))
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .send()
-            .await;
-        match sent {
-            Ok(_) => {
-                self.meter.written([0], false);
-                Ok(true)
-            }
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
-                Ok(false)
-            }
-            Err(e) => Err(self.fail(doing, e)),
         }
     }
 }

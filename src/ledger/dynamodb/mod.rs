@@ -20,9 +20,9 @@
 //! | watermark | `WM` | `<source>#<region>` | `until` (epoch ns) | never |
 //! | alert | `OUTBOX` | `E#<dedupe key>` | `key`, `kind`, `created` (ns), `subject`, `body`, `attributes` (JSON), `group`, `attempts`, `error`, `uncertain`, `retry` (ns) while backing off, `published` or `parked` (ns), `lock_holder` / `lock_until` (ns) while a replica sends it | published or parked + alert retention; pending never |
 //! | pending alert | `OUTBOX` | `P#<dedupe key>` | `created`, `retry` (ns) | never (deleted when published or parked) |
-//! | lease | `LEASE` | `<name>` | `holder`, `until` (ns) | never |
+//! | lease | `LEASE` | `<name>` | `holder`, `until` (ns; 0 once released), `epoch` (+1 per new holding; fenced writes check it) | never |
 //! | budget status | `STATUS` | `<budget>#<principal>` | `budget`, `principal`, `state`, `body` (JSON) | never |
-//! | flag | `FLAG` | `<key>` | `value` | never |
+//! | flag | `FLAG` | `<key>` | `value` (`budget_statuses:evaluated`: `evaluated`, ns, the stored status set's evaluation) | never |
 //! | data-layout version | `META` | `layout` | `layout` (N; `layout.rs`) | never |
 //! | logged request ID | `RQ#<request ID>` | `-` | | minute + minute retention |
 //! | logged requests of a minute / day / all time | `RQM#<yyyy-mm-ddTHH>` / `RQD#<yyyy-mm>` / `RQT` | `<MM>#` / `<dd>#` / `` + `<region>#<model ID>#<model>#<principal>#<dimensions>` | `rq`, `in`, `out`, `cr`, `w5`, `w1`, `lc`, `ta` counts, `usd` (added with `ADD`) | minute + minute retention / day + rollup retention / never |
@@ -90,8 +90,9 @@ pub use table::create_table_if_missing;
 
 use super::encoding::instant_nanos;
 use super::{
-    AttributionBatch, CallBatch, FailedAttempt, Lease, LeaseStore, MinuteBatch, Outbox, OutboxEntry,
-    ReplaceStats, RequestBatch, RequestWriteStats, StatusStore, Store, StoreError, StoreUsage, WriteStats,
+    AttributionBatch, CallBatch, FailedAttempt, Fence, FenceState, Lease, LeaseStore, MinuteBatch, Outbox,
+    OutboxEntry, ReplaceStats, RequestBatch, RequestWriteStats, StatusStore, Store, StoreError, StoreUsage,
+    WriteStats,
 };
 use crate::budgets::BudgetStatus;
 use crate::records::{
@@ -103,6 +104,8 @@ use db::Db;
 pub(super) struct Ctx {
     db: Db,
     options: DynamoOptions,
+    /// The fence this handle's leader-only writes check (`lease::fenced`).
+    fence: FenceState,
 }
 
 /// The DynamoDB ledger. Cloning shares the client.
@@ -125,7 +128,9 @@ impl DynamoStore {
         options: DynamoOptions,
     ) -> Result<DynamoStore, StoreError> {
         options.validate()?;
-        Ok(DynamoStore { ctx: Arc::new(Ctx { db: Db::new(client, table.into()), options }) })
+        Ok(DynamoStore {
+            ctx: Arc::new(Ctx { db: Db::new(client, table.into()), options, fence: FenceState::default() }),
+        })
     }
 
     /// A store over `table` in `region`, with a client built from the
@@ -352,6 +357,14 @@ impl LeaseStore for DynamoStore {
 
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
         lease::release_lease(&self.ctx, name, holder).await
+    }
+
+    fn set_fence(&self, fence: Fence) {
+        self.ctx.fence.set(fence);
+    }
+
+    fn fenced_out(&self) -> bool {
+        self.ctx.fence.refused()
     }
 }
 

@@ -10,6 +10,9 @@
 //! pending; a failed attempt updates both. A published or parked entry
 //! expires after the configured retention; a pending one never does.
 //!
+//! Every change is fenced (`lease::fenced`): with the handle's fence set, a
+//! replica that lost the lease has its late claim, lock or mark refused.
+//!
 //! Must not decide anything: it claims, marks and reads what it is told.
 
 use std::collections::HashMap;
@@ -18,8 +21,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::attrs::{self, Item};
-use super::db::{Expr, Range, Updated};
+use super::db::{Expr, Range};
 use super::keys::{escape, unescape, Key, OUTBOX_PK};
+use super::lease::fenced;
 use super::{numbers, Ctx};
 use crate::ledger::encoding::{corrupt, instant_at_nanos, instant_nanos};
 use crate::ledger::{FailedAttempt, OutboxEntry, StoreError};
@@ -131,7 +135,7 @@ pub(super) async fn claim_alert(ctx: &Ctx, e: &OutboxEntry) -> Result<bool, Stor
         }
         writes.push(ctx.db.tx_put(marker, Some(&Expr::absent()))?);
     }
-    ctx.db.transact_once(writes, "claiming alert").await
+    fenced(ctx, writes, "claiming alert").await
 }
 
 /// A pending marker: (created ns, retry ns, dedupe key).
@@ -220,7 +224,7 @@ async fn settle(
         ctx.db.tx_update(&entry_key(key), &update, &still_pending())?,
         ctx.db.tx_delete(&marker_key(key), None)?,
     ];
-    ctx.db.transact_once(writes, doing).await
+    fenced(ctx, writes, doing).await
 }
 
 pub(super) async fn mark_alert_published(
@@ -257,10 +261,7 @@ pub(super) async fn lock_alert(
     let mut condition = still_pending();
     condition.text.push_str(" AND (attribute_not_exists(#lu) OR #lu <= :now)");
     let condition = condition.name("#lu", LOCK_UNTIL).value(":now", nanos(now)?);
-    match ctx.db.update(&entry_key(key), &update, &condition, "locking alert").await? {
-        Updated::Done(_) => Ok(true),
-        Updated::Refused(_) => Ok(false),
-    }
+    fenced(ctx, vec![ctx.db.tx_update(&entry_key(key), &update, &condition)?], "locking alert").await
 }
 
 /// Counts the attempt on the entry and moves its marker's backoff, in one
@@ -284,7 +285,7 @@ pub(super) async fn mark_alert_failed(ctx: &Ctx, key: &str, f: &FailedAttempt<'_
         ctx.db.tx_update(&entry_key(key), &update, &still_pending())?,
         ctx.db.tx_update(&marker_key(key), &marker, &marker_exists)?,
     ];
-    ctx.db.transact_once(writes, "recording a failed publish").await.map(drop)
+    fenced(ctx, writes, "recording a failed publish").await.map(drop)
 }
 
 pub(super) async fn alert(ctx: &Ctx, key: &str) -> Result<Option<OutboxEntry>, StoreError> {

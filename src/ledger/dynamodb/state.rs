@@ -122,7 +122,7 @@ pub(super) async fn put_budget_statuses(
         let rest = writes.split_off(writes.len().min(MAX_ITEMS - 1));
         let mut batch = vec![evaluated_guard(ctx, evaluated_at)?];
         batch.append(&mut writes);
-        if !ctx.db.transact_once(batch, "writing budget statuses").await? {
+        if !super::lease::fenced(ctx, batch, "writing budget statuses").await? {
             return Ok(false);
         }
         writes = rest;
@@ -163,12 +163,15 @@ pub(super) async fn put_state(ctx: &Ctx, key: &str, value: &str) -> Result<(), S
 pub(super) async fn open_state(ctx: &Ctx, key: &str, value: &str) -> Result<String, StoreError> {
     let mut item = attrs::key_item(&flag_key(key));
     item.insert(VALUE.into(), attrs::s(value));
-    if ctx.db.put(item, Some(&Expr::absent()), "opening flag").await? {
+    let put = ctx.db.tx_put(item, Some(&Expr::absent()))?;
+    if super::lease::fenced(ctx, vec![put], "opening flag").await? {
         return Ok(value.to_string());
     }
     get_state(ctx, key).await?.ok_or_else(|| corrupt("flag", format!("`{key}` refused but absent")))
 }
 
+/// Fenced like opening: a replica that lost the lease cannot close the
+/// episode its successor keeps open.
 pub(super) async fn delete_state(ctx: &Ctx, key: &str) -> Result<(), StoreError> {
-    ctx.db.delete(&flag_key(key), None, "deleting flag").await.map(drop)
+    super::lease::fenced(ctx, vec![ctx.db.tx_delete(&flag_key(key), None)?], "deleting flag").await.map(drop)
 }

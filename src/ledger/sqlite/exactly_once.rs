@@ -27,23 +27,31 @@ pub(super) fn acquire_lease(
 ) -> Result<Lease, StoreError> {
     let (now_ns, until_ns) = (ns(now)?, ns(now + ttl)?);
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).ctx("starting lease")?;
+    // The epoch stays on a renewal of a live lease and grows on any other
+    // taking (free, expired or released, another holder's).
     tx.prepare_cached(
-        "INSERT INTO leases (name, holder, expires_ns) VALUES (?1, ?2, ?3)
-         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_ns = excluded.expires_ns
+        "INSERT INTO leases (name, holder, expires_ns, epoch) VALUES (?1, ?2, ?3, 1)
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_ns = excluded.expires_ns,
+             epoch = CASE WHEN leases.holder = excluded.holder AND leases.expires_ns > ?4
+                          THEN leases.epoch ELSE leases.epoch + 1 END
          WHERE leases.holder = excluded.holder OR leases.expires_ns <= ?4",
     )
     .and_then(|mut st| st.execute(params![name, holder, until_ns, now_ns]))
     .ctx("acquiring lease")?;
-    let (holder, expires): (String, i64) = tx
-        .prepare_cached("SELECT holder, expires_ns FROM leases WHERE name = ?1")
-        .and_then(|mut st| st.query_row(params![name], |r| Ok((r.get(0)?, r.get(1)?))))
+    let (holder, expires, epoch): (String, i64, i64) = tx
+        .prepare_cached("SELECT holder, expires_ns, epoch FROM leases WHERE name = ?1")
+        .and_then(|mut st| st.query_row(params![name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
         .ctx("reading lease")?;
     tx.commit().ctx("committing lease")?;
-    Ok(Lease { holder, expires_at: codec::instant_from_sql(expires) })
+    let epoch = u64::try_from(epoch)
+        .map_err(|_| StoreError::Corrupt { what: "lease", detail: format!("epoch {epoch}") })?;
+    Ok(Lease { holder, expires_at: codec::instant_from_sql(expires), epoch })
 }
 
 pub(super) fn release_lease(conn: &Connection, name: &str, holder: &str) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM leases WHERE name = ?1 AND holder = ?2")
+    // Expired rather than deleted: the row keeps its epoch, so the next
+    // holder's is higher and no old fence can match again.
+    conn.prepare_cached("UPDATE leases SET expires_ns = 0 WHERE name = ?1 AND holder = ?2")
         .and_then(|mut st| st.execute(params![name, holder]))
         .ctx("releasing lease")?;
     Ok(())
@@ -52,18 +60,18 @@ pub(super) fn release_lease(conn: &Connection, name: &str, holder: &str) -> Resu
 /// The flag holding when the stored status set was evaluated (epoch ns).
 const STATUSES_EVALUATED: &str = "budget_statuses:evaluated";
 
+/// Inside the caller's transaction (a fenced write).
 pub(super) fn put_budget_statuses(
-    conn: &mut Connection,
+    tx: &Connection,
     statuses: &[BudgetStatus],
     evaluated_at: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let evaluated = codec::instant_to_sql(evaluated_at)?;
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).ctx("starting status write")?;
-    let stored: Option<String> = get_state(&tx, STATUSES_EVALUATED)?;
+    let stored: Option<String> = get_state(tx, STATUSES_EVALUATED)?;
     if stored.and_then(|s| s.parse::<i64>().ok()).is_some_and(|s| s > evaluated) {
         return Ok(false);
     }
-    put_state(&tx, STATUSES_EVALUATED, &evaluated.to_string())?;
+    put_state(tx, STATUSES_EVALUATED, &evaluated.to_string())?;
     tx.execute("DELETE FROM budget_statuses", []).ctx("clearing budget statuses")?;
     for s in statuses {
         let body = serde_json::to_string(s)
@@ -72,7 +80,6 @@ pub(super) fn put_budget_statuses(
             .and_then(|mut st| st.execute(params![s.budget, s.subject().unwrap_or_default(), body]))
             .ctx("writing budget status")?;
     }
-    tx.commit().ctx("committing budget statuses")?;
     Ok(true)
 }
 

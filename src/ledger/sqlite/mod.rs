@@ -20,7 +20,7 @@
 //! | `principal_costs` | region, minute, model_id, model, principal, attribution | usd TEXT |
 //! | `principal_rollups` | hour (`-1` = all time), region, model_id, model, principal, attribution | rows, usd |
 //! | `outbox` | dedupe_key | kind, created_ns, subject, body, attributes (JSON), group_id, attempts, last_error, published_ns and parked_ns (both NULL = pending), retry_ns (backoff), uncertain, lock_holder / lock_ns (who publishes it now) |
-//! | `leases` | name | holder, expires_ns |
+//! | `leases` | name | holder, expires_ns (0 once released), epoch (+1 per new holding; fenced writes check it, `fence.rs`) |
 //! | `budget_statuses` | budget, principal (`''` = whole budget) | body (JSON) |
 //! | `flags` | key | value |
 //! | `log_requests` | request_id | minute (request IDs counted, forgotten past the read horizon) |
@@ -47,6 +47,7 @@ mod calls;
 mod codec;
 mod compact;
 mod exactly_once;
+mod fence;
 mod fold;
 mod outbox;
 mod read;
@@ -70,9 +71,9 @@ use rusqlite::Connection;
 pub use schema::SCHEMA_VERSION;
 
 use super::{
-    AttributionBatch, CallBatch, CompactPlan, CompactReport, FailedAttempt, Lease, LeaseStore, MinuteBatch,
-    Outbox, OutboxEntry, ReplaceStats, RequestBatch, RequestWriteStats, StatusStore, Store, StoreError,
-    WriteStats,
+    AttributionBatch, CallBatch, CompactPlan, CompactReport, FailedAttempt, Fence, FenceState, Lease,
+    LeaseStore, MinuteBatch, Outbox, OutboxEntry, ReplaceStats, RequestBatch, RequestWriteStats, StatusStore,
+    Store, StoreError, WriteStats,
 };
 use crate::budgets::BudgetStatus;
 use crate::records::{
@@ -86,6 +87,7 @@ pub const FILE_NAME: &str = "ledger.sqlite";
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    fence: Arc<FenceState>,
     /// `None` for an in-memory store.
     path: Option<PathBuf>,
 }
@@ -124,7 +126,7 @@ impl SqliteStore {
             );
         }
         schema::migrate(&mut conn).map_err(at)?;
-        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), path: Some(path) })
+        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), fence: Arc::default(), path: Some(path) })
     }
 
     /// A private in-memory ledger, for tests.
@@ -132,7 +134,7 @@ impl SqliteStore {
         let mut conn = Connection::open_in_memory().map_err(|e| StoreError::Backend(e.to_string()))?;
         schema::configure(&conn, false)?;
         schema::migrate(&mut conn)?;
-        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), path: None })
+        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), fence: Arc::default(), path: None })
     }
 
     /// The ledger file, `None` when in memory.
@@ -150,6 +152,23 @@ impl SqliteStore {
         crate::scheduler::blocking(move || work(&mut *lock(&conn)?))
             .await
             .map_err(|e| StoreError::Backend(format!("ledger task failed: {e}")))?
+    }
+
+    /// Runs a leader-only write under this handle's fence (`fence.rs`).
+    async fn run_fenced<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (fence, state) = (self.fence.get(), Arc::clone(&self.fence));
+        self.run(move |conn| {
+            let out = fence::fenced(conn, fence.as_ref(), work);
+            match (out, &fence) {
+                (Err(StoreError::Fenced { .. }), Some(f)) => Err(state.refuse(f)),
+                (out, _) => out,
+            }
+        })
+        .await
     }
 }
 
@@ -293,7 +312,7 @@ impl Store for SqliteStore {
 impl Outbox for SqliteStore {
     async fn claim_alert(&self, entry: &OutboxEntry) -> Result<bool, StoreError> {
         let entry = entry.clone();
-        self.run(move |conn| outbox::claim_alert(conn, &entry)).await
+        self.run_fenced(move |conn| outbox::claim_alert(conn, &entry)).await
     }
 
     async fn lock_alert(
@@ -304,7 +323,7 @@ impl Outbox for SqliteStore {
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let (key, holder) = (dedupe_key.to_string(), holder.to_string());
-        self.run(move |conn| outbox::lock_alert(conn, &key, &holder, now, until)).await
+        self.run_fenced(move |conn| outbox::lock_alert(conn, &key, &holder, now, until)).await
     }
 
     async fn pending_alerts(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
@@ -313,7 +332,7 @@ impl Outbox for SqliteStore {
 
     async fn mark_alert_published(&self, dedupe_key: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
         let key = dedupe_key.to_string();
-        self.run(move |conn| outbox::mark_alert_published(conn, &key, at)).await
+        self.run_fenced(move |conn| outbox::mark_alert_published(conn, &key, at)).await
     }
 
     async fn mark_alert_failed(
@@ -323,7 +342,7 @@ impl Outbox for SqliteStore {
     ) -> Result<(), StoreError> {
         let (key, error) = (dedupe_key.to_string(), failure.error.to_string());
         let (retry_at, uncertain) = (failure.retry_at, failure.uncertain);
-        self.run(move |conn| {
+        self.run_fenced(move |conn| {
             outbox::mark_alert_failed(conn, &key, &FailedAttempt { error: &error, retry_at, uncertain })
         })
         .await
@@ -331,7 +350,7 @@ impl Outbox for SqliteStore {
 
     async fn park_alert(&self, dedupe_key: &str, error: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
         let (key, error) = (dedupe_key.to_string(), error.to_string());
-        self.run(move |conn| outbox::park_alert(conn, &key, &error, at)).await
+        self.run_fenced(move |conn| outbox::park_alert(conn, &key, &error, at)).await
     }
 
     async fn recent_alerts(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
@@ -361,6 +380,14 @@ impl LeaseStore for SqliteStore {
         let (name, holder) = (name.to_string(), holder.to_string());
         self.run(move |conn| exactly_once::release_lease(conn, &name, &holder)).await
     }
+
+    fn set_fence(&self, fence: Fence) {
+        self.fence.set(fence);
+    }
+
+    fn fenced_out(&self) -> bool {
+        self.fence.refused()
+    }
 }
 
 #[async_trait]
@@ -371,7 +398,7 @@ impl StatusStore for SqliteStore {
         evaluated_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let statuses = statuses.to_vec();
-        self.run(move |conn| exactly_once::put_budget_statuses(conn, &statuses, evaluated_at)).await
+        self.run_fenced(move |conn| exactly_once::put_budget_statuses(conn, &statuses, evaluated_at)).await
     }
 
     async fn budget_statuses(&self) -> Result<Vec<BudgetStatus>, StoreError> {
@@ -390,12 +417,12 @@ impl StatusStore for SqliteStore {
 
     async fn open_state(&self, key: &str, value: &str) -> Result<String, StoreError> {
         let (key, value) = (key.to_string(), value.to_string());
-        self.run(move |conn| exactly_once::open_state(conn, &key, &value)).await
+        self.run_fenced(move |conn| exactly_once::open_state(conn, &key, &value)).await
     }
 
     async fn delete_state(&self, key: &str) -> Result<(), StoreError> {
         let key = key.to_string();
-        self.run(move |conn| exactly_once::delete_state(conn, &key)).await
+        self.run_fenced(move |conn| exactly_once::delete_state(conn, &key)).await
     }
 }
 

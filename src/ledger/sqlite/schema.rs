@@ -232,7 +232,7 @@ CREATE TABLE log_objects (
 CREATE INDEX log_objects_by_hour ON log_objects (hour);
 ";
 
-/// Version 4: alert delivery states. A failed attempt backs off until
+/// Version 4: alert delivery states, and the lease's epoch (fencing). A failed attempt backs off until
 /// `retry_ns` (so it never holds back the entries behind it), a timed-out one
 /// is marked `uncertain` (SNS may have it), and an entry given up on is parked
 /// (`parked_ns`, the dead letter) and leaves the pending index.
@@ -243,6 +243,8 @@ ALTER TABLE outbox ADD COLUMN parked_ns INTEGER;
 DROP INDEX outbox_pending;
 CREATE INDEX outbox_pending ON outbox (created_ns) WHERE published_ns IS NULL AND parked_ns IS NULL;
 CREATE INDEX outbox_by_created ON outbox (created_ns);
+-- The lease's epoch: +1 each time it passes to a new holding (fenced writes).
+ALTER TABLE leases ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
 ";
 
 /// Connection settings. WAL lets readers (the HTTP API, /metrics) proceed

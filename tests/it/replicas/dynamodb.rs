@@ -9,7 +9,7 @@ use super::scenarios::{self, Shared};
 use crate::helpers::emulator;
 
 /// A fresh table and the `[store]` section that points at it.
-async fn table(emu: &Emulator, name: &str) -> Shared {
+pub(super) async fn table(emu: &Emulator, name: &str) -> Shared {
     #[expect(clippy::disallowed_methods, reason = "creates the shared table on the emulator")]
     let client = aws_sdk_dynamodb::Client::new(&emu.sdk_config("us-east-1").await);
     assert!(create_table_if_missing(&client, name).await.unwrap(), "a new table");

@@ -4,7 +4,10 @@
 //!
 //! - `sqlite`: one SQLite file behind one handle, shared in-process;
 //! - `dynamodb`: every replica opening one DynamoDB table from its configuration.
+//!
+//! `fencing`: a paused leader resuming deposed, on DynamoDB.
 
 mod dynamodb;
+mod fencing;
 mod scenarios;
 mod sqlite;

@@ -116,6 +116,12 @@ async fn failed_alerts_back_off_and_parked_ones_leave_the_queue() {
 }
 
 #[tokio::test]
+async fn a_deposed_leaders_writes_are_refused() {
+    let emu = emulator::exclusive().await;
+    store_contract::coord::a_deposed_leaders_writes_are_refused(&fresh(&emu).await).await;
+}
+
+#[tokio::test]
 async fn lease_has_one_holder_and_passes_on_expiry() {
     let emu = emulator::exclusive().await;
     store_contract::coord::lease_has_one_holder_and_passes_on_expiry(&fresh(&emu).await).await;

@@ -94,6 +94,12 @@ async fn failed_alerts_back_off_and_parked_ones_leave_the_queue() {
 }
 
 #[tokio::test]
+async fn a_deposed_leaders_writes_are_refused() {
+    let (_dir, store) = fresh();
+    store_contract::coord::a_deposed_leaders_writes_are_refused(&store).await;
+}
+
+#[tokio::test]
 async fn lease_has_one_holder_and_passes_on_expiry() {
     let (_dir, store) = fresh();
     store_contract::coord::lease_has_one_holder_and_passes_on_expiry(&store).await;

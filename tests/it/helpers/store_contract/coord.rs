@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bedrock_cost_monitor::budgets::{BudgetState, BudgetStatus, PeriodInfo, SpendItem};
-use bedrock_cost_monitor::ledger::{Backend, Delivery, FailedAttempt, OutboxEntry};
+use bedrock_cost_monitor::ledger::{Backend, Delivery, FailedAttempt, Fence, OutboxEntry, StoreError};
 use chrono::Duration;
 
 use super::{t, usd};
@@ -126,6 +126,52 @@ pub async fn failed_alerts_back_off_and_parked_ones_leave_the_queue(store: &dyn 
     let states: Vec<_> = listed.iter().map(|e| (e.dedupe_key.as_str(), e.delivery())).collect();
     assert_eq!(states, [("c", Delivery::Published), ("b", Delivery::Parked), ("a", Delivery::Uncertain)]);
     assert_eq!(store.recent_alerts(1).await.unwrap()[0].dedupe_key, "c", "newest first, at most the limit");
+}
+
+/// Leadership is fenced: each new holding of the lease has a higher epoch,
+/// and once the lease has moved on, every leader-only write made under the
+/// old fence is refused (and says so) while the new holder's goes through.
+pub async fn a_deposed_leaders_writes_are_refused(store: &dyn Backend) {
+    let ttl = Duration::seconds(30);
+    let fence = |holder: &str, epoch| Fence { lease: "collector".into(), holder: holder.into(), epoch };
+    assert_eq!(store.acquire_lease("collector", "a", t(0), ttl).await.unwrap().epoch, 1);
+    assert_eq!(
+        store.acquire_lease("collector", "a", t(0), ttl).await.unwrap().epoch,
+        1,
+        "renewed: same epoch"
+    );
+    store.set_fence(fence("a", 1));
+    assert!(store.claim_alert(&entry("k1", 1)).await.unwrap());
+    assert!(store.put_budget_statuses(&[], t(1)).await.unwrap());
+    // `a` freezes; its lease runs out and `b` takes it.
+    let b = store.acquire_lease("collector", "b", t(1), ttl).await.unwrap();
+    assert_eq!((b.holder.as_str(), b.epoch), ("b", 2));
+    let fenced = |r: Result<(), StoreError>, what: &str| {
+        assert!(
+            matches!(r, Err(StoreError::Fenced { ref holder, epoch: 1, .. }) if holder == "a"),
+            "{what}: {r:?}"
+        );
+    };
+    fenced(store.claim_alert(&entry("k2", 2)).await.map(drop), "claim");
+    fenced(store.lock_alert("k1", "a", t(2), t(3)).await.map(drop), "lock");
+    fenced(store.mark_alert_published("k1", t(2)).await.map(drop), "publish");
+    let failure = FailedAttempt { error: "x", retry_at: t(3), uncertain: false };
+    fenced(store.mark_alert_failed("k1", &failure).await, "fail");
+    fenced(store.park_alert("k1", "x", t(2)).await.map(drop), "park");
+    fenced(store.put_budget_statuses(&[], t(2)).await.map(drop), "statuses");
+    fenced(store.open_state("episode:f", "2026-03-01T10:02:00Z").await.map(drop), "open episode");
+    fenced(store.delete_state("episode:f").await, "close episode");
+    assert!(store.fenced_out(), "the refusals are remembered until a new fence is set");
+    assert!(store.alert("k2").await.unwrap().is_none(), "nothing the deposed leader wrote landed");
+    assert_eq!(store.alert("k1").await.unwrap().unwrap().delivery(), Delivery::Pending);
+    assert_eq!(store.get_state("episode:f").await.unwrap(), None);
+
+    store.set_fence(fence("b", 2));
+    assert!(!store.fenced_out());
+    assert!(store.mark_alert_published("k1", t(2)).await.unwrap(), "the holder's writes go through");
+    // Released, the lease keeps its epoch: the next holding is the third.
+    store.release_lease("collector", "b").await.unwrap();
+    assert_eq!(store.acquire_lease("collector", "a", t(2), ttl).await.unwrap().epoch, 3);
 }
 
 pub async fn lease_has_one_holder_and_passes_on_expiry(store: &dyn Backend) {
