@@ -1,12 +1,24 @@
 //! AWS client configuration, built in one place: regions, endpoint override,
-//! the default credential chain (ECS task role, profiles, environment), an
-//! optional role to assume in another account, timeouts and the SDK's
+//! the default credential chain (ECS task role, profiles, environment), the
+//! optional role to assume in the monitored account, timeouts and the SDK's
 //! standard retries.
 //!
+//! Two accounts, two types. The clients that read Bedrock usage (CloudWatch,
+//! CloudTrail, CloudWatch Logs and S3 for invocation logs) take a
+//! [`MonitoredAccount`]: the assumed role's credentials when
+//! `aws.assume_role_arn` is set. The ledger table and the alert topic take
+//! an [`OwnAccount`]: always the daemon's own credentials, so a role in the
+//! monitored account never needs (or gets) write access to anything, and
+//! the ledger and the alerts stay where the daemon runs. Each adapter's
+//! `connect` names the type it needs, so handing it the other account does
+//! not compile.
+//!
 //! Must not call AWS itself. Each adapter (`sources/*/client.rs`,
-//! `alerts/sns.rs`, `ledger/dynamodb/`) builds its own client from the one
-//! [`AwsConfig`], so the wiring in `app/` never names an SDK type.
+//! `alerts/sns.rs`, `ledger/dynamodb/`) builds its own client from its
+//! account's view of the one [`AwsConfig`], so the wiring in `app/` never
+//! names an SDK type.
 
+use std::marker::PhantomData;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -14,30 +26,41 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudwatch::config::SharedCredentialsProvider;
 
+use crate::config::types::AwsSection;
+
 /// Credentials that replace the default chain (tests and the demo pass
 /// static keys for the emulator; production passes none).
 pub type Credentials = SharedCredentialsProvider;
 
-/// The configuration every client of the daemon shares: credentials (and
-/// their cache), one HTTP client and connection pool, timeouts and retries.
-/// Adapters derive their region's configuration with [`AwsConfig::for_region`].
+/// The account whose Bedrock usage is read: metrics, CloudTrail events,
+/// invocation logs. Read only.
+#[derive(Clone, Copy, Debug)]
+pub enum Monitored {}
+
+/// The account the daemon runs in: its ledger table and its alert topic.
+#[derive(Clone, Copy, Debug)]
+pub enum Own {}
+
+/// The configuration of the clients of one account (`Monitored` or `Own`):
+/// credentials (and their cache), one HTTP client and connection pool,
+/// timeouts and retries, in any region.
 #[derive(Clone, Debug)]
-pub struct AwsConfig {
+pub struct Account<Which> {
     base: SdkConfig,
+    which: PhantomData<Which>,
 }
 
-impl AwsConfig {
-    /// Loads it in `home_region` (where an assumed role's STS calls go).
-    pub async fn load(aws: &AwsSection, home_region: &str, credentials: Option<Credentials>) -> AwsConfig {
-        AwsConfig { base: base_config(aws, home_region, credentials).await }
+/// What the sources read with: the assumed role when one is configured.
+pub type MonitoredAccount = Account<Monitored>;
+/// What the store and the alert sink write with: the daemon's own credentials.
+pub type OwnAccount = Account<Own>;
+
+impl<Which> Account<Which> {
+    fn new(base: SdkConfig) -> Self {
+        Account { base, which: PhantomData }
     }
 
-    /// Wraps a configuration loaded elsewhere (the demo's and tests' emulator).
-    pub fn from_sdk(base: SdkConfig) -> AwsConfig {
-        AwsConfig { base }
-    }
-
-    /// The shared configuration in `region`.
+    /// This account's configuration in `region`.
     pub fn for_region(&self, region: &str) -> SdkConfig {
         for_region(&self.base, region)
     }
@@ -53,16 +76,51 @@ impl AwsConfig {
     }
 }
 
-use crate::config::types::AwsSection;
+/// Both accounts' client configurations. Without `aws.assume_role_arn`
+/// they are one and the same account.
+#[derive(Clone, Debug)]
+pub struct AwsConfig {
+    own: OwnAccount,
+    monitored: MonitoredAccount,
+}
 
-/// The SDK configuration for one region, loaded on its own. The daemon
-/// loads one [`base_config`] and derives every client's from it instead.
+impl AwsConfig {
+    /// Loads it in `home_region` (where an assumed role's STS calls go).
+    pub async fn load(aws: &AwsSection, home_region: &str, credentials: Option<Credentials>) -> AwsConfig {
+        let own = base_config(aws, home_region, credentials).await;
+        let monitored = match &aws.assume_role_arn {
+            Some(role) => assume_role(own.clone(), role, aws.assume_role_external_id.as_deref()).await,
+            None => own.clone(),
+        };
+        AwsConfig { own: Account::new(own), monitored: Account::new(monitored) }
+    }
+
+    /// Wraps a configuration loaded elsewhere (the demo's and tests'
+    /// emulator), as both accounts.
+    pub fn from_sdk(base: SdkConfig) -> AwsConfig {
+        AwsConfig { own: Account::new(base.clone()), monitored: Account::new(base) }
+    }
+
+    /// For the sources: the monitored account.
+    pub fn monitored(&self) -> &MonitoredAccount {
+        &self.monitored
+    }
+
+    /// For the ledger table and the alert topic: the daemon's own account.
+    pub fn own(&self) -> &OwnAccount {
+        &self.own
+    }
+}
+
+/// The SDK configuration of the monitored account in one region, loaded on
+/// its own (a source under test). The daemon loads one [`AwsConfig`] and
+/// derives every client's from it instead.
 pub async fn sdk_config(
     aws: &AwsSection,
     region: &str,
     credentials: Option<SharedCredentialsProvider>,
 ) -> SdkConfig {
-    for_region(&base_config(aws, region, credentials).await, region)
+    AwsConfig::load(aws, region, credentials).await.monitored().for_region(region)
 }
 
 /// `base` in another region: the same credentials (and their cache), HTTP
@@ -73,8 +131,7 @@ fn for_region(base: &SdkConfig, region: &str) -> SdkConfig {
     base.to_builder().region(Region::new(region.to_string())).build()
 }
 
-/// Loads the configuration every client of the daemon shares, in
-/// `home_region` (where an assumed role's STS calls go).
+/// Loads the daemon's own configuration, in `home_region`.
 ///
 /// `credentials` replaces the default chain (the demo's emulator uses dummy
 /// keys); production passes `None`. The endpoint comes from `aws.endpoint_url`,
@@ -84,14 +141,13 @@ async fn base_config(
     home_region: &str,
     credentials: Option<SharedCredentialsProvider>,
 ) -> SdkConfig {
-    let region = home_region;
     let timeouts = TimeoutConfig::builder()
         .operation_timeout(Duration::from_secs(aws.operation_timeout_secs))
         .operation_attempt_timeout(Duration::from_secs(aws.attempt_timeout_secs))
         .connect_timeout(Duration::from_secs(aws.attempt_timeout_secs.min(5)))
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(region.to_string()))
+        .region(Region::new(home_region.to_string()))
         .retry_config(RetryConfig::standard().with_max_attempts(aws.max_attempts))
         .timeout_config(timeouts);
     if let Some(url) = &aws.endpoint_url {
@@ -100,15 +156,12 @@ async fn base_config(
     if let Some(provider) = credentials {
         loader = loader.credentials_provider(provider);
     }
-    let base = loader.load().await;
-    match &aws.assume_role_arn {
-        Some(role) => assume_role(base, role, aws.assume_role_external_id.as_deref()).await,
-        None => base,
-    }
+    loader.load().await
 }
 
 /// The same configuration with credentials of `role`, assumed (and refreshed
-/// before expiry) with the base credentials, for monitoring another account.
+/// before expiry) with the base credentials, for the monitored account.
+/// Everything else (HTTP client, timeouts, retries) stays shared.
 async fn assume_role(base: SdkConfig, role: &str, external_id: Option<&str>) -> SdkConfig {
     let mut builder = aws_config::sts::AssumeRoleProvider::builder(role)
         .session_name("bedrock-cost-monitor")

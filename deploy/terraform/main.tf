@@ -1,9 +1,12 @@
-# bedrock-cost-monitor as an ECS sidecar: the permissions of the task role,
-# the shared ledger table, the alert topic, the log group, and the container
-# definition to splice into the application's task definition.
+# bedrock-cost-monitor on ECS: the monitor's permissions, the ledger table,
+# the alert topic, the log group and the monitor's container definition.
 #
-# The module creates no task definition and no role: the sidecar joins the
-# application's own task and runs with the application's task role.
+# layout = "service" (default): the monitor gets its own task role and task
+# definition (service.tf), so the application's task role holds none of its
+# write permissions. layout = "sidecar": the container joins the
+# application's task and shares the application's task role; every
+# container of a task gets the same credentials, so the application can do
+# whatever the monitor can.
 
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
@@ -14,9 +17,12 @@ locals {
   region     = data.aws_region.current.region
   account_id = data.aws_caller_identity.current.account_id
 
+  service      = var.layout == "service"
   use_dynamodb = var.store == "dynamodb"
+  # The role the monitor runs with: its own (service) or the application's (sidecar).
+  monitor_role_arn = local.service ? one(aws_iam_role.monitor[*].arn) : var.task_role_arn
   # Who may publish to the alert topic; the topic policy allows and denies by this one list.
-  publisher_arns = concat([var.task_role_arn], var.additional_publisher_arns)
+  publisher_arns = concat([local.monitor_role_arn], var.additional_publisher_arns)
   table_name     = coalesce(var.dynamodb_table_name, var.name)
   table_arn = (
     !local.use_dynamodb ? null :
@@ -30,13 +36,14 @@ locals {
   topic_arn  = var.create_sns_topic ? one(aws_sns_topic.alerts[*].arn) : var.sns_topic_arn
 
   # The role name is the last segment of its ARN (after any path).
-  task_role_name = element(split("/", var.task_role_arn), length(split("/", var.task_role_arn)) - 1)
+  task_role_name = local.service ? one(aws_iam_role.monitor[*].name) : regex("[^/]+$", coalesce(var.task_role_arn, "unset"))
 
   log_group_name = coalesce(var.log_group_name, "/ecs/${var.name}")
 
   # Where the SQLite ledger lives in the image (deploy/docker/Dockerfile).
   data_dir    = "/var/lib/bedrock-cost-monitor"
   data_volume = "${var.name}-data"
+  use_efs     = !local.use_dynamodb && var.sqlite_efs != null
 }
 
 # ---------------------------------------------------------------------------
@@ -44,6 +51,13 @@ locals {
 # ---------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "task" {
+  lifecycle {
+    precondition {
+      condition     = local.service || var.task_role_arn != null
+      error_message = "layout = \"sidecar\" needs task_role_arn: the application's task role, which the sidecar shares."
+    }
+  }
+
   # Token, invocation, error, throttle and latency metrics of AWS/Bedrock.
   # Neither action supports resource-level permissions or conditions that
   # narrow it to a namespace, so the resource must be "*".
@@ -132,6 +146,22 @@ data "aws_iam_policy_document" "task" {
     }
   }
 
+  # The SQLite ledger on EFS: mount and write through the access point only.
+  dynamic "statement" {
+    for_each = local.use_efs ? [var.sqlite_efs] : []
+    content {
+      sid       = "LedgerFileSystem"
+      effect    = "Allow"
+      actions   = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
+      resources = ["arn:${local.partition}:elasticfilesystem:${local.region}:${local.account_id}:file-system/${statement.value.file_system_id}"]
+      condition {
+        test     = "StringEquals"
+        variable = "elasticfilesystem:AccessPointArn"
+        values   = ["arn:${local.partition}:elasticfilesystem:${local.region}:${local.account_id}:access-point/${statement.value.access_point_id}"]
+      }
+    }
+  }
+
   # A customer managed table key is used by DynamoDB on the caller's behalf.
   dynamic "statement" {
     for_each = local.use_dynamodb && var.dynamodb_kms_key_arn != null ? [var.dynamodb_kms_key_arn] : []
@@ -188,9 +218,10 @@ data "aws_iam_policy_document" "task" {
   }
 }
 
-# An inline policy of its own, so the role's other policies are untouched.
+# An inline policy of its own, so the role's other policies are untouched:
+# on the monitor's own role (service), or on the application's (sidecar).
 resource "aws_iam_role_policy" "task" {
-  count = var.attach_policy_to_task_role ? 1 : 0
+  count = local.service || var.attach_policy_to_task_role ? 1 : 0
 
   name   = var.name
   role   = local.task_role_name
@@ -322,7 +353,7 @@ resource "aws_sns_topic_policy" "alerts" {
 
 resource "aws_cloudwatch_log_group" "sidecar" {
   #checkov:skip=CKV_AWS_158:The key is the caller's choice (log_kms_key_arn); the log holds no secrets (job outcomes, model IDs, counts) and CloudWatch Logs encrypts it at rest without one.
-  #checkov:skip=CKV_AWS_338:A year of a sidecar's operational log is not needed; the spend history lives in the ledger. Retention is log_retention_days.
+  #checkov:skip=CKV_AWS_338:A year of the monitor's operational log is not needed; the spend history lives in the ledger. Retention is log_retention_days.
   count = var.create_log_group ? 1 : 0
 
   name              = local.log_group_name
@@ -330,89 +361,4 @@ resource "aws_cloudwatch_log_group" "sidecar" {
   kms_key_id        = var.log_kms_key_arn
 
   tags = var.tags
-}
-
-# ---------------------------------------------------------------------------
-# Container definition
-# ---------------------------------------------------------------------------
-
-locals {
-  # Exactly the variables the daemon reads (README, Configuration); the rest
-  # of its configuration is the file baked into the image (BCM_CONFIG).
-  bcm_environment = merge(
-    {
-      BCM_REGIONS    = join(",", var.regions)
-      BCM_LISTEN     = "0.0.0.0:${var.port}"
-      BCM_API_LISTEN = "127.0.0.1:${var.api_port}" # not in portMappings: only the task's containers reach it
-      BCM_STORE      = var.store
-    },
-    local.use_dynamodb ? { BCM_DYNAMODB_TABLE = local.table_name, BCM_DYNAMODB_REGION = local.region } : { BCM_DATA_DIR = local.data_dir },
-    local.has_topic ? { BCM_SNS_TOPIC_ARN = local.topic_arn } : {},
-  )
-  environment = merge(var.environment, local.bcm_environment)
-
-  container_definition = {
-    name  = var.name
-    image = var.image
-
-    # Not essential: when the monitor stops or crashes, ECS must not stop the
-    # application's task with it. Spend visibility is lost for a while (the
-    # alert rules notice); serving users is not. The restart policy below
-    # brings the sidecar back without replacing the task.
-    essential = false
-    restartPolicy = {
-      enabled              = true
-      ignoredExitCodes     = [0]
-      restartAttemptPeriod = 60
-    }
-
-    cpu               = var.cpu
-    memoryReservation = var.memory_reservation
-    memory            = var.memory
-
-    portMappings = [{
-      name          = "${var.name}-http"
-      containerPort = var.port
-      protocol      = "tcp"
-    }]
-
-    environment = [for k in sort(keys(local.environment)) : { name = k, value = local.environment[k] }]
-
-    # The binary checks its own /readyz: no shell or curl in the image.
-    healthCheck = {
-      command     = ["CMD", "/usr/local/bin/bedrock-cost-monitor", "healthcheck"]
-      interval    = 30
-      timeout     = 5
-      retries     = 3
-      startPeriod = var.health_check_start_period
-    }
-
-    # SIGTERM, then up to stop_timeout seconds to drain (the daemon needs
-    # monitor.shutdown_deadline_secs, 20 by default), then SIGKILL.
-    stopTimeout = var.stop_timeout
-
-    readonlyRootFilesystem = true
-    # The SQLite ledger needs one writable directory: a task-storage volume
-    # at the image's VOLUME path (owned by the image's non-root user).
-    mountPoints = local.use_dynamodb ? [] : [{
-      sourceVolume  = local.data_volume
-      containerPath = local.data_dir
-      readOnly      = false
-    }]
-
-    linuxParameters = {
-      capabilities = { drop = ["ALL"] }
-    }
-
-    logConfiguration = {
-      logDriver = "awslogs"
-      options = {
-        awslogs-group         = local.log_group_name
-        awslogs-region        = local.region
-        awslogs-stream-prefix = var.name
-      }
-    }
-  }
-
-  task_volumes = local.use_dynamodb ? [] : [{ name = local.data_volume }]
 }

@@ -1,20 +1,30 @@
 output "task_role_policy_json" {
-  description = "The monitor's permissions as an IAM policy document (JSON). Attached to the task role when attach_policy_to_task_role; otherwise merge it, e.g. with source_policy_documents of your own aws_iam_policy_document."
+  description = "The monitor's permissions as an IAM policy document (JSON). Attached to the monitor's own role (layout = \"service\"), or to the application's task role when attach_policy_to_task_role (layout = \"sidecar\"); otherwise merge it, e.g. with source_policy_documents of your own aws_iam_policy_document."
   value       = data.aws_iam_policy_document.task.json
 }
 
+output "monitor_role_arn" {
+  description = "The role the monitor runs with: its own (layout = \"service\") or the application's task role (\"sidecar\"). Name it in the trust policy of a role in a monitored account, and in customer managed key policies."
+  value       = local.monitor_role_arn
+}
+
+output "task_definition_arn" {
+  description = "layout = \"service\": the monitor's task definition, for your aws_ecs_service (null with \"sidecar\")."
+  value       = one(aws_ecs_task_definition.monitor[*].arn)
+}
+
 output "container_definition" {
-  description = "The sidecar's container definition as an object: concat it with the application's containers and jsonencode the list."
+  description = "The monitor's container definition as an object. layout = \"sidecar\": concat it with the application's containers and jsonencode the list."
   value       = local.container_definition
 }
 
 output "container_definition_json" {
-  description = "The sidecar's container definition as JSON (one object, not a list)."
+  description = "The monitor's container definition as JSON (one object, not a list)."
   value       = jsonencode(local.container_definition)
 }
 
 output "task_volumes" {
-  description = "Volumes the task definition must declare for the sidecar (the SQLite data directory; empty with DynamoDB)."
+  description = "Volumes the task definition must declare for the monitor (the SQLite data directory, on EFS when sqlite_efs is set; empty with DynamoDB). The service layout's task definition already has them."
   value       = local.task_volumes
 }
 
@@ -34,7 +44,7 @@ output "sns_topic_arn" {
 }
 
 output "log_group_name" {
-  description = "Log group of the sidecar."
+  description = "Log group of the monitor."
   value       = local.log_group_name
 }
 
@@ -43,7 +53,12 @@ output "metrics_port" {
   value       = var.port
 }
 
+output "api_port" {
+  description = "Port of the decision API: on the monitor's tasks (service; reach it through your service discovery name), or on loopback inside the task (sidecar)."
+  value       = var.api_port
+}
+
 output "api_url" {
-  description = "Where the application's container asks /api/v1/decision (loopback, inside the task)."
-  value       = "http://127.0.0.1:${var.api_port}"
+  description = "layout = \"sidecar\": where the application's container asks /api/v1/decision (loopback, inside the task). Null with \"service\": the URL is your service discovery name and api_port."
+  value       = local.service ? null : "http://127.0.0.1:${var.api_port}"
 }

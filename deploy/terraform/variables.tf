@@ -28,18 +28,59 @@ variable "regions" {
   }
 }
 
-variable "task_role_arn" {
-  description = "ARN of the application's existing ECS task role: the sidecar runs with it. The topic policy lets only this role publish."
+variable "layout" {
+  description = "\"service\" (default): the monitor runs as its own ECS task with its own task role, so the application's role holds none of its write permissions. \"sidecar\": the monitor joins the application's task and shares its task role (the application can then do whatever the monitor can; see README)."
   type        = string
+  default     = "service"
 
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.task_role_arn))
+    condition     = contains(["service", "sidecar"], var.layout)
+    error_message = "layout: \"service\" or \"sidecar\"."
+  }
+}
+
+variable "task_role_arn" {
+  description = "layout = \"sidecar\" only (required there): ARN of the application's existing ECS task role, which the sidecar shares. With layout = \"service\" the module creates the monitor's own role."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.task_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.task_role_arn))
     error_message = "task_role_arn: an IAM role ARN (arn:aws:iam::123456789012:role/NAME)."
   }
 }
 
+variable "execution_role_arn" {
+  description = "layout = \"service\" only (required there): the task execution role of the monitor's task definition (image pull, awslogs; AmazonECSTaskExecutionRolePolicy covers both, plus secretsmanager:GetSecretValue on api_token_secret_arn)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.execution_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.execution_role_arn))
+    error_message = "execution_role_arn: an IAM role ARN."
+  }
+}
+
+variable "api_token_secret_arn" {
+  description = "layout = \"service\": a Secrets Manager secret (or SSM parameter) ARN holding the decision API's bearer token, given to the monitor as BCM_API_TOKEN (its monitor.toml must say [api] token_env = \"BCM_API_TOKEN\"). The application sends the same token. Without it the API answers anyone who reaches its port."
+  type        = string
+  default     = null
+}
+
+variable "task_cpu" {
+  description = "layout = \"service\": CPU units of the monitor's task (Fargate sizes: 256 with 512 or more MiB)."
+  type        = number
+  default     = 256
+}
+
+variable "task_memory" {
+  description = "layout = \"service\": memory of the monitor's task, MiB."
+  type        = number
+  default     = 512
+}
+
 variable "attach_policy_to_task_role" {
-  description = "Attach the monitor's permissions to the task role as an inline policy named after var.name. Set false to merge task_role_policy_json into your own policy instead."
+  description = "layout = \"sidecar\": attach the monitor's permissions to the application's task role as an inline policy named after var.name. Set false to merge task_role_policy_json into your own policy instead. (layout = \"service\" always attaches them to the monitor's own role.)"
   type        = bool
   default     = true
 }
@@ -49,7 +90,7 @@ variable "attach_policy_to_task_role" {
 # ---------------------------------------------------------------------------
 
 variable "store" {
-  description = "Ledger store (BCM_STORE): \"dynamodb\" (shared by every task of the service: one sidecar per task) or \"sqlite\" (one task only; data on task storage)."
+  description = "Ledger store (BCM_STORE): \"dynamodb\" (default: durable, shared by every replica) or \"sqlite\" (one task only; the file lives on sqlite_efs if given, else on task storage, which is lost whenever the task is replaced)."
   type        = string
   default     = "dynamodb"
 
@@ -57,6 +98,15 @@ variable "store" {
     condition     = contains(["dynamodb", "sqlite"], var.store)
     error_message = "store: \"dynamodb\" or \"sqlite\"."
   }
+}
+
+variable "sqlite_efs" {
+  description = "store = \"sqlite\": an EFS file system (and access point, owned by uid/gid 65532) for the SQLite ledger, so it survives task replacement. SQLite needs a single writer: run exactly one task (desired_count = 1, deployment_maximum_percent = 100). Null: task storage (lost on replacement)."
+  type = object({
+    file_system_id  = string
+    access_point_id = string
+  })
+  default = null
 }
 
 variable "create_dynamodb_table" {
@@ -78,7 +128,7 @@ variable "dynamodb_deletion_protection" {
 }
 
 variable "dynamodb_kms_key_arn" {
-  description = "Customer managed KMS key ARN for the table. Default (null): the AWS managed key aws/dynamodb. When set, the task role also gets the key permissions DynamoDB needs on its behalf."
+  description = "Customer managed KMS key ARN for the table. Default (null): the AWS managed key aws/dynamodb. When set, the monitor's role also gets the key permissions DynamoDB needs on its behalf."
   type        = string
   default     = null
 
@@ -111,7 +161,7 @@ variable "sns_fifo" {
 }
 
 variable "sns_kms_key_arn" {
-  description = "Customer managed KMS key ARN for the topic. Default (null): the AWS managed key alias/aws/sns. When set, the task role also gets kms:GenerateDataKey and kms:Decrypt on it; the key policy must allow the task role too."
+  description = "Customer managed KMS key ARN for the topic. Default (null): the AWS managed key alias/aws/sns. When set, the monitor's role also gets kms:GenerateDataKey and kms:Decrypt on it; the key policy must allow the monitor's role too."
   type        = string
   default     = null
 
@@ -122,7 +172,7 @@ variable "sns_kms_key_arn" {
 }
 
 variable "additional_publisher_arns" {
-  description = "IAM principal ARNs besides the task role that may publish to the created topic (for a test publisher, say)."
+  description = "IAM principal ARNs besides the monitor's role that may publish to the created topic (for a test publisher, say)."
   type        = list(string)
   default     = []
 }
@@ -132,7 +182,7 @@ variable "additional_publisher_arns" {
 # ---------------------------------------------------------------------------
 
 variable "assume_role_arns" {
-  description = "Roles in other accounts the monitor may assume (aws.assume_role_arn in its configuration). Each needs the same read permissions and a trust policy that names the task role."
+  description = "Roles in other accounts the monitor may assume (aws.assume_role_arn in its configuration). Each needs the same read permissions and a trust policy that names the monitor's role (output monitor_role_arn)."
   type        = list(string)
   default     = []
 
@@ -172,7 +222,7 @@ variable "port" {
 }
 
 variable "api_port" {
-  description = "Loopback port of the enforcement API /api/v1 (BCM_API_LISTEN = 127.0.0.1:PORT); not mapped, so only the task's containers reach it."
+  description = "Port of the decision API /api/v1. layout = \"sidecar\": BCM_API_LISTEN = 127.0.0.1:PORT, not mapped, so only the task's containers reach it. layout = \"service\": 0.0.0.0:PORT, mapped, for the application's tasks (allow it from their security group only, and set api_token_secret_arn)."
   type        = number
   default     = 9471
 
@@ -183,19 +233,19 @@ variable "api_port" {
 }
 
 variable "cpu" {
-  description = "CPU units reserved for the sidecar (1024 = one vCPU)."
+  description = "CPU units reserved for the monitor's container (1024 = one vCPU)."
   type        = number
   default     = 128
 }
 
 variable "memory_reservation" {
-  description = "Soft memory limit of the sidecar, MiB."
+  description = "Soft memory limit of the monitor's container, MiB."
   type        = number
   default     = 128
 }
 
 variable "memory" {
-  description = "Hard memory limit of the sidecar, MiB: past it ECS kills the sidecar, never the application."
+  description = "Hard memory limit of the monitor's container, MiB: past it ECS kills the monitor, never the application."
   type        = number
   default     = 512
 }
@@ -218,7 +268,7 @@ variable "health_check_start_period" {
 }
 
 variable "environment" {
-  description = "Extra environment variables for the sidecar (RUST_LOG, say). The BCM_* variables are set by the module."
+  description = "Extra environment variables for the monitor (RUST_LOG, say). The BCM_* variables are set by the module."
   type        = map(string)
   default     = {}
 }
@@ -228,7 +278,7 @@ variable "environment" {
 # ---------------------------------------------------------------------------
 
 variable "create_log_group" {
-  description = "Create the CloudWatch Logs group of the sidecar. Set false to use log_group_name as is."
+  description = "Create the CloudWatch Logs group of the monitor. Set false to use log_group_name as is."
   type        = bool
   default     = true
 }

@@ -33,9 +33,10 @@ impl SnsSink {
         SnsSink { client, topic_arn }
     }
 
-    /// A sink publishing to `topic_arn` from `region` (the topic's), with a
-    /// client built from the daemon's shared AWS configuration, retries off.
-    pub fn connect(aws: &crate::aws::AwsConfig, region: &str, topic_arn: String) -> Self {
+    /// A sink publishing to `topic_arn` from `region` (the topic's), with
+    /// the daemon's own credentials (never a monitored account's role),
+    /// retries off.
+    pub fn connect(aws: &crate::aws::OwnAccount, region: &str, topic_arn: String) -> Self {
         let config = aws_sdk_sns::config::Builder::from(&aws.for_region(region))
             .retry_config(RetryConfig::disabled())
             .build();

@@ -49,7 +49,8 @@ pub struct Components {
     /// Set when CloudTrail or the invocation logs are on: cost is split per principal.
     pub attributor: Option<Arc<Attributor>>,
     pub clock: Arc<dyn Clock>,
-    /// The AWS configuration every client derives its region's from.
+    /// The AWS configuration every client derives its region's from: the
+    /// monitored account's for the sources, the own account's for the rest.
     pub aws: AwsConfig,
 }
 
@@ -293,7 +294,7 @@ impl Components {
         let config = &loaded.config;
         let ct = &config.sources.cloudtrail;
         let attributor = self.attributor.clone()?;
-        let source = Arc::new(CloudTrailSource::connect(&self.aws, &config.monitor.regions, ct));
+        let source = Arc::new(CloudTrailSource::connect(self.aws.monitored(), &config.monitor.regions, ct));
         let job = CloudTrailJob::new(
             source,
             self.store.clone(),
@@ -335,7 +336,7 @@ pub async fn create_table(loaded: &Loaded) -> Result<(String, String, bool), App
     let region = config.store.dynamodb_region.clone().unwrap_or_else(|| config.monitor.regions[0].clone());
     let table = config.store.dynamodb_table.clone().unwrap_or_default();
     let aws = AwsConfig::load(&config.aws, &region, None).await;
-    let created = DynamoStore::create_table(&aws, &region, &table).await?;
+    let created = DynamoStore::create_table(aws.own(), &region, &table).await?;
     Ok((table, region, created))
 }
 
@@ -359,7 +360,7 @@ async fn open_store(
                 clock,
                 ..DynamoOptions::default()
             };
-            let store = DynamoStore::connect(aws, &region, table, options)?;
+            let store = DynamoStore::connect(aws.own(), &region, table, options)?;
             // Fail at start, with what to do, rather than on the first write.
             store.check_table().await?;
             Ok(Arc::new(store))
@@ -368,7 +369,7 @@ async fn open_store(
 }
 
 fn cloudwatch_source(loaded: &Loaded, aws: &AwsConfig, names: MetricNames) -> CloudWatchSource {
-    CloudWatchSource::connect(aws, &loaded.config.monitor.regions, names)
+    CloudWatchSource::connect(aws.monitored(), &loaded.config.monitor.regions, names)
 }
 
 /// The gap between the next two runs of a schedule: readiness allows two of them.

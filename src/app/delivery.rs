@@ -1,5 +1,5 @@
-//! Wiring of alert delivery: the sink (SNS in the topic's region, else the
-//! log) and the dispatcher with the configured retry rule. Must not decide
+//! Wiring of alert delivery: the sink (SNS in the topic's region, with the
+//! daemon's own credentials, else the log) and the dispatcher with the configured retry rule. Must not decide
 //! when to retry (that is `alerts::retry`).
 
 use std::sync::Arc;
@@ -39,5 +39,5 @@ fn sink(loaded: &Loaded, aws: &AwsConfig) -> Arc<dyn AlertSink> {
     };
     let region = arn.split(':').nth(3).filter(|r| !r.is_empty()).map(str::to_string);
     let region = region.unwrap_or_else(|| loaded.config.monitor.regions[0].clone());
-    Arc::new(SnsSink::connect(aws, &region, arn))
+    Arc::new(SnsSink::connect(aws.own(), &region, arn))
 }

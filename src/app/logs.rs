@@ -48,14 +48,15 @@ pub(super) fn scheduled(parts: &Components, loaded: &Loaded) -> Option<Scheduled
         backfill_hours: logs.backfill_hours,
         metadata_keys: logs.metadata_keys.clone(),
     };
-    let pages = Arc::new(CloudWatchLogsSource::connect(&parts.aws, &groups));
+    let pages = Arc::new(CloudWatchLogsSource::connect(parts.aws.monitored(), &groups));
     let regions: Vec<String> = logs.regions.keys().cloned().collect();
-    let health = Arc::new(CloudWatchSource::connect(&parts.aws, &regions, MetricNames::documented()));
+    let health =
+        Arc::new(CloudWatchSource::connect(parts.aws.monitored(), &regions, MetricNames::documented()));
     let check = LogCheck { store: parts.store.clone(), health, lookback_minutes: logs.lookback_minutes };
     let mut job =
         InvocationLogsJob::new(pages, parts.store.clone(), parts.pricer.clone(), parts.clock.clone(), config);
     if !buckets.is_empty() {
-        let objects = Arc::new(S3LogObjects::connect(&parts.aws, &buckets));
+        let objects = Arc::new(S3LogObjects::connect(parts.aws.monitored(), &buckets));
         job = job.with_objects(objects, buckets.keys().cloned().collect());
     }
     let collect = CollectInvocationLogs {

@@ -20,6 +20,17 @@ pub fn run(path: &Path, clock: &dyn Clock, out: &mut dyn Write) -> Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
+/// Which credentials read usage and which write: `aws.rs` gives the role
+/// to the sources' clients only.
+fn accounts_line(c: &Config) -> String {
+    match &c.aws.assume_role_arn {
+        Some(role) => format!(
+            "usage read as {role} (CloudWatch, CloudTrail, invocation logs); store and alerts with the own credentials"
+        ),
+        None => "one: the own credentials read usage and write the store and alerts".to_string(),
+    }
+}
+
 fn summary(l: &Loaded, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Result<()> {
     let c = &l.config;
     writeln!(out, "config       {} (valid)", l.path.display())?;
@@ -34,6 +45,7 @@ fn summary(l: &Loaded, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Resu
     writeln!(out, "timezone     {}", c.monitor.timezone.0)?;
     writeln!(out, "store        {}", store_line(c))?;
     writeln!(out, "alerts       {}", c.alerts.sns_topic_arn.as_deref().unwrap_or("log only (no SNS topic)"))?;
+    writeln!(out, "accounts     {}", accounts_line(c))?;
     writeln!(
         out,
         "http         {} (/metrics, /healthz, /readyz; {})",

@@ -87,8 +87,9 @@ pub struct AwsSection {
     pub operation_timeout_secs: u64,
     pub attempt_timeout_secs: u64,
     pub max_attempts: u32,
-    /// Monitor another account: assume this role (with the default chain's
-    /// credentials) for every AWS call.
+    /// Monitor another account: the sources' clients (CloudWatch, CloudTrail,
+    /// CloudWatch Logs, S3) assume this role with the default chain's
+    /// credentials; the store and the alert sink keep the daemon's own.
     pub assume_role_arn: Option<String>,
     /// The external ID the role's trust policy asks for, if any.
     pub assume_role_external_id: Option<String>,

@@ -44,7 +44,7 @@ async fn rig(emu: &Emulator, topic_arn: &str, policy: RetryPolicy) -> Rig {
         .operation_timeout(StdDuration::from_secs(5))
         .build();
     let sdk = emu.sdk_config(REGION).await.into_builder().timeout_config(timeouts).build();
-    let sink = Arc::new(SnsSink::connect(&AwsConfig::from_sdk(sdk), REGION, topic_arn.to_string()));
+    let sink = Arc::new(SnsSink::connect(AwsConfig::from_sdk(sdk).own(), REGION, topic_arn.to_string()));
     let store: Arc<dyn Backend> = Arc::new(SqliteStore::open_in_memory().unwrap());
     let registry = Registry::new();
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(now()));

@@ -24,6 +24,8 @@ mod telemetry;
 
 // The emulator, the simulated workload or the `demo` command.
 #[cfg(feature = "demo")]
+mod accounts;
+#[cfg(feature = "demo")]
 mod alerts;
 #[cfg(feature = "demo")]
 mod alerts_delivery;

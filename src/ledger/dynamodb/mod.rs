@@ -133,10 +133,10 @@ impl DynamoStore {
         })
     }
 
-    /// A store over `table` in `region`, with a client built from the
-    /// daemon's shared AWS configuration.
+    /// A store over `table` in `region`, with the daemon's own credentials
+    /// (never a monitored account's role).
     pub fn connect(
-        aws: &crate::aws::AwsConfig,
+        aws: &crate::aws::OwnAccount,
         region: &str,
         table: impl Into<String>,
         options: DynamoOptions,
@@ -150,7 +150,7 @@ impl DynamoStore {
     /// needs, unless it exists; `true` when it was created. For trials and
     /// the emulator: production tables come from Terraform.
     pub async fn create_table(
-        aws: &crate::aws::AwsConfig,
+        aws: &crate::aws::OwnAccount,
         region: &str,
         table: &str,
     ) -> Result<bool, StoreError> {

@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 
 use super::fetch::{EventFetch, RawEvent};
 use super::paging::{fetch_window, LookupPolicy, Page, PageError, PageQuery, PageSource, Window, API};
-use crate::aws::AwsConfig;
+use crate::aws::MonitoredAccount;
 use crate::config::types::CloudTrailSource as CloudTrailConfig;
 use crate::sources::aws_error::{classify, is_transient};
 use crate::sources::rate_limit::RateLimiter;
@@ -65,9 +65,8 @@ impl CloudTrailSource {
         CloudTrailSource { regions, event_names, policy: LookupPolicy::default() }
     }
 
-    /// A client per region, from the daemon's shared AWS configuration,
-    /// reading the event names of `sources.cloudtrail.event_names`.
-    pub fn connect(aws: &AwsConfig, regions: &[String], config: &CloudTrailConfig) -> Self {
+    /// A client per region, in the monitored account, reading the event names of `sources.cloudtrail.event_names`.
+    pub fn connect(aws: &MonitoredAccount, regions: &[String], config: &CloudTrailConfig) -> Self {
         #[expect(clippy::disallowed_methods, reason = "the adapter builds its own clients")]
         let clients = aws.per_region(regions, Client::new);
         Self::new(clients, config.event_names.clone())

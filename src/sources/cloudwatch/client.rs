@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use super::assemble::QueryResult;
 use super::names::{classify, Listed, MetricNames};
 use super::plan::{Call, Series};
-use crate::aws::AwsConfig;
+use crate::aws::MonitoredAccount;
 use crate::sources::aws_error::classify as classify_error;
 use crate::sources::invocation_logs::delivery::{DeliveryHealth, FAILURE_METRICS};
 use crate::sources::{ErrorKind, Listing, MetricSource, RequestCount, SeriesListing, SourceError};
@@ -36,8 +36,8 @@ impl CloudWatchSource {
         CloudWatchSource { clients, names }
     }
 
-    /// A client per region, from the daemon's shared AWS configuration.
-    pub fn connect(aws: &AwsConfig, regions: &[String], names: MetricNames) -> Self {
+    /// A client per region, in the monitored account.
+    pub fn connect(aws: &MonitoredAccount, regions: &[String], names: MetricNames) -> Self {
         #[expect(clippy::disallowed_methods, reason = "the adapter builds its own clients")]
         let clients = aws.per_region(regions, Client::new);
         Self::new(clients, names)

@@ -15,7 +15,7 @@ use aws_sdk_cloudwatchlogs::Client;
 use chrono::{DateTime, Utc};
 
 use super::pages::{LogEvent, LogPage, LogPages, LogQuery, PageFailure};
-use crate::aws::AwsConfig;
+use crate::aws::MonitoredAccount;
 use crate::sources::aws_error::{classify, is_transient};
 use crate::sources::rate_limit::RateLimiter;
 use crate::sources::{ErrorKind, SourceError};
@@ -37,9 +37,9 @@ pub struct CloudWatchLogsSource {
 }
 
 impl CloudWatchLogsSource {
-    /// Clients for the regions of `groups` (region → log group), from the
-    /// daemon's shared AWS configuration.
-    pub fn connect(aws: &AwsConfig, groups: &BTreeMap<String, String>) -> Self {
+    /// Clients for the regions of `groups` (region → log group), in the
+    /// monitored account (the logs are delivered in the account that called).
+    pub fn connect(aws: &MonitoredAccount, groups: &BTreeMap<String, String>) -> Self {
         let regions: Vec<String> = groups.keys().cloned().collect();
         #[expect(clippy::disallowed_methods, reason = "the adapter builds its own clients")]
         let mut clients = aws.per_region(&regions, Client::new);

@@ -11,7 +11,7 @@ use aws_sdk_s3::Client;
 use chrono::{DateTime, Utc};
 
 use super::objects::{hour_prefix, LogObject, LogObjects, ObjectBody};
-use crate::aws::AwsConfig;
+use crate::aws::MonitoredAccount;
 use crate::sources::aws_error::classify;
 use crate::sources::{ErrorKind, SourceError};
 
@@ -37,7 +37,8 @@ pub struct S3LogObjects {
 }
 
 impl S3LogObjects {
-    pub fn connect(aws: &AwsConfig, destinations: &BTreeMap<String, S3Destination>) -> Self {
+    /// Clients for the regions of `destinations`, in the monitored account.
+    pub fn connect(aws: &MonitoredAccount, destinations: &BTreeMap<String, S3Destination>) -> Self {
         let regions: Vec<String> = destinations.keys().cloned().collect();
         // Path-style addressing where the endpoint is overridden (an emulator
         // or a VPC endpoint URL): `bucket.host` names would not resolve there.

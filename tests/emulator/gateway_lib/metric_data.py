@@ -125,10 +125,10 @@ def _query(index, raw):
     )
 
 
-def answer(store, region, request, rules, now):
+def answer(store, place, request, rules, now):
     """The GetMetricData response document for `request`, with the injected `rules` applied."""
     windows = _windows(request)
-    points = {q.index: _points(store, region, request, q, windows.get(q.index), now)
+    points = {q.index: _points(store, place, request, q, windows.get(q.index), now)
               for q in request.queries if q.index in windows}
     deferred, partial = _split_for_rules(request, points, rules)
     page, rest = _page(points, request.descending, request.limit)
@@ -165,9 +165,9 @@ def _windows(request):
     return {int(i): w for i, w in stored.items()}
 
 
-def _points(store, region, request, query, window, now):
+def _points(store, place, request, query, window, now):
     start = round_start(request.start, query.period, now)
-    datums = store.datums(region, query.namespace, query.name, query.dimensions, query.unit)
+    datums = store.datums(place, query.namespace, query.name, query.dimensions, query.unit)
     found = buckets(datums, start, request.end, query.period)
     selected = sorted((t, statistic(b, query.stat)) for t, b in found.items())
     return [(t, v) for t, v in selected

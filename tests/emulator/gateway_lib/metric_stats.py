@@ -83,7 +83,7 @@ def statistic(bucket, stat):
     return total / count if count else None
 
 
-def get_metric_statistics(store, region, params, now):
+def get_metric_statistics(store, place, params, now):
     """The GetMetricStatistics answer from the same store as GetMetricData."""
     namespace = text(params.get("Namespace"), "Namespace", 255, required=True)
     name = text(params.get("MetricName"), "MetricName", 255, required=True)
@@ -113,7 +113,7 @@ def get_metric_statistics(store, region, params, now):
         raise MetricsError("InvalidParameterCombination",
                            f"You have requested up to {wanted} datapoints, which exceeds the limit of "
                            f"{MAX_STATISTICS_DATAPOINTS}.")
-    found = buckets(store.datums(region, namespace, name, dimensions, params.get("Unit")), start, end, period)
+    found = buckets(store.datums(place, namespace, name, dimensions, params.get("Unit")), start, end, period)
     datapoints = []
     # API_GetMetricStatistics: "Data points are not returned in chronological order."
     # A fixed shuffle, so a client that relies on the order fails every time.

@@ -84,13 +84,15 @@ class MetricStore:
     def __init__(self, clock=time.time):
         self._clock = clock
         self._lock = threading.Lock()
-        self._regions = {}  # region -> {series_key: Series}
+        # CloudWatch keeps each account's metrics apart, and each region's (see
+        # accounts.py): (account ID, region) -> {series_key: Series}.
+        self._places = {}
 
     def reset(self):
         with self._lock:
-            self._regions.clear()
+            self._places.clear()
 
-    def put(self, region, params):
+    def put(self, place, params):
         """PutMetricData: all datums are checked before any is stored."""
         now = self._clock()
         namespace = text(params.get("Namespace"), "Namespace", 255, required=True)
@@ -107,25 +109,25 @@ class MetricStore:
             raise invalid(f"The collection MetricData must not have a size greater than {MAX_DATUMS}.")
         parsed = [parse_datum(d, f"MetricData.member.{i}", now) for i, d in enumerate(raw, 1)]
         with self._lock:
-            known = self._regions.setdefault(region, {})
+            known = self._places.setdefault(place, {})
             for name, dimensions, datum in parsed:
                 key = series_key(namespace, name, dimensions)
                 series = known.setdefault(key, Series(namespace, name, dimensions))
                 series.datums.append(datum)
                 series.last_put = now
 
-    def datums(self, region, namespace, name, dimensions, unit=None):
+    def datums(self, place, namespace, name, dimensions, unit=None):
         """The datums of exactly one series (none if that dimension set was never published).
 
         API_GetMetricData: "If you specify a unit, the operation returns only data that
         was collected with that unit specified."
         """
         with self._lock:
-            series = self._regions.get(region, {}).get(series_key(namespace, name, dimensions))
+            series = self._places.get(place, {}).get(series_key(namespace, name, dimensions))
             found = list(series.datums) if series else []
         return [d for d in found if unit is None or d.unit == unit]
 
-    def list_metrics(self, region, params):
+    def list_metrics(self, place, params):
         """ListMetrics: each series once, filtered, in pages of 500."""
         namespace, name = params.get("Namespace"), params.get("MetricName")
         filters = dimension_filters(params.get("Dimensions"))
@@ -140,7 +142,7 @@ class MetricStore:
             if after is None:
                 raise invalid("The NextToken is not valid for this request.")
         with self._lock:
-            candidates = list(self._regions.get(region, {}).values())
+            candidates = list(self._places.get(place, {}).values())
         selected = sorted(
             (s for s in candidates
              if (namespace is None or s.namespace == namespace)

@@ -10,7 +10,7 @@ import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import cloudtrail, cloudwatch, logs, metric_data, metric_stats, protocol
+from . import accounts, cloudtrail, cloudwatch, logs, metric_data, metric_stats, protocol
 from .metrics import MetricsError, MetricStore
 from .state import DATA_OPERATION, Faults, RequestLog
 
@@ -93,16 +93,18 @@ class Gateway:
             return protocol.error_response(req, err.status, err.code, err.message)
 
     def _metric_answer(self, req, params):
+        # Each account's metrics, in each region, are its own (accounts.py).
+        place = (accounts.account_of(req), req.region)
         if req.operation == "PutMetricData":
-            self.metrics.put(req.region, params)
+            self.metrics.put(place, params)
             return {}
         if req.operation == "ListMetrics":
-            return self.metrics.list_metrics(req.region, params)
+            return self.metrics.list_metrics(place, params)
         if req.operation == "GetMetricStatistics":
-            return metric_stats.get_metric_statistics(self.metrics, req.region, params, time.time())
+            return metric_stats.get_metric_statistics(self.metrics, place, params, time.time())
         request = metric_data.parse(params)
         rules = self.faults.take_data(*DATA_OPERATION, lambda rule: metric_data.rule_applies(rule, request))
-        return metric_data.answer(self.metrics, req.region, request, rules, time.time())
+        return metric_data.answer(self.metrics, place, request, rules, time.time())
 
     def _lookup_events(self, req):
         accepted, t = self.cloudtrail.admit(req.region, time.time)

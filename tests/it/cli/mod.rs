@@ -198,6 +198,7 @@ fn check_config_summarises_a_valid_config() {
     let out = stdout(&o);
     for needle in [
         "regions      us-east-1, us-west-2",
+        "accounts     one: the own credentials read usage and write the store and alerts",
         "claude-sonnet-4-5      Claude Sonnet 4.5: anthropic.claude-sonnet-4-5, anthropic.claude-sonnet-4-5-*",
         "    govcloud             3.60 / 18.00 / 0.36 / 4.50 / 7.20, long-context tier above 200000 prompt tokens",
         "    global               4.00 / 20.00 / 0.20 / 5.00 / 8.00",

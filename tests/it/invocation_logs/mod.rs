@@ -78,7 +78,10 @@ pub(crate) fn job(
 
 async fn source(emu: &bedrock_cost_monitor::emulator::Emulator) -> Arc<CloudWatchLogsSource> {
     let aws = AwsConfig::from_sdk(emu.sdk_config(EAST).await);
-    Arc::new(CloudWatchLogsSource::connect(&aws, &BTreeMap::from([(EAST.to_string(), GROUP.to_string())])))
+    Arc::new(CloudWatchLogsSource::connect(
+        aws.monitored(),
+        &BTreeMap::from([(EAST.to_string(), GROUP.to_string())]),
+    ))
 }
 
 /// Requests with a `limit` per page, failing on the `fail_at`-th page: a

@@ -69,7 +69,7 @@ async fn put(s3: &aws_sdk_s3::Client, key: &str, body: Vec<u8>) {
 async fn source(emu: &bedrock_cost_monitor::emulator::Emulator) -> Arc<S3LogObjects> {
     let aws = AwsConfig::from_sdk(emu.sdk_config(EAST).await);
     let d = S3Destination { bucket: BUCKET.into(), prefix: PREFIX.into(), account_id: ACCOUNT.into() };
-    Arc::new(S3LogObjects::connect(&aws, &[(EAST.to_string(), d)].into_iter().collect()))
+    Arc::new(S3LogObjects::connect(aws.monitored(), &[(EAST.to_string(), d)].into_iter().collect()))
 }
 
 /// Two objects in the workload's hour: the first with most calls, the

@@ -33,7 +33,7 @@ async fn create_table_and_a_first_start_stamp_the_layout() {
     let aws = AwsConfig::from_sdk(emu.sdk_config(REGION).await);
     #[expect(clippy::disallowed_methods, reason = "a client of the emulator, for the test")]
     let client = aws_sdk_dynamodb::Client::new(&emu.sdk_config(REGION).await);
-    assert!(DynamoStore::create_table(&aws, REGION, "bcm-layout-made").await.unwrap());
+    assert!(DynamoStore::create_table(aws.own(), REGION, "bcm-layout-made").await.unwrap());
     assert_eq!(layout(&client, "bcm-layout-made").await, Some(LAYOUT_VERSION.to_string()));
 
     // A table made before the layout item existed is stamped at the first start.

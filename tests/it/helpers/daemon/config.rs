@@ -21,6 +21,7 @@ pub const SHUTDOWN_DEADLINE_SECS: u64 = 5;
 pub struct TestConfig {
     dir: PathBuf,
     endpoint: String,
+    assume_role: Option<String>,
     shutdown_deadline_secs: Option<u64>,
     max_attempts: Option<u32>,
     listen_port: Option<u16>,
@@ -41,6 +42,7 @@ impl TestConfig {
         TestConfig {
             dir: dir.to_path_buf(),
             endpoint: endpoint.to_string(),
+            assume_role: None,
             shutdown_deadline_secs: None,
             max_attempts: Some(2),
             listen_port: None,
@@ -71,6 +73,12 @@ impl TestConfig {
     /// Attempts per AWS call (`aws.max_attempts`).
     pub fn max_attempts(mut self, attempts: u32) -> TestConfig {
         self.max_attempts = Some(attempts);
+        self
+    }
+
+    /// Monitors the account of this role (`aws.assume_role_arn`).
+    pub fn assume_role(mut self, arn: &str) -> TestConfig {
+        self.assume_role = Some(arn.to_string());
         self
     }
 
@@ -143,6 +151,9 @@ impl TestConfig {
             writeln!(t, "shutdown_deadline_secs = {secs}").unwrap();
         }
         writeln!(t, "\n[aws]\nendpoint_url = {:?}", self.endpoint).unwrap();
+        if let Some(role) = &self.assume_role {
+            writeln!(t, "assume_role_arn = {role:?}").unwrap();
+        }
         if let Some(attempts) = self.max_attempts {
             writeln!(t, "max_attempts = {attempts}").unwrap();
         }
