@@ -78,18 +78,7 @@ impl Components {
         // (and the budget gauges) speak from them, not from an empty board.
         super::follow::fill_board(store.as_ref(), &board).await?;
         telemetry::register_budgets(&registry, board.clone())?;
-        let refresher = Arc::new(Refresher {
-            store: store.clone(),
-            pricer: pricer.clone(),
-            shared,
-            top_principals: config.metrics.top_principals,
-            metadata: (
-                config.sources.invocation_logs.metadata_keys.clone(),
-                config.metrics.top_metadata_values,
-            ),
-            kept: Default::default(),
-            principals_kept: Default::default(),
-        });
+        let refresher = Arc::new(Refresher::new(store.clone(), pricer.clone(), shared, config));
         refresher.refresh(clock.now()).await?;
         let readiness = Arc::new(Readiness::new(clock.clone()));
         readiness.set_config_loaded(true);

@@ -15,6 +15,7 @@ mod digest;
 mod evaluate;
 mod follow;
 mod hooks;
+mod kept_labels;
 pub mod leader;
 mod listeners;
 mod logs;

@@ -1,18 +1,23 @@
 //! Refreshing the telemetry snapshot from the ledger, so `/metrics` serves
 //! all-time totals that survive restarts (and, on a follower, the totals the
-//! leader wrote to the shared store).
+//! leader wrote to the shared store), with the label sets the bounded
+//! families keep (principals, metadata values, model IDs; the model IDs'
+//! saved in the store so that a restart keeps them too).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::kept_labels::{KeptLabels, MODEL_IDS_FLAG};
 use crate::collector::bounds::of_points;
+use crate::config::Config;
 use crate::ledger::{Backend, StoreError};
 use crate::pricing::bounds::Bounds;
 use crate::pricing::PointPricer;
 use crate::records::MetricPoint;
 use crate::telemetry::metadata_collector::{keep_more, Kept};
+use crate::telemetry::model_ids;
 use crate::telemetry::principal_collector::keep_more as keep_principals;
 use crate::telemetry::snapshot::{price_rows, SharedSnapshot, Snapshot};
 
@@ -20,20 +25,42 @@ use crate::telemetry::snapshot::{price_rows, SharedSnapshot, Snapshot};
 const GAUGE_WINDOW_MINUTES: i64 = 30;
 
 pub struct Refresher {
-    pub store: Arc<dyn Backend>,
-    pub pricer: Arc<PointPricer>,
-    pub shared: SharedSnapshot,
-    pub top_principals: usize,
+    store: Arc<dyn Backend>,
+    pricer: Arc<PointPricer>,
+    shared: SharedSnapshot,
+    top_principals: usize,
     /// The configured `requestMetadata` keys and how many values of each
     /// keep their own label.
-    pub metadata: (Vec<String>, usize),
+    metadata: (Vec<String>, usize),
     /// The values kept so far: they stay for the life of the process.
-    pub kept: std::sync::Mutex<Kept>,
+    kept: std::sync::Mutex<Kept>,
     /// The principals kept so far, likewise.
-    pub principals_kept: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    principals_kept: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    /// The model IDs that keep their label: likewise, and across restarts.
+    model_ids_kept: KeptLabels,
 }
 
 impl Refresher {
+    /// A refresher whose label caps come from `[metrics]`; nothing kept yet.
+    pub fn new(
+        store: Arc<dyn Backend>,
+        pricer: Arc<PointPricer>,
+        shared: SharedSnapshot,
+        config: &Config,
+    ) -> Refresher {
+        let m = &config.metrics;
+        Refresher {
+            store,
+            pricer,
+            shared,
+            top_principals: m.top_principals,
+            metadata: (config.sources.invocation_logs.metadata_keys.clone(), m.top_metadata_values),
+            kept: Default::default(),
+            principals_kept: Default::default(),
+            model_ids_kept: KeptLabels::new(MODEL_IDS_FLAG, m.top_model_ids),
+        }
+    }
+
     /// The uncertainty of the recent minutes, per (region, model ID, model).
     fn bounds(&self, points: &[MetricPoint]) -> BTreeMap<(String, String, String), Bounds> {
         let mut out: BTreeMap<(String, String, String), Bounds> = BTreeMap::new();
@@ -73,6 +100,11 @@ impl Refresher {
                 models.insert(id.clone(), self.pricer.model_of(id));
             }
         }
+        // Every ID some `model_id` label shows competes for a place, not only
+        // those with tokens: CloudTrail calls and invocation-only IDs too.
+        let seen = models.keys().chain(principal_totals.iter().map(|t| &t.model_id)).map(String::as_str);
+        let rank = model_ids::rank(&cost_totals, seen);
+        let model_ids_kept = self.model_ids_kept.update(store, rank).await?;
         let snapshot = Snapshot {
             cost_totals,
             metric_totals,
@@ -82,6 +114,7 @@ impl Refresher {
             principal_totals,
             call_totals,
             principals_kept,
+            model_ids_kept,
             request_totals,
             metadata_kept,
             bounds,

@@ -46,6 +46,9 @@ pub struct MetricsSection {
     /// At most this many principals keep their label (sticky for the life of
     /// the process); the others are folded into `other`.
     pub top_principals: usize,
+    /// At most this many model IDs keep their `model_id` label on every
+    /// `bedrock_*` family (sticky likewise); the others are `other`.
+    pub top_model_ids: usize,
     /// Per `requestMetadata` key, at most this many values keep their own
     /// label; the rest are `value="other"`.
     pub top_metadata_values: usize,
@@ -53,7 +56,7 @@ pub struct MetricsSection {
 
 impl Default for MetricsSection {
     fn default() -> Self {
-        MetricsSection { top_principals: 20, top_metadata_values: 20 }
+        MetricsSection { top_principals: 20, top_model_ids: 50, top_metadata_values: 20 }
     }
 }
 

@@ -94,16 +94,15 @@ fn alerts_and_replicas(c: &Config, out: &mut Vec<Finding>) {
             "must not be empty (leave it out for <hostname>-<pid>-<random>)",
         ));
     }
-    let top = u64::try_from(c.metrics.top_principals).unwrap_or(u64::MAX);
-    within(out, root.key("metrics").key("top_principals"), top, 1..=1000, " (it bounds label cardinality)");
-    let top = u64::try_from(c.metrics.top_metadata_values).unwrap_or(u64::MAX);
-    within(
-        out,
-        root.key("metrics").key("top_metadata_values"),
-        top,
-        1..=1000,
-        " (it bounds label cardinality)",
-    );
+    let m = &c.metrics;
+    for (field, top) in [
+        ("top_principals", m.top_principals),
+        ("top_model_ids", m.top_model_ids),
+        ("top_metadata_values", m.top_metadata_values),
+    ] {
+        let top = u64::try_from(top).unwrap_or(u64::MAX);
+        within(out, root.key("metrics").key(field), top, 1..=1000, " (it bounds label cardinality)");
+    }
 }
 
 fn regions(list: &[String], path: &FieldPath, required: bool, out: &mut Vec<Finding>) {

@@ -96,6 +96,15 @@ impl FamilyBuilder {
     }
 }
 
+/// The sample lines of `families` as `/metrics` shows them, empty families
+/// dropped as the registry drops them; for tests that render without one.
+#[cfg(test)]
+pub fn sample_lines(families: Vec<MetricFamily>) -> Vec<String> {
+    let families: Vec<MetricFamily> = families.into_iter().filter(|f| !f.get_metric().is_empty()).collect();
+    let text = prometheus::TextEncoder::new().encode_to_string(&families).unwrap_or_default();
+    text.lines().filter(|l| !l.starts_with('#')).map(String::from).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,8 +3,10 @@
 //!
 //! The counters are COUNTER families built by hand from those totals, not
 //! counters incremented in memory, so they never reset when the daemon
-//! restarts and two replicas export the same values. This collector only
-//! reads the snapshot: it never queries the store, prices or calls AWS.
+//! restarts and two replicas export the same values. Every family with a
+//! `model_id` label bounds it the same way (`model_ids`: the top IDs keep
+//! theirs, the rest are summed into `other`). This collector only reads the
+//! snapshot: it never queries the store, prices or calls AWS.
 
 use std::collections::BTreeMap;
 use std::sync::PoisonError;
@@ -17,7 +19,6 @@ use super::bounds_family;
 use super::families::{count_sample, desc, usd_sample, FamilyBuilder};
 use super::snapshot::{SharedSnapshot, Snapshot, UNPRICED_MODEL};
 use crate::bedrock::{project_of, BedrockMetric};
-use crate::records::MetricPoint;
 
 struct Spec {
     name: &'static str,
@@ -26,8 +27,9 @@ struct Spec {
 }
 
 const SERIES: &[&str] = &["region", "model_id", "model"];
-/// `project` is the model ID's (`default` for bedrock-runtime usage), so it
-/// adds no series: its cardinality is bounded by the model IDs'.
+/// `project` is the real model ID's (`default` for bedrock-runtime usage):
+/// it adds no series to a kept ID, and to `model_id="other"` one per project
+/// of the IDs it folds, so its cardinality is bounded by the projects'.
 const TOKEN_SERIES: &[&str] = &["region", "model_id", "model", "project", "token_type"];
 
 const TOKENS: Spec = Spec {
@@ -55,28 +57,13 @@ const ERRORS: Spec = Spec {
     help: "Failed invocations by kind (client, server, throttle), from the ledger's all-time totals.",
     labels: &["region", "model_id", "model", "kind"],
 };
-const LATENCY: Spec = Spec {
-    name: "bedrock_invocation_latency_ms",
-    help: "Average invocation latency in milliseconds over the latest minute with data.",
-    labels: SERIES,
-};
-const TTFT: Spec = Spec {
-    name: "bedrock_time_to_first_token_ms",
-    help: "Average time to first token in milliseconds over the latest minute with data.",
-    labels: SERIES,
-};
-const QUOTA: Spec = Spec {
-    name: "bedrock_estimated_tpm_quota_usage",
-    help: "Estimated tokens-per-minute quota usage in the latest minute with data.",
-    labels: SERIES,
-};
 const PRICE: Spec = Spec {
     name: "bedrock_price_usd_per_million_tokens",
     help: "Price in force, USD per million tokens; region is set only for region overrides.",
     labels: &["model", "token_type", "scope", "region"],
 };
 
-const ALL: [&Spec; 9] = [&TOKENS, &COST, &UNPRICED, &INVOCATIONS, &ERRORS, &LATENCY, &TTFT, &QUOTA, &PRICE];
+const ALL: [&Spec; 6] = [&TOKENS, &COST, &UNPRICED, &INVOCATIONS, &ERRORS, &PRICE];
 
 /// The `prometheus` collector of the domain metrics.
 #[derive(Debug)]
@@ -89,6 +76,10 @@ impl LedgerCollector {
     pub fn new(snapshot: SharedSnapshot) -> prometheus::Result<Self> {
         let mut descs: Vec<Desc> =
             ALL.iter().map(|s| desc(s.name, s.help, s.labels)).collect::<Result<_, _>>()?;
+        use super::gauge_families as gauges;
+        for (name, help) in [gauges::LATENCY, gauges::TTFT, gauges::QUOTA] {
+            descs.push(desc(name, help, gauges::LABELS)?);
+        }
         use super::principal_collector::{COST, ERRORS, INVOCATIONS};
         let series = ["region", "model_id", "model", "principal"];
         descs.push(desc(INVOCATIONS.0, INVOCATIONS.1, &series)?);
@@ -119,7 +110,7 @@ impl Collector for LedgerCollector {
 pub fn render(snapshot: &Snapshot) -> Vec<MetricFamily> {
     let mut families = cost_families(snapshot);
     families.extend(call_families(snapshot));
-    families.extend(gauge_families(snapshot));
+    families.extend(super::gauge_families::render(snapshot));
     families.push(price_family(snapshot));
     families.push(bounds_family::render(snapshot));
     families.extend(super::principal_collector::render(snapshot));
@@ -127,42 +118,55 @@ pub fn render(snapshot: &Snapshot) -> Vec<MetricFamily> {
     families
 }
 
-/// Tokens, cost and unpriced tokens. Both cache-write TTLs fold into
-/// `cache_write`, so rows are summed per label set (exactly, in `Decimal`).
-fn cost_families(snapshot: &Snapshot) -> Vec<MetricFamily> {
-    let mut priced: BTreeMap<[&str; 4], (u64, Decimal)> = BTreeMap::new();
-    let mut unpriced: BTreeMap<[&str; 3], u64> = BTreeMap::new();
+/// The exact sums behind the token families: (region, model_id label,
+/// model, project, token type) → (tokens, USD) for priced rows, and (region,
+/// model_id label, project, token type) → tokens for unpriced ones.
+pub struct CostSums<'a> {
+    pub priced: BTreeMap<[&'a str; 5], (u64, Decimal)>,
+    pub unpriced: BTreeMap<[&'a str; 4], u64>,
+}
+
+/// Both cache-write TTLs fold into `cache_write`, and model IDs beyond the
+/// cap into `other` (keeping the real ID's `model` and `project`), so rows
+/// are summed per label set: exactly, in `Decimal` and whole tokens.
+pub fn cost_sums(snapshot: &Snapshot) -> CostSums<'_> {
+    let mut sums = CostSums { priced: BTreeMap::new(), unpriced: BTreeMap::new() };
     for t in &snapshot.cost_totals {
-        let token = t.token_type.metric_label();
+        let (token, project) = (t.token_type.metric_label(), project_of(&t.model_id));
+        let model_id = snapshot.model_id_label(&t.model_id);
         match &t.model {
             Some(model) => {
-                let slot = priced.entry([&t.region, &t.model_id, model, token]).or_default();
+                let slot = sums.priced.entry([&t.region, model_id, model, project, token]).or_default();
                 slot.0 = slot.0.saturating_add(t.tokens);
                 slot.1 = slot.1.saturating_add(t.usd);
             }
             None => {
-                let slot = unpriced.entry([&t.region, &t.model_id, token]).or_default();
+                let slot = sums.unpriced.entry([&t.region, model_id, project, token]).or_default();
                 *slot = slot.saturating_add(t.tokens);
             }
         }
     }
+    sums
+}
+
+/// Tokens, cost and unpriced tokens, from [`cost_sums`].
+fn cost_families(snapshot: &Snapshot) -> Vec<MetricFamily> {
+    let CostSums { priced, unpriced } = cost_sums(snapshot);
     let (mut tokens, mut cost) =
         (FamilyBuilder::counter(TOKENS.name, TOKENS.help), FamilyBuilder::counter(COST.name, COST.help));
-    for ([region, model_id, model, token], (n, usd)) in &priced {
-        let project = project_of(model_id);
+    for ([region, model_id, model, project, token], (n, usd)) in &priced {
         let labels = [
             ("region", *region),
             ("model_id", *model_id),
             ("model", *model),
-            ("project", project),
+            ("project", *project),
             ("token_type", *token),
         ];
         tokens.sample(&labels, count_sample(*n));
         cost.sample(&labels, usd_sample(*usd));
     }
     let mut unpriced_family = FamilyBuilder::counter(UNPRICED.name, UNPRICED.help);
-    for ([region, model_id, token], n) in &unpriced {
-        let project = project_of(model_id);
+    for ([region, model_id, project, token], n) in &unpriced {
         tokens.sample(
             &[
                 ("region", region),
@@ -174,23 +178,24 @@ fn cost_families(snapshot: &Snapshot) -> Vec<MetricFamily> {
             count_sample(*n),
         );
         let labels =
-            [("region", *region), ("model_id", *model_id), ("project", project), ("token_type", *token)];
+            [("region", *region), ("model_id", *model_id), ("project", *project), ("token_type", *token)];
         unpriced_family.sample(&labels, count_sample(*n));
     }
     vec![tokens.build(), cost.build(), unpriced_family.build()]
 }
 
-/// Invocations and errors from the metric totals.
+/// Invocations and errors from the metric totals; model IDs beyond the cap
+/// are summed into `other` per real `model`.
 fn call_families(snapshot: &Snapshot) -> Vec<MetricFamily> {
-    let mut sums: BTreeMap<(&str, &str, BedrockMetric), f64> = BTreeMap::new();
+    let mut sums: BTreeMap<(&str, &str, &str, BedrockMetric), f64> = BTreeMap::new();
     for t in &snapshot.metric_totals {
-        let slot = sums.entry((&t.region, &t.model_id, t.metric)).or_default();
+        let (model_id, model) = (snapshot.model_id_label(&t.model_id), snapshot.model_label(&t.model_id));
+        let slot = sums.entry((&t.region, model_id, model, t.metric)).or_default();
         *slot = add(*slot, t.sum);
     }
     let mut invocations = FamilyBuilder::counter(INVOCATIONS.name, INVOCATIONS.help);
     let mut errors = FamilyBuilder::counter(ERRORS.name, ERRORS.help);
-    for ((region, model_id, metric), sum) in sums {
-        let model = snapshot.model_label(model_id);
+    for ((region, model_id, model, metric), sum) in sums {
         let series = [("region", region), ("model_id", model_id), ("model", model)];
         match error_kind(metric) {
             Some(kind) => errors.sample(&[series[0], series[1], series[2], ("kind", kind)], sum),
@@ -208,33 +213,6 @@ fn error_kind(metric: BedrockMetric) -> Option<&'static str> {
         BedrockMetric::InvocationThrottles => Some("throttle"),
         _ => None,
     }
-}
-
-/// Latency, time to first token and quota usage from each series' latest minute.
-fn gauge_families(snapshot: &Snapshot) -> Vec<MetricFamily> {
-    let mut latest: BTreeMap<(&str, &str, BedrockMetric), &MetricPoint> = BTreeMap::new();
-    for p in &snapshot.latest_points {
-        let slot = latest.entry((&p.region, &p.model_id, p.metric)).or_insert(p);
-        if p.minute > slot.minute {
-            *slot = p;
-        }
-    }
-    let mut latency = FamilyBuilder::gauge(LATENCY.name, LATENCY.help);
-    let mut ttft = FamilyBuilder::gauge(TTFT.name, TTFT.help);
-    let mut quota = FamilyBuilder::gauge(QUOTA.name, QUOTA.help);
-    for ((region, model_id, metric), point) in latest {
-        let labels = [("region", region), ("model_id", model_id), ("model", snapshot.model_label(model_id))];
-        let (family, value) = match metric {
-            BedrockMetric::InvocationLatency => (&mut latency, average(point.sum, point.count)),
-            BedrockMetric::TimeToFirstToken => (&mut ttft, average(point.sum, point.count)),
-            BedrockMetric::EstimatedTpmQuotaUsage => (&mut quota, Some(point.sum)),
-            _ => continue,
-        };
-        if let Some(value) = value {
-            family.sample(&labels, value);
-        }
-    }
-    vec![latency.build(), ttft.build(), quota.build()]
 }
 
 /// The price gauge; `region` is empty (absent to Prometheus) unless the
@@ -258,10 +236,4 @@ fn price_family(snapshot: &Snapshot) -> MetricFamily {
 #[allow(clippy::float_arithmetic, reason = "CloudWatch statistics, not money")]
 fn add(a: f64, b: f64) -> f64 {
     a + b
-}
-
-/// Sum / SampleCount; no average without samples.
-#[allow(clippy::float_arithmetic, reason = "CloudWatch statistics, not money")]
-fn average(sum: f64, count: Option<f64>) -> Option<f64> {
-    count.filter(|c| *c > 0.0).map(|c| sum / c)
 }

@@ -8,8 +8,10 @@
 //! daemon starts, then new ones while there is room, keep their ARN for the
 //! life of the process; the rest are summed into `principal="other"`, so
 //! label cardinality stays bounded however many roles call Bedrock and no
-//! counter here ever decreases. `unattributed` is never folded. Read-only;
-//! money is summed in `Decimal` before it becomes `f64`.
+//! counter here ever decreases. `unattributed` is never folded. The
+//! `model_id` label is bounded as in every other family (`model_ids`), so a
+//! series is summed over both folds at once. Read-only; money is summed in
+//! `Decimal` before it becomes `f64`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -63,15 +65,14 @@ pub fn render(snapshot: &Snapshot) -> Vec<prometheus::proto::MetricFamily> {
     for c in &snapshot.call_totals {
         let model = snapshot.model_label(&c.model_id).to_string();
         let code = c.error_code.clone().unwrap_or_default();
-        *calls
-            .entry([c.region.clone(), c.model_id.clone(), model, label(&c.principal), code])
-            .or_default() += c.calls;
+        let model_id = snapshot.model_id_label(&c.model_id).to_string();
+        *calls.entry([c.region.clone(), model_id, model, label(&c.principal), code]).or_default() += c.calls;
     }
     let mut cost: BTreeMap<[String; 5], Decimal> = BTreeMap::new();
     for p in &snapshot.principal_totals {
         let key = [
             p.region.clone(),
-            p.model_id.clone(),
+            snapshot.model_id_label(&p.model_id).to_string(),
             p.model.clone(),
             label(&p.principal),
             p.attribution.as_str().into(),

@@ -81,6 +81,7 @@ fn snapshot() -> Snapshot {
         principal_totals: Vec::new(),
         call_totals: Vec::new(),
         principals_kept: Default::default(),
+        model_ids_kept: [SONNET.to_string(), FUTURE.to_string()].into(),
         request_totals: Vec::new(),
         metadata_kept: Default::default(),
         bounds: [(
@@ -224,6 +225,7 @@ fn money_is_exact_until_the_sample() {
     for i in 0..1000 {
         let t = if i % 2 == 0 { TokenType::CacheWrite5m } else { TokenType::CacheWrite1h };
         let mut line = cost(SONNET, Some("m"), t, 1, "0.000001");
+        snap.model_ids_kept.insert(SONNET.to_string());
         line.region = format!("r{}", i / 2);
         snap.cost_totals.push(line.clone());
         line.region = "all".into();

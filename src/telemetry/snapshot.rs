@@ -47,6 +47,9 @@ pub struct Snapshot {
     pub call_totals: Vec<CallTotal>,
     /// The principals exported under their own label (see `principal_collector`).
     pub principals_kept: std::collections::BTreeSet<String>,
+    /// The model IDs exported under their own label; every other is
+    /// `model_id="other"` in every family (see `model_ids`).
+    pub model_ids_kept: std::collections::BTreeSet<String>,
     /// All-time sums of the logged requests (invocation logs).
     pub request_totals: Vec<RequestSum>,
     /// Per configured metadata key, the values exported under their own
@@ -69,6 +72,12 @@ impl Snapshot {
             Some(Some(model)) => model,
             _ => UNPRICED_MODEL,
         }
+    }
+
+    /// The `model_id` label for a model ID as seen: itself, or `other`
+    /// beyond the cap.
+    pub fn model_id_label<'a>(&self, model_id: &'a str) -> &'a str {
+        super::model_ids::label(&self.model_ids_kept, model_id)
     }
 }
 

@@ -131,6 +131,9 @@ fn broken_configs_name_file_line_field_and_reason() {
             "monitor.toml:17: budgets[0].principals: principal filters need sources.cloudtrail.enabled = true",
         ),
         (format!("{CONFIG}\n[replicas]\nfollower_refresh_secs = 45\n"), "monitor.toml:17: replicas.follower_refresh_secs: 45 seconds is not a whole divisor"),
+        (format!("{CONFIG}\n[metrics]\ntop_model_ids = 0\n"), "monitor.toml:17: metrics.top_model_ids: 0 must be between 1 and 1000 (it bounds label cardinality)"),
+        (format!("{CONFIG}\n[metrics]\ntop_model_ids = 1001\n"), "monitor.toml:17: metrics.top_model_ids: 1001 must be between 1 and 1000 (it bounds label cardinality)"),
+        (format!("{CONFIG}\n[metrics]\ntop_model_ids = -1\n"), "monitor.toml:17: metrics.top_model_ids: invalid value"),
         (format!("{CONFIG}\n[alerts.throttling]\nwindow_minutes = 0\nthreshold = 5\n"), "monitor.toml:17: alerts.throttling.window_minutes: 0 must be between 1 and 1440"),
         (CONFIG.replace("limit_usd = \"100\"", "limit_usd = \"100\"\ntimezone = \"Mars/Base\""), "monitor.toml:15: budgets[0].timezone: unknown IANA timezone `Mars/Base`"),
     ];

@@ -37,9 +37,11 @@ async fn start() -> Fixture {
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()));
     let registry = Registry::new();
     let snapshot = Snapshot::shared();
+    let model_id = "global.anthropic.claude-haiku-4-5-20251001-v1:0";
+    snapshot.write().unwrap().model_ids_kept.insert(model_id.into());
     snapshot.write().unwrap().cost_totals.push(CostTotal {
         region: "us-east-1".into(),
-        model_id: "global.anthropic.claude-haiku-4-5-20251001-v1:0".into(),
+        model_id: model_id.into(),
         model: Some("claude-haiku-4-5".into()),
         token_type: TokenType::Output,
         tokens: 1234,
