@@ -8,7 +8,7 @@ use chrono::{Duration, TimeZone};
 use rust_decimal::Decimal;
 
 use super::*;
-use crate::ledger::{CompactPlan, Retention};
+use crate::ledger::{CompactPlan, Outbox, OutboxEntry, Retention};
 use crate::pricing::TokenType;
 use crate::records::LinePricing;
 
