@@ -19,6 +19,8 @@ use crate::telemetry::sticky;
 
 /// The store flag holding the model IDs that keep their own label.
 pub const MODEL_IDS_FLAG: &str = "metrics.model_ids_kept";
+/// The store flag holding the principals that keep their own label.
+pub const PRINCIPALS_FLAG: &str = "metrics.principals_kept";
 
 pub struct KeptLabels {
     flag: &'static str,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::kept_labels::{KeptLabels, MODEL_IDS_FLAG};
+use super::kept_labels::{KeptLabels, MODEL_IDS_FLAG, PRINCIPALS_FLAG};
 use crate::collector::bounds::of_points;
 use crate::config::Config;
 use crate::ledger::{Backend, StoreError};
@@ -18,7 +18,7 @@ use crate::pricing::PointPricer;
 use crate::records::MetricPoint;
 use crate::telemetry::metadata_collector::{keep_more, Kept};
 use crate::telemetry::model_ids;
-use crate::telemetry::principal_collector::keep_more as keep_principals;
+use crate::telemetry::principal_collector;
 use crate::telemetry::snapshot::{price_rows, SharedSnapshot, Snapshot};
 
 /// How far back the latest-minute gauges (latency, quota usage) look.
@@ -28,14 +28,13 @@ pub struct Refresher {
     store: Arc<dyn Backend>,
     pricer: Arc<PointPricer>,
     shared: SharedSnapshot,
-    top_principals: usize,
     /// The configured `requestMetadata` keys and how many values of each
     /// keep their own label.
     metadata: (Vec<String>, usize),
     /// The values kept so far: they stay for the life of the process.
     kept: std::sync::Mutex<Kept>,
     /// The principals kept so far, likewise.
-    principals_kept: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    principals_kept: KeptLabels,
     /// The model IDs that keep their label: likewise, and across restarts.
     model_ids_kept: KeptLabels,
 }
@@ -53,10 +52,9 @@ impl Refresher {
             store,
             pricer,
             shared,
-            top_principals: m.top_principals,
             metadata: (config.sources.invocation_logs.metadata_keys.clone(), m.top_metadata_values),
             kept: Default::default(),
-            principals_kept: Default::default(),
+            principals_kept: KeptLabels::new(PRINCIPALS_FLAG, m.top_principals),
             model_ids_kept: KeptLabels::new(MODEL_IDS_FLAG, m.top_model_ids),
         }
     }
@@ -79,11 +77,8 @@ impl Refresher {
         let principal_totals = store.principal_totals().await?;
         let call_totals = store.call_totals().await?;
         let request_totals = store.request_totals().await?;
-        let principals_kept = {
-            let mut kept = self.principals_kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            keep_principals(&mut kept, &principal_totals, &call_totals, self.top_principals);
-            kept.clone()
-        };
+        let principals = principal_collector::rank(&principal_totals, &call_totals);
+        let principals_kept = self.principals_kept.update(store, principals).await?;
         let metadata_kept = {
             let mut kept = self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             keep_more(&mut kept, &self.metadata.0, &request_totals, self.metadata.1);

@@ -41,15 +41,24 @@ pub fn keep_more(
     call_totals: &[CallTotal],
     top: usize,
 ) {
+    super::sticky::keep_best(kept, rank(principal_totals, call_totals).into_iter().collect(), top);
+}
+
+/// Each principal's claim to its own label: attributed cost, then calls.
+pub fn rank(
+    principal_totals: &[PrincipalTotal],
+    call_totals: &[CallTotal],
+) -> BTreeMap<String, (Decimal, u64)> {
     let mut rank: BTreeMap<String, (Decimal, u64)> = BTreeMap::new();
     for p in principal_totals {
         rank.entry(p.principal.clone()).or_default().0 += p.usd;
     }
     for c in call_totals {
-        rank.entry(c.principal.clone()).or_default().1 += c.calls;
+        let slot = &mut rank.entry(c.principal.clone()).or_default().1;
+        *slot = slot.saturating_add(c.calls);
     }
     rank.remove(UNATTRIBUTED_PRINCIPAL);
-    super::sticky::keep_best(kept, rank.into_iter().collect(), top);
+    rank
 }
 
 pub fn render(snapshot: &Snapshot) -> Vec<prometheus::proto::MetricFamily> {
