@@ -347,6 +347,9 @@ async fn open_store(
                     config.store.dynamodb_minute_retention_days,
                 ))),
                 clock,
+                // Half the lease: a store call ends before the leadership it was
+                // made under could have lapsed (five sixths of the lease).
+                call_timeout: Some(config.replicas.lease() / 2),
                 ..DynamoOptions::default()
             };
             let store = DynamoStore::connect(aws.own(), &region, table, options)?;

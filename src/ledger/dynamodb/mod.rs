@@ -58,6 +58,7 @@
 
 mod aggregate;
 mod attrs;
+mod client;
 mod db;
 mod engine;
 mod expr;
@@ -141,9 +142,7 @@ impl DynamoStore {
         table: impl Into<String>,
         options: DynamoOptions,
     ) -> Result<DynamoStore, StoreError> {
-        #[expect(clippy::disallowed_methods, reason = "the adapter builds its own client")]
-        let client = aws_sdk_dynamodb::Client::new(&aws.for_region(region));
-        DynamoStore::new(client, table, options)
+        DynamoStore::new(client::build(aws, region, options.call_timeout), table, options)
     }
 
     /// Creates `table` in `region` with the key schema and TTL the ledger

@@ -32,6 +32,11 @@ pub struct DynamoOptions {
     /// Only decides which minutes are too old to write; every TTL is computed
     /// from the record's own time.
     pub clock: Arc<dyn Clock>,
+    /// The most one request may take, its retries included (`connect` sets
+    /// it on the client); `None` keeps the SDK configuration's. The daemon
+    /// keeps it well below the leader lease, so a hung call cannot outlast
+    /// the leadership it was made under.
+    pub call_timeout: Option<std::time::Duration>,
 }
 
 impl Default for DynamoOptions {
@@ -41,6 +46,7 @@ impl Default for DynamoOptions {
             rollup_retention: Some(Duration::days(400)),
             published_alert_retention: Some(Duration::days(400)),
             clock: Arc::new(SystemClock),
+            call_timeout: None,
         }
     }
 }
@@ -51,6 +57,7 @@ impl fmt::Debug for DynamoOptions {
             .field("minute_retention", &self.minute_retention)
             .field("rollup_retention", &self.rollup_retention)
             .field("published_alert_retention", &self.published_alert_retention)
+            .field("call_timeout", &self.call_timeout)
             .finish_non_exhaustive()
     }
 }

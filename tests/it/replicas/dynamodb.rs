@@ -64,6 +64,35 @@ async fn two_daemons_on_one_host_never_both_lead() {
     assert!(a.renew().await && !b.renew().await, "the second waits: {} holds the lease", a.holder);
 }
 
+/// Every store call is bounded by half the lease, retries included: a store
+/// that hangs fails the run instead of holding it past the lease.
+#[tokio::test]
+async fn a_hung_store_call_fails_within_half_the_lease() {
+    use std::sync::Arc;
+    use std::time::Duration as StdDuration;
+
+    use bedrock_cost_monitor::clock::ManualClock;
+    use bedrock_cost_monitor::emulator::{Fault, FaultKind};
+    use chrono::TimeZone;
+
+    use crate::helpers::daemon::{DaemonOptions, TestConfig, TestDaemon};
+
+    let emu = emulator::exclusive().await;
+    let dir = tempfile::tempdir().unwrap();
+    let Shared::Config(store) = table(&emu, "ledger-hung").await else { unreachable!("a table config") };
+    let loaded = TestConfig::driven(dir.path(), emu.endpoint_url())
+        .extra(&format!("{store}\n[replicas]\nlease_secs = 6\nholder_id = \"task-a\"\n"))
+        .load();
+    let clock = Arc::new(ManualClock::new(chrono::Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap()));
+    let daemon = TestDaemon::spawn(&emu, DaemonOptions::new(loaded, clock)).await;
+    // Reads of the ledger now take 5 s: longer than 3 s, half the lease.
+    let hung = Fault::new("dynamodb", FaultKind::Latency(StdDuration::from_secs(5))).operation("GetItem");
+    emu.inject_fault(&hung).await.unwrap();
+    let run = daemon.collect_usage().await;
+    emu.clear_faults().await.unwrap();
+    assert!(run.as_ref().is_err_and(|e| e.contains("timeout") || e.contains("timed out")), "{run:?}");
+}
+
 /// SIGTERM drains the runs in flight before the lease goes: while the last
 /// run still writes, no other replica can take the lease; once the drain has
 /// ended it is free at once.
@@ -90,7 +119,7 @@ async fn the_lease_is_held_through_the_shutdown_drain_and_released_after_it() {
     publish_all(&emu, &workload(&seeded_series(), end - Duration::minutes(30), end)).await;
     let loaded = TestConfig::driven(dir.path(), emu.endpoint_url())
         .cloudwatch("schedule = \"*/2 * * * * *\"\nrestatement_minutes = 10\nbackfill_hours = 1\n")
-        .extra(&format!("{store}\n[replicas]\nlease_secs = 3\nholder_id = \"task-a\"\n"))
+        .extra(&format!("{store}\n[replicas]\nlease_secs = 30\nholder_id = \"task-a\"\n"))
         .load();
     let daemon = TestDaemon::spawn(&emu, DaemonOptions::new(loaded, Arc::new(SystemClock)).scheduled()).await;
     #[expect(clippy::disallowed_methods, reason = "the test's own view of the shared table")]
@@ -105,7 +134,8 @@ async fn the_lease_is_held_through_the_shutdown_drain_and_released_after_it() {
     tokio::time::sleep(StdDuration::from_secs(3)).await;
     daemon.signal_stop();
     let signalled = Instant::now();
-    // Past one whole lease period after the signal, the draining leader still holds it.
+    // Seconds after the signal, while the last run drains, the lease is still
+    // this replica's: nobody else can take it (released at the signal, it could).
     tokio::time::sleep(StdDuration::from_millis(3500)).await;
     assert_eq!(take().await.unwrap().holder, "task-a", "held through the drain");
     assert!(
