@@ -225,19 +225,10 @@ impl Db {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    /// A transaction whose first item carries the condition that decides:
-    /// `true` committed, `false` refused by that condition. Conflicts with
-    /// other transactions are tried again.
-    pub async fn transact_once(
-        &self,
-        writes: Vec<TransactWriteItem>,
-        doing: &str,
-    ) -> Result<bool, StoreError> {
-        Ok(self.transact_guarded(writes, None, doing).await? == Guarded::Committed)
-    }
-
-    /// `transact_once` with `guard` (a condition check, e.g. the lease's
-    /// fence) appended as the last item: its refusal is told apart.
+    /// A transaction whose first item carries the condition that decides
+    /// (`Refused`), with `guard` (a condition check: the lease's fence)
+    /// appended as the last item, whose refusal is told apart. Conflicts
+    /// with other transactions are tried again.
     pub async fn transact_guarded(
         &self,
         mut writes: Vec<TransactWriteItem>,

@@ -106,10 +106,22 @@ async fn apply(
         (a.deltas.first().map(|d| &d.agg), &a.key).cmp(&(b.deltas.first().map(|d| &d.agg), &b.key))
     });
     let mut aggs = read_aggregates(ctx, &units, doing).await?;
-    for request in prepare(ctx, &units, &mut aggs)? {
+    // With a fence, every transaction also checks the lease (a slot is kept
+    // for it): a deposed leader's late chunk is refused, not applied.
+    let guard = super::lease::guard(ctx)?;
+    for mut request in prepare(ctx, &units, &mut aggs)? {
+        if let Some((check, _)) = &guard {
+            request.writes.push(check.clone());
+            request.sizes.push(0);
+        }
         match ctx.db.transact(request.writes, &request.sizes, doing).await? {
             Tx::Committed => tally.add(request.tally),
-            Tx::Cancelled(codes) => return Ok(Some(codes)),
+            Tx::Cancelled(codes) => match &guard {
+                Some((_, f)) if codes.last().map(String::as_str) == Some("ConditionalCheckFailed") => {
+                    return Err(ctx.fence.refuse(f))
+                }
+                _ => return Ok(Some(codes)),
+            },
         }
     }
     Ok(None)

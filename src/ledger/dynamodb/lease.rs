@@ -101,7 +101,12 @@ pub(super) async fn release_lease(ctx: &Ctx, name: &str, holder: &str) -> Result
     ctx.db.update(&lease_key(name), &expire, &condition, "releasing lease").await.map(drop)
 }
 
-/// Runs `writes` (the first item's condition decides, as `transact_once`)
+/// The fence check to append to a leader-only transaction, if a fence is set.
+pub(super) fn guard(ctx: &Ctx) -> Result<Option<(TransactWriteItem, Fence)>, StoreError> {
+    ctx.fence.get().map(|f| Ok((ctx.db.tx_check(&lease_key(&f.lease), &fence_condition(&f))?, f))).transpose()
+}
+
+/// Runs `writes` (the first item's condition decides: `false` when refused)
 /// with the handle's fence, if any, checked on the lease item in the same
 /// transaction: a refused fence is `StoreError::Fenced`.
 pub(super) async fn fenced(
@@ -109,12 +114,8 @@ pub(super) async fn fenced(
     writes: Vec<TransactWriteItem>,
     doing: &str,
 ) -> Result<bool, StoreError> {
-    let fence = ctx.fence.get();
-    let guard = match &fence {
-        Some(f) => Some(ctx.db.tx_check(&lease_key(&f.lease), &fence_condition(f))?),
-        None => None,
-    };
-    match (ctx.db.transact_guarded(writes, guard, doing).await?, &fence) {
+    let (check, fence) = guard(ctx)?.unzip();
+    match (ctx.db.transact_guarded(writes, check, doing).await?, &fence) {
         (Guarded::Committed, _) => Ok(true),
         (Guarded::GuardRefused, Some(f)) => Err(ctx.fence.refuse(f)),
         (_, _) => Ok(false),

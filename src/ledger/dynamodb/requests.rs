@@ -133,7 +133,7 @@ async fn write_one(ctx: &Ctx, r: &RequestCost) -> Result<bool, StoreError> {
     for (key, expires) in sum_keys(ctx, minute, &series) {
         writes.push(ctx.db.tx_update(&key, &add_expr(r, expires)?, &Expr::always())?);
     }
-    ctx.db.transact_once(writes, "writing a logged request").await
+    super::lease::fenced(ctx, writes, "writing a logged request").await
 }
 
 pub(super) async fn write_requests(ctx: &Ctx, batch: &RequestBatch) -> Result<RequestWriteStats, StoreError> {
@@ -151,7 +151,7 @@ pub(super) async fn write_requests(ctx: &Ctx, batch: &RequestBatch) -> Result<Re
         if let Some(at) = ctx.options.minute_expiry(o.hour.timestamp()) {
             item.insert(EXPIRES_AT.into(), attrs::n(numbers::from_i64(at)));
         }
-        ctx.db.put(item, None, "marking an object read").await?;
+        super::lease::fenced(ctx, vec![ctx.db.tx_put(item, None)?], "marking an object read").await?;
     }
     if let Some(until) = batch.watermark {
         state::advance_watermark(ctx, Source::InvocationLogs, &batch.region, until).await?;

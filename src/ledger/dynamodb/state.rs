@@ -45,7 +45,8 @@ pub(super) async fn watermark(
         .transpose()
 }
 
-/// `max(stored, until)`: a refused condition means the stored one is already later.
+/// `max(stored, until)`: a refused condition means the stored one is already
+/// later. Fenced: a deposed leader cannot move it.
 pub(super) async fn advance_watermark(
     ctx: &Ctx,
     source: Source,
@@ -54,7 +55,8 @@ pub(super) async fn advance_watermark(
 ) -> Result<(), StoreError> {
     let update = Expr::new("SET #w = :w").value(":w", attrs::n(numbers::from_i64(instant_nanos(until)?)));
     let condition = Expr::new("attribute_not_exists(#w) OR #w < :w").name("#w", UNTIL);
-    ctx.db.update(&watermark_key(source, region), &update, &condition, "moving watermark").await.map(drop)
+    let write = ctx.db.tx_update(&watermark_key(source, region), &update, &condition)?;
+    super::lease::fenced(ctx, vec![write], "moving watermark").await.map(drop)
 }
 
 fn status_item(s: &BudgetStatus) -> Result<(Key, Item), StoreError> {
@@ -77,7 +79,7 @@ const EVALUATED: &str = "evaluated";
 
 /// The first item of every status transaction: moves the set's evaluation
 /// instant forward, refused when a later set is stored, which cancels the
-/// whole transaction (`transact_once` answers `false`).
+/// whole transaction (`lease::fenced` answers `false`).
 fn evaluated_guard(
     ctx: &Ctx,
     evaluated_at: DateTime<Utc>,

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use super::codec::{self, Context};
 use super::replace::{replace, Rows};
 use super::totals::HOUR;
-use crate::ledger::{AttributionBatch, ReplaceStats, StoreError};
+use crate::ledger::{AttributionBatch, Fence, ReplaceStats, StoreError};
 use crate::records::{Attribution, PrincipalTotal};
 
 /// (minute, model ID, model, principal, attribution).
@@ -40,10 +40,12 @@ fn validate(batch: &AttributionBatch) -> Result<BTreeMap<Key, Decimal>, StoreErr
 pub(super) fn write_attribution(
     conn: &mut Connection,
     batch: &AttributionBatch,
+    fence: Option<&Fence>,
 ) -> Result<ReplaceStats, StoreError> {
     let new = validate(batch)?;
     let (from, to) = (codec::bound_to_sql(batch.from), codec::bound_to_sql(batch.to));
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).ctx("starting share write")?;
+    super::fence::check_if(&tx, fence)?;
     super::compact::check_writable(&tx, Some(from))?;
     let old = read_window(&tx, &batch.region, from, to)?;
     let stats = replace(old, &new, &mut ShareRows { tx: &tx, region: &batch.region })?;

@@ -14,7 +14,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use super::codec::{self, Context};
 use super::replace::{replace, Rows};
 use super::write::advance_watermark;
-use crate::ledger::{CallBatch, ReplaceStats, StoreError};
+use crate::ledger::{CallBatch, Fence, ReplaceStats, StoreError};
 use crate::records::{CallCount, CallTotal, Source};
 
 /// (minute, model ID, principal, error code or '').
@@ -43,10 +43,15 @@ fn validate(batch: &CallBatch) -> Result<BTreeMap<Key, Value>, StoreError> {
     batch.calls.iter().map(|c| Ok((key_of(c)?, value_of(c)?))).collect()
 }
 
-pub(super) fn write_calls(conn: &mut Connection, batch: &CallBatch) -> Result<ReplaceStats, StoreError> {
+pub(super) fn write_calls(
+    conn: &mut Connection,
+    batch: &CallBatch,
+    fence: Option<&Fence>,
+) -> Result<ReplaceStats, StoreError> {
     let new = validate(batch)?;
     let (from, to) = (codec::bound_to_sql(batch.from), codec::bound_to_sql(batch.to));
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).ctx("starting call write")?;
+    super::fence::check_if(&tx, fence)?;
     super::compact::check_writable(&tx, Some(from))?;
     let old = read_window(&tx, &batch.region, from, to)?;
     let stats = replace(old, &new, &mut CallRows { tx: &tx, region: &batch.region })?;

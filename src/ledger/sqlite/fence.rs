@@ -18,12 +18,15 @@ pub(super) fn fenced<T>(
     work: impl FnOnce(&Connection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).ctx("starting a fenced write")?;
-    if let Some(f) = fence {
-        check(&tx, f)?;
-    }
+    check_if(&tx, fence)?;
     let out = work(&tx)?;
     tx.commit().ctx("committing a fenced write")?;
     Ok(out)
+}
+
+/// `check`, when there is a fence.
+pub(super) fn check_if(conn: &Connection, fence: Option<&Fence>) -> Result<(), StoreError> {
+    fence.map_or(Ok(()), |f| check(conn, f))
 }
 
 /// `Ok` while the lease row names the fence's holder and epoch.

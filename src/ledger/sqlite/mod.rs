@@ -72,7 +72,7 @@ use rusqlite::Connection;
 pub use schema::SCHEMA_VERSION;
 
 use super::{
-    AttributionBatch, CallBatch, CompactPlan, CompactReport, FenceState, MinuteBatch, ReplaceStats,
+    AttributionBatch, CallBatch, CompactPlan, CompactReport, Fence, FenceState, MinuteBatch, ReplaceStats,
     RequestBatch, RequestWriteStats, Store, StoreError, WriteStats,
 };
 use crate::records::{
@@ -159,13 +159,20 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        self.run_write(move |conn, fence| fence::fenced(conn, fence, work)).await
+    }
+
+    /// Runs a write that checks the fence itself, in its own transaction;
+    /// a refusal is remembered by the handle.
+    async fn run_write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, Option<&Fence>) -> Result<T, StoreError> + Send + 'static,
+    {
         let (fence, state) = (self.fence.get(), Arc::clone(&self.fence));
-        self.run(move |conn| {
-            let out = fence::fenced(conn, fence.as_ref(), work);
-            match (out, &fence) {
-                (Err(StoreError::Fenced { .. }), Some(f)) => Err(state.refuse(f)),
-                (out, _) => out,
-            }
+        self.run(move |conn| match (work(conn, fence.as_ref()), &fence) {
+            (Err(StoreError::Fenced { .. }), Some(f)) => Err(state.refuse(f)),
+            (out, _) => out,
         })
         .await
     }
@@ -197,7 +204,7 @@ impl Store for SqliteStore {
     async fn write(&self, batch: &MinuteBatch) -> Result<WriteStats, StoreError> {
         // Work on the blocking threads needs owned data; a batch is a few hundred rows.
         let batch = batch.clone();
-        self.run(move |conn| write::write_batch(conn, &batch)).await
+        self.run_write(move |conn, fence| write::write_batch(conn, &batch, fence)).await
     }
 
     async fn watermark(&self, source: Source, region: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
@@ -231,7 +238,7 @@ impl Store for SqliteStore {
 
     async fn write_calls(&self, batch: &CallBatch) -> Result<ReplaceStats, StoreError> {
         let batch = batch.clone();
-        self.run(move |conn| calls::write_calls(conn, &batch)).await
+        self.run_write(move |conn, fence| calls::write_calls(conn, &batch, fence)).await
     }
 
     async fn call_counts(
@@ -250,7 +257,7 @@ impl Store for SqliteStore {
 
     async fn write_attribution(&self, batch: &AttributionBatch) -> Result<ReplaceStats, StoreError> {
         let batch = batch.clone();
-        self.run(move |conn| attribution::write_attribution(conn, &batch)).await
+        self.run_write(move |conn, fence| attribution::write_attribution(conn, &batch, fence)).await
     }
 
     async fn principal_totals(&self) -> Result<Vec<PrincipalTotal>, StoreError> {
@@ -259,7 +266,7 @@ impl Store for SqliteStore {
 
     async fn write_requests(&self, batch: &RequestBatch) -> Result<RequestWriteStats, StoreError> {
         let batch = batch.clone();
-        self.run(move |conn| requests::write_requests(conn, &batch)).await
+        self.run_write(move |conn, fence| requests::write_requests(conn, &batch, fence)).await
     }
 
     async fn request_rows(

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 
 use super::codec::{self, corrupt, Context};
 use super::write::advance_watermark;
-use crate::ledger::{RequestBatch, RequestWriteStats, StoreError};
+use crate::ledger::{Fence, RequestBatch, RequestWriteStats, StoreError};
 use crate::records::{Dimensions, RequestCost, RequestPricing, RequestSum, RequestTokens, Source};
 
 /// The `minute` of the all-time rows.
@@ -24,9 +24,11 @@ type Key = (i64, String, String, String, String, String);
 pub(super) fn write_requests(
     conn: &mut Connection,
     batch: &RequestBatch,
+    fence: Option<&Fence>,
 ) -> Result<RequestWriteStats, StoreError> {
     batch.check()?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).ctx("starting request write")?;
+    super::fence::check_if(&tx, fence)?;
     let earliest = batch.requests.iter().map(|r| r.minute.timestamp()).min();
     super::compact::check_writable(&tx, earliest)?;
     let mut stats = RequestWriteStats::default();

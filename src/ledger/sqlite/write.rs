@@ -12,7 +12,7 @@ use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 
 use super::codec::{self, Context};
 use super::totals::{adjust_cost_total, Delta};
-use crate::ledger::{MinuteBatch, StoreError, WriteStats};
+use crate::ledger::{Fence, MinuteBatch, StoreError, WriteStats};
 use crate::records::{CostLine, LinePricing, MetricPoint, Source};
 
 /// What an upsert did to its row.
@@ -33,8 +33,10 @@ pub(super) use super::totals::rebuild_cost_hours;
 pub(super) fn write_batch(
     conn: &mut rusqlite::Connection,
     batch: &MinuteBatch,
+    fence: Option<&Fence>,
 ) -> Result<WriteStats, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).ctx("starting write")?;
+    super::fence::check_if(&tx, fence)?;
     let minutes = batch.points.iter().map(|p| p.minute).chain(batch.lines.iter().map(|l| l.minute));
     super::compact::check_writable(&tx, minutes.min().map(|m| m.timestamp()))?;
     let mut stats = WriteStats::default();

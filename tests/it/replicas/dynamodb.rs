@@ -114,9 +114,10 @@ async fn the_lease_is_held_through_the_shutdown_drain_and_released_after_it() {
     let dir = tempfile::tempdir().unwrap();
     let name = "ledger-drain";
     let Shared::Config(store) = table(&emu, name).await else { unreachable!("a table config") };
-    // Traffic in the last half hour, so every run reads CloudWatch.
+    // Traffic in the last ten minutes, so every run reads CloudWatch (little
+    // to write at start, so the daemon is ready quickly even on a busy host).
     let end = bedrock_cost_monitor::clock::floor_minute(SystemClock.now());
-    publish_all(&emu, &workload(&seeded_series(), end - Duration::minutes(30), end)).await;
+    publish_all(&emu, &workload(&seeded_series(), end - Duration::minutes(10), end)).await;
     let loaded = TestConfig::driven(dir.path(), emu.endpoint_url())
         .cloudwatch("schedule = \"*/2 * * * * *\"\nrestatement_minutes = 10\nbackfill_hours = 1\n")
         .extra(&format!("{store}\n[replicas]\nlease_secs = 30\nholder_id = \"task-a\"\n"))

@@ -13,7 +13,10 @@ use bedrock_cost_monitor::budgets::{BudgetState, BudgetStatus, PeriodInfo, Spend
 use bedrock_cost_monitor::ledger::{Backend, Delivery, FailedAttempt, Fence, OutboxEntry, StoreError};
 use chrono::Duration;
 
-use super::{t, usd};
+use bedrock_cost_monitor::pricing::TokenType;
+use bedrock_cost_monitor::records::Source;
+
+use super::{batch, priced, t, until, usd};
 
 pub fn entry(key: &str, m: u32) -> OutboxEntry {
     OutboxEntry {
@@ -143,6 +146,11 @@ pub async fn a_deposed_leaders_writes_are_refused(store: &dyn Backend) {
     store.set_fence(fence("a", 1));
     assert!(store.claim_alert(&entry("k1", 1)).await.unwrap());
     assert!(store.put_budget_statuses(&[], t(1)).await.unwrap());
+    let chunk = |m: u32| {
+        let line = priced("us-east-1", "m", m, TokenType::Input, 100, "0.0003");
+        until(batch(Source::CloudWatch, "us-east-1", vec![], vec![line]), m + 1)
+    };
+    store.write(&chunk(1)).await.unwrap();
     // `a` freezes; its lease runs out and `b` takes it.
     let b = store.acquire_lease("collector", "b", t(1), ttl).await.unwrap();
     assert_eq!((b.holder.as_str(), b.epoch), ("b", 2));
@@ -161,14 +169,19 @@ pub async fn a_deposed_leaders_writes_are_refused(store: &dyn Backend) {
     fenced(store.put_budget_statuses(&[], t(2)).await.map(drop), "statuses");
     fenced(store.open_state("episode:f", "2026-03-01T10:02:00Z").await.map(drop), "open episode");
     fenced(store.delete_state("episode:f").await, "close episode");
+    fenced(store.write(&chunk(2)).await.map(drop), "ledger chunk and watermark");
     assert!(store.fenced_out(), "the refusals are remembered until a new fence is set");
     assert!(store.alert("k2").await.unwrap().is_none(), "nothing the deposed leader wrote landed");
     assert_eq!(store.alert("k1").await.unwrap().unwrap().delivery(), Delivery::Pending);
     assert_eq!(store.get_state("episode:f").await.unwrap(), None);
+    assert_eq!(store.watermark(Source::CloudWatch, "us-east-1").await.unwrap(), Some(t(2)), "not moved");
+    assert_eq!(store.cost_totals().await.unwrap()[0].tokens, 100, "the late chunk added nothing");
 
     store.set_fence(fence("b", 2));
     assert!(!store.fenced_out());
     assert!(store.mark_alert_published("k1", t(2)).await.unwrap(), "the holder's writes go through");
+    store.write(&chunk(2)).await.unwrap();
+    assert_eq!(store.watermark(Source::CloudWatch, "us-east-1").await.unwrap(), Some(t(3)));
     // Released, the lease keeps its epoch: the next holding is the third.
     store.release_lease("collector", "b").await.unwrap();
     assert_eq!(store.acquire_lease("collector", "a", t(2), ttl).await.unwrap().epoch, 3);
