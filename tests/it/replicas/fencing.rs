@@ -2,7 +2,11 @@
 //! one DynamoDB table. The leader is paused past its lease, another takes
 //! over, and the paused one resumes in the middle of its work believing it
 //! still leads: none of its late writes lands, it steps down on the first
-//! refusal, and the alert both of them raise reaches the topic once.
+//! refusal, and the alert both of them raise reaches the topic once. Then
+//! the new leader is killed in the middle of a publish: the third replica
+//! takes over once lease and publish lock run out, and that alert too
+//! arrives once. (A publish SNS accepts after the client timed out is
+//! `alerts_delivery`'s.)
 
 use std::sync::Arc;
 
@@ -64,4 +68,25 @@ async fn a_paused_leader_resumes_deposed_and_nothing_it_writes_lands() {
     assert_eq!(delivered.len(), 1, "{delivered:#?}");
     // And `a`, renewing again, finds the lease taken and stays a follower.
     assert!(!a.parts().leadership.renew().await);
+
+    // `b` claims the next alert and is killed while publishing it: its
+    // publish lock is taken, nothing is marked, the lease is not released.
+    let next = || vec![ops::unpriced_model("us-east-1", "anthropic.claude-after-v1:0", clock.now())];
+    let key = b.parts().dispatcher.raise(next()).await.unwrap().remove(0);
+    let now = clock.now();
+    assert!(b
+        .parts()
+        .store
+        .lock_alert(&key, &b.parts().leadership.holder, now, now + Duration::seconds(40))
+        .await
+        .unwrap());
+    drop(replicas.remove(1));
+    let (a, c) = (&replicas[0], &replicas[1]);
+    // Past the lease (30 s) and the publish lock (40 s): `c` leads and sends it.
+    clock.advance(Duration::seconds(41));
+    assert!(c.parts().leadership.renew().await, "the killed leader's lease has run out");
+    assert_eq!(c.parts().dispatcher.flush(clock.now()).await.unwrap().published, 1);
+    let delivered = topic.drain().await;
+    assert_eq!(delivered.len(), 1, "the killed publisher's alert, once: {delivered:#?}");
+    assert!(!a.parts().leadership.is_leader() && c.parts().leadership.is_leader());
 }
