@@ -55,7 +55,12 @@ pub(super) async fn advance_watermark(
 ) -> Result<(), StoreError> {
     let update = Expr::new("SET #w = :w").value(":w", attrs::n(numbers::from_i64(instant_nanos(until)?)));
     let condition = Expr::new("attribute_not_exists(#w) OR #w < :w").name("#w", UNTIL);
-    let write = ctx.db.tx_update(&watermark_key(source, region), &update, &condition)?;
+    let key = watermark_key(source, region);
+    if ctx.fence.get().is_none() {
+        // Unfenced (one process on its own table): a plain conditional update, half the cost.
+        return ctx.db.update(&key, &update, &condition, "moving watermark").await.map(drop);
+    }
+    let write = ctx.db.tx_update(&key, &update, &condition)?;
     super::lease::fenced(ctx, vec![write], "moving watermark").await.map(drop)
 }
 
