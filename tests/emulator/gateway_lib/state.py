@@ -11,9 +11,12 @@ from .protocol import normalise_service
 # metric_value replaces every value of the matching series.
 DATA_KINDS = ("partial_data", "metric_value")
 # latency delays a request before it is handled; late_answer handles it, then holds
-# the answer back: the service has done the work when a client that timed out gives
-# up, which AWS warns can happen to any request ("a request that times out may still
-# have been processed", so SDKs retry only idempotent work safely).
+# the answer back: the service has done the work by the time a client that timed out
+# gives up. A client timeout says nothing about whether the request was processed;
+# AWS's answer for SNS is the FIFO topic's deduplication ID ("Message deduplication
+# for FIFO topics", Amazon SNS Developer Guide: a message published again with the
+# same ID within the 5-minute interval is accepted but not delivered again), which
+# exists because a publisher that retries after such a timeout sends a copy.
 DELAY_KINDS = ("latency", "late_answer")
 FAULT_KINDS = ("throttle", "server_error") + DELAY_KINDS + DATA_KINDS
 DATA_OPERATION = ("cloudwatch", "GetMetricData")
