@@ -204,6 +204,21 @@ impl Emulator {
         })
     }
 
+    /// Sets the bill of the days `lines` name (each line: `day`, `service`,
+    /// `usage_type`, `usd`, `quantity` as decimal strings, optional `unit`,
+    /// `estimated`), replacing what those days had, and of the days listed
+    /// in `days` (emptied); Cost Explorer then answers from it.
+    pub async fn seed_bill(&self, lines: &[Value], days: &[&str]) -> Result<(), EmulatorError> {
+        let body = json!({ "lines": lines, "days": days });
+        self.control("POST", "/_emulator/ce/lines", Some(&body)).await.map(drop)
+    }
+
+    /// Cost Explorer settings: `{"enabled": false}` refuses the account,
+    /// `{"page_size": 3}` pages every 3 groups.
+    pub async fn cost_explorer_settings(&self, settings: &Value) -> Result<(), EmulatorError> {
+        self.control("POST", "/_emulator/ce/settings", Some(settings)).await.map(drop)
+    }
+
     /// The request log, optionally only for one service (`cloudtrail`, `cloudwatch`, ...).
     pub async fn requests(&self, service: Option<&str>) -> Result<Vec<RequestRecord>, EmulatorError> {
         let path = match service {

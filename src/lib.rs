@@ -26,6 +26,7 @@ pub mod logging;
 pub mod money;
 pub mod names;
 pub mod pricing;
+pub mod reconcile;
 pub mod records;
 pub mod scheduler;
 #[cfg(feature = "demo")]

@@ -77,6 +77,18 @@ data "aws_iam_policy_document" "task" {
     resources = ["*"]
   }
 
+  # Reconciliation with the bill (sources.cost_explorer): Cost Explorer has
+  # one endpoint (us-east-1) and no resource-level permissions: "*" is required.
+  dynamic "statement" {
+    for_each = var.cost_explorer ? [1] : []
+    content {
+      sid       = "ReadTheBill"
+      effect    = "Allow"
+      actions   = ["ce:GetCostAndUsage", "ce:GetDimensionValues"]
+      resources = ["*"]
+    }
+  }
+
   # Model invocation logs: FilterLogEvents on the configured groups only.
   dynamic "statement" {
     for_each = length(var.invocation_log_groups) > 0 ? [1] : []

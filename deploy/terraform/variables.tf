@@ -212,6 +212,16 @@ variable "invocation_log_groups" {
 }
 
 # ---------------------------------------------------------------------------
+# Reconciliation with the bill
+# ---------------------------------------------------------------------------
+
+variable "cost_explorer" {
+  description = "Grant ce:GetCostAndUsage and ce:GetDimensionValues (resource \"*\": Cost Explorer has no resource-level permissions) for the daily reconciliation with the bill (sources.cost_explorer.enabled in the image's monitor.toml). Cost Explorer must also be enabled for the account; each request costs $0.01."
+  type        = bool
+  default     = false
+}
+
+# ---------------------------------------------------------------------------
 # The container
 # ---------------------------------------------------------------------------
 

@@ -22,7 +22,8 @@ impl AlertKind {
     pub const QUARANTINED_VALUE: AlertKind = AlertKind("cloudwatch.quarantined_value");
     pub const PARTIAL_DATA: AlertKind = AlertKind("cloudwatch.partial_data");
     pub const LOG_DRIFT: AlertKind = AlertKind("invocation_logs.drift");
-    pub const ALL: [AlertKind; 12] = [
+    pub const BILL_DRIFT: AlertKind = AlertKind("bill.drift");
+    pub const ALL: [AlertKind; 13] = [
         Self::BUDGET_THRESHOLD,
         Self::BUDGET_FORECAST,
         Self::BUDGET_BURN_RATE,
@@ -35,6 +36,7 @@ impl AlertKind {
         Self::QUARANTINED_VALUE,
         Self::PARTIAL_DATA,
         Self::LOG_DRIFT,
+        Self::BILL_DRIFT,
     ];
 
     /// The kind with this name, if it is one this daemon sends.

@@ -15,6 +15,7 @@ pub mod kind;
 pub mod log_drift;
 pub mod message;
 pub mod ops;
+pub mod reconcile;
 pub mod retry;
 pub mod sink;
 pub mod sns;

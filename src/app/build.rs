@@ -196,6 +196,7 @@ impl Components {
             });
         }
         jobs.extend(super::compact::scheduled(self, loaded));
+        jobs.extend(super::reconcile::scheduled(self, loaded));
         if let Ok(every) = CronSchedule::every_secs(config.replicas.follower_refresh_secs) {
             jobs.push(self.schedule(Arc::new(self.follower()), &every, Role::Follower, loaded));
         }

@@ -19,6 +19,7 @@ mod kept_labels;
 pub mod leader;
 mod listeners;
 mod logs;
+pub mod reconcile;
 mod serve;
 pub mod signals;
 mod slots;

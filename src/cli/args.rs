@@ -108,6 +108,11 @@ pub struct ReportArgs {
     /// (pending, uncertain: may have reached SNS, published, parked: given up on), attempts and last error.
     #[arg(long, conflicts_with_all = ["from", "to", "by", "bounds"])]
     pub alerts: bool,
+    /// Compare the ledger with the bill (Cost Explorer, as the daemon stored it) per UTC day: drift per region,
+    /// model and token type, unmapped billed lines, unpriced tokens, stale rates. --from/--to are UTC days
+    /// (default: the configured lookback, up to yesterday).
+    #[arg(long, conflicts_with_all = ["by", "bounds", "alerts"])]
+    pub reconcile: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,

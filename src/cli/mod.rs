@@ -12,6 +12,7 @@ pub mod price;
 pub mod report;
 mod report_alerts;
 pub mod report_bounds;
+pub mod report_reconcile;
 mod report_requests;
 
 pub use args::{Cli, Command};

@@ -54,6 +54,19 @@ pub fn run(
             ),
         });
     }
+    if args.reconcile {
+        let lookback = loaded.config.sources.cost_explorer.lookback_days;
+        let from_arg = date_arg("from", args.from.as_deref())?;
+        let window = super::report_reconcile::window(
+            from_arg,
+            date_arg("to", args.to.as_deref())?,
+            clock.now(),
+            lookback,
+        )?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        runtime.block_on(super::report_reconcile::run(&loaded, window, args.format, out))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.alerts {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         runtime.block_on(super::report_alerts::run(&loaded, args.format, out))?;

@@ -6,6 +6,8 @@
 //! caller turns that into logs and self-metrics.
 
 pub mod attribute;
+pub mod bill_days;
+pub mod bill_job;
 pub mod bounds;
 pub mod cloudtrail_job;
 pub mod cloudwatch_job;

@@ -6,6 +6,7 @@
 //! has no side effects beyond reading files.
 
 pub mod budget;
+pub mod cost_explorer;
 pub mod env;
 pub mod http;
 pub mod invocation_logs;

@@ -118,6 +118,7 @@ pub struct SourcesSection {
     pub cloudtrail: CloudTrailSource,
     pub mantle: MantleSource,
     pub invocation_logs: super::invocation_logs::InvocationLogsSource,
+    pub cost_explorer: super::cost_explorer::CostExplorerSource,
 }
 
 /// Usage of the bedrock-mantle endpoint (Anthropic Messages API, Chat

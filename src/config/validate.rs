@@ -50,6 +50,7 @@ fn schedules(c: &Config, now: DateTime<Utc>, out: &mut Vec<Finding>) {
         (cw.key("detail_schedule"), &c.sources.cloudwatch.detail_schedule),
         (ct.key("schedule"), &c.sources.cloudtrail.schedule),
         (root.key("sources").key("invocation_logs").key("schedule"), &c.sources.invocation_logs.schedule),
+        (root.key("sources").key("cost_explorer").key("schedule"), &c.sources.cost_explorer.schedule),
         (root.key("alerts").key("digest").key("schedule"), &c.alerts.digest.schedule),
         (root.key("store").key("sqlite_compaction_schedule"), &c.store.sqlite_compaction_schedule),
     ];
@@ -180,6 +181,7 @@ fn sources(c: &Config, path: &FieldPath, out: &mut Vec<Finding>) {
         out.push(Finding::error(ct_path.key("event_names"), "needs at least one event name"));
     }
     super::invocation_logs::check(c, &path.key("invocation_logs"), out);
+    super::cost_explorer::check(c, &path.key("cost_explorer"), out);
 }
 
 fn budgets(c: &Config, out: &mut Vec<Finding>) {

@@ -25,6 +25,7 @@ impl JobName {
     pub const ALERTS: JobName = JobName("alerts");
     pub const DIGEST: JobName = JobName("digest");
     pub const COMPACTION: JobName = JobName("compaction");
+    pub const RECONCILE: JobName = JobName("reconcile");
     pub const FOLLOWER_REFRESH: JobName = JobName("follower_refresh");
 
     /// Another job; the name must be a fixed identifier (`[a-z_]+`).

@@ -8,6 +8,7 @@
 pub mod aws_error;
 pub mod cloudtrail;
 pub mod cloudwatch;
+pub mod cost_explorer;
 pub mod invocation_logs;
 pub mod rate_limit;
 
@@ -50,7 +51,7 @@ impl ErrorKind {
 
 /// How an AWS request ended, as the `outcome` label of
 /// `bedrock_monitor_aws_requests_total` knows it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum AwsOutcome {
     Success,
     Throttled,

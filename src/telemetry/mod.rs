@@ -13,6 +13,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod bill_metrics;
 pub mod bounds_family;
 pub mod budget_board;
 pub mod budget_collector;

@@ -19,6 +19,7 @@ use prometheus::{
 };
 use rust_decimal::Decimal;
 
+use super::bill_metrics::BillMetrics;
 use super::data_quality::DataQuality;
 use super::delivery_metrics::DeliveryMetrics;
 use super::families::{desc, usd_sample, FamilyBuilder};
@@ -58,6 +59,8 @@ impl AwsApi {
     pub const LIST_METRICS: AwsApi = AwsApi("ListMetrics");
     pub const LOOKUP_EVENTS: AwsApi = AwsApi("LookupEvents");
     pub const SNS_PUBLISH: AwsApi = AwsApi("Publish");
+    pub const GET_COST_AND_USAGE: AwsApi = AwsApi("GetCostAndUsage");
+    pub const GET_DIMENSION_VALUES: AwsApi = AwsApi("GetDimensionValues");
 
     /// Another operation, named as in the AWS API reference.
     pub const fn named(operation: &'static str) -> AwsApi {
@@ -90,6 +93,8 @@ pub struct SelfMetrics {
     pub logs: LogMetrics,
     /// Failed alert publishes and parked alerts.
     pub delivery: DeliveryMetrics,
+    /// The last reconciliation with the bill.
+    pub bill: BillMetrics,
     /// What CloudWatch answered that could not be taken at face value.
     pub quality: DataQuality,
 }
@@ -168,6 +173,7 @@ impl SelfMetrics {
             compacted,
             logs: LogMetrics::new(registry)?,
             delivery: DeliveryMetrics::new(registry)?,
+            bill: BillMetrics::new(registry)?,
             clock,
             job_runs: counters(registry, "job_runs_total", "Job runs by outcome.", &["job", "outcome"])?,
             job_failures: counters(

@@ -42,4 +42,6 @@ mod emulator_selftest;
 #[cfg(feature = "demo")]
 mod invocation_logs;
 #[cfg(feature = "demo")]
+mod reconcile;
+#[cfg(feature = "demo")]
 mod replicas;

@@ -10,7 +10,10 @@ import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import accounts, cloudtrail, cloudwatch, logs, metric_data, metric_stats, protocol
+# The account of requests signed with a key moto does not know (accounts.py).
+from moto.core import DEFAULT_ACCOUNT_ID as DEFAULT_ACCOUNT
+
+from . import accounts, cloudtrail, cloudwatch, cost_explorer, logs, metric_data, metric_stats, protocol
 from .metrics import MetricsError, MetricStore
 from .state import DATA_OPERATION, Faults, RequestLog
 
@@ -31,6 +34,7 @@ class Gateway:
     def __init__(self, moto_host, moto_port):
         self.moto_host, self.moto_port = moto_host, moto_port
         self.cloudtrail = cloudtrail.CloudTrailStore()
+        self.cost_explorer = cost_explorer.CostExplorer()
         self.metrics = MetricStore()
         self.faults = Faults()
         self.log = RequestLog()
@@ -45,6 +49,7 @@ class Gateway:
         if status != 200:
             raise RuntimeError(f"moto reset answered {status}: {body[:200]!r}")
         self.cloudtrail.reset()
+        self.cost_explorer.reset()
         self.metrics.reset()
         self.faults.clear()
         self.log.clear()
@@ -67,6 +72,8 @@ class Gateway:
             return (*protocol.server_error_response(req, failure["status"]), t)
         if req.service == "cloudtrail" and req.protocol == "json" and req.operation == CLOUDTRAIL_LOOKUP:
             return self._lookup_events(req)
+        if req.service == "ce" and req.protocol == "json":
+            return (*self._cost_explorer(req), t)
         if req.service == "cloudwatch" and req.protocol == "cbor" and req.operation in METRIC_OPERATIONS:
             return (*self._metric_operation(req), t)
         if req.service == "cloudwatch" and req.protocol == "cbor":
@@ -105,6 +112,23 @@ class Gateway:
         request = metric_data.parse(params)
         rules = self.faults.take_data(*DATA_OPERATION, lambda rule: metric_data.rule_applies(rule, request))
         return metric_data.answer(self.metrics, place, request, rules, time.time())
+
+    def _cost_explorer(self, req):
+        operations = {
+            "GetCostAndUsage": self.cost_explorer.get_cost_and_usage,
+            "GetDimensionValues": self.cost_explorer.get_dimension_values,
+        }
+        answer = operations.get(req.operation)
+        if answer is None:
+            return protocol.error_response(req, 400, "UnknownOperationException", f"not emulated: {req.operation}")
+        try:
+            params = json.loads(req.body) if req.body.strip() else {}
+            document = answer(accounts.account_of(req), params)
+        except ValueError:
+            return protocol.error_response(req, 400, "SerializationException", "Malformed JSON body")
+        except cost_explorer.CostExplorerError as err:
+            return protocol.error_response(req, err.status, err.code, err.message)
+        return 200, [("content-type", "application/x-amz-json-1.1")], json.dumps(document).encode()
 
     def _lookup_events(self, req):
         accepted, t = self.cloudtrail.admit(req.region, time.time)
@@ -236,6 +260,12 @@ class Handler(BaseHTTPRequestHandler):
                 if not isinstance(events, list):
                     raise ValueError("body must be {\"events\": [...]}")
                 self._json(200, {"stored": self.gateway.cloudtrail.seed(events)})
+            elif route == ("POST", "/_emulator/ce/lines"):
+                account = document.get("account", DEFAULT_ACCOUNT)
+                self._json(200, {"stored": self.gateway.cost_explorer.seed(account, document)})
+            elif route == ("POST", "/_emulator/ce/settings"):
+                self.gateway.cost_explorer.settings(document.get("account", DEFAULT_ACCOUNT), document)
+                self._json(200, {"ok": True})
             elif route == ("GET", "/_emulator/requests"):
                 entries = self.gateway.log.entries(query.get("service"), query.get("operation"))
                 self._json(200, entries)

@@ -182,6 +182,11 @@ impl TestDaemon {
         self.run(JobName::ALERTS).await
     }
 
+    /// One run of the reconciliation with the bill (Cost Explorer).
+    pub async fn reconcile(&self) -> Result<Completed, String> {
+        self.run(JobName::RECONCILE).await
+    }
+
     /// One run of the daily digest job.
     pub async fn digest(&self) -> Result<Completed, String> {
         self.run(JobName::DIGEST).await
