@@ -5,6 +5,7 @@
 //! Owns only orchestration and printing; the daemon it runs is the real one
 //! (`app::run`), talking to the emulator through the real AWS SDK.
 
+mod bill;
 mod budget;
 mod inbox;
 pub mod logs;
@@ -81,10 +82,11 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
     print::detail(&format!("{datums} datapoints published, and {mantle} of two bedrock-mantle projects"));
     let records = publisher.trail(end - chrono::Duration::minutes(trail::HISTORY_MINUTES), end);
     let stored = trail::seed(&emulator, &records).await?;
+    let minutes = trail::HISTORY_MINUTES;
     print::detail(&format!(
-        "{stored} CloudTrail records of the last {} minutes (who called: 3 principals)",
-        trail::HISTORY_MINUTES
+        "{stored} CloudTrail records of the last {minutes} minutes (who called: 3 principals)"
     ));
+    let billed = bill::prepare(&emulator, &publisher, &loaded, clock.clone()).await?;
     let log_group = logs::LogGroup::create(&emulator).await?;
     let logged = log_group
         .deliver(publisher.logs(end - chrono::Duration::minutes(logs::HISTORY_MINUTES), end))
@@ -116,6 +118,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
         reason = "the demo runs the real daemon beside its live loop and joins it below"
     )]
     let daemon = tokio::spawn(app::run(loaded, options));
+    bill::reconcile(&billed, &url).await?;
 
     let live = workload::Live {
         emulator: &emulator,

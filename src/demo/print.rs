@@ -39,7 +39,9 @@ async fn spend_by_model(data_dir: &Path, now: DateTime<Utc>) -> Result<SpendRepo
 
 async fn spend_by(data_dir: &Path, dims: &[Dimension], now: DateTime<Utc>) -> Result<SpendReport, DemoError> {
     let store = SqliteStore::open(data_dir)?;
-    let lines = store.cost_lines(now - chrono::Duration::days(1), now).await?;
+    // The last six hours, as the heading says (the ledger also holds the
+    // earlier hour the demo reconciles with its bill).
+    let lines = store.cost_lines(now - chrono::Duration::hours(super::workload::HISTORY_HOURS), now).await?;
     aggregate(&lines, GroupBy::new(dims.iter().copied()), chrono_tz::UTC)
         .map_err(|e| DemoError::Setup(e.to_string()))
 }

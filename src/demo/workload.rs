@@ -59,7 +59,7 @@ impl Publisher {
         self.spike = Some((0, factor, from));
     }
 
-    fn data(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<SimDatum> {
+    pub(super) fn data(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<SimDatum> {
         let mut out = Vec::new();
         for (i, s) in self.series.iter().enumerate() {
             match self.spike {

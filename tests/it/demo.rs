@@ -41,6 +41,9 @@ fn demo_shows_spend_callers_budgets_and_alerts() {
         "budget per-user-daily [user_id=u-",
         "/api/v1/decision?user_id=u-anna",
         "--by user_id,tenant",
+        "with the bill (Cost Explorer, ",
+        "claude-opus-4-5 cache_write: ledger $",
+        "stale rate: claude-opus-4-5 cache_write billed $10.0000/M, table $6.25/M",
     ] {
         assert!(stdout.contains(needle), "`{needle}` missing from the demo's output:\n{stdout}\n{stderr}");
     }

@@ -120,6 +120,11 @@ const TOKEN_PARTS: &[&str] = &[
 
 const TIERS: &[&str] = &["priority", "flex", "reserved", "latency-optimized"];
 
+/// The billing prefix of a region (`us-east-1` → `USE1`).
+pub fn code_of_region(region: &str) -> Option<&'static str> {
+    REGION_CODES.iter().find(|(c, r)| *r == region && *c != "EU").map(|(c, _)| *c)
+}
+
 pub fn region_of_code(code: &str) -> Option<&'static str> {
     REGION_CODES.iter().find(|(c, _)| c.eq_ignore_ascii_case(code)).map(|(_, r)| *r)
 }
