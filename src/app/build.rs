@@ -157,7 +157,7 @@ impl Components {
         let name = job.name();
         self.readiness.add_role_job(name, true, interval(schedule, tz, self.clock.now()), Some(role));
         let job = if role == Role::Leader { self.leader_only(job) } else { job };
-        ScheduledJob { job, schedule: schedule.clone(), run_at_start: true }
+        ScheduledJob { job, schedule: schedule.clone(), run_at_start: true, wake: None }
     }
 
     pub async fn jobs(&self, loaded: &Loaded) -> Vec<ScheduledJob> {
@@ -193,6 +193,7 @@ impl Components {
                 job,
                 schedule: config.alerts.digest.schedule.clone(),
                 run_at_start: false,
+                wake: None,
             });
         }
         jobs.extend(super::compact::scheduled(self, loaded));
