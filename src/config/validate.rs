@@ -37,6 +37,7 @@ pub fn config(c: &Config, now: DateTime<Utc>) -> Vec<Finding> {
     schedules(c, now, &mut out);
     budgets(c, &mut out);
     alerts_and_replicas(c, &mut out);
+    super::wakeups::check(c, &mut out);
     out
 }
 
@@ -52,6 +53,7 @@ fn schedules(c: &Config, now: DateTime<Utc>, out: &mut Vec<Finding>) {
         (root.key("sources").key("invocation_logs").key("schedule"), &c.sources.invocation_logs.schedule),
         (root.key("alerts").key("digest").key("schedule"), &c.alerts.digest.schedule),
         (root.key("store").key("sqlite_compaction_schedule"), &c.store.sqlite_compaction_schedule),
+        (root.key("wakeups").key("reconcile_schedule"), &c.wakeups.reconcile_schedule),
     ];
     for (path, schedule) in all {
         if !schedule.fires_after(now) {
