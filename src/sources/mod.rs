@@ -10,6 +10,7 @@ pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod invocation_logs;
 pub mod rate_limit;
+pub mod wakeups;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
