@@ -92,6 +92,8 @@ pub struct SelfMetrics {
     pub delivery: DeliveryMetrics,
     /// What CloudWatch answered that could not be taken at face value.
     pub quality: DataQuality,
+    /// Wake-up messages and the alarms behind them.
+    pub wakeups: super::wakeup_metrics::WakeupMetrics,
 }
 
 impl std::fmt::Debug for SelfMetrics {
@@ -206,6 +208,7 @@ impl SelfMetrics {
             alerts,
             leader: register(registry, leader)?,
             quality: DataQuality::new(registry)?,
+            wakeups: super::wakeup_metrics::WakeupMetrics::new(registry)?,
         })
     }
 
