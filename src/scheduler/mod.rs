@@ -114,7 +114,7 @@ struct Loop {
 impl Loop {
     async fn run(mut self) {
         if self.job.run_at_start && !*self.shutdown.borrow() {
-            self.run_job().await;
+            self.run_job(false).await;
         }
         loop {
             let now = self.clock.now();
@@ -135,7 +135,7 @@ impl Loop {
                 () = woken => true,
                 _ = self.shutdown.wait_for(|s| *s) => return,
             };
-            self.run_job().await;
+            self.run_job(early).await;
             if !early {
                 self.count_skipped(next);
             }
@@ -145,9 +145,9 @@ impl Loop {
         }
     }
 
-    async fn run_job(&self) {
+    async fn run_job(&self, early: bool) {
         if let Some(wake) = &self.job.wake {
-            let asked = wake.started();
+            let asked = wake.started(early);
             if !asked.is_empty() {
                 tracing::info!(job = %self.job.job.name(), woken_by = %asked.join(","), "run answers a wake-up");
             }

@@ -5,9 +5,11 @@
 //! once" holds as for ticks. Requests coalesce: however many arrive before a
 //! run starts, that run answers them all, and a request made while a run is
 //! going is answered by one more run after it. Early runs are spaced by at
-//! least `min_gap` from the start of the previous run of the job (tick or
-//! wake-up), so a storm of requests never costs more than one extra run per
-//! gap; a request inside the gap waits for its end instead of being lost.
+//! least `min_gap` from the start of the previous early run, so a storm of
+//! requests never costs more than one extra run per gap; a request inside
+//! the gap waits for its end instead of being lost. A tick answers the
+//! requests made before it but does not delay the next early run: the data
+//! an alarm saw may be newer than the tick's read.
 //!
 //! Time here is tokio's monotonic clock: the gap is a rate, not a wall time,
 //! and tests drive it with paused time.
@@ -30,8 +32,8 @@ pub struct Wake {
 struct State {
     /// Why a run is wanted (the regions named), empty when none is.
     pending: BTreeSet<String>,
-    /// When the job's latest run started.
-    last_start: Option<Instant>,
+    /// When the job's latest early run started.
+    last_early: Option<Instant>,
 }
 
 impl Wake {
@@ -68,7 +70,7 @@ impl Wake {
         if state.pending.is_empty() {
             return None;
         }
-        Some(state.last_start.map_or_else(Instant::now, |t| t + self.min_gap))
+        Some(state.last_early.map_or_else(Instant::now, |t| t + self.min_gap))
     }
 
     /// Returns once an early run is wanted and the gap since the previous
@@ -88,11 +90,13 @@ impl Wake {
         }
     }
 
-    /// A run (tick or wake-up) starts now: it answers every request made
-    /// so far, which it returns.
-    pub(super) fn started(&self) -> Vec<String> {
+    /// A run starts now (`early`: because of a wake-up, else a tick): it
+    /// answers every request made so far, which it returns.
+    pub(super) fn started(&self, early: bool) -> Vec<String> {
         let mut state = self.state();
-        state.last_start = Some(Instant::now());
+        if early {
+            state.last_early = Some(Instant::now());
+        }
         std::mem::take(&mut state.pending).into_iter().collect()
     }
 }
@@ -108,19 +112,22 @@ mod tests {
         assert!(!wake.request("us-east-1"), "a second request rides on the first");
         assert!(!wake.request("us-west-2"));
         tokio::time::timeout(Duration::from_millis(1), wake.ready()).await.unwrap();
-        assert_eq!(wake.started(), vec!["us-east-1".to_string(), "us-west-2".to_string()]);
+        assert_eq!(wake.started(true), vec!["us-east-1".to_string(), "us-west-2".to_string()]);
         assert!(!wake.is_pending());
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_request_inside_the_gap_waits_for_its_end() {
         let wake = Wake::new(Duration::from_secs(60));
-        wake.started(); // a tick ran now
+        wake.started(false); // a tick: no gap to wait for
+        wake.request("us-east-1");
+        tokio::time::timeout(Duration::from_millis(1), wake.ready()).await.unwrap();
+        wake.started(true); // the early run
         tokio::time::sleep(Duration::from_secs(10)).await;
         wake.request("us-east-1");
         let asked = Instant::now();
         wake.ready().await;
-        assert_eq!(asked.elapsed(), Duration::from_secs(50), "one run per gap, counted from the last start");
+        assert_eq!(asked.elapsed(), Duration::from_secs(50), "one early run per gap");
     }
 
     #[tokio::test(start_paused = true)]
