@@ -188,11 +188,9 @@ impl WakeListener {
     }
 }
 
-/// The listener a configuration asks for, sharing the usage job's wake.
-pub(super) fn listener(
-    parts: &super::Components,
-    loaded: &crate::config::Loaded,
-) -> Option<Arc<WakeListener>> {
+/// The listener a configuration asks for (wake-ups on), sharing the usage
+/// job's wake; `run` spawns it, tests drive its `run_once`.
+pub fn listener(parts: &super::Components, loaded: &crate::config::Loaded) -> Option<Arc<WakeListener>> {
     let config = &loaded.config;
     let w = &config.wakeups;
     let (wake, url) = (parts.wake.clone()?, w.queue_url.as_deref()?);

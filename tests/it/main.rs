@@ -43,3 +43,5 @@ mod emulator_selftest;
 mod invocation_logs;
 #[cfg(feature = "demo")]
 mod replicas;
+#[cfg(feature = "demo")]
+mod wakeups;

@@ -10,7 +10,7 @@ import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import accounts, cloudtrail, cloudwatch, logs, metric_data, metric_stats, protocol
+from . import accounts, alarms, cloudtrail, cloudwatch, logs, metric_data, metric_stats, protocol
 from .metrics import MetricsError, MetricStore
 from .state import DATA_OPERATION, Faults, RequestLog
 
@@ -69,6 +69,8 @@ class Gateway:
             return self._lookup_events(req)
         if req.service == "cloudwatch" and req.protocol == "cbor" and req.operation in METRIC_OPERATIONS:
             return (*self._metric_operation(req), t)
+        if req.service == "cloudwatch" and req.protocol == "cbor" and req.operation == "SetAlarmState":
+            return (*alarms.set_alarm_state(self.forward, req), t)
         if req.service == "cloudwatch" and req.protocol == "cbor":
             headers, body = cloudwatch.json_request(req)
             status, moto_headers, moto_body = self.forward("POST", "/", headers, body)
