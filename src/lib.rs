@@ -33,3 +33,4 @@ pub mod scheduler;
 pub mod sim;
 pub mod sources;
 pub mod telemetry;
+pub mod wakeups;

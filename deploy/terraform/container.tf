@@ -15,6 +15,10 @@ locals {
     },
     local.use_dynamodb ? { BCM_DYNAMODB_TABLE = local.table_name, BCM_DYNAMODB_REGION = local.region } : { BCM_DATA_DIR = local.data_dir },
     local.has_topic ? { BCM_SNS_TOPIC_ARN = local.topic_arn } : {},
+    var.wakeups ? {
+      BCM_WAKEUPS_QUEUE_URL  = aws_sqs_queue.wakeups[0].id
+      BCM_WAKEUPS_TOPIC_ARNS = join(",", [for r, arn in merge(var.wakeup_topic_arns, { (local.region) = aws_sns_topic.wakeups[0].arn }) : "${r}=${arn}"])
+    } : {},
   )
   environment = merge(var.environment, local.bcm_environment)
 

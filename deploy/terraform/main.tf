@@ -68,6 +68,29 @@ data "aws_iam_policy_document" "task" {
     resources = ["*"]
   }
 
+  # Wake-ups: the daemon's own alarms only (named with its prefix, in every
+  # monitored region). Tagging on create needs cloudwatch:TagResource.
+  dynamic "statement" {
+    for_each = var.wakeups ? [1] : []
+    content {
+      sid       = "KeepWakeupAlarms"
+      effect    = "Allow"
+      actions   = ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:TagResource"]
+      resources = [for r in var.regions : "arn:${local.partition}:cloudwatch:${r}:${local.account_id}:alarm:${var.wakeup_alarm_prefix}*"]
+    }
+  }
+
+  # Wake-ups: read and delete the notifications of the one queue.
+  dynamic "statement" {
+    for_each = var.wakeups ? [1] : []
+    content {
+      sid       = "ReadWakeupQueue"
+      effect    = "Allow"
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage"]
+      resources = [aws_sqs_queue.wakeups[0].arn]
+    }
+  }
+
   # Bedrock runtime calls per principal from CloudTrail's event history.
   # LookupEvents has no resource-level permissions either: "*" is required.
   statement {
@@ -357,6 +380,99 @@ resource "aws_sns_topic_policy" "alerts" {
 
   arn    = aws_sns_topic.alerts[0].arn
   policy = data.aws_iam_policy_document.topic[0].json
+}
+
+# ---------------------------------------------------------------------------
+# Wake-ups: the alarms' topic (this region) and the queue the daemon polls
+# ---------------------------------------------------------------------------
+
+resource "aws_sqs_queue" "wakeups" {
+  count = var.wakeups ? 1 : 0
+
+  name                    = "${var.name}-wakeups"
+  sqs_managed_sse_enabled = true
+  # A notification older than this is worthless: polling has covered it.
+  message_retention_seconds = 3600
+  # Long polls of 20 s; a message read but not deleted (a replica that died)
+  # comes back after this and coalesces with any other.
+  visibility_timeout_seconds = 60
+
+  tags = var.tags
+}
+
+resource "aws_sns_topic" "wakeups" {
+  #checkov:skip=CKV_AWS_26:CloudWatch alarms cannot publish to a topic encrypted with the AWS managed key alias/aws/sns (its key policy cannot be changed to admit cloudwatch.amazonaws.com); the notifications name alarm states, not usage.
+  count = var.wakeups ? 1 : 0
+
+  name = "${var.name}-wakeups"
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "wakeup_topic" {
+  count = var.wakeups ? 1 : 0
+
+  statement {
+    sid       = "AlarmsOfThisAccountPublish"
+    effect    = "Allow"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.wakeups[0].arn]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.wakeup_alarm_prefix}*"]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "wakeups" {
+  count = var.wakeups ? 1 : 0
+
+  arn    = aws_sns_topic.wakeups[0].arn
+  policy = data.aws_iam_policy_document.wakeup_topic[0].json
+}
+
+data "aws_iam_policy_document" "wakeup_queue" {
+  count = var.wakeups ? 1 : 0
+
+  statement {
+    sid       = "TheWakeupTopicDelivers"
+    effect    = "Allow"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.wakeups[0].arn]
+    principals {
+      type        = "Service"
+      identifiers = ["sns.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_sns_topic.wakeups[0].arn]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "wakeups" {
+  count = var.wakeups ? 1 : 0
+
+  queue_url = aws_sqs_queue.wakeups[0].id
+  policy    = data.aws_iam_policy_document.wakeup_queue[0].json
+}
+
+resource "aws_sns_topic_subscription" "wakeups" {
+  count = var.wakeups ? 1 : 0
+
+  topic_arn = aws_sns_topic.wakeups[0].arn
+  protocol  = "sqs"
+  endpoint  = aws_sqs_queue.wakeups[0].arn
 }
 
 # ---------------------------------------------------------------------------

@@ -62,3 +62,13 @@ output "api_url" {
   description = "layout = \"sidecar\": where the application's container asks /api/v1/decision (loopback, inside the task). Null with \"service\": the URL is your service discovery name and api_port."
   value       = local.service ? null : "http://127.0.0.1:${var.api_port}"
 }
+
+output "wakeup_queue_arn" {
+  description = "wakeups = true: the queue the alarm topics deliver to; subscribe other regions' topics to it (null otherwise)."
+  value       = one(aws_sqs_queue.wakeups[*].arn)
+}
+
+output "wakeup_topic_arn" {
+  description = "wakeups = true: this region's alarm topic (null otherwise)."
+  value       = one(aws_sns_topic.wakeups[*].arn)
+}

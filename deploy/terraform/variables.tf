@@ -178,6 +178,33 @@ variable "additional_publisher_arns" {
 }
 
 # ---------------------------------------------------------------------------
+# Wake-ups
+# ---------------------------------------------------------------------------
+
+variable "wakeups" {
+  description = "Create the wake-up queue and this region's alarm topic, grant the alarm and queue permissions, and set BCM_WAKEUPS_QUEUE_URL / BCM_WAKEUPS_TOPIC_ARNS. Every monitored region needs a topic of its own region: with several regions, create the others' topics (subscribed to this queue) and pass them in wakeup_topic_arns."
+  type        = bool
+  default     = false
+}
+
+variable "wakeup_alarm_prefix" {
+  description = "wakeups.alarm_prefix: the alarms the monitor may create, change and delete, in every monitored region."
+  type        = string
+  default     = "bedrock-cost-monitor-wake-"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]{1,200}$", var.wakeup_alarm_prefix))
+    error_message = "wakeup_alarm_prefix: 1 to 200 letters, digits, '.', '_' or '-'."
+  }
+}
+
+variable "wakeup_topic_arns" {
+  description = "Region => alarm topic ARN for monitored regions other than this one (each subscribed to the wake-up queue)."
+  type        = map(string)
+  default     = {}
+}
+
+# ---------------------------------------------------------------------------
 # Other accounts
 # ---------------------------------------------------------------------------
 

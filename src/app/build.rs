@@ -26,7 +26,7 @@ use crate::ledger::sqlite::SqliteStore;
 use crate::ledger::Backend;
 use crate::pricing::PointPricer;
 use crate::records::Source;
-use crate::scheduler::{Job, JobName, ScheduledJob};
+use crate::scheduler::{Job, JobName, ScheduledJob, Wake};
 use crate::sources::cloudtrail::CloudTrailSource;
 use crate::sources::cloudwatch::{CloudWatchSource, MetricNames};
 use crate::sources::MetricSource;
@@ -52,6 +52,8 @@ pub struct Components {
     /// The AWS configuration every client derives its region's from: the
     /// monitored account's for the sources, the own account's for the rest.
     pub aws: AwsConfig,
+    /// The usage collection's early-run trigger, with wake-ups on.
+    pub wake: Option<Arc<Wake>>,
 }
 
 impl Components {
@@ -121,6 +123,10 @@ impl Components {
                 .then(|| Arc::new(Attributor::default())),
             clock,
             aws,
+            wake: config
+                .wakeups
+                .enabled
+                .then(|| Arc::new(Wake::new(std::time::Duration::from_secs(config.wakeups.min_gap_secs)))),
         })
     }
 
@@ -157,7 +163,7 @@ impl Components {
         let name = job.name();
         self.readiness.add_role_job(name, true, interval(schedule, tz, self.clock.now()), Some(role));
         let job = if role == Role::Leader { self.leader_only(job) } else { job };
-        ScheduledJob { job, schedule: schedule.clone(), run_at_start: true }
+        ScheduledJob { job, schedule: schedule.clone(), run_at_start: true, wake: None }
     }
 
     pub async fn jobs(&self, loaded: &Loaded) -> Vec<ScheduledJob> {
@@ -193,10 +199,12 @@ impl Components {
                 job,
                 schedule: config.alerts.digest.schedule.clone(),
                 run_at_start: false,
+                wake: None,
             });
         }
         jobs.extend(super::compact::scheduled(self, loaded));
         jobs.extend(super::reconcile::scheduled(self, loaded));
+        jobs.extend(super::alarms::scheduled(self, loaded));
         if let Ok(every) = CronSchedule::every_secs(config.replicas.follower_refresh_secs) {
             jobs.push(self.schedule(Arc::new(self.follower()), &every, Role::Follower, loaded));
         }
@@ -273,7 +281,11 @@ impl Components {
                 store: self.store.clone(),
                 partial_runs: Default::default(),
             };
-            jobs.push(self.schedule(Arc::new(collect), schedule, Role::Leader, loaded));
+            let mut scheduled = self.schedule(Arc::new(collect), schedule, Role::Leader, loaded);
+            if name == JobName::CLOUDWATCH {
+                scheduled.wake = self.wake.clone();
+            }
+            jobs.push(scheduled);
         }
         jobs
     }
@@ -361,7 +373,7 @@ async fn open_store(
     }
 }
 
-fn cloudwatch_source(loaded: &Loaded, aws: &AwsConfig, names: MetricNames) -> CloudWatchSource {
+pub(super) fn cloudwatch_source(loaded: &Loaded, aws: &AwsConfig, names: MetricNames) -> CloudWatchSource {
     CloudWatchSource::connect(aws.monitored(), &loaded.config.monitor.regions, names)
 }
 

@@ -117,5 +117,10 @@ pub(super) fn scheduled(parts: &Components, loaded: &Loaded) -> Option<Scheduled
         metrics: Some(parts.metrics.clone()),
     };
     let job = parts.leader_only(Arc::new(job));
-    Some(ScheduledJob { job, schedule: s.sqlite_compaction_schedule.clone(), run_at_start: false })
+    Some(ScheduledJob {
+        job,
+        schedule: s.sqlite_compaction_schedule.clone(),
+        run_at_start: false,
+        wake: None,
+    })
 }

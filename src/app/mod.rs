@@ -6,6 +6,7 @@
 //! Must not contain domain logic: it wires sources, pricing, ledger,
 //! budgets, alerts and telemetry together and nothing else.
 
+pub mod alarms;
 mod alerts_job;
 mod build;
 mod collect;
@@ -25,6 +26,7 @@ pub mod signals;
 mod slots;
 mod snapshot;
 mod trail;
+pub mod wakeups;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,6 +95,13 @@ pub async fn run(loaded: Loaded, options: RunOptions) -> Result<(), AppError> {
     let (drained, until_drained) = watch::channel(false);
     #[expect(clippy::disallowed_methods, reason = "the daemon's lease keeper, joined at shutdown below")]
     let keeper = tokio::spawn(c.leadership.clone().keep(until_drained));
+    let listener = wakeups::listener(&c, &loaded).map(|l| {
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the wake-up listener, stopped with the scheduler below"
+        )]
+        tokio::spawn(l.listen(options.shutdown.clone()))
+    });
     let stopped = |mut stop: watch::Receiver<bool>| async move {
         let _ = stop.wait_for(|s| *s).await;
     };
@@ -117,6 +126,9 @@ pub async fn run(loaded: Loaded, options: RunOptions) -> Result<(), AppError> {
     };
     let deadline = Duration::from_secs(config.monitor.shutdown_deadline_secs);
     scheduler.run(options.shutdown.clone(), deadline).await;
+    if let Some(listener) = listener {
+        let _ = tokio::time::timeout(Duration::from_secs(5), listener).await;
+    }
     tracing::info!("scheduler stopped; releasing the lease and closing the HTTP listeners");
     let _ = drained.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(5), keeper).await;

@@ -49,6 +49,7 @@ pub(super) fn scheduled(parts: &Components, loaded: &Loaded) -> Option<Scheduled
         job: parts.leader_only(Arc::new(job)),
         schedule: config.schedule.clone(),
         run_at_start: true,
+        wake: None,
     })
 }
 

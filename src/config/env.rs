@@ -7,7 +7,7 @@ use super::types::{Config, StoreKind};
 use crate::diag::FieldPath;
 
 /// `(variable, field it overrides)`, documented in config/example.toml.
-pub const OVERRIDES: [(&str, &str); 10] = [
+pub const OVERRIDES: [(&str, &str); 12] = [
     ("BCM_REGIONS", "monitor.regions"),
     ("BCM_DATA_DIR", "monitor.data_dir"),
     ("BCM_LISTEN", "http.listen"),
@@ -18,6 +18,8 @@ pub const OVERRIDES: [(&str, &str); 10] = [
     ("BCM_SNS_TOPIC_ARN", "alerts.sns_topic_arn"),
     ("BCM_AWS_ENDPOINT_URL", "aws.endpoint_url"),
     ("BCM_HOLDER_ID", "replicas.holder_id"),
+    ("BCM_WAKEUPS_QUEUE_URL", "wakeups.queue_url"),
+    ("BCM_WAKEUPS_TOPIC_ARNS", "wakeups.topic_arns"),
 ];
 
 /// An environment value that could not be used.
@@ -81,6 +83,20 @@ fn set(config: &mut Config, field: &str, value: String) -> Result<(), String> {
         "alerts.sns_topic_arn" => config.alerts.sns_topic_arn = Some(value),
         "aws.endpoint_url" => config.aws.endpoint_url = Some(value),
         "replicas.holder_id" => config.replicas.holder_id = Some(value),
+        // The queue's URL turns wake-ups on: the deployment made the queue.
+        "wakeups.queue_url" => {
+            config.wakeups.queue_url = Some(value);
+            config.wakeups.enabled = true;
+        }
+        "wakeups.topic_arns" => {
+            let mut topics = BTreeMap::new();
+            for pair in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let (region, arn) =
+                    pair.split_once('=').ok_or_else(|| format!("`{pair}` is not <region>=<topic ARN>"))?;
+                topics.insert(region.trim().to_string(), arn.trim().to_string());
+            }
+            config.wakeups.topic_arns = topics;
+        }
         // OVERRIDES and this match are kept together; a new entry needs both.
         other => return Err(format!("no override for field {other}")),
     }

@@ -15,6 +15,7 @@ pub mod schedule;
 pub mod store;
 pub mod types;
 mod validate;
+pub mod wakeups;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

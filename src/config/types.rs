@@ -37,6 +37,8 @@ pub struct Config {
     pub replicas: ReplicasSection,
     #[serde(default)]
     pub metrics: MetricsSection,
+    #[serde(default)]
+    pub wakeups: super::wakeups::WakeupsSection,
 }
 
 /// Shape of what `/metrics` exports.

@@ -37,6 +37,7 @@ pub fn config(c: &Config, now: DateTime<Utc>) -> Vec<Finding> {
     schedules(c, now, &mut out);
     budgets(c, &mut out);
     alerts_and_replicas(c, &mut out);
+    super::wakeups::check(c, &mut out);
     out
 }
 
@@ -53,6 +54,7 @@ fn schedules(c: &Config, now: DateTime<Utc>, out: &mut Vec<Finding>) {
         (root.key("sources").key("cost_explorer").key("schedule"), &c.sources.cost_explorer.schedule),
         (root.key("alerts").key("digest").key("schedule"), &c.alerts.digest.schedule),
         (root.key("store").key("sqlite_compaction_schedule"), &c.store.sqlite_compaction_schedule),
+        (root.key("wakeups").key("reconcile_schedule"), &c.wakeups.reconcile_schedule),
     ];
     for (path, schedule) in all {
         if !schedule.fires_after(now) {

@@ -71,4 +71,6 @@ pub struct ScheduledJob {
     pub schedule: CronSchedule,
     /// Run once immediately at start (catch up after downtime) before the first tick.
     pub run_at_start: bool,
+    /// Also run early when this is asked to (between ticks, spaced by its gap).
+    pub wake: Option<Arc<super::Wake>>,
 }

@@ -5,7 +5,8 @@
 //!
 //! A job that overruns its interval does not queue runs: the ticks it missed
 //! are skipped and counted. A failed run is reported and the next tick
-//! retries; nothing here stops because one run failed.
+//! retries; nothing here stops because one run failed. A job with a
+//! [`Wake`] also runs early when asked, in the same loop (`wake.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,9 +20,11 @@ use crate::clock::Clock;
 
 mod error;
 mod job;
+mod wake;
 
 pub use error::{FailureKind, JobError};
 pub use job::{Completed, Job, JobName, ScheduledJob, SchedulerHooks};
+pub use wake::Wake;
 
 pub struct Scheduler {
     pub jobs: Vec<ScheduledJob>,
@@ -111,7 +114,7 @@ struct Loop {
 impl Loop {
     async fn run(mut self) {
         if self.job.run_at_start && !*self.shutdown.borrow() {
-            self.run_job().await;
+            self.run_job(false).await;
         }
         loop {
             let now = self.clock.now();
@@ -120,19 +123,35 @@ impl Loop {
                 return;
             };
             let wait = (next - now).to_std().unwrap_or(Duration::ZERO);
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
+            let wake = self.job.wake.clone();
+            let woken = async move {
+                match &wake {
+                    Some(w) => w.ready().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let early = tokio::select! {
+                _ = tokio::time::sleep(wait) => false,
+                () = woken => true,
                 _ = self.shutdown.wait_for(|s| *s) => return,
+            };
+            self.run_job(early).await;
+            if !early {
+                self.count_skipped(next);
             }
-            self.run_job().await;
-            self.count_skipped(next);
             if *self.shutdown.borrow() {
                 return;
             }
         }
     }
 
-    async fn run_job(&self) {
+    async fn run_job(&self, early: bool) {
+        if let Some(wake) = &self.job.wake {
+            let asked = wake.started(early);
+            if !asked.is_empty() {
+                tracing::info!(job = %self.job.job.name(), woken_by = %asked.join(","), "run answers a wake-up");
+            }
+        }
         let started = Instant::now();
         let result = self.job.job.run_once().await;
         self.hooks.finished(self.job.job.name(), &result, started.elapsed());
@@ -214,7 +233,12 @@ mod tests {
     fn scheduler(job: Arc<SlowJob>, hooks: Arc<Recorder>, every: &str) -> Scheduler {
         let base = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 25, 10, 0, 0).unwrap();
         Scheduler {
-            jobs: vec![ScheduledJob { job, schedule: every.parse().unwrap(), run_at_start: true }],
+            jobs: vec![ScheduledJob {
+                job,
+                schedule: every.parse().unwrap(),
+                run_at_start: true,
+                wake: None,
+            }],
             timezone: chrono_tz::UTC,
             clock: Arc::new(TokioClock { base, start: tokio::time::Instant::now() }),
             hooks,
@@ -242,6 +266,34 @@ mod tests {
         assert!(finished.len() >= 3, "{finished:?}");
         assert!(finished.contains(&false), "a failed run is reported and the loop goes on");
         assert!(hooks.skipped.load(Ordering::SeqCst) >= 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wake_up_runs_the_job_between_ticks_once_per_gap_and_a_burst_coalesces() {
+        // Hourly ticks; each run takes 5 s; wake-ups at most once a minute.
+        let job = slow(Duration::from_secs(5));
+        let hooks = Arc::new(Recorder::default());
+        let wake = Arc::new(Wake::new(Duration::from_secs(60)));
+        let mut s = scheduler(job.clone(), hooks.clone(), "0 0 * * * *");
+        s.jobs[0].wake = Some(wake.clone());
+        let (tx, rx) = watch::channel(false);
+        let run = tokio::spawn(s.run(rx, Duration::from_secs(60)));
+        tokio::time::sleep(Duration::from_secs(120)).await; // the start-up run is long done
+        assert_eq!(job.runs.load(Ordering::SeqCst), 1);
+        for _ in 0..50 {
+            wake.request("us-east-1");
+        }
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        assert_eq!(job.runs.load(Ordering::SeqCst), 2, "fifty requests, one run");
+        wake.request("us-east-1"); // inside the gap: waits for it
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        assert_eq!(job.runs.load(Ordering::SeqCst), 2);
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        assert_eq!(job.runs.load(Ordering::SeqCst), 3, "the deferred request ran at the end of the gap");
+        tx.send(true).unwrap();
+        run.await.unwrap();
+        assert_eq!(job.overlap_seen.load(Ordering::SeqCst), 0);
+        assert_eq!(hooks.skipped.load(Ordering::SeqCst), 0, "an early run skips no tick");
     }
 
     #[tokio::test(start_paused = true)]

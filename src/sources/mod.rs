@@ -11,6 +11,7 @@ pub mod cloudwatch;
 pub mod cost_explorer;
 pub mod invocation_logs;
 pub mod rate_limit;
+pub mod wakeups;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -34,6 +34,7 @@ pub mod self_metrics;
 pub mod snapshot;
 pub mod sticky;
 pub mod store_collector;
+pub mod wakeup_metrics;
 
 #[cfg(test)]
 mod render_tests;

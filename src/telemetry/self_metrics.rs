@@ -97,6 +97,8 @@ pub struct SelfMetrics {
     pub bill: BillMetrics,
     /// What CloudWatch answered that could not be taken at face value.
     pub quality: DataQuality,
+    /// Wake-up messages and the alarms behind them.
+    pub wakeups: super::wakeup_metrics::WakeupMetrics,
 }
 
 impl std::fmt::Debug for SelfMetrics {
@@ -212,6 +214,7 @@ impl SelfMetrics {
             alerts,
             leader: register(registry, leader)?,
             quality: DataQuality::new(registry)?,
+            wakeups: super::wakeup_metrics::WakeupMetrics::new(registry)?,
         })
     }
 

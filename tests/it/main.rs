@@ -45,3 +45,5 @@ mod invocation_logs;
 mod reconcile;
 #[cfg(feature = "demo")]
 mod replicas;
+#[cfg(feature = "demo")]
+mod wakeups;

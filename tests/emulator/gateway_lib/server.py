@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 # The account of requests signed with a key moto does not know (accounts.py).
 from moto.core import DEFAULT_ACCOUNT_ID as DEFAULT_ACCOUNT
 
-from . import accounts, cloudtrail, cloudwatch, cost_explorer, logs, metric_data, metric_stats, protocol
+from . import accounts, alarms, cloudtrail, cloudwatch, cost_explorer, logs, metric_data, metric_stats, protocol
 from .metrics import MetricsError, MetricStore
 from .state import DATA_OPERATION, Faults, RequestLog
 
@@ -76,6 +76,8 @@ class Gateway:
             return (*self._cost_explorer(req), t)
         if req.service == "cloudwatch" and req.protocol == "cbor" and req.operation in METRIC_OPERATIONS:
             return (*self._metric_operation(req), t)
+        if req.service == "cloudwatch" and req.protocol == "cbor" and req.operation == "SetAlarmState":
+            return (*alarms.set_alarm_state(self.forward, req), t)
         if req.service == "cloudwatch" and req.protocol == "cbor":
             headers, body = cloudwatch.json_request(req)
             status, moto_headers, moto_body = self.forward("POST", "/", headers, body)

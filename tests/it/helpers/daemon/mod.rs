@@ -177,6 +177,11 @@ impl TestDaemon {
         self.run(JobName::INVOCATION_LOGS).await
     }
 
+    /// One run of the `wakeup_alarms` job: the alarms made to match the models and budgets.
+    pub async fn reconcile_alarms(&self) -> Result<Completed, String> {
+        self.run(app::alarms::JOB).await
+    }
+
     /// One run of the minute `alerts` job: stalled collectors, outbox retries.
     pub async fn alerts_job(&self) -> Result<Completed, String> {
         self.run(JobName::ALERTS).await
