@@ -67,8 +67,22 @@ fn write_config(dir: &Path, endpoint: &str, port: u16) -> PathBuf {
              restatement_minutes = 20\nbackfill_hours = 3\n",
         )
         .cloudtrail("schedule = \"*/10 * * * * *\"\noverlap_minutes = 20\nbackfill_hours = 3\n")
-        .extra("[[budgets]]\nname = \"test-daily\"\nperiod = \"day\"\nlimit_usd = \"100.00\"\n")
+        .extra(
+            "[sources.cost_explorer]\nenabled = true\n\n\
+             [[budgets]]\nname = \"test-daily\"\nperiod = \"day\"\nlimit_usd = \"100.00\"\n",
+        )
         .write()
+}
+
+/// A bill three days back (due for reconciliation), with a stale input rate
+/// and a line nobody can place, for the reconciliation panels.
+fn bill(today: chrono::NaiveDate) -> Vec<Value> {
+    let day = (today - chrono::Duration::days(3)).to_string();
+    let line = |service: &str, usage_type: &str, usd: &str, quantity: &str| serde_json::json!({ "day": day, "service": service, "usage_type": usage_type, "usd": usd, "quantity": quantity });
+    vec![
+        line("Amazon Bedrock", "USE1-Claude4.5Sonnet-input-tokens-cross-region-global", "3.30", "1000000"),
+        line("Amazon Bedrock", "USE1-ProvisionedThroughput-ModelUnits", "2", "1"),
+    ]
 }
 
 /// The demo's workload in `[start, end)`, plus streaming, quota and server
@@ -254,6 +268,7 @@ async fn every_dashboard_query_and_alert_selector_has_data_in_a_real_prometheus(
     let split = t0 - chrono::Duration::minutes(10);
     publish_all(&emu, &traffic(t0 - chrono::Duration::hours(2), split)).await;
     emu.seed_cloudtrail(&trail_events(t0 - chrono::Duration::hours(2), t0)).await.unwrap();
+    emu.seed_bill(&bill(t0.date_naive()), &[]).await.unwrap();
 
     let port = helpers::free_port();
     let base = format!("http://127.0.0.1:{port}");
