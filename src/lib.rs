@@ -27,6 +27,7 @@ pub mod money;
 pub mod names;
 pub mod pricing;
 pub mod records;
+pub mod reprice;
 pub mod scheduler;
 #[cfg(feature = "demo")]
 pub mod sim;

@@ -43,6 +43,9 @@ pub struct Leadership {
     clock: Arc<dyn Clock>,
     metrics: Arc<SelfMetrics>,
     readiness: Arc<Readiness>,
+    /// SHA-256 of the price table this replica prices with, recorded in the
+    /// store each time it takes the lead (`reprice::table_in_use`).
+    table_sha256: Option<String>,
 }
 
 impl Leadership {
@@ -66,6 +69,25 @@ impl Leadership {
             clock,
             metrics,
             readiness,
+            table_sha256: None,
+        }
+    }
+
+    /// Records `sha256` as the leader's price table whenever this replica takes the lead.
+    pub fn pricing_with(mut self, sha256: String) -> Self {
+        self.table_sha256 = Some(sha256);
+        self
+    }
+
+    /// Tells the store which price table the new leader prices with, so a
+    /// re-price with another table is refused while it runs. A failure is
+    /// logged: it costs only that check.
+    async fn took_the_lead(&self, now: chrono::DateTime<chrono::Utc>) {
+        let Some(sha256) = &self.table_sha256 else { return };
+        if let Err(e) =
+            crate::reprice::table_in_use::record(self.store.as_ref(), sha256, &self.holder, now).await
+        {
+            tracing::warn!(error = %e, "cannot record the price table in use; `reprice` cannot check it");
         }
     }
 
@@ -91,7 +113,9 @@ impl Leadership {
     pub async fn renew(&self) -> bool {
         let now = self.clock.now();
         if self.unshared_store {
-            self.leader.store(true, Ordering::SeqCst);
+            if !self.leader.swap(true, Ordering::SeqCst) {
+                self.took_the_lead(now).await;
+            }
             self.metrics.set_leader(true);
             self.readiness.set_role(Role::Leader, now);
             return true;
@@ -124,6 +148,9 @@ impl Leadership {
         let was = self.leader.swap(held, Ordering::SeqCst);
         if was != held {
             tracing::info!(holder = %self.holder, leader = held, "leadership changed");
+        }
+        if held && !was {
+            self.took_the_lead(now).await;
         }
         self.metrics.set_leader(held);
         self.readiness.set_role(if held { Role::Leader } else { Role::Follower }, now);
