@@ -233,7 +233,40 @@ impl Job for LeaderOnly {
 
 #[cfg(test)]
 mod tests {
-    use super::default_holder;
+    use std::sync::Arc;
+
+    use super::{default_holder, Leadership};
+    use crate::clock::{Clock, ManualClock};
+    use crate::ledger::sqlite::SqliteStore;
+    use crate::reprice::table_in_use;
+    use crate::telemetry::{Readiness, SelfMetrics};
+
+    #[tokio::test]
+    async fn taking_the_lead_records_the_price_table_and_the_one_before() {
+        let store = Arc::new(SqliteStore::open_in_memory().unwrap());
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(chrono::DateTime::UNIX_EPOCH));
+        let metrics = Arc::new(SelfMetrics::new(&prometheus::Registry::new(), clock.clone()).unwrap());
+        let lead = |holder: &str, sha: &str| {
+            Leadership::new(
+                holder.into(),
+                true,
+                std::time::Duration::from_secs(30),
+                store.clone(),
+                clock.clone(),
+                metrics.clone(),
+                Arc::new(Readiness::new(clock.clone())),
+            )
+            .pricing_with(sha.into())
+        };
+        assert!(lead("first", "aaa").renew().await);
+        let second = lead("second", "bbb");
+        assert!(second.renew().await && second.renew().await);
+        let flag = table_in_use::read(store.as_ref()).await.unwrap().unwrap();
+        assert_eq!(
+            (flag.sha256.as_str(), flag.holder.as_str(), flag.previous.as_deref()),
+            ("bbb", "second", Some("aaa"))
+        );
+    }
 
     #[test]
     fn the_default_identity_is_unique_per_call_and_says_where_it_runs() {

@@ -37,6 +37,11 @@ impl Row {
         self.new_usd - self.old_usd
     }
 
+    /// Tokens that were unpriced before re-pricing.
+    pub fn unpriced_before(&self) -> u64 {
+        (self.unpriced + self.became_priced).saturating_sub(self.became_unpriced)
+    }
+
     /// Adds `other` (same day and model ID, or a total).
     pub fn add(&mut self, other: &Row) {
         self.lines += other.lines;

@@ -154,6 +154,8 @@ fn totals_add_every_row_and_differences_are_exact() {
     assert_eq!(total.difference(), usd("0.100000000000000001"));
     assert_eq!(total.became_priced, 4);
     assert_eq!(d.changed_rows().count(), 2);
+    let unpriced_before: Vec<u64> = d.rows.iter().map(Row::unpriced_before).collect();
+    assert_eq!(unpriced_before, vec![0, 4], "b had no price before");
     let mut sum = Row::default();
     d.rows.iter().for_each(|r| sum.add(r));
     assert_eq!((sum.old_usd, sum.new_usd), (total.old_usd, total.new_usd));
