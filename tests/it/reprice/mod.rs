@@ -3,11 +3,14 @@
 //! one: `apply.rs` (dry run equals apply, a failure between days leaves
 //! whole days, the leader's table and the compaction horizon are checked),
 //! `budgets.rs` (what the leader's next evaluation sees: the open period
-//! changes, a closed period raises nothing again). The `reprice` command
+//! changes, a closed period raises nothing again), `dynamodb.rs` (the same
+//! run on the DynamoDB store in the emulator). The `reprice` command
 //! itself is in `cli::reprice`.
 
 mod apply;
 mod budgets;
+#[cfg(feature = "demo")]
+mod dynamodb;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -16,7 +19,7 @@ use bedrock_cost_monitor::bedrock::BedrockMetric;
 use bedrock_cost_monitor::collector::Attributor;
 use bedrock_cost_monitor::config::{self, Loaded};
 use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
-use bedrock_cost_monitor::ledger::{CallBatch, MinuteBatch, Store};
+use bedrock_cost_monitor::ledger::{Backend, CallBatch, MinuteBatch};
 use bedrock_cost_monitor::pricing::PointPricer;
 use bedrock_cost_monitor::records::{CallCount, CostLine, CostTotal, MetricPoint, Source};
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
@@ -105,9 +108,16 @@ pub async fn fixture(days: &[&str], budgets: &str, now: DateTime<Utc>) -> Fixtur
     let a = config(dir.path(), "a", TABLE_A, budgets, now);
     let b = config(dir.path(), "b", TABLE_B, budgets, now);
     let store = SqliteStore::open(&dir.path().join("data")).unwrap();
-    let pricer = PointPricer::from_config(&a);
     let days: Vec<NaiveDate> = days.iter().map(|d| day(d)).collect();
-    for d in &days {
+    seed(&store, &a, &days).await;
+    Fixture { _dir: dir, store, a, b, days }
+}
+
+/// Writes the fixture's usage of `days` to `store`, priced with `a`'s table,
+/// with its call counts and attributed shares.
+pub async fn seed(store: &dyn Backend, a: &Loaded, days: &[NaiveDate]) {
+    let pricer = PointPricer::from_config(a);
+    for d in days {
         let minutes =
             [(0, 0), (5, 30), (23, 59)].map(|(h, m)| midnight(*d) + chrono::Duration::minutes(h * 60 + m));
         let point = |model_id: &str, metric, minute, sum| MetricPoint {
@@ -148,9 +158,8 @@ pub async fn fixture(days: &[&str], budgets: &str, now: DateTime<Utc>) -> Fixtur
         let next = midnight(d.checked_add_days(Days::new(1)).unwrap());
         let batch = CallBatch { region: REGION.into(), from: midnight(*d), to: next, calls, watermark: None };
         store.write_calls(&batch).await.unwrap();
-        Attributor::default().attribute(&store, REGION, midnight(*d), next).await.unwrap();
+        Attributor::default().attribute(store, REGION, midnight(*d), next).await.unwrap();
     }
-    Fixture { _dir: dir, store, a, b, days }
 }
 
 fn sorted(mut v: Vec<CostTotal>) -> Vec<CostTotal> {
@@ -165,7 +174,7 @@ pub fn sums_of(lines: &[CostLine]) -> Vec<CostTotal> {
 
 /// Totals equal the sum of every line; each hour's and each day's rollup
 /// sums equal that hour's or day's lines; shares add up to the priced cost.
-pub async fn assert_consistent(store: &SqliteStore, days: &[NaiveDate]) {
+pub async fn assert_consistent(store: &dyn Backend, days: &[NaiveDate]) {
     let (from, to) = (midnight(days[0]), midnight(*days.last().unwrap() + Days::new(1)));
     let all = store.cost_lines(from, to).await.unwrap();
     assert_eq!(sorted(store.cost_totals().await.unwrap()), sorted(sums_of(&all)), "totals == lines");
