@@ -3,9 +3,10 @@
 //!
 //! Storage only: the `Store` contract and its two engines (`sqlite/`, the
 //! embedded default, and `dynamodb/`, shared by replicas), the write batches
-//! and their checks, the alert outbox, the leader lease and the published
-//! statuses. The records it keeps are defined in `records/` (and budget
-//! statuses in `budgets/`), so no stage has to import storage to speak them.
+//! and their checks, the alert outbox, the leader lease, the published
+//! statuses, and the re-price day rewrite with its audit (`reprice.rs`).
+//! The records it keeps are defined in `records/` (and budget statuses in
+//! `budgets/`), so no stage has to import storage to speak them.
 //! Writes are idempotent upserts keyed by minute: re-reading a window
 //! overwrites the same minutes, never adds to them. A batch (points, priced
 //! lines and the watermark) is written atomically, so a crash leaves either

@@ -1,6 +1,7 @@
 //! Dry run and apply: the same report, nothing written by the first; a
 //! failure between days leaves each day old or new, and running again
-//! finishes; the leader's table and the compaction horizon are checked.
+//! finishes; the leader's table and the compaction horizon are checked;
+//! the leader's fence is neither needed nor broken.
 
 use async_trait::async_trait;
 use bedrock_cost_monitor::ledger::{
@@ -202,4 +203,44 @@ async fn days_folded_into_rollups_are_refused_not_skipped() {
     later.window.from = f.days[1];
     let report = reprice::run(&f.store, &later).await.unwrap();
     assert_eq!(report.total().changed, 18);
+}
+
+/// The operator's process writes under no fence: the leader's lease and
+/// epoch stay as they were, and the leader's next fenced write lands.
+#[tokio::test]
+async fn a_running_leaders_fence_is_neither_needed_nor_broken() {
+    use bedrock_cost_monitor::ledger::sqlite::SqliteStore;
+    use bedrock_cost_monitor::ledger::{Fence, LeaseStore, MinuteBatch};
+    use bedrock_cost_monitor::records::Source;
+
+    let f = fixture(&DAYS, "", now()).await;
+    leader_restarted_with_b(&f).await;
+    let leader = SqliteStore::open(f.store.path().unwrap().parent().unwrap()).unwrap();
+    let lease =
+        leader.acquire_lease("collector", "leader-2", now(), chrono::Duration::seconds(30)).await.unwrap();
+    leader.set_fence(Fence { lease: "collector".into(), holder: "leader-2".into(), epoch: lease.epoch });
+    let pricer = PointPricer::from_config(&f.b);
+    reprice::run(&f.store, &request(&f, &pricer, true, false)).await.unwrap();
+    let after =
+        leader.acquire_lease("collector", "leader-2", now(), chrono::Duration::seconds(30)).await.unwrap();
+    assert_eq!(after.epoch, lease.epoch, "the lease is untouched");
+    let minute = midnight(day("2026-03-03")) + chrono::Duration::hours(12);
+    let line = CostLine {
+        region: REGION.into(),
+        model_id: super::SONNET.into(),
+        minute,
+        token_type: bedrock_cost_monitor::pricing::TokenType::Input,
+        tokens: 10,
+        pricing: LinePricing::Unpriced { reason: String::new() },
+    };
+    let line = CostLine { pricing: pricer.reprice(std::slice::from_ref(&line)).remove(0), ..line };
+    let batch = MinuteBatch {
+        source: Source::CloudWatch,
+        region: REGION.into(),
+        points: vec![],
+        lines: vec![line],
+        watermark: None,
+    };
+    leader.write(&batch).await.unwrap();
+    assert!(!leader.fenced_out(), "the leader's fenced write was not refused");
 }
