@@ -28,6 +28,7 @@ pub mod names;
 pub mod pricing;
 pub mod reconcile;
 pub mod records;
+pub mod reprice;
 pub mod scheduler;
 #[cfg(feature = "demo")]
 pub mod sim;

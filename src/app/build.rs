@@ -87,15 +87,18 @@ impl Components {
         let holder = config.replicas.holder_id.clone().unwrap_or_else(default_holder);
         let lease = config.replicas.lease();
         let unshared_store = options.store.is_none() && config.store.kind == StoreKind::Sqlite;
-        let leadership = Arc::new(Leadership::new(
-            holder,
-            unshared_store,
-            lease,
-            store.clone(),
-            clock.clone(),
-            metrics.clone(),
-            readiness.clone(),
-        ));
+        let leadership = Arc::new(
+            Leadership::new(
+                holder,
+                unshared_store,
+                lease,
+                store.clone(),
+                clock.clone(),
+                metrics.clone(),
+                readiness.clone(),
+            )
+            .pricing_with(loaded.price_table_sha256.clone()),
+        );
         let dispatcher = super::delivery::dispatcher(loaded, &aws, &store, &metrics, &leadership.holder);
         let evaluator = Arc::new(Evaluator {
             store: store.clone(),

@@ -43,6 +43,9 @@ pub struct Leadership {
     clock: Arc<dyn Clock>,
     metrics: Arc<SelfMetrics>,
     readiness: Arc<Readiness>,
+    /// SHA-256 of the price table this replica prices with, recorded in the
+    /// store each time it takes the lead (`reprice::table_in_use`).
+    table_sha256: Option<String>,
 }
 
 impl Leadership {
@@ -66,6 +69,25 @@ impl Leadership {
             clock,
             metrics,
             readiness,
+            table_sha256: None,
+        }
+    }
+
+    /// Records `sha256` as the leader's price table whenever this replica takes the lead.
+    pub fn pricing_with(mut self, sha256: String) -> Self {
+        self.table_sha256 = Some(sha256);
+        self
+    }
+
+    /// Tells the store which price table the new leader prices with, so a
+    /// re-price with another table is refused while it runs. A failure is
+    /// logged: it costs only that check.
+    async fn took_the_lead(&self, now: chrono::DateTime<chrono::Utc>) {
+        let Some(sha256) = &self.table_sha256 else { return };
+        if let Err(e) =
+            crate::reprice::table_in_use::record(self.store.as_ref(), sha256, &self.holder, now).await
+        {
+            tracing::warn!(error = %e, "cannot record the price table in use; `reprice` cannot check it");
         }
     }
 
@@ -91,7 +113,9 @@ impl Leadership {
     pub async fn renew(&self) -> bool {
         let now = self.clock.now();
         if self.unshared_store {
-            self.leader.store(true, Ordering::SeqCst);
+            if !self.leader.swap(true, Ordering::SeqCst) {
+                self.took_the_lead(now).await;
+            }
             self.metrics.set_leader(true);
             self.readiness.set_role(Role::Leader, now);
             return true;
@@ -124,6 +148,9 @@ impl Leadership {
         let was = self.leader.swap(held, Ordering::SeqCst);
         if was != held {
             tracing::info!(holder = %self.holder, leader = held, "leadership changed");
+        }
+        if held && !was {
+            self.took_the_lead(now).await;
         }
         self.metrics.set_leader(held);
         self.readiness.set_role(if held { Role::Leader } else { Role::Follower }, now);
@@ -206,7 +233,40 @@ impl Job for LeaderOnly {
 
 #[cfg(test)]
 mod tests {
-    use super::default_holder;
+    use std::sync::Arc;
+
+    use super::{default_holder, Leadership};
+    use crate::clock::{Clock, ManualClock};
+    use crate::ledger::sqlite::SqliteStore;
+    use crate::reprice::table_in_use;
+    use crate::telemetry::{Readiness, SelfMetrics};
+
+    #[tokio::test]
+    async fn taking_the_lead_records_the_price_table_and_the_one_before() {
+        let store = Arc::new(SqliteStore::open_in_memory().unwrap());
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(chrono::DateTime::UNIX_EPOCH));
+        let metrics = Arc::new(SelfMetrics::new(&prometheus::Registry::new(), clock.clone()).unwrap());
+        let lead = |holder: &str, sha: &str| {
+            Leadership::new(
+                holder.into(),
+                true,
+                std::time::Duration::from_secs(30),
+                store.clone(),
+                clock.clone(),
+                metrics.clone(),
+                Arc::new(Readiness::new(clock.clone())),
+            )
+            .pricing_with(sha.into())
+        };
+        assert!(lead("first", "aaa").renew().await);
+        let second = lead("second", "bbb");
+        assert!(second.renew().await && second.renew().await);
+        let flag = table_in_use::read(store.as_ref()).await.unwrap().unwrap();
+        assert_eq!(
+            (flag.sha256.as_str(), flag.holder.as_str(), flag.previous.as_deref()),
+            ("bbb", "second", Some("aaa"))
+        );
+    }
 
     #[test]
     fn the_default_identity_is_unique_per_call_and_says_where_it_runs() {

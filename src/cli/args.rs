@@ -29,6 +29,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Run the daemon: collect, price, keep the ledger, serve /metrics (until SIGTERM/SIGINT).
     Run,
+    /// Price the ledger's cost lines of whole UTC days again with the price table now on disk, print the
+    /// difference per day and model ID, and (without --dry-run) rewrite lines, totals and rollups.
+    Reprice(RepriceArgs),
     /// The newcomer's first command: local AWS emulator, simulated Bedrock traffic, the daemon.
     // Kept, hidden, in builds without the `demo` feature, so asking for it
     // explains what is missing instead of "unrecognized subcommand".
@@ -113,6 +116,32 @@ pub struct ReportArgs {
     /// (default: the configured lookback, up to yesterday).
     #[arg(long, conflicts_with_all = ["by", "bounds", "alerts"])]
     pub reconcile: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RepriceArgs {
+    /// First UTC day to re-price (2026-03-01).
+    #[arg(long, required_unless_present = "history")]
+    pub from: Option<String>,
+    /// Last UTC day to re-price, inclusive (2026-03-31).
+    #[arg(long, required_unless_present = "history")]
+    pub to: Option<String>,
+    /// Print what would change and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Who re-prices, for the audit record (default: $USER@hostname).
+    #[arg(long)]
+    pub by: Option<String>,
+    /// Apply even though the running leader prices with another price table (its re-reads of recent
+    /// minutes will price them with its own table again).
+    #[arg(long)]
+    pub force: bool,
+    /// List the re-prices recorded in the ledger instead (who, when, window, tables, per-day totals).
+    #[arg(long, conflicts_with_all = ["from", "to", "dry_run", "by", "force"])]
+    pub history: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,

@@ -14,6 +14,8 @@ mod report_alerts;
 pub mod report_bounds;
 pub mod report_reconcile;
 mod report_requests;
+pub mod reprice;
+mod reprice_print;
 
 pub use args::{Cli, Command};
 
@@ -36,6 +38,8 @@ pub enum CliError {
     Output(#[from] std::io::Error),
     #[error(transparent)]
     App(#[from] crate::app::AppError),
+    #[error("reprice: {0}")]
+    Reprice(String),
     #[cfg(feature = "demo")]
     #[error(transparent)]
     Demo(#[from] crate::demo::DemoError),
@@ -56,6 +60,7 @@ pub fn run(cli: Cli, clock: &dyn Clock, out: &mut dyn std::io::Write) -> Result<
         Command::CreateTable => create_table::run(&cli.config, clock, out),
         Command::Run => daemon::run(&cli.config, clock),
         Command::Report(args) => report::run(&cli.config, &args, clock, out),
+        Command::Reprice(args) => reprice::run(&cli.config, &args, clock, out),
         Command::Demo { duration_secs } => demo::run(duration_secs),
         Command::Healthcheck { url } => healthcheck::run(&cli.config, url.as_deref(), clock),
     }

@@ -40,6 +40,9 @@ pub struct Loaded {
     pub config: Config,
     pub price_table_path: PathBuf,
     pub prices: PriceTable,
+    /// SHA-256 (hex) of the price-table file's bytes as loaded: which table
+    /// priced what (`reprice` and the leader's `pricing.table_in_use` flag).
+    pub price_table_sha256: String,
     /// The API's bearer token, read once at load; `None`: the API is open.
     pub api_token: Option<ApiToken>,
     pub warnings: Diagnostics,
@@ -89,6 +92,7 @@ pub fn load_with_env(
 
     let price_table_path = path.parent().unwrap_or_else(|| Path::new(".")).join(&config.pricing.table);
     let price_doc = read_doc(&price_table_path)?;
+    let price_table_sha256 = sha256_hex(price_doc.text().as_bytes());
     let prices = match pricing::file::load(&price_doc) {
         Ok(loaded) => {
             diags.extend(loaded.warnings);
@@ -108,7 +112,21 @@ pub fn load_with_env(
     if diags.has_errors() {
         return Err(ConfigError::Invalid(diags));
     }
-    Ok(Loaded { path: path.to_path_buf(), config, price_table_path, prices, api_token, warnings: diags })
+    Ok(Loaded {
+        path: path.to_path_buf(),
+        config,
+        price_table_path,
+        prices,
+        price_table_sha256,
+        api_token,
+        warnings: diags,
+    })
+}
+
+/// Hex SHA-256 of a file's bytes (text read as UTF-8 keeps its bytes).
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn read_doc(path: &Path) -> Result<TomlDoc, ConfigError> {

@@ -31,6 +31,11 @@ impl TomlDoc {
         }
     }
 
+    /// The text as read.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     pub fn origin(&self) -> &str {
         &self.origin
     }

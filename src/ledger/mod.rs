@@ -3,9 +3,10 @@
 //!
 //! Storage only: the `Store` contract and its two engines (`sqlite/`, the
 //! embedded default, and `dynamodb/`, shared by replicas), the write batches
-//! and their checks, the alert outbox, the leader lease and the published
-//! statuses. The records it keeps are defined in `records/` (and budget
-//! statuses in `budgets/`), so no stage has to import storage to speak them.
+//! and their checks, the alert outbox, the leader lease, the published
+//! statuses, and the re-price day rewrite with its audit (`reprice.rs`).
+//! The records it keeps are defined in `records/` (and budget statuses in
+//! `budgets/`), so no stage has to import storage to speak them.
 //! Writes are idempotent upserts keyed by minute: re-reading a window
 //! overwrites the same minutes, never adds to them. A batch (points, priced
 //! lines and the watermark) is written atomically, so a crash leaves either
@@ -21,6 +22,7 @@ pub mod outbox;
 pub mod report;
 pub mod report_days;
 pub mod report_principal;
+pub mod reprice;
 mod requests;
 pub mod retention;
 pub mod sqlite;
@@ -31,6 +33,7 @@ mod window;
 pub use calls::{AttributionBatch, CallBatch, ReplaceStats};
 pub use lease::{Fence, FenceState, Lease, LeaseStore};
 pub use outbox::{Delivery, FailedAttempt, Outbox, OutboxEntry};
+pub use reprice::{LineChange, RepriceDay, RepriceRecord, RepriceStats, RepriceStore};
 pub use requests::{DoneObject, RequestBatch, RequestWriteStats};
 pub use retention::{CompactPlan, CompactReport, Retention};
 pub use status::StatusStore;
@@ -189,8 +192,8 @@ pub trait Store: Send + Sync {
 }
 
 /// Everything the daemon keeps: the ledger, the alert outbox, the leader
-/// lease and the published statuses, in one backend (a SQLite file or one
-/// DynamoDB table).
-pub trait Backend: Store + Outbox + LeaseStore + StatusStore {}
+/// lease, the published statuses and the re-pricing audit, in one backend
+/// (a SQLite file or one DynamoDB table).
+pub trait Backend: Store + Outbox + LeaseStore + StatusStore + RepriceStore {}
 
-impl<T: Store + Outbox + LeaseStore + StatusStore> Backend for T {}
+impl<T: Store + Outbox + LeaseStore + StatusStore + RepriceStore> Backend for T {}

@@ -62,32 +62,32 @@ impl PointPricer {
         token_type: TokenType,
         tokens: u64,
     ) -> CostLine {
-        let usage = Usage::new().with(token_type, tokens);
-        let outcome = pricer.price_resolved(
-            &p.model_id,
-            resolution,
-            &p.region,
-            p.minute,
-            &usage,
-            PriceOptions::default(),
-        );
-        let pricing = match outcome {
-            Ok(PriceOutcome::Priced(priced)) => LinePricing::Priced {
-                model: priced.resolved.model,
-                price_entry: priced.entry.id.clone(),
-                usd: priced.cost.total_usd,
-            },
-            Ok(PriceOutcome::Unpriced { reason, .. }) => LinePricing::Unpriced { reason: reason.to_string() },
-            Err(e) => LinePricing::Unpriced { reason: e.to_string() },
-        };
-        CostLine {
+        let line = CostLine {
             region: p.region.clone(),
             model_id: p.model_id.clone(),
             minute: p.minute,
             token_type,
             tokens,
-            pricing,
-        }
+            pricing: LinePricing::Unpriced { reason: String::new() },
+        };
+        CostLine { pricing: pricing_of(pricer, &line, resolution), ..line }
+    }
+
+    /// What each line's tokens cost with this table at the line's minute,
+    /// as a collection run would price them now. The token type is kept:
+    /// it is part of the line's key, and a cache write stays under the TTL
+    /// it was counted with. Each model ID is resolved once.
+    pub fn reprice(&self, lines: &[CostLine]) -> Vec<LinePricing> {
+        let pricer = self.pricer();
+        let mut resolved: BTreeMap<&str, Resolution> = BTreeMap::new();
+        lines
+            .iter()
+            .map(|l| {
+                let resolution =
+                    resolved.entry(l.model_id.as_str()).or_insert_with(|| pricer.resolve(&l.model_id));
+                pricing_of(&pricer, l, resolution.clone())
+            })
+            .collect()
     }
 
     /// Cache writes are one CloudWatch bucket; the configured TTL decides the rate.
@@ -128,6 +128,28 @@ impl PointPricer {
             self.pricer().price(model_id, region, at, &usage, PriceOptions::default()),
             Ok(PriceOutcome::Priced(_))
         )
+    }
+}
+
+/// The pricing of `line`'s tokens of its type at its minute and region.
+fn pricing_of(pricer: &Pricer<'_>, line: &CostLine, resolution: Resolution) -> LinePricing {
+    let usage = Usage::new().with(line.token_type, line.tokens);
+    let outcome = pricer.price_resolved(
+        &line.model_id,
+        resolution,
+        &line.region,
+        line.minute,
+        &usage,
+        PriceOptions::default(),
+    );
+    match outcome {
+        Ok(PriceOutcome::Priced(priced)) => LinePricing::Priced {
+            model: priced.resolved.model,
+            price_entry: priced.entry.id.clone(),
+            usd: priced.cost.total_usd,
+        },
+        Ok(PriceOutcome::Unpriced { reason, .. }) => LinePricing::Unpriced { reason: reason.to_string() },
+        Err(e) => LinePricing::Unpriced { reason: e.to_string() },
     }
 }
 

@@ -19,6 +19,7 @@ mod cli;
 mod collector;
 mod config;
 mod pricing;
+mod reprice;
 mod store;
 mod telemetry;
 

@@ -66,6 +66,8 @@ pub(super) const OUTBOX_PK: &str = "OUTBOX";
 pub(super) const LEASE_PK: &str = "LEASE";
 pub(super) const STATUS_PK: &str = "STATUS";
 pub(super) const FLAG_PK: &str = "FLAG";
+/// The re-pricing audit: one item per applied UTC day of a run.
+pub(super) const REPRICE_PK: &str = "REPRICE";
 
 /// The last minute a key can hold (9999-12-31T23:59): four-digit years keep
 /// text order equal to time order.

@@ -50,7 +50,7 @@ pub(super) struct PointValue {
 pub(super) type Lines = BTreeMap<TokenType, LineValue>;
 type Points = BTreeMap<BedrockMetric, PointValue>;
 
-const LINE_CODEC: Codec<TokenType, LineValue> =
+pub(super) const LINE_CODEC: Codec<TokenType, LineValue> =
     Codec { attribute: LINES, encode: encode_line, decode: decode_lines, contribution: line_contribution };
 const POINT_CODEC: Codec<BedrockMetric, PointValue> = Codec {
     attribute: POINTS,

@@ -23,6 +23,7 @@
 //! | lease | `LEASE` | `<name>` | `holder`, `until` (ns; 0 once released), `epoch` (+1 per new holding; fenced writes check it) | never |
 //! | budget status | `STATUS` | `<budget>#<principal>` | `budget`, `principal`, `state`, `body` (JSON) | never |
 //! | flag | `FLAG` | `<key>` | `value` (`budget_statuses:evaluated`: `evaluated`, ns, the stored status set's evaluation) | never |
+//! | re-price audit | `REPRICE` | `<run start, ns, 20 digits>#<yyyy-mm-dd>` | `body` (the day's record, JSON; `reprice.rs`) | never |
 //! | data-layout version | `META` | `layout` | `layout` (N; `layout.rs`) | never |
 //! | logged request ID | `RQ#<request ID>` | `-` | | minute + minute retention |
 //! | logged requests of a minute / day / all time | `RQM#<yyyy-mm-ddTHH>` / `RQD#<yyyy-mm>` / `RQT` | `<MM>#` / `<dd>#` / `` + `<region>#<model ID>#<model>#<principal>#<dimensions>` | `rq`, `in`, `out`, `cr`, `w5`, `w1`, `lc`, `ta` counts, `usd` (added with `ADD`) | minute + minute retention / day + rollup retention / never |
@@ -72,6 +73,7 @@ mod options;
 mod outbox;
 mod plan;
 mod read;
+mod reprice;
 mod requests;
 mod rows;
 mod state;

@@ -82,9 +82,7 @@ impl DynamoOptions {
     /// old that its stored row may already be gone.
     pub(super) fn writable(&self, minute: i64) -> Result<i64, StoreError> {
         keys::storable(minute)?;
-        let horizon = self.minute_retention.and_then(|keep| {
-            self.clock.now().checked_sub_signed(keep).and_then(|at| at.checked_add_signed(EXPIRY_MARGIN))
-        });
+        let horizon = self.writable_from();
         if let (Some(keep), Some(horizon)) = (self.minute_retention, horizon) {
             if minute < horizon.timestamp() {
                 return Err(StoreError::Backend(format!(
@@ -96,6 +94,13 @@ impl DynamoOptions {
             }
         }
         Ok(minute)
+    }
+
+    /// The first instant whose minutes may still be written, `None` while
+    /// minute rows never expire (what `writable` checks against).
+    pub(super) fn writable_from(&self) -> Option<DateTime<Utc>> {
+        let keep = self.minute_retention?;
+        self.clock.now().checked_sub_signed(keep).and_then(|at| at.checked_add_signed(EXPIRY_MARGIN))
     }
 
     pub(super) fn minute_expiry(&self, minute: i64) -> Option<i64> {

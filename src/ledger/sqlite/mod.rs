@@ -5,7 +5,7 @@
 //! AWS or block the async runtime (every call runs on the blocking threads,
 //! through `scheduler::blocking`).
 //!
-//! # Schema (version 3, `PRAGMA user_version`; DDL in `schema.rs`)
+//! # Schema (version 5, `PRAGMA user_version`; DDL in `schema.rs`)
 //!
 //! | table | key | columns |
 //! |---|---|---|
@@ -25,6 +25,7 @@
 //! | `flags` | key | value |
 //! | `log_requests` | request_id | minute (request IDs counted, forgotten past the read horizon) |
 //! | `log_objects` | key | region, hour (S3 objects read to their end) |
+//! | `reprices` | at_ns (the run's start), day (UTC, `yyyy-mm-dd`) | body (the audit record as JSON; `reprice.rs`) |
 //! | `request_sums` | minute, region, model_id, model (`''` = unpriced), principal, dimensions (JSON) | requests, input, output, cache_read, cache_write_5m, cache_write_1h, long_context, ttl_assumed, usd |
 //!
 //! Minutes are epoch seconds (start of the minute); money is exact decimal
@@ -34,7 +35,8 @@
 //! `calls.rs`, `attribution.rs`), so reading totals never scans minute rows
 //! and they always equal the sum of the latest lines and points. Version 1
 //! files are upgraded in place (the hourly rollup is rebuilt from the lines);
-//! version 2 files gain the request tables. Before any upgrade the file is
+//! version 2 files gain the request tables, version 4 files the re-price
+//! audit. Before any upgrade the file is
 //! checked and copied aside (`startup.rs`).
 //!
 //! Minute rows past the retention are folded into the rollups or deleted by
@@ -53,6 +55,7 @@ mod fold;
 mod outbox;
 mod read;
 mod replace;
+mod reprice;
 mod requests;
 mod schema;
 mod startup;

@@ -14,7 +14,7 @@ use super::codec::Context;
 use crate::ledger::StoreError;
 
 /// The schema this build writes. A file with a newer version is refused.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// How long a writer waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -247,6 +247,19 @@ CREATE INDEX outbox_by_created ON outbox (created_ns);
 ALTER TABLE leases ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
 ";
 
+/// Version 5: the audit trail of `reprice`, one row per applied UTC day of a
+/// run, written in that day's transaction.
+pub(super) const SCHEMA_V5: &str = "
+-- at_ns: when the run started (epoch ns); day: the UTC day (yyyy-mm-dd);
+-- body: the record as JSON, money as exact decimal strings.
+CREATE TABLE reprices (
+    at_ns INTEGER NOT NULL,
+    day   TEXT    NOT NULL,
+    body  TEXT    NOT NULL,
+    PRIMARY KEY (at_ns, day)
+) STRICT, WITHOUT ROWID;
+";
+
 /// Connection settings. WAL lets readers (the HTTP API, /metrics) proceed
 /// while the collector writes; `synchronous=NORMAL` is durable across a
 /// process crash in WAL mode and only risks the last commits on power loss,
@@ -276,18 +289,25 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             tx.execute_batch(SCHEMA_V2).ctx("creating schema v2")?;
             tx.execute_batch(SCHEMA_V3).ctx("creating schema v3")?;
             tx.execute_batch(SCHEMA_V4).ctx("creating schema v4")?;
+            tx.execute_batch(SCHEMA_V5).ctx("creating schema v5")?;
         }
         1 => {
             tx.execute_batch(SCHEMA_V2).ctx("upgrading schema to v2")?;
             super::write::rebuild_cost_hours(&tx)?;
             tx.execute_batch(SCHEMA_V3).ctx("upgrading schema to v3")?;
             tx.execute_batch(SCHEMA_V4).ctx("upgrading schema to v4")?;
+            tx.execute_batch(SCHEMA_V5).ctx("upgrading schema to v5")?;
         }
         2 => {
             tx.execute_batch(SCHEMA_V3).ctx("upgrading schema to v3")?;
             tx.execute_batch(SCHEMA_V4).ctx("upgrading schema to v4")?;
+            tx.execute_batch(SCHEMA_V5).ctx("upgrading schema to v5")?;
         }
-        3 => tx.execute_batch(SCHEMA_V4).ctx("upgrading schema to v4")?,
+        3 => {
+            tx.execute_batch(SCHEMA_V4).ctx("upgrading schema to v4")?;
+            tx.execute_batch(SCHEMA_V5).ctx("upgrading schema to v5")?;
+        }
+        4 => tx.execute_batch(SCHEMA_V5).ctx("upgrading schema to v5")?,
         SCHEMA_VERSION => return tx.commit().ctx("committing migration"),
         newer if newer > SCHEMA_VERSION => {
             return Err(StoreError::Backend(format!(

@@ -17,7 +17,7 @@ use crate::records::{CostLine, LinePricing, MetricPoint, Source};
 
 /// What an upsert did to its row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Change {
+pub(super) enum Change {
     Inserted,
     Revised,
     Unchanged,
@@ -110,12 +110,16 @@ fn upsert_point(tx: &Transaction<'_>, source: Source, p: &MetricPoint) -> Result
 
 /// The stored part of a cost line that can change on revision.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct LineValue {
-    tokens: u64,
-    pricing: LinePricing,
+pub(super) struct LineValue {
+    pub tokens: u64,
+    pub pricing: LinePricing,
 }
 
-fn read_line(tx: &Transaction<'_>, line: &CostLine, minute: i64) -> Result<Option<LineValue>, StoreError> {
+pub(super) fn read_line(
+    tx: &Transaction<'_>,
+    line: &CostLine,
+    minute: i64,
+) -> Result<Option<LineValue>, StoreError> {
     let row = tx
         .prepare_cached(
             "SELECT tokens, model, price_entry, usd, reason FROM cost_lines
@@ -134,7 +138,7 @@ fn read_line(tx: &Transaction<'_>, line: &CostLine, minute: i64) -> Result<Optio
     .transpose()
 }
 
-fn upsert_line(tx: &Transaction<'_>, line: &CostLine) -> Result<Change, StoreError> {
+pub(super) fn upsert_line(tx: &Transaction<'_>, line: &CostLine) -> Result<Change, StoreError> {
     let minute = codec::minute_to_sql(line.minute)?;
     let tokens = codec::tokens_to_sql(line.tokens)?;
     let new = LineValue { tokens: line.tokens, pricing: line.pricing.clone() };

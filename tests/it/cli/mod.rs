@@ -4,10 +4,12 @@
 //! `report.rs`: `report` on a seeded ledger, in every format and with `--bounds`.
 //! `report_requests.rs`: `report --by user_id` on a seeded request ledger.
 //! `report_alerts.rs`: `report --alerts` on a seeded outbox.
+//! `reprice.rs`: `reprice` on a ledger priced with an older table.
 
 mod report;
 mod report_alerts;
 mod report_requests;
+mod reprice;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -43,7 +45,7 @@ fn commands() -> Vec<String> {
 #[test]
 fn every_build_offers_the_operational_commands() {
     let listed = commands();
-    for command in ["price", "check-config", "report", "run", "create-table", "healthcheck"] {
+    for command in ["price", "check-config", "report", "reprice", "run", "create-table", "healthcheck"] {
         assert!(listed.iter().any(|c| c == command), "`{command}` missing from {listed:?}");
     }
     assert_eq!(listed.iter().any(|c| c == "demo"), cfg!(feature = "demo"), "{listed:?}");

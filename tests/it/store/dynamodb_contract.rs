@@ -177,3 +177,21 @@ async fn requests_are_counted_once_and_sum_exactly() {
     let emu = emulator::exclusive().await;
     store_contract::requests::requests_are_counted_once_and_sum_exactly(&fresh(&emu).await).await;
 }
+
+#[tokio::test]
+async fn a_day_is_repriced_with_its_totals_rollups_and_record() {
+    let emu = emulator::exclusive().await;
+    store_contract::reprice::a_day_is_repriced_with_its_totals_rollups_and_record(&fresh(&emu).await).await;
+}
+
+#[tokio::test]
+async fn a_line_changed_since_read_is_not_overwritten() {
+    let emu = emulator::exclusive().await;
+    store_contract::reprice::a_line_changed_since_read_is_not_overwritten(&fresh(&emu).await).await;
+}
+
+#[tokio::test]
+async fn reprice_records_are_listed_in_run_then_day_order() {
+    let emu = emulator::exclusive().await;
+    store_contract::reprice::records_are_listed_in_run_then_day_order(&fresh(&emu).await).await;
+}

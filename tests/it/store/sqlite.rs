@@ -151,3 +151,45 @@ async fn requests_are_counted_once_and_sum_exactly() {
     let (_dir, store) = fresh();
     store_contract::requests::requests_are_counted_once_and_sum_exactly(&store).await;
 }
+
+#[tokio::test]
+async fn a_day_is_repriced_with_its_totals_rollups_and_record() {
+    let (_dir, store) = fresh();
+    store_contract::reprice::a_day_is_repriced_with_its_totals_rollups_and_record(&store).await;
+}
+
+#[tokio::test]
+async fn a_line_changed_since_read_is_not_overwritten() {
+    let (_dir, store) = fresh();
+    store_contract::reprice::a_line_changed_since_read_is_not_overwritten(&store).await;
+}
+
+#[tokio::test]
+async fn reprice_records_are_listed_in_run_then_day_order() {
+    let (_dir, store) = fresh();
+    store_contract::reprice::records_are_listed_in_run_then_day_order(&store).await;
+}
+
+/// SQLite re-prices a day in one transaction: one stale line, and nothing of the day changes.
+#[tokio::test]
+async fn a_stale_line_rolls_the_whole_day_back() {
+    use bedrock_cost_monitor::ledger::{LineChange, RepriceDay, RepriceStore};
+    use bedrock_cost_monitor::pricing::TokenType;
+    use bedrock_cost_monitor::records::Source;
+    use store_contract::reprice::{new_price, record, seed};
+
+    let (_dir, store) = fresh();
+    let lines = seed();
+    store
+        .write(&store_contract::batch(Source::CloudWatch, "us-east-1", vec![], lines.clone()))
+        .await
+        .unwrap();
+    let late = store_contract::priced("us-east-1", "a", 1, TokenType::Output, 250, "0.4");
+    store.write(&store_contract::batch(Source::CloudWatch, "us-east-1", vec![], vec![late])).await.unwrap();
+    let before = store_contract::snapshot(&store).await;
+    let changes = lines.iter().map(|l| LineChange { line: l.clone(), pricing: new_price("1") }).collect();
+    let stats = store.reprice_day(&RepriceDay { changes, record: record(4) }).await.unwrap();
+    assert_eq!((stats.rewritten, stats.stale), (0, 1));
+    assert_eq!(store_contract::snapshot(&store).await, before, "the three fresh lines were rolled back too");
+    assert!(store.reprice_records().await.unwrap().is_empty());
+}

@@ -20,6 +20,7 @@ use rust_decimal::Decimal;
 pub mod calls;
 pub mod coord;
 pub mod property;
+pub mod reprice;
 pub mod requests;
 
 pub const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
