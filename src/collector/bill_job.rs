@@ -127,7 +127,8 @@ impl BillJob {
             return Ok(all);
         }
         for (from, to) in runs(days) {
-            let query = BillQuery { from, to, services: services.clone() };
+            let accounts = self.config.linked_accounts.clone();
+            let query = BillQuery { from, to, services: services.clone(), accounts };
             all.days.extend(cost_explorer::fetch(self.source.as_ref(), &query, requests).await?.days);
         }
         Ok(all)

@@ -30,6 +30,11 @@ pub struct CostExplorerSource {
     /// The `SERVICE` values to ask for; empty: every service whose name
     /// contains "Bedrock" that billed in the window (one more request a run).
     pub services: Vec<String>,
+    /// Only these accounts' usage (12-digit IDs, the `LINKED_ACCOUNT`
+    /// dimension). Needed when the credentials are an organisation's
+    /// management (payer) account, whose Cost Explorer shows every member's
+    /// usage; empty: everything the account's Cost Explorer shows.
+    pub linked_accounts: Vec<String>,
     /// A day agrees when its gross drift is within this many dollars...
     pub tolerance_usd: Usd,
     /// ...or within this share of the day's bill (0.01 = 1 %).
@@ -52,6 +57,7 @@ impl Default for CostExplorerSource {
             settle_hours: 72,
             reread_after_hours: 8,
             services: Vec::new(),
+            linked_accounts: Vec::new(),
             tolerance_usd: usd("1.00"),
             tolerance_ratio: share("0.01"),
             rate_tolerance_ratio: share("0.01"),
@@ -90,6 +96,14 @@ pub(super) fn check(c: &Config, path: &FieldPath, out: &mut Vec<Finding>) {
     ] {
         if v.is_sign_negative() {
             out.push(Finding::error(path.key(field), "must not be negative"));
+        }
+    }
+    for (i, a) in ce.linked_accounts.iter().enumerate() {
+        if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
+            out.push(Finding::error(
+                path.key("linked_accounts").index(i),
+                format!("`{a}` is not a 12-digit account ID"),
+            ));
         }
     }
     if ce.services.iter().any(|s| s.trim().is_empty()) {

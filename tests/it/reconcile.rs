@@ -216,3 +216,26 @@ async fn an_account_without_cost_explorer_is_a_clear_error_and_keeps_what_was_re
     daemon.collect_usage().await.unwrap();
     daemon.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_management_accounts_bill_is_narrowed_to_the_named_accounts() {
+    let emu = emulator::exclusive().await;
+    let dir = TempDir::new().unwrap();
+    let clock = Arc::new(ManualClock::new(now()));
+    let config = TestConfig::driven(dir.path(), emu.endpoint_url())
+        .extra("[sources.cost_explorer]\nenabled = true\nlinked_accounts = [\"111111111111\"]\n");
+    let daemon = TestDaemon::spawn(&emu, DaemonOptions::new(config.load(), clock)).await;
+    // The payer's Cost Explorer holds every member's usage.
+    let member = |account: &str, usd: &str| {
+        let mut l = line(2, BEDROCK, "USE1-Claude4.6Sonnet-input-tokens-cross-region-global", usd, "1000000");
+        l["linked_account"] = json!(account);
+        l
+    };
+    emu.seed_bill(&[member("111111111111", "3"), member("222222222222", "30")], &[]).await.unwrap();
+    daemon.reconcile().await.unwrap();
+    let store = daemon.parts().store.clone();
+    let kept = bill_days::load(store.as_ref(), &[day(2)]).await.unwrap();
+    assert_eq!(kept[&day(2)].lines.len(), 1);
+    assert_eq!(kept[&day(2)].lines[0].usd, d("3"), "only the named account's usage");
+    daemon.shutdown().await;
+}

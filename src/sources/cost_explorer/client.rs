@@ -106,7 +106,7 @@ impl BillSource for CostExplorerSource {
             .metrics(QUANTITY)
             .group_by(by("SERVICE"))
             .group_by(by("USAGE_TYPE"))
-            .filter(Expression::builder().dimensions(services).build())
+            .filter(filter(services, &query.accounts))
             .set_next_page_token(token)
             .customize()
             .config_override(no_retry())
@@ -116,6 +116,17 @@ impl BillSource for CostExplorerSource {
         let days = out.results_by_time().iter().map(page_day).collect::<Result<_, _>>()?;
         Ok(BillPage { days, next: out.next_page_token().map(str::to_string) })
     }
+}
+
+/// The services, and the linked accounts when some are named (both must hold).
+fn filter(services: DimensionValues, accounts: &[String]) -> Expression {
+    let by_service = Expression::builder().dimensions(services).build();
+    if accounts.is_empty() {
+        return by_service;
+    }
+    let linked =
+        DimensionValues::builder().key(Dimension::LinkedAccount).set_values(Some(accounts.to_vec())).build();
+    Expression::builder().and(by_service).and(Expression::builder().dimensions(linked).build()).build()
 }
 
 fn page_day(r: &ResultByTime) -> Result<PageDay, SourceError> {

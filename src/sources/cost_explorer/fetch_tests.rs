@@ -53,7 +53,7 @@ impl BillSource for Script {
 }
 
 fn query() -> BillQuery {
-    BillQuery { from: day(1), to: day(3), services: vec!["Amazon Bedrock".into()] }
+    BillQuery { from: day(1), to: day(3), services: vec!["Amazon Bedrock".into()], accounts: vec![] }
 }
 
 fn throttled() -> SourceError {

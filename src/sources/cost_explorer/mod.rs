@@ -42,6 +42,9 @@ pub struct BillQuery {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub services: Vec<String>,
+    /// Only these linked accounts' usage (an organisation's management
+    /// account sees every member's); empty: every account the caller sees.
+    pub accounts: Vec<String>,
 }
 
 /// One day of one page. A day can continue on the next page.

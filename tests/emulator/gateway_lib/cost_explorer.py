@@ -13,7 +13,11 @@ API_GetDimensionValues, API_DateInterval, API_ResultByTime, API_Group):
   in the GroupBy order, and Metrics maps each requested metric to {Amount, Unit}.
   With GroupBy, Total is empty.
 - Filter: a Dimensions expression lists Values "combined with OR"; for GetCostAndUsage
-  MatchOptions apply only to cost categories, so values match exactly.
+  MatchOptions apply only to cost categories, so values match exactly. API_Expression:
+  And "Return results that match both Dimension objects". LINKED_ACCOUNT is the member
+  account that used the service: a management account's Cost Explorer shows every
+  member's usage; each seeded line names its `linked_account` (default: the account it
+  was seeded into).
 - NextPageToken: "The token for the next set of retrievable results. AWS provides the
   token when the response from a previous call has more results than the maximum page
   size." The page size is not documented: the emulator's is settable (default 100 groups).
@@ -31,7 +35,7 @@ import decimal
 import json
 import threading
 
-GROUP_KEYS = {"SERVICE": "service", "USAGE_TYPE": "usage_type", "REGION": "region"}
+GROUP_KEYS = {"SERVICE": "service", "USAGE_TYPE": "usage_type", "REGION": "region", "LINKED_ACCOUNT": "linked_account"}
 METRICS = {"UNBLENDEDCOST": "UnblendedCost", "USAGEQUANTITY": "UsageQuantity"}
 
 
@@ -72,7 +76,7 @@ class CostExplorer:
         lines = document.get("lines")
         if not isinstance(lines, list):
             raise ValueError('body must be {"lines": [...]}')
-        parsed = [self._line(line) for line in lines]
+        parsed = [self._line(line, account) for line in lines]
         days = {line["day"] for line in parsed} | {_date(d, "days") for d in document.get("days", [])}
         with self.lock:
             kept = [line for line in self.lines.get(account, []) if line["day"] not in days]
@@ -87,7 +91,7 @@ class CostExplorer:
                 self.page_size = max(1, int(document["page_size"]))
 
     @staticmethod
-    def _line(line):
+    def _line(line, account):
         for field in ("day", "service", "usage_type", "usd", "quantity"):
             if field not in line:
                 raise ValueError(f"a line needs {field}")
@@ -97,6 +101,7 @@ class CostExplorer:
             "service": line["service"],
             "usage_type": line["usage_type"],
             "region": line.get("region", "us-east-1"),
+            "linked_account": str(line.get("linked_account", account)),
             "usd": str(line["usd"]),
             "quantity": str(line["quantity"]),
             "unit": line.get("unit", "N/A"),
@@ -187,9 +192,14 @@ def _offset(token):
 def _filter(expression):
     if not expression:
         return lambda line: True
+    if set(expression) == {"And"}:
+        parts = [_filter(e) for e in expression["And"] or []]
+        if len(parts) < 2:
+            raise CostExplorerError("ValidationException", "And needs at least two expressions")
+        return lambda line: all(p(line) for p in parts)
     dims = expression.get("Dimensions")
     if not dims or set(expression) - {"Dimensions"}:
-        raise CostExplorerError("ValidationException", "the emulator filters on one Dimensions expression")
+        raise CostExplorerError("ValidationException", "the emulator filters on Dimensions expressions and their And")
     field = GROUP_KEYS.get(dims.get("Key"))
     if field is None:
         raise CostExplorerError("ValidationException", f"unsupported filter Key {dims.get('Key')!r}")
