@@ -86,7 +86,7 @@ async fn a_runaways_first_minute_reaches_the_inbox_as_a_burn_rate_alert_through_
     assert_eq!((runaway.state.as_str(), runaway.changed), ("ALARM", true), "{runaway:?}");
 
     let alert = loop {
-        let got = inbox.drain().await;
+        let got = inbox.receive().await;
         if let Some(a) = got.into_iter().find(|d| d.kind() == "budget.burn_rate") {
             break a;
         }
