@@ -2,8 +2,11 @@
 //! writes a simulated Bedrock workload into it (six hours of history, then
 //! live minutes), runs the daemon against it and prints what to look at.
 //!
-//! Owns only orchestration and printing; the daemon it runs is the real one
-//! (`app::run`), talking to the emulator through the real AWS SDK.
+//! Owns only orchestration and printing, and plays CloudWatch's alarm
+//! evaluation, which the emulator lacks (`alarms.rs`, shared with the
+//! time-to-alert test); the daemon it runs is the real one (`app::run`),
+//! talking to the emulator through the real AWS SDK. Wake-ups are on:
+//! `wakeups.rs` makes their queue and topics and sizes the threshold.
 
 pub mod alarms;
 mod bill;
