@@ -8,6 +8,7 @@
 
 mod alarms;
 mod listen;
+mod mantle;
 mod time_to_alert;
 
 use std::collections::BTreeMap;
