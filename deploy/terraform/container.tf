@@ -17,7 +17,7 @@ locals {
     local.has_topic ? { BCM_SNS_TOPIC_ARN = local.topic_arn } : {},
     var.wakeups ? {
       BCM_WAKEUPS_QUEUE_URL  = aws_sqs_queue.wakeups[0].id
-      BCM_WAKEUPS_TOPIC_ARNS = join(",", [for r, arn in merge(var.wakeup_topic_arns, { (local.region) = aws_sns_topic.wakeups[0].arn }) : "${r}=${arn}"])
+      BCM_WAKEUPS_TOPIC_ARNS = join(",", [for r, arn in merge({ (local.region) = aws_sns_topic.wakeups[0].arn }, var.wakeup_topic_arns) : "${r}=${arn}"])
     } : {},
   )
   environment = merge(var.environment, local.bcm_environment)

@@ -443,8 +443,10 @@ resource "aws_sns_topic_policy" "wakeups" {
 data "aws_iam_policy_document" "wakeup_queue" {
   count = var.wakeups ? 1 : 0
 
+  # This region's topic and those of wakeup_topic_arns (other regions, or
+  # the monitored account's topics when the monitor assumes a role there).
   statement {
-    sid       = "TheWakeupTopicDelivers"
+    sid       = "TheWakeupTopicsDeliver"
     effect    = "Allow"
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.wakeups[0].arn]
@@ -455,7 +457,7 @@ data "aws_iam_policy_document" "wakeup_queue" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_sns_topic.wakeups[0].arn]
+      values   = distinct(concat([aws_sns_topic.wakeups[0].arn], values(var.wakeup_topic_arns)))
     }
   }
 }

@@ -199,7 +199,7 @@ variable "wakeup_alarm_prefix" {
 }
 
 variable "wakeup_topic_arns" {
-  description = "Region => alarm topic ARN for monitored regions other than this one (each subscribed to the wake-up queue)."
+  description = "Region => alarm topic ARN, each subscribed to the wake-up queue and admitted by its policy: the monitored regions other than this one, and, when the monitor assumes a role in another account (aws.assume_role_arn), every region's topic in that account (an entry for this region replaces the topic created here; the configuration refuses topics outside the monitored account)."
   type        = map(string)
   default     = {}
 }

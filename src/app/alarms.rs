@@ -15,13 +15,14 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::leader::Leadership;
+use crate::bedrock::mantle_model_id;
 use crate::bedrock::BedrockMetric;
 use crate::clock::Clock;
 use crate::config::wakeups::WakeupsSection;
 use crate::config::BudgetConfig;
 use crate::pricing::{PointPricer, PriceOptions, PriceOutcome, TokenType, Usage};
 use crate::scheduler::{Completed, Job, JobError, JobName};
-use crate::sources::cloudwatch::ListedSeries;
+use crate::sources::cloudwatch::{ListedSeries, MetricNames, Namespace};
 use crate::sources::wakeups::AlarmApi;
 use crate::sources::{AwsOutcome, MetricSource, SourceError};
 use crate::telemetry::self_metrics::{AwsApi, SelfMetrics};
@@ -40,6 +41,8 @@ pub struct AlarmsJob {
     pub api: Arc<dyn AlarmApi>,
     /// The AWS/Bedrock runtime listing (the usage job's names).
     pub source: Arc<dyn MetricSource>,
+    /// The AWS/BedrockMantle listing, when its usage is collected.
+    pub mantle: Option<Arc<dyn MetricSource>>,
     pub pricer: Arc<PointPricer>,
     pub config: WakeupsSection,
     pub budgets: Vec<BudgetConfig>,
@@ -91,37 +94,39 @@ impl Job for AlarmsJob {
 }
 
 impl AlarmsJob {
-    /// The alarms `region` should have, from a fresh listing and today's prices.
+    /// The alarms `region` should have, from a fresh listing of both
+    /// endpoints' namespaces and today's prices.
     pub async fn desired(&self, region: &str, now: DateTime<Utc>) -> Result<Vec<AlarmSpec>, SourceError> {
-        let listing = self.source.list_series(region).await?;
-        self.count("ListMetrics", region, AwsOutcome::Success, listing.requests);
+        let mut listed = self.list(self.source.as_ref(), region).await?;
+        if let Some(mantle) = &self.mantle {
+            listed.extend(self.list(mantle.as_ref(), region).await?);
+        }
         let Some(usd_per_hour) = threshold(self.config.usd_per_hour.map(|u| u.0), &self.budgets, region)
         else {
             return Ok(Vec::new());
         };
-        let tokens = |s: &ListedSeries| match s.metric {
-            BedrockMetric::InputTokenCount => Some(TokenType::Input),
-            BedrockMetric::OutputTokenCount => Some(TokenType::Output),
-            _ => None,
-        };
         let pricer = self.pricer.pricer();
-        let mut watched: Vec<(Watched, bool)> = listing
-            .series
-            .iter()
-            .filter(|s| s.level() == 0)
-            .filter_map(|s| {
-                let usage = Usage::new().with(tokens(s)?, 1_000_000);
-                let rate = match pricer.price(&s.model_id, region, now, &usage, PriceOptions::default()) {
+        let mut watched: Vec<(Watched, bool)> = listed
+            .into_iter()
+            .map(|(s, token)| {
+                // A mantle series is priced as the ledger prices its usage.
+                let priced_as = match s.namespace {
+                    Namespace::Mantle => mantle_model_id(None, &s.model_id),
+                    Namespace::Bedrock => s.model_id.clone(),
+                };
+                let usage = Usage::new().with(token, 1_000_000);
+                let rate = match pricer.price(&priced_as, region, now, &usage, PriceOptions::default()) {
                     Ok(PriceOutcome::Priced(p)) => Some(p.cost.total_usd),
                     _ => None,
                 };
                 let w = Watched {
-                    model_id: s.model_id.clone(),
-                    metric_name: s.name.clone(),
-                    dimensions: s.dimensions.clone(),
+                    namespace: s.namespace.name().to_string(),
+                    model_id: s.model_id,
+                    metric_name: s.name,
+                    dimensions: s.dimensions,
                     usd_per_million: rate.unwrap_or_default(),
                 };
-                Some((w, rate.is_some()))
+                (w, rate.is_some())
             })
             .collect();
         // An unpriced model is weighted at the highest rate seen: it still wakes.
@@ -134,6 +139,31 @@ impl AlarmsJob {
         }
         let series = watched.into_iter().map(|(w, _)| w).collect();
         Ok(plan(&self.config.alarm_prefix, region, series, usd_per_hour))
+    }
+
+    /// The per-model input and output token series `source` lists, each
+    /// under its namespace's preferred name only (AWS/BedrockMantle
+    /// publishes a model's tokens under two names; one is watched).
+    async fn list(
+        &self,
+        source: &dyn MetricSource,
+        region: &str,
+    ) -> Result<Vec<(ListedSeries, TokenType)>, SourceError> {
+        let listing = source.list_series(region).await?;
+        self.count("ListMetrics", region, AwsOutcome::Success, listing.requests);
+        let mantle = MetricNames::mantle();
+        let token = |s: &ListedSeries| match s.metric {
+            BedrockMetric::InputTokenCount => Some(TokenType::Input),
+            BedrockMetric::OutputTokenCount => Some(TokenType::Output),
+            _ => None,
+        };
+        Ok(listing
+            .series
+            .into_iter()
+            .filter(|s| s.level() == 0)
+            .filter(|s| s.namespace != Namespace::Mantle || s.name == mantle.preferred(s.metric))
+            .filter_map(|s| token(&s).map(|t| (s, t)))
+            .collect())
     }
 
     /// Puts what is missing or changed, deletes what is no longer wanted.
@@ -204,13 +234,18 @@ pub(super) fn scheduled(
     if !config.wakeups.enabled {
         return None;
     }
-    let names = crate::sources::cloudwatch::MetricNames::from_config(&config.sources.cloudwatch);
+    let names = MetricNames::from_config(&config.sources.cloudwatch);
     let source = super::build::cloudwatch_source(loaded, &parts.aws, names);
+    let mantle = config.sources.mantle.enabled.then(|| {
+        let source = super::build::cloudwatch_source(loaded, &parts.aws, MetricNames::mantle());
+        Arc::new(source) as Arc<dyn MetricSource>
+    });
     let api =
         crate::sources::wakeups::CloudWatchAlarms::connect(parts.aws.monitored(), &config.monitor.regions);
     let job = AlarmsJob {
         api: Arc::new(api),
         source: Arc::new(source),
+        mantle,
         pricer: parts.pricer.clone(),
         config: config.wakeups.clone(),
         budgets: config.budgets.clone(),

@@ -54,6 +54,8 @@ pub struct Components {
     pub aws: AwsConfig,
     /// The usage collection's early-run trigger, with wake-ups on.
     pub wake: Option<Arc<Wake>>,
+    /// The bedrock-mantle usage job's, with wake-ups on and mantle collected.
+    pub wake_mantle: Option<Arc<Wake>>,
 }
 
 impl Components {
@@ -129,6 +131,8 @@ impl Components {
             wake: config
                 .wakeups
                 .enabled
+                .then(|| Arc::new(Wake::new(std::time::Duration::from_secs(config.wakeups.min_gap_secs)))),
+            wake_mantle: (config.wakeups.enabled && config.sources.mantle.enabled)
                 .then(|| Arc::new(Wake::new(std::time::Duration::from_secs(config.wakeups.min_gap_secs)))),
         })
     }
@@ -287,6 +291,8 @@ impl Components {
             let mut scheduled = self.schedule(Arc::new(collect), schedule, Role::Leader, loaded);
             if name == JobName::CLOUDWATCH {
                 scheduled.wake = self.wake.clone();
+            } else if name == JobName::MANTLE {
+                scheduled.wake = self.wake_mantle.clone();
             }
             jobs.push(scheduled);
         }

@@ -38,6 +38,8 @@ pub struct WakeListener {
     pub queue: Arc<dyn WakeQueue>,
     /// The usage collection's wake-up.
     pub wake: Arc<Wake>,
+    /// The bedrock-mantle usage job's (its alarms' series are billed too).
+    pub wake_mantle: Option<Arc<Wake>>,
     pub leadership: Arc<Leadership>,
     pub prefix: String,
     pub regions: Vec<String>,
@@ -119,7 +121,7 @@ impl WakeListener {
                 tracing::info!(alarm = %n.alarm_name, region = %n.region, changed_at = ?n.changed_at,
                     "wake-up: alarm in ALARM; collecting now");
                 hot.insert(n.region.clone(), Instant::now() + self.hot_for);
-                self.wake.request(&n.region);
+                self.request(&n.region);
                 pass.woke.push(n.region);
             }
             AlarmState::Ok => {
@@ -129,13 +131,21 @@ impl WakeListener {
         }
     }
 
+    /// Both usage jobs: an alarm watches either endpoint's tokens.
+    fn request(&self, region: &str) {
+        self.wake.request(region);
+        if let Some(mantle) = &self.wake_mantle {
+            mantle.request(region);
+        }
+    }
+
     /// Hot regions ask again; the wake's gap keeps it to one run per minute.
     fn rewake_hot(&self, pass: &mut Pass) {
         let mut hot = self.hot.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
         hot.retain(|_, until| *until > now);
         for region in hot.keys() {
-            self.wake.request(region);
+            self.request(region);
             pass.woke.push(region.clone());
         }
         pass.woke.sort();
@@ -189,7 +199,7 @@ impl WakeListener {
 }
 
 /// The listener a configuration asks for (wake-ups on), sharing the usage
-/// job's wake; `run` spawns it, tests drive its `run_once`.
+/// jobs' wakes; `run` spawns it, tests drive its `run_once`.
 pub fn listener(parts: &super::Components, loaded: &crate::config::Loaded) -> Option<Arc<WakeListener>> {
     let config = &loaded.config;
     let w = &config.wakeups;
@@ -201,6 +211,7 @@ pub fn listener(parts: &super::Components, loaded: &crate::config::Loaded) -> Op
     Some(Arc::new(WakeListener {
         queue: Arc::new(queue),
         wake,
+        wake_mantle: parts.wake_mantle.clone(),
         leadership: parts.leadership.clone(),
         prefix: w.alarm_prefix.clone(),
         regions: config.monitor.regions.clone(),

@@ -112,6 +112,7 @@ pub(super) fn check(c: &Config, out: &mut Vec<Finding>) {
     if threshold.is_some_and(|t| t <= rust_decimal::Decimal::ZERO) {
         out.push(Finding::error(path.key("usd_per_hour"), "must be above 0"));
     }
+    check_account(c, &path, out);
     for region in &c.monitor.regions {
         if !w.topic_arns.contains_key(region) {
             out.push(Finding::error(
@@ -123,6 +124,31 @@ pub(super) fn check(c: &Config, out: &mut Vec<Finding>) {
             out.push(Finding::error(
                 path.key("usd_per_hour"),
                 format!("no threshold for {region}: set it, or give a budget covering it a burn_rate"),
+            ));
+        }
+    }
+}
+
+/// With `aws.assume_role_arn` the alarms live in the monitored account,
+/// and an alarm notifies only a topic of its own account here: a topic of
+/// another account would need CloudWatch to publish across accounts, which
+/// the daemon does not set up or check, so it is refused rather than left
+/// silently deaf. The topic's deliveries to the queue may cross accounts
+/// (SNS to SQS, admitted by the queue's policy).
+fn check_account(c: &Config, path: &FieldPath, out: &mut Vec<Finding>) {
+    let Some(role) = c.aws.assume_role_arn.as_deref() else { return };
+    let Some(account) = role.split(':').nth(4).filter(|a| !a.is_empty()) else { return };
+    for (region, arn) in &c.wakeups.topic_arns {
+        let topic_account = arn.split(':').nth(4).unwrap_or_default();
+        if topic_account != account {
+            out.push(Finding::error(
+                path.key("topic_arns").key(region),
+                format!(
+                    "`{arn}` is in account {topic_account}, but with aws.assume_role_arn the alarms live in the \
+                     monitored account {account} and notify only topics there: create the topic in {account} \
+                     (its policy admitting cloudwatch.amazonaws.com for the alarm prefix) and subscribe the \
+                     wake-up queue to it (the queue's policy admitting that topic); see README, wake-ups"
+                ),
             ));
         }
     }
@@ -160,5 +186,23 @@ mod tests {
         );
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].contains("not an SNS topic ARN in us-east-1"), "{found:?}");
+    }
+
+    #[test]
+    fn with_an_assumed_role_a_topic_outside_the_monitored_account_is_refused() {
+        let config = |topic_account: &str| {
+            format!(
+                "[monitor]\nregions = [\"us-east-1\"]\n\
+                 [aws]\nassume_role_arn = \"arn:aws:iam::210987654321:role/read\"\n\
+                 [wakeups]\nenabled = true\nusd_per_hour = \"5\"\n\
+                 queue_url = \"https://sqs.us-east-1.amazonaws.com/123456789012/q\"\n\
+                 topic_arns = {{ \"us-east-1\" = \"arn:aws:sns:us-east-1:{topic_account}:t\" }}\n"
+            )
+        };
+        let own = findings(&config("123456789012"));
+        assert_eq!(own.len(), 1, "{own:?}");
+        assert!(own[0].contains("topic_arns") && own[0].contains("us-east-1"), "{own:?}");
+        assert!(own[0].contains("monitored account 210987654321"), "{own:?}");
+        assert!(findings(&config("210987654321")).is_empty());
     }
 }

@@ -2,17 +2,23 @@
 //! writes a simulated Bedrock workload into it (six hours of history, then
 //! live minutes), runs the daemon against it and prints what to look at.
 //!
-//! Owns only orchestration and printing; the daemon it runs is the real one
-//! (`app::run`), talking to the emulator through the real AWS SDK.
+//! Owns only orchestration and printing, and plays CloudWatch's alarm
+//! evaluation, which the emulator lacks (`alarms.rs`, shared with the
+//! time-to-alert test); the daemon it runs is the real one (`app::run`),
+//! talking to the emulator through the real AWS SDK. Wake-ups are on:
+//! `wakeups.rs` makes their queue and topics and sizes the threshold.
 
+pub mod alarms;
 mod bill;
 mod budget;
 mod inbox;
 pub mod logs;
 mod print;
 mod trail;
+mod wakeups;
 mod workload;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +42,8 @@ pub enum DemoError {
     Emulator(#[from] EmulatorError),
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    #[error("playing CloudWatch's alarm evaluation: {0}")]
+    Alarms(String),
     #[error("publishing the simulated workload: {0}")]
     Publish(#[from] Box<aws_sdk_cloudwatch::Error>),
     #[error(transparent)]
@@ -61,7 +69,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
     let emulator = Emulator::start(root).await?;
     let data_dir = std::env::temp_dir().join(format!("bedrock-cost-monitor-demo-{}", std::process::id()));
     let inbox = inbox::Inbox::create(&emulator).await?;
-    let mut loaded = demo_config(root, emulator.endpoint_url(), &data_dir, &inbox.topic_arn, clock.now())?;
+    let mut loaded = configure(root, &emulator, &data_dir, &inbox, clock.now()).await?;
 
     print::step("writing six hours of simulated Bedrock traffic into CloudWatch (2 regions, 7 model IDs, 2 bedrock-mantle projects)");
     let mut publisher = workload::Publisher::new(&emulator, &loaded).await;
@@ -74,29 +82,23 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
             sizing.limit
         ));
         publisher.set_spike(sizing.spike_factor, now);
+        size_alarms(&mut loaded, &history, sizing.spike_factor, publisher.spike_starts());
     }
     let end = crate::clock::floor_minute(now);
     let datums = publisher.publish(&history).await?;
     let mantle =
         publisher.publish_mantle(end - chrono::Duration::hours(workload::HISTORY_HOURS), end).await?;
     print::detail(&format!("{datums} datapoints published, and {mantle} of two bedrock-mantle projects"));
-    let records = publisher.trail(end - chrono::Duration::minutes(trail::HISTORY_MINUTES), end);
-    let stored = trail::seed(&emulator, &records).await?;
-    let minutes = trail::HISTORY_MINUTES;
-    print::detail(&format!(
-        "{stored} CloudTrail records of the last {minutes} minutes (who called: 3 principals)"
-    ));
+    let log_group = seed_who_called(&emulator, &publisher, end).await?;
     let billed = bill::prepare(&emulator, &publisher, &loaded, clock.clone()).await?;
-    let log_group = logs::LogGroup::create(&emulator).await?;
-    let logged = log_group
-        .deliver(publisher.logs(end - chrono::Duration::minutes(logs::HISTORY_MINUTES), end))
-        .await?;
-    print::detail(&format!(
-        "{logged} model invocation log records of the last {} hours in {} (each call's end user and tenant)",
-        logs::HISTORY_MINUTES / 60,
-        logs::REGION
-    ));
 
+    let judge = alarms::AlarmJudge::connect(
+        &emulator,
+        &loaded.config.monitor.regions,
+        &loaded.config.wakeups.alarm_prefix,
+    )
+    .await;
+    let polling = loaded.config.sources.cloudwatch.schedule.clone();
     let listener = bind(&loaded.config.http.listen).await?;
     let url = format!("http://{}", listener.local_addr()?);
     let api_listener = bind(&loaded.config.api.listen).await?;
@@ -122,6 +124,8 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
 
     let live = workload::Live {
         emulator: &emulator,
+        judge: &judge,
+        polling: &polling,
         logs: &log_group,
         inbox: &inbox,
         data_dir: &data_dir,
@@ -135,6 +139,30 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
     result?;
     stopped??;
     Ok(())
+}
+
+/// CloudTrail's and the invocation logs' recent history: who called.
+async fn seed_who_called(
+    emulator: &Emulator,
+    publisher: &workload::Publisher,
+    end: DateTime<Utc>,
+) -> Result<logs::LogGroup, DemoError> {
+    let records = publisher.trail(end - chrono::Duration::minutes(trail::HISTORY_MINUTES), end);
+    let stored = trail::seed(emulator, &records).await?;
+    let minutes = trail::HISTORY_MINUTES;
+    print::detail(&format!(
+        "{stored} CloudTrail records of the last {minutes} minutes (who called: 3 principals)"
+    ));
+    let log_group = logs::LogGroup::create(emulator).await?;
+    let logged = log_group
+        .deliver(publisher.logs(end - chrono::Duration::minutes(logs::HISTORY_MINUTES), end))
+        .await?;
+    print::detail(&format!(
+        "{logged} model invocation log records of the last {} hours in {} (each call's end user and tenant)",
+        logs::HISTORY_MINUTES / 60,
+        logs::REGION
+    ));
+    Ok(log_group)
 }
 
 /// Installs the emulator's virtualenv on first use (idempotent script).
@@ -155,22 +183,54 @@ fn ensure_emulator(root: &Path) -> Result<(), DemoError> {
     }
 }
 
-fn demo_config(
+/// config/demo.toml pointed at the emulator, the inbox and the wake-up
+/// queue and topics (made for the configured regions, then loaded again
+/// with them, so the wake-up settings are checked as any deployment's).
+async fn configure(
     root: &Path,
-    endpoint: &str,
+    emulator: &Emulator,
     data_dir: &Path,
-    topic: &str,
+    inbox: &inbox::Inbox,
     now: DateTime<Utc>,
 ) -> Result<crate::config::Loaded, DemoError> {
-    let (endpoint, topic) = (endpoint.to_string(), topic.to_string());
-    let data = data_dir.display().to_string();
-    let env = move |k: &str| match k {
-        "BCM_AWS_ENDPOINT_URL" => Some(endpoint.clone()),
-        "BCM_DATA_DIR" => Some(data.clone()),
-        "BCM_SNS_TOPIC_ARN" => Some(topic.clone()),
-        _ => None,
-    };
-    Ok(crate::config::load_with_env(&root.join("config/demo.toml"), &env, now)?)
+    let mut env = BTreeMap::from([
+        ("BCM_AWS_ENDPOINT_URL", emulator.endpoint_url().to_string()),
+        ("BCM_DATA_DIR", data_dir.display().to_string()),
+        ("BCM_SNS_TOPIC_ARN", inbox.topic_arn.clone()),
+    ]);
+    let path = root.join("config/demo.toml");
+    let first = crate::config::load_with_env(&path, &|k: &str| env.get(k).cloned(), now)?;
+    let wiring = wakeups::Wiring::create(emulator, &first.config.monitor.regions).await?;
+    env.insert("BCM_WAKEUPS_QUEUE_URL", wiring.queue_url.clone());
+    env.insert("BCM_WAKEUPS_TOPIC_ARNS", wiring.topics_env());
+    Ok(crate::config::load_with_env(&path, &|k: &str| env.get(k).cloned(), now)?)
+}
+
+/// Sets the wake-up alarms' threshold between the busiest normal minute and
+/// the runaway's first, and says so.
+fn size_alarms(
+    loaded: &mut crate::config::Loaded,
+    history: &[crate::sim::SimDatum],
+    factor: u64,
+    starts: Option<DateTime<Utc>>,
+) {
+    let pricer = crate::pricing::PointPricer::from_config(loaded);
+    let Some(starts) = starts else { return };
+    match wakeups::threshold(&pricer, history, &workload::runaway(), factor, starts) {
+        Some(t) => {
+            loaded.config.wakeups.usd_per_hour = Some(crate::config::Usd(t.usd_per_hour));
+            print::detail(&format!(
+                "wake-up alarms at {} USD/hour at one minute's pace (busiest normal minute of a region: {}; the runaway's first: {})",
+                t.usd_per_hour, t.busiest, t.runaway
+            ));
+        }
+        None => {
+            loaded.config.wakeups.enabled = false;
+            print::detail(
+                "wake-ups off: the runaway is not above normal traffic here; polling alone catches it",
+            );
+        }
+    }
 }
 
 /// The configured port, or any free one when it is taken.

@@ -73,12 +73,32 @@ async fn breakdowns(data_dir: &Path, now: DateTime<Utc>) -> Result<(), DemoError
 }
 
 /// Alerts that reached the finance inbox since the last call, one line each.
-pub async fn alerts(inbox: &Inbox) -> Result<(), DemoError> {
+/// Prints what reached the inbox since the last call; returns their kinds.
+pub async fn alerts(inbox: &Inbox) -> Result<Vec<String>, DemoError> {
+    let mut kinds = Vec::new();
     for m in inbox.drain().await? {
         let kind = m.body["kind"].as_str().unwrap_or("?");
         detail(&format!("ALERT  {kind:<24} {}", m.subject));
+        kinds.push(kind.to_string());
     }
-    Ok(())
+    Ok(kinds)
+}
+
+/// Alarm messages that woke the daemon's usage collection, all regions
+/// (`bedrock_monitor_wakeups_total{outcome="alarm"}`); 0 when unreadable.
+pub async fn wakeups_counted(url: &str) -> f64 {
+    let metrics = format!("{url}/metrics");
+    let Ok(answer) =
+        crate::telemetry::probe::request("GET", &metrics, &[], &[], Duration::from_secs(5)).await
+    else {
+        return 0.0;
+    };
+    answer
+        .body_text()
+        .lines()
+        .filter(|l| l.starts_with("bedrock_monitor_wakeups_total{") && l.contains("outcome=\"alarm\""))
+        .filter_map(|l| l.rsplit_once(' ').and_then(|(_, v)| v.trim().parse::<f64>().ok()))
+        .sum()
 }
 
 /// Spend per caller (CloudTrail), largest first; cost older than the
@@ -216,6 +236,9 @@ pub async fn summary(
         println!(
             "    At {} a runaway loop (batch user svc-reindex) starts calling Sonnet: watch the burn-rate, threshold and per-user alerts arrive.",
             at.format("%H:%M UTC")
+        );
+        println!(
+            "    Usage is polled every 15 minutes; the runaway's first minute puts a wake-up alarm in ALARM (the demo plays CloudWatch's evaluation), which wakes the collection at once."
         );
     }
     println!("    New minutes arrive live every minute; press Ctrl-C to stop.");

@@ -9,9 +9,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
+use super::alarms::AlarmJudge;
 use super::inbox::Inbox;
 use super::{logs, print, trail, DemoError};
+use crate::alerts::AlertKind;
 use crate::clock::{floor_minute, Clock};
+use crate::config::CronSchedule;
 use crate::emulator::Emulator;
 use crate::sim::mantle::{self, demo_mantle, mantle_datums};
 use crate::sim::publish::{publish, put};
@@ -121,20 +124,26 @@ impl Publisher {
     }
 }
 
-/// What the live loop publishes to (the emulator), reads back (the ledger in
-/// `data_dir`, the daemon at `url` and `api_url`) and prints from (the inbox).
+/// What the live loop publishes to (the emulator), judges (the wake-up
+/// alarms, as CloudWatch), reads back (the ledger in `data_dir`, the daemon
+/// at `url` and `api_url`) and prints from (the inbox).
 pub struct Live<'a> {
     pub emulator: &'a Emulator,
     pub logs: &'a logs::LogGroup,
     pub inbox: &'a Inbox,
+    pub judge: &'a AlarmJudge,
+    /// The usage collection's polling schedule (`sources.cloudwatch.schedule`).
+    pub polling: &'a CronSchedule,
     pub data_dir: &'a Path,
     pub url: &'a str,
     /// The enforcement API's own listener.
     pub api_url: &'a str,
 }
 
-/// Publishes each minute when it ends and prints the spend and new alerts
-/// after every collection, until Ctrl-C, the duration, or an error.
+/// Publishes each minute when it ends, judges the alarms over it as
+/// CloudWatch would, and prints the spend and new alerts, until Ctrl-C, the
+/// duration, or an error. While the runaway's burn-rate alert is awaited
+/// the inbox is read every second, to time it.
 pub async fn live(
     publisher: &Publisher,
     ctx: &Live<'_>,
@@ -142,37 +151,110 @@ pub async fn live(
     duration: Option<Duration>,
     stop: &watch::Sender<bool>,
 ) -> Result<(), DemoError> {
-    let Live { emulator, logs, inbox, data_dir, url, api_url } = *ctx;
-    print::wait_ready(url).await;
-    let urls = print::Urls { metrics: url, api: api_url };
-    print::summary(data_dir, &urls, inbox, publisher.spike_starts(), clock).await?;
+    print::wait_ready(ctx.url).await;
+    let urls = print::Urls { metrics: ctx.url, api: ctx.api_url };
+    print::summary(ctx.data_dir, &urls, ctx.inbox, publisher.spike_starts(), clock).await?;
     let deadline = duration.map(|d| tokio::time::Instant::now() + d);
     let mut published_through = floor_minute(clock.now());
+    let mut timer = TimeToAlert::default();
+    let mut spend_printed = tokio::time::Instant::now();
     loop {
-        let sleep = tokio::time::sleep(Duration::from_secs(20));
+        let pause = Duration::from_secs(if timer.waiting() { 1 } else { 20 });
         tokio::select! {
-            _ = sleep => {}
+            _ = tokio::time::sleep(pause) => {}
             _ = tokio::signal::ctrl_c() => { let _ = stop.send(true); return Ok(()); }
             _ = until(deadline) => return Ok(()),
         }
         let now_minute = floor_minute(clock.now());
         if now_minute > published_through {
-            let n = publisher.publish_range(published_through, now_minute).await?;
-            trail::seed(emulator, &publisher.trail(published_through, now_minute)).await?;
-            logs.deliver(publisher.logs(published_through, now_minute)).await?;
-            let runaway = publisher.spike_starts().is_some_and(|s| published_through >= s);
-            let note = if runaway { " (a runaway loop is calling Sonnet)" } else { "" };
-            print::detail(&format!(
-                "live: {n} datapoints for {}{note}",
-                published_through.format("%H:%M UTC")
-            ));
+            publish_minutes(publisher, ctx, published_through, now_minute).await?;
+            if publisher.spike_starts().is_some_and(|s| (published_through..now_minute).contains(&s)) {
+                timer.start(clock.now());
+            }
+            judge_minutes(ctx.judge, published_through, now_minute).await?;
             published_through = now_minute;
         }
-        print::spend_line(data_dir, clock).await?;
-        print::alerts(inbox).await?;
+        if spend_printed.elapsed() >= Duration::from_secs(20) {
+            print::spend_line(ctx.data_dir, clock).await?;
+            spend_printed = tokio::time::Instant::now();
+        }
+        let kinds = print::alerts(ctx.inbox).await?;
+        if kinds.iter().any(|k| k == AlertKind::BUDGET_BURN_RATE.as_str()) {
+            timer.alerted(ctx, clock).await;
+        }
     }
 }
 
+async fn publish_minutes(
+    publisher: &Publisher,
+    ctx: &Live<'_>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<(), DemoError> {
+    let n = publisher.publish_range(from, to).await?;
+    trail::seed(ctx.emulator, &publisher.trail(from, to)).await?;
+    ctx.logs.deliver(publisher.logs(from, to)).await?;
+    let runaway = publisher.spike_starts().is_some_and(|s| from >= s);
+    let note = if runaway { " (a runaway loop is calling Sonnet)" } else { "" };
+    print::detail(&format!("live: {n} datapoints for {}{note}", from.format("%H:%M UTC")));
+    Ok(())
+}
+
+/// CloudWatch's evaluation of each published minute; a move to ALARM is printed.
+async fn judge_minutes(judge: &AlarmJudge, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(), DemoError> {
+    let mut minute = from;
+    while minute < to {
+        for j in judge.judge(minute).await?.iter().filter(|j| j.changed && j.state == "ALARM") {
+            print::detail(&format!(
+                "CloudWatch (played by the demo): {} in {} -> ALARM, {} USD/hour >= {} over {}",
+                j.alarm,
+                j.region,
+                j.value.round_dp(2),
+                j.threshold.normalize(),
+                minute.format("%H:%M UTC")
+            ));
+        }
+        minute += chrono::Duration::minutes(1);
+    }
+    Ok(())
+}
+
+/// From the runaway's first minute published to its burn-rate alert in the inbox.
+#[derive(Default)]
+struct TimeToAlert {
+    started: Option<(tokio::time::Instant, DateTime<Utc>)>,
+    done: bool,
+}
+
+impl TimeToAlert {
+    fn start(&mut self, now: DateTime<Utc>) {
+        if self.started.is_none() {
+            self.started = Some((tokio::time::Instant::now(), now));
+        }
+    }
+
+    fn waiting(&self) -> bool {
+        self.started.is_some() && !self.done
+    }
+
+    /// Prints how long the alert took and what brought it: a wake-up when
+    /// the daemon counted an alarm message and no polling tick fell in between.
+    async fn alerted(&mut self, ctx: &Live<'_>, clock: &dyn Clock) {
+        let Some((at, since)) = self.started.filter(|_| !self.done) else { return };
+        self.done = true;
+        let took = at.elapsed().as_secs_f64();
+        let ticked = ctx.polling.next_after(since, &Utc).is_some_and(|t| t <= clock.now());
+        let woke = print::wakeups_counted(ctx.url).await > 0.0;
+        let path = match (woke, ticked) {
+            (true, false) => "wake-up",
+            (true, true) => "wake-up; a polling tick fell in that time too",
+            (false, _) => "polling; no wake-up was counted",
+        };
+        print::detail(&format!(
+            "burn-rate alert received {took:.1} s after the runaway's first minute was published ({path})"
+        ));
+    }
+}
 async fn until(deadline: Option<tokio::time::Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d).await,

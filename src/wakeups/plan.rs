@@ -3,11 +3,13 @@
 //! alarm, compared with a threshold in USD per hour.
 //!
 //! CloudWatch evaluates a standard-resolution alarm every minute and bills
-//! it per metric it watches, so each alarm watches the plain `ModelId`
-//! series of `InputTokenCount` and `OutputTokenCount` (the AWS/Bedrock
-//! runtime metrics, Sum over 60 s) and nothing else; a metric-math alarm
-//! takes at most ten metrics, so the models are packed five to an alarm,
-//! in model-ID order, and each alarm has the whole threshold (a runaway loop
+//! it per metric it watches, so each alarm watches the plain per-model
+//! input and output token series (`InputTokenCount` and `OutputTokenCount`
+//! by `ModelId` in AWS/Bedrock; `TotalInputTokens` and `TotalOutputTokens`
+//! by `Model` in AWS/BedrockMantle, whose usage is billed too; Sum over
+//! 60 s) and nothing else; a metric-math alarm
+//! takes at most ten metrics, so the models are packed up to five to an
+//! alarm (all series of a model ID together), in model-ID order, and each alarm has the whole threshold (a runaway loop
 //! is one model ID). Missing minutes count as zero (`FILL(m, 0)`): a
 //! model without traffic adds nothing.
 //!
@@ -16,16 +18,21 @@
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
+/// The bedrock-runtime namespace.
+pub const DEFAULT_NAMESPACE: &str = "AWS/Bedrock";
+
 /// CloudWatch: at most ten metrics in one metric-math alarm.
 pub const METRICS_PER_ALARM: usize = 10;
 
 /// One token series an alarm watches, and what a token of it costs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Watched {
+    /// `AWS/Bedrock` or `AWS/BedrockMantle`.
+    pub namespace: String,
     pub model_id: String,
-    /// `InputTokenCount` or `OutputTokenCount`.
+    /// The AWS name: `InputTokenCount`, `TotalInputTokens`, …
     pub metric_name: String,
-    /// Exactly the series' dimensions (`ModelId` only).
+    /// Exactly the series' dimensions (the model's only).
     pub dimensions: Vec<(String, String)>,
     /// The standard rate in force; the highest rate of the region's set when
     /// the model is unpriced, so an unknown model still wakes the daemon.
@@ -72,6 +79,11 @@ impl AlarmSpec {
         h.update(self.expression());
         h.update(self.usd_per_hour.normalize().to_string());
         for w in &self.watched {
+            // AWS/Bedrock, the first namespace watched, is left out: the
+            // alarms written before mantle was watched keep their fingerprint.
+            if w.namespace != DEFAULT_NAMESPACE {
+                h.update(format!("|{}", w.namespace));
+            }
             h.update(format!("|{}|{}", w.metric_name, w.model_id));
             for (k, v) in &w.dimensions {
                 h.update(format!("|{k}={v}"));
@@ -108,8 +120,9 @@ impl AlarmSpec {
 /// both series of a model always in the same alarm. Names are
 /// `<prefix><region>-<n>`, so the set is the same on every replica and restart.
 pub fn plan(prefix: &str, region: &str, mut series: Vec<Watched>, usd_per_hour: Decimal) -> Vec<AlarmSpec> {
-    series.sort_by(|a, b| (&a.model_id, &a.metric_name).cmp(&(&b.model_id, &b.metric_name)));
-    series.dedup_by(|a, b| a.model_id == b.model_id && a.metric_name == b.metric_name);
+    let key = |w: &Watched| (w.model_id.clone(), w.namespace.clone(), w.metric_name.clone());
+    series.sort_by_key(key);
+    series.dedup_by(|a, b| key(a) == key(b));
     let mut alarms: Vec<AlarmSpec> = Vec::new();
     let mut i = 0;
     while i < series.len() {
@@ -138,6 +151,7 @@ mod tests {
 
     fn w(model: &str, metric: &str, usd: i64) -> Watched {
         Watched {
+            namespace: DEFAULT_NAMESPACE.into(),
             model_id: model.into(),
             metric_name: metric.into(),
             dimensions: vec![("ModelId".into(), model.into())],
@@ -182,5 +196,19 @@ mod tests {
     #[test]
     fn no_series_no_alarm() {
         assert!(plan("p-", "us-east-1", vec![], Decimal::from(20)).is_empty());
+    }
+
+    #[test]
+    fn a_mantle_series_joins_its_models_alarm_and_changes_the_fingerprint() {
+        let mut series = both("opus");
+        let runtime_only = plan("p-", "us-east-1", series.clone(), Decimal::from(20));
+        let mut mantle = w("opus", "TotalInputTokens", 15);
+        mantle.namespace = "AWS/BedrockMantle".into();
+        mantle.dimensions = vec![("Model".into(), "opus".into())];
+        series.push(mantle);
+        let alarms = plan("p-", "us-east-1", series, Decimal::from(20));
+        assert_eq!(alarms.len(), 1);
+        assert_eq!(alarms[0].watched.len(), 3, "both endpoints of a model in one alarm");
+        assert_ne!(alarms[0].fingerprint(), runtime_only[0].fingerprint());
     }
 }

@@ -1,9 +1,14 @@
 //! The README's first command: `bedrock-cost-monitor demo` runs on its own
 //! (emulator, simulated traffic, the real daemon) and shows a newcomer priced
 //! spend, the unpriced model, spend by caller and by end user (invocation
-//! logs), the budgets and the alerts that reached the finance inbox. Runs the built binary from the repository root.
+//! logs), the budgets and the alerts that reached the finance inbox, and
+//! the runaway's burn-rate alert arriving through a wake-up, timed. Runs the
+//! built binary from the repository root until that line (about four
+//! minutes: the runaway's first minute ends three minutes after start),
+//! then stops it as Ctrl-C would.
 
-use std::process::Command;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
 
 use crate::helpers::emulator;
 
@@ -11,14 +16,31 @@ use crate::helpers::emulator;
 fn demo_shows_spend_callers_budgets_and_alerts() {
     let _alone = emulator::alone();
     let root = env!("CARGO_MANIFEST_DIR");
-    let out = Command::new(env!("CARGO_BIN_EXE_bedrock-cost-monitor"))
-        .args(["demo", "--duration", "25"])
+    let mut log = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bedrock-cost-monitor"))
+        .args(["demo", "--duration", "300"])
         .current_dir(root)
-        .output()
+        .stdout(Stdio::piped())
+        // A file, not a pipe: the daemon's log must never fill a buffer nobody reads.
+        .stderr(Stdio::from(log.reopen().unwrap()))
+        .spawn()
         .expect("demo runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "demo failed:\n{stdout}\n{stderr}");
+    let mut stdout = String::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while lines.read_line(&mut line).unwrap() > 0 {
+        stdout.push_str(&line);
+        let timed = line.contains("after the runaway's first minute was published");
+        line.clear();
+        if timed {
+            let pid = child.id().to_string();
+            Command::new("kill").args(["-INT", &pid]).status().expect("kill runs");
+        }
+    }
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    log.read_to_string(&mut stderr).unwrap();
+    assert!(status.success(), "demo failed:\n{stdout}\n{stderr}");
     for needle in [
         "Spend so far",
         "claude-sonnet-4-5",
@@ -44,6 +66,11 @@ fn demo_shows_spend_callers_budgets_and_alerts() {
         "with the bill (Cost Explorer, ",
         "claude-opus-4-5 cache_write: ledger $",
         "stale rate: claude-opus-4-5 cache_write billed $10.0000/M, table $6.25/M",
+        "wake-up alarms at ",
+        "Usage is polled every 15 minutes",
+        "CloudWatch (played by the demo): bedrock-cost-monitor-wake-us-east-1-",
+        "ALERT  budget.burn_rate",
+        "s after the runaway's first minute was published (wake-up",
     ] {
         assert!(stdout.contains(needle), "`{needle}` missing from the demo's output:\n{stdout}\n{stderr}");
     }

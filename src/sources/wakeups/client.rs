@@ -21,8 +21,6 @@ use crate::sources::aws_error::classify;
 use crate::sources::{ErrorKind, SourceError};
 use crate::wakeups::{AlarmSpec, AlarmState};
 
-/// AWS/Bedrock: the namespace of the runtime token metrics the alarms watch.
-const NAMESPACE: &str = "AWS/Bedrock";
 const PERIOD_SECONDS: i32 = 60;
 /// The tag that marks an alarm as the daemon's.
 pub const MANAGED_BY: (&str, &str) = ("managed-by", "bedrock-cost-monitor");
@@ -63,7 +61,7 @@ fn queries(spec: &AlarmSpec) -> Vec<MetricDataQuery> {
         .map(|(i, w)| {
             let dims = w.dimensions.iter().map(|(n, v)| Dimension::builder().name(n).value(v).build());
             let metric = Metric::builder()
-                .namespace(NAMESPACE)
+                .namespace(&w.namespace)
                 .metric_name(&w.metric_name)
                 .set_dimensions(Some(dims.collect()))
                 .build();

@@ -63,40 +63,43 @@ impl Topic {
     pub async fn drain(&self) -> Vec<Delivered> {
         let mut out = Vec::new();
         loop {
-            let got = self
-                .sqs
-                .receive_message()
-                .queue_url(&self.queue_url)
-                .max_number_of_messages(10)
-                .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
-                .wait_time_seconds(1)
-                .send()
-                .await
-                .unwrap();
-            if got.messages().is_empty() {
+            let got = self.receive().await;
+            if got.is_empty() {
                 return out;
             }
-            for m in got.messages() {
-                let envelope: Value = serde_json::from_str(m.body().unwrap()).unwrap();
-                let system = m.attributes();
-                let get = |k| system.and_then(|a| a.get(&k)).cloned();
-                out.push(Delivered {
-                    subject: envelope["Subject"].as_str().map(String::from),
-                    body: serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap(),
-                    attributes: envelope["MessageAttributes"].clone(),
-                    group_id: get(aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId),
-                    dedupe_id: get(aws_sdk_sqs::types::MessageSystemAttributeName::MessageDeduplicationId),
-                });
-                let handle = m.receipt_handle().unwrap();
-                self.sqs
-                    .delete_message()
-                    .queue_url(&self.queue_url)
-                    .receipt_handle(handle)
-                    .send()
-                    .await
-                    .unwrap();
-            }
+            out.extend(got);
         }
+    }
+
+    /// One receive: what arrives within a second (returning as soon as
+    /// something does), deleted from the queue.
+    pub async fn receive(&self) -> Vec<Delivered> {
+        let got = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(10)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        for m in got.messages() {
+            let envelope: Value = serde_json::from_str(m.body().unwrap()).unwrap();
+            let system = m.attributes();
+            let get = |k| system.and_then(|a| a.get(&k)).cloned();
+            out.push(Delivered {
+                subject: envelope["Subject"].as_str().map(String::from),
+                body: serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap(),
+                attributes: envelope["MessageAttributes"].clone(),
+                group_id: get(aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId),
+                dedupe_id: get(aws_sdk_sqs::types::MessageSystemAttributeName::MessageDeduplicationId),
+            });
+            let handle = m.receipt_handle().unwrap();
+            self.sqs.delete_message().queue_url(&self.queue_url).receipt_handle(handle).send().await.unwrap();
+        }
+        out
     }
 }
 

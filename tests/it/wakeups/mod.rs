@@ -8,6 +8,8 @@
 
 mod alarms;
 mod listen;
+mod mantle;
+mod time_to_alert;
 
 use std::collections::BTreeMap;
 
@@ -55,12 +57,17 @@ impl Wiring {
     /// The `[wakeups]` table (on) for this wiring, with a burn-rate budget
     /// whose floor is the threshold, and `more` keys.
     pub fn config(&self, more: &str) -> String {
+        self.config_with(more, "")
+    }
+
+    /// [`Wiring::config`] with more keys of the budget's `[budgets.burn_rate]`.
+    pub fn config_with(&self, more: &str, burn_rate: &str) -> String {
         let topics: Vec<String> = self.topics.iter().map(|(r, a)| format!("{r:?} = {a:?}")).collect();
         format!(
             "[wakeups]\nenabled = true\nqueue_url = {:?}\nalarm_prefix = {PREFIX:?}\nhot_minutes = 0\n\
              topic_arns = {{ {} }}\n{more}\n\
              [[budgets]]\nname = \"runaway\"\nperiod = \"day\"\nlimit_usd = \"100000\"\nforecast_alert = false\n\
-             [budgets.burn_rate]\nmin_usd_per_hour = \"5\"\n",
+             [budgets.burn_rate]\nmin_usd_per_hour = \"5\"\n{burn_rate}",
             self.queue_url,
             topics.join(", ")
         )
