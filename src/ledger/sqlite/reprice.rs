@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, TransactionBehavior};
 
 use super::codec::{self, Context};
+use super::totals::CostDeltas;
 use super::write::{read_line, upsert_line, Change, LineValue};
 use super::SqliteStore;
 use crate::ledger::reprice::{decode_record, encode_record};
@@ -41,6 +42,7 @@ fn reprice_day(
     let earliest = day.changes.iter().map(|c| c.line.minute.timestamp()).min();
     super::compact::check_writable(&tx, earliest)?;
     let mut stats = RepriceStats::default();
+    let mut deltas = CostDeltas::default();
     for change in &day.changes {
         let read = LineValue { tokens: change.line.tokens, pricing: change.line.pricing.clone() };
         let wanted = LineValue { tokens: change.line.tokens, pricing: change.pricing.clone() };
@@ -48,7 +50,7 @@ fn reprice_day(
         match stored {
             Some(s) if s == wanted => stats.already += 1,
             Some(s) if s == read => {
-                if upsert_line(&tx, &change.repriced())? != Change::Unchanged {
+                if upsert_line(&tx, &change.repriced(), &mut deltas)? != Change::Unchanged {
                     stats.rewritten += 1;
                 }
             }
@@ -59,6 +61,7 @@ fn reprice_day(
         // Dropping the transaction rolls back every line of the day.
         return Ok(RepriceStats { rewritten: 0, ..stats });
     }
+    deltas.apply(&tx)?;
     let r = &day.record;
     let (at, body) = (codec::instant_to_sql(r.at)?, encode_record(r)?);
     tx.prepare_cached("INSERT OR REPLACE INTO reprices (at_ns, day, body) VALUES (?1, ?2, ?3)")

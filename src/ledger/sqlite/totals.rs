@@ -79,81 +79,123 @@ const HOURLY: Table = Table {
              DO UPDATE SET lines = excluded.lines, tokens = excluded.tokens, usd = excluded.usd",
 };
 
-/// Applies one line's contribution to its series' all-time total and to
-/// its hour, exactly. The series is (region, model ID, model or '' if
-/// unpriced, token type).
-pub(super) fn adjust_cost_total(
-    tx: &Transaction<'_>,
-    line: &CostLine,
-    pricing: &LinePricing,
-    delta: Delta,
-) -> Result<(), StoreError> {
-    let hour = codec::minute_to_sql(line.minute)?.div_euclid(HOUR) * HOUR;
-    adjust(tx, &ALL_TIME, line, pricing, delta, hour)?;
-    adjust(tx, &HOURLY, line, pricing, delta, hour)
+/// A cost series: (region, model ID, model or '' if unpriced, token type).
+type Series = (String, String, String, &'static str);
+
+/// The signed change a batch makes to one total: lines, tokens, usd.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Change {
+    lines: i64,
+    tokens: i128,
+    usd: Decimal,
 }
 
-fn adjust(
+/// The changes one transaction makes to the cost totals, summed per series
+/// (all-time) and per series and hour, and written once per series at the
+/// end (`apply`) instead of once per line: a day-chunk of a busy region has
+/// thousands of lines but a few hundred series-hours.
+#[derive(Debug, Default)]
+pub(super) struct CostDeltas {
+    all_time: BTreeMap<Series, Change>,
+    hourly: BTreeMap<(i64, Series), Change>,
+}
+
+impl CostDeltas {
+    /// Records that a line's tokens (and its usd, from `pricing`) enter or
+    /// leave its series' all-time total and its hour.
+    pub(super) fn add(
+        &mut self,
+        line: &CostLine,
+        pricing: &LinePricing,
+        delta: Delta,
+    ) -> Result<(), StoreError> {
+        let hour = codec::minute_to_sql(line.minute)?.div_euclid(HOUR) * HOUR;
+        let (model, usd) = match pricing {
+            LinePricing::Priced { model, usd, .. } => (model.as_str(), *usd),
+            LinePricing::Unpriced { .. } => ("", Decimal::ZERO),
+        };
+        let (lines, tokens, usd) = match delta {
+            Delta::Add(n) => (1, i128::from(n), usd),
+            Delta::Remove(n) => (-1, -i128::from(n), -usd),
+        };
+        let series: Series =
+            (line.region.clone(), line.model_id.clone(), model.to_string(), line.token_type.as_str());
+        for slot in
+            [self.hourly.entry((hour, series.clone())).or_default(), self.all_time.entry(series).or_default()]
+        {
+            slot.lines += lines;
+            slot.tokens += tokens;
+            slot.usd = slot.usd.checked_add(usd).ok_or_else(|| overflow(line))?;
+        }
+        Ok(())
+    }
+
+    /// Writes every changed total, exactly; a total that would go negative
+    /// or overflow is `Corrupt` (only a total that disagrees with its lines can).
+    pub(super) fn apply(self, tx: &Transaction<'_>) -> Result<(), StoreError> {
+        for (series, change) in &self.all_time {
+            apply(tx, &ALL_TIME, series, 0, *change)?;
+        }
+        for ((hour, series), change) in &self.hourly {
+            apply(tx, &HOURLY, series, *hour, *change)?;
+        }
+        Ok(())
+    }
+}
+
+fn overflow(line: &CostLine) -> StoreError {
+    StoreError::Backend(format!(
+        "{} {}: cost total overflows exact decimal arithmetic",
+        line.region, line.model_id
+    ))
+}
+
+fn apply(
     tx: &Transaction<'_>,
     table: &Table,
-    line: &CostLine,
-    pricing: &LinePricing,
-    delta: Delta,
+    series: &Series,
     hour: i64,
+    change: Change,
 ) -> Result<(), StoreError> {
-    let (model, usd) = match pricing {
-        LinePricing::Priced { model, usd, .. } => (model.as_str(), *usd),
-        LinePricing::Unpriced { .. } => ("", Decimal::ZERO),
-    };
-    let tt = line.token_type.as_str();
+    if change == Change::default() {
+        return Ok(()); // a line revised and revised back, or moved within its series
+    }
+    let (region, model_id, model, tt) = series;
     // SQLite ignores surplus parameters only when they are unnamed and
     // unused, so each statement binds exactly the ones it names.
+    let key = params![region, model_id, model, tt, hour];
     let old: Option<(i64, i64, String)> = tx
         .prepare_cached(table.read)
         .and_then(|mut st| {
-            let key = params![line.region, line.model_id, model, tt, hour];
-            let key = &key[..st.parameter_count()];
-            st.query_row(key, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()
+            let n = st.parameter_count();
+            st.query_row(&key[..n], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()
         })
         .ctx("reading cost total")?;
-    let old = match old {
-        Some((lines, tokens, usd)) => Total {
-            lines: codec::tokens_from_sql(lines)?,
-            tokens: codec::tokens_from_sql(tokens)?,
-            usd: codec::usd_from_sql(&usd)?,
-        },
-        None => Total::default(),
+    let (lines, tokens, usd) = match old {
+        Some((lines, tokens, usd)) => (lines, i128::from(tokens), codec::usd_from_sql(&usd)?),
+        None => (0, 0, Decimal::ZERO),
     };
-    let new = old.apply(delta, usd).ok_or_else(|| StoreError::Corrupt {
+    let corrupt = || {
+        StoreError::Corrupt {
         what: "cost total",
-        detail: format!(
-            "{} {} {model:?} {tt}: {old:?} cannot take {delta:?} of {usd} USD",
-            line.region, line.model_id
-        ),
-    })?;
-    if new.lines == 0 {
+        detail: format!("{region} {model_id} {model:?} {tt}: {lines} lines, {tokens} tokens, {usd} USD cannot take {change:?}"),
+    }
+    };
+    let lines = lines.checked_add(change.lines).filter(|n| *n >= 0).ok_or_else(corrupt)?;
+    let tokens = i64::try_from(tokens + change.tokens).ok().filter(|n| *n >= 0).ok_or_else(corrupt)?;
+    let usd = usd.checked_add(change.usd).ok_or_else(corrupt)?;
+    if lines == 0 {
         tx.prepare_cached(table.delete)
             .and_then(|mut st| {
-                let key = params![line.region, line.model_id, model, tt, hour];
                 let n = st.parameter_count();
                 st.execute(&key[..n])
             })
             .ctx("deleting an emptied cost total")?;
         return Ok(());
     }
-    let (lines, tokens) = (codec::tokens_to_sql(new.lines)?, codec::tokens_to_sql(new.tokens)?);
     tx.prepare_cached(table.upsert)
         .and_then(|mut st| {
-            st.execute(params![
-                line.region,
-                line.model_id,
-                model,
-                tt,
-                hour,
-                lines,
-                tokens,
-                codec::usd_to_sql(new.usd)
-            ])
+            st.execute(params![region, model_id, model, tt, hour, lines, tokens, codec::usd_to_sql(usd)])
         })
         .ctx("writing cost total")?;
     Ok(())

@@ -5,13 +5,17 @@
 //! Totals are kept by delta: when a row is overwritten its old value is
 //! subtracted from its old series and the new value added to the new series,
 //! in the same transaction, so totals always equal the sum of the latest rows.
-//! Money deltas are exact `Decimal` arithmetic in Rust; metric deltas are
-//! REAL arithmetic in SQL (exact for the integer-valued counts up to 2^53).
+//! The deltas are summed per series over the batch and written once per
+//! series before the commit (a new minute costs one INSERT). Money deltas
+//! are exact `Decimal` arithmetic in Rust; metric deltas are REAL (exact for
+//! the integer-valued counts up to 2^53).
+
+use std::collections::BTreeMap;
 
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 
 use super::codec::{self, Context};
-use super::totals::{adjust_cost_total, Delta};
+use super::totals::{CostDeltas, Delta};
 use crate::ledger::{Fence, MinuteBatch, StoreError, WriteStats};
 use crate::records::{CostLine, LinePricing, MetricPoint, Source};
 
@@ -40,18 +44,22 @@ pub(super) fn write_batch(
     let minutes = batch.points.iter().map(|p| p.minute).chain(batch.lines.iter().map(|l| l.minute));
     super::compact::check_writable(&tx, minutes.min().map(|m| m.timestamp()))?;
     let mut stats = WriteStats::default();
+    let mut metric_deltas = MetricDeltas::default();
     for point in &batch.points {
-        match upsert_point(&tx, batch.source, point)? {
+        match upsert_point(&tx, batch.source, point, &mut metric_deltas)? {
             Change::Inserted => stats.points_inserted += 1,
             Change::Revised => stats.points_revised += 1,
             Change::Unchanged => {}
         }
     }
+    metric_deltas.apply(&tx)?;
+    let mut cost_deltas = CostDeltas::default();
     for line in &batch.lines {
-        if upsert_line(&tx, line)? != Change::Unchanged {
+        if upsert_line(&tx, line, &mut cost_deltas)? != Change::Unchanged {
             stats.lines_written += 1;
         }
     }
+    cost_deltas.apply(&tx)?;
     if let Some(until) = batch.watermark {
         advance_watermark(&tx, batch.source, &batch.region, until)?;
     }
@@ -59,53 +67,79 @@ pub(super) fn write_batch(
     Ok(stats)
 }
 
-fn upsert_point(tx: &Transaction<'_>, source: Source, p: &MetricPoint) -> Result<Change, StoreError> {
+/// A metric series' (sum, count) change in one batch, summed per series and
+/// written once at the end of the batch.
+#[derive(Debug, Default)]
+struct MetricDeltas(BTreeMap<(String, String, &'static str), (f64, f64)>);
+
+impl MetricDeltas {
+    #[allow(clippy::float_arithmetic, reason = "CloudWatch statistics, not money")]
+    fn add(&mut self, p: &MetricPoint, old: (f64, Option<f64>), new: (f64, Option<f64>)) {
+        let slot = self.0.entry((p.region.clone(), p.model_id.clone(), p.metric.key())).or_default();
+        slot.0 += new.0 - old.0;
+        slot.1 += new.1.unwrap_or(0.0) - old.1.unwrap_or(0.0);
+    }
+
+    /// One statement per series; a point and its total share the series
+    /// (region, model ID, metric). Exact for the integer-valued statistics
+    /// CloudWatch reports (counts and millisecond sums) up to 2^53.
+    fn apply(self, tx: &Transaction<'_>) -> Result<(), StoreError> {
+        let mut st = tx
+            .prepare_cached(
+                "INSERT INTO metric_totals (region, model_id, metric, sum, count) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (region, model_id, metric)
+                 DO UPDATE SET sum = sum + excluded.sum, count = count + excluded.count",
+            )
+            .ctx("updating metric totals")?;
+        for ((region, model_id, metric), (sum, count)) in self.0 {
+            st.execute(params![region, model_id, metric, sum, count]).ctx("updating metric totals")?;
+        }
+        Ok(())
+    }
+}
+
+/// Inserts a new minute in one statement (the backfill case); only a minute
+/// already stored is read back and compared.
+fn upsert_point(
+    tx: &Transaction<'_>,
+    source: Source,
+    p: &MetricPoint,
+    deltas: &mut MetricDeltas,
+) -> Result<Change, StoreError> {
     let minute = codec::minute_to_sql(p.minute)?;
     let sum = codec::check_finite("metric sum", p.sum)?;
     let count = p.count.map(|c| codec::check_finite("metric count", c)).transpose()?;
-    let key = params![source.as_str(), p.region, p.model_id, p.metric.key(), minute];
-    let old: Option<(f64, Option<f64>)> = tx
+    let row = params![source.as_str(), p.region, p.model_id, p.metric.key(), minute, sum, count];
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO metric_points (source, region, model_id, metric, minute, sum, count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+        )
+        .and_then(|mut st| st.execute(row))
+        .ctx("inserting metric point")?;
+    if inserted == 1 {
+        deltas.add(p, (0.0, None), (sum, count));
+        return Ok(Change::Inserted);
+    }
+    let old: (f64, Option<f64>) = tx
         .prepare_cached(
             "SELECT sum, count FROM metric_points
              WHERE source = ?1 AND region = ?2 AND model_id = ?3 AND metric = ?4 AND minute = ?5",
         )
-        .and_then(|mut st| st.query_row(key, |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .and_then(|mut st| st.query_row(&row[..5], |r| Ok((r.get(0)?, r.get(1)?))))
         .ctx("reading metric point")?;
     // Unchanged means identical: re-reading a window must not count as a revision.
-    if old == Some((sum, count)) {
+    if old == (sum, count) {
         return Ok(Change::Unchanged);
     }
     tx.prepare_cached(
-        "INSERT INTO metric_points (source, region, model_id, metric, minute, sum, count)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (source, region, model_id, metric, minute)
-         DO UPDATE SET sum = excluded.sum, count = excluded.count",
+        "UPDATE metric_points SET sum = ?6, count = ?7
+         WHERE source = ?1 AND region = ?2 AND model_id = ?3 AND metric = ?4 AND minute = ?5",
     )
-    .and_then(|mut st| {
-        st.execute(params![source.as_str(), p.region, p.model_id, p.metric.key(), minute, sum, count])
-    })
-    .ctx("upserting metric point")?;
-    let (old_sum, old_count) = old.unwrap_or((0.0, None));
-    // Subtract the old value and add the new one; a point and its total share
-    // the series (region, model ID, metric), so one statement suffices.
-    tx.prepare_cached(
-        "INSERT INTO metric_totals (region, model_id, metric, sum, count) VALUES (?1, ?2, ?3, ?5, ?7)
-         ON CONFLICT (region, model_id, metric)
-         DO UPDATE SET sum = (sum - ?4) + ?5, count = (count - ?6) + ?7",
-    )
-    .and_then(|mut st| {
-        st.execute(params![
-            p.region,
-            p.model_id,
-            p.metric.key(),
-            old_sum,
-            sum,
-            old_count.unwrap_or(0.0),
-            count.unwrap_or(0.0)
-        ])
-    })
-    .ctx("updating metric totals")?;
-    Ok(if old.is_some() { Change::Revised } else { Change::Inserted })
+    .and_then(|mut st| st.execute(row))
+    .ctx("revising metric point")?;
+    deltas.add(p, old, (sum, count));
+    Ok(Change::Revised)
 }
 
 /// The stored part of a cost line that can change on revision.
@@ -138,43 +172,56 @@ pub(super) fn read_line(
     .transpose()
 }
 
-pub(super) fn upsert_line(tx: &Transaction<'_>, line: &CostLine) -> Result<Change, StoreError> {
+/// Writes a line and records its move between totals in `deltas`, which
+/// the caller applies before committing. A new minute takes one statement.
+pub(super) fn upsert_line(
+    tx: &Transaction<'_>,
+    line: &CostLine,
+    deltas: &mut CostDeltas,
+) -> Result<Change, StoreError> {
     let minute = codec::minute_to_sql(line.minute)?;
     let tokens = codec::tokens_to_sql(line.tokens)?;
+    let (model, price_entry, usd, reason) = codec::pricing_to_sql(&line.pricing);
+    let row = params![
+        line.region,
+        line.model_id,
+        minute,
+        line.token_type.as_str(),
+        tokens,
+        model,
+        price_entry,
+        usd,
+        reason
+    ];
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO cost_lines (region, model_id, minute, token_type, tokens, model, price_entry, usd, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
+        )
+        .and_then(|mut st| st.execute(row))
+        .ctx("inserting cost line")?;
+    if inserted == 1 {
+        deltas.add(line, &line.pricing, Delta::Add(line.tokens))?;
+        return Ok(Change::Inserted);
+    }
     let new = LineValue { tokens: line.tokens, pricing: line.pricing.clone() };
-    let old = read_line(tx, line, minute)?;
-    if old.as_ref() == Some(&new) {
+    let Some(old) = read_line(tx, line, minute)? else {
+        return Err(StoreError::Backend("a cost line neither inserted nor found".into()));
+    };
+    if old == new {
         return Ok(Change::Unchanged);
     }
     // A revision replaces: take the old line out of its series (which may be
     // a different one, e.g. unpriced → priced) before adding the new one.
-    if let Some(old) = &old {
-        adjust_cost_total(tx, line, &old.pricing, Delta::Remove(old.tokens))?;
-    }
-    let (model, price_entry, usd, reason) = codec::pricing_to_sql(&line.pricing);
+    deltas.add(line, &old.pricing, Delta::Remove(old.tokens))?;
     tx.prepare_cached(
-        "INSERT INTO cost_lines (region, model_id, minute, token_type, tokens, model, price_entry, usd, reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-         ON CONFLICT (region, model_id, minute, token_type) DO UPDATE SET
-           tokens = excluded.tokens, model = excluded.model, price_entry = excluded.price_entry,
-           usd = excluded.usd, reason = excluded.reason",
+        "UPDATE cost_lines SET tokens = ?5, model = ?6, price_entry = ?7, usd = ?8, reason = ?9
+         WHERE region = ?1 AND model_id = ?2 AND minute = ?3 AND token_type = ?4",
     )
-    .and_then(|mut st| {
-        st.execute(params![
-            line.region,
-            line.model_id,
-            minute,
-            line.token_type.as_str(),
-            tokens,
-            model,
-            price_entry,
-            usd,
-            reason
-        ])
-    })
-    .ctx("upserting cost line")?;
-    adjust_cost_total(tx, line, &line.pricing, Delta::Add(line.tokens))?;
-    Ok(if old.is_some() { Change::Revised } else { Change::Inserted })
+    .and_then(|mut st| st.execute(row))
+    .ctx("revising cost line")?;
+    deltas.add(line, &line.pricing, Delta::Add(line.tokens))?;
+    Ok(Change::Revised)
 }
 
 /// Moves the watermark forward only: `max(old, new)` in the upsert itself.
