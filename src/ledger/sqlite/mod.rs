@@ -52,6 +52,8 @@ mod coordination;
 mod exactly_once;
 mod fence;
 mod fold;
+mod lines;
+mod names;
 mod outbox;
 mod read;
 mod replace;

@@ -12,20 +12,14 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{params, Transaction, TransactionBehavior};
 
 use super::codec::{self, Context};
-use super::totals::{CostDeltas, Delta};
+use super::lines::{upsert_line, Change};
+use super::names::Names;
+use super::totals::CostDeltas;
 use crate::ledger::{Fence, MinuteBatch, StoreError, WriteStats};
-use crate::records::{CostLine, LinePricing, MetricPoint, Source};
-
-/// What an upsert did to its row.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Change {
-    Inserted,
-    Revised,
-    Unchanged,
-}
+use crate::records::{MetricPoint, Source};
 
 /// Writes the batch atomically. Any error drops the transaction, which rolls
 /// back everything the batch had written so far. `lines_written` counts lines
@@ -44,9 +38,10 @@ pub(super) fn write_batch(
     let minutes = batch.points.iter().map(|p| p.minute).chain(batch.lines.iter().map(|l| l.minute));
     super::compact::check_writable(&tx, minutes.min().map(|m| m.timestamp()))?;
     let mut stats = WriteStats::default();
+    let mut names = Names::default();
     let mut metric_deltas = MetricDeltas::default();
     for point in &batch.points {
-        match upsert_point(&tx, batch.source, point, &mut metric_deltas)? {
+        match upsert_point(&tx, &mut names, batch.source, point, &mut metric_deltas)? {
             Change::Inserted => stats.points_inserted += 1,
             Change::Revised => stats.points_revised += 1,
             Change::Unchanged => {}
@@ -55,7 +50,7 @@ pub(super) fn write_batch(
     metric_deltas.apply(&tx)?;
     let mut cost_deltas = CostDeltas::default();
     for line in &batch.lines {
-        if upsert_line(&tx, line, &mut cost_deltas)? != Change::Unchanged {
+        if upsert_line(&tx, &mut names, line, &mut cost_deltas)? != Change::Unchanged {
             stats.lines_written += 1;
         }
     }
@@ -102,6 +97,7 @@ impl MetricDeltas {
 /// already stored is read back and compared.
 fn upsert_point(
     tx: &Transaction<'_>,
+    names: &mut Names,
     source: Source,
     p: &MetricPoint,
     deltas: &mut MetricDeltas,
@@ -109,10 +105,12 @@ fn upsert_point(
     let minute = codec::minute_to_sql(p.minute)?;
     let sum = codec::check_finite("metric sum", p.sum)?;
     let count = p.count.map(|c| codec::check_finite("metric count", c)).transpose()?;
-    let row = params![source.as_str(), p.region, p.model_id, p.metric.key(), minute, sum, count];
+    let (source, region) = (names.id(tx, source.as_str())?, names.id(tx, &p.region)?);
+    let (model_id, metric) = (names.id(tx, &p.model_id)?, names.id(tx, p.metric.key())?);
+    let row = params![minute, source, region, model_id, metric, sum, count];
     let inserted = tx
         .prepare_cached(
-            "INSERT INTO metric_points (source, region, model_id, metric, minute, sum, count)
+            "INSERT INTO metric_minutes (minute, source, region, model_id, metric, sum, count)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
         )
         .and_then(|mut st| st.execute(row))
@@ -123,8 +121,8 @@ fn upsert_point(
     }
     let old: (f64, Option<f64>) = tx
         .prepare_cached(
-            "SELECT sum, count FROM metric_points
-             WHERE source = ?1 AND region = ?2 AND model_id = ?3 AND metric = ?4 AND minute = ?5",
+            "SELECT sum, count FROM metric_minutes
+             WHERE minute = ?1 AND source = ?2 AND region = ?3 AND model_id = ?4 AND metric = ?5",
         )
         .and_then(|mut st| st.query_row(&row[..5], |r| Ok((r.get(0)?, r.get(1)?))))
         .ctx("reading metric point")?;
@@ -133,94 +131,12 @@ fn upsert_point(
         return Ok(Change::Unchanged);
     }
     tx.prepare_cached(
-        "UPDATE metric_points SET sum = ?6, count = ?7
-         WHERE source = ?1 AND region = ?2 AND model_id = ?3 AND metric = ?4 AND minute = ?5",
+        "UPDATE metric_minutes SET sum = ?6, count = ?7
+         WHERE minute = ?1 AND source = ?2 AND region = ?3 AND model_id = ?4 AND metric = ?5",
     )
     .and_then(|mut st| st.execute(row))
     .ctx("revising metric point")?;
     deltas.add(p, old, (sum, count));
-    Ok(Change::Revised)
-}
-
-/// The stored part of a cost line that can change on revision.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct LineValue {
-    pub tokens: u64,
-    pub pricing: LinePricing,
-}
-
-pub(super) fn read_line(
-    tx: &Transaction<'_>,
-    line: &CostLine,
-    minute: i64,
-) -> Result<Option<LineValue>, StoreError> {
-    let row = tx
-        .prepare_cached(
-            "SELECT tokens, model, price_entry, usd, reason FROM cost_lines
-             WHERE region = ?1 AND model_id = ?2 AND minute = ?3 AND token_type = ?4",
-        )
-        .and_then(|mut st| {
-            st.query_row(params![line.region, line.model_id, minute, line.token_type.as_str()], |r| {
-                Ok((r.get::<_, i64>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
-            })
-            .optional()
-        })
-        .ctx("reading cost line")?;
-    row.map(|(tokens, cols)| {
-        Ok(LineValue { tokens: codec::tokens_from_sql(tokens)?, pricing: codec::pricing_from_sql(cols)? })
-    })
-    .transpose()
-}
-
-/// Writes a line and records its move between totals in `deltas`, which
-/// the caller applies before committing. A new minute takes one statement.
-pub(super) fn upsert_line(
-    tx: &Transaction<'_>,
-    line: &CostLine,
-    deltas: &mut CostDeltas,
-) -> Result<Change, StoreError> {
-    let minute = codec::minute_to_sql(line.minute)?;
-    let tokens = codec::tokens_to_sql(line.tokens)?;
-    let (model, price_entry, usd, reason) = codec::pricing_to_sql(&line.pricing);
-    let row = params![
-        line.region,
-        line.model_id,
-        minute,
-        line.token_type.as_str(),
-        tokens,
-        model,
-        price_entry,
-        usd,
-        reason
-    ];
-    let inserted = tx
-        .prepare_cached(
-            "INSERT INTO cost_lines (region, model_id, minute, token_type, tokens, model, price_entry, usd, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
-        )
-        .and_then(|mut st| st.execute(row))
-        .ctx("inserting cost line")?;
-    if inserted == 1 {
-        deltas.add(line, &line.pricing, Delta::Add(line.tokens))?;
-        return Ok(Change::Inserted);
-    }
-    let new = LineValue { tokens: line.tokens, pricing: line.pricing.clone() };
-    let Some(old) = read_line(tx, line, minute)? else {
-        return Err(StoreError::Backend("a cost line neither inserted nor found".into()));
-    };
-    if old == new {
-        return Ok(Change::Unchanged);
-    }
-    // A revision replaces: take the old line out of its series (which may be
-    // a different one, e.g. unpriced → priced) before adding the new one.
-    deltas.add(line, &old.pricing, Delta::Remove(old.tokens))?;
-    tx.prepare_cached(
-        "UPDATE cost_lines SET tokens = ?5, model = ?6, price_entry = ?7, usd = ?8, reason = ?9
-         WHERE region = ?1 AND model_id = ?2 AND minute = ?3 AND token_type = ?4",
-    )
-    .and_then(|mut st| st.execute(row))
-    .ctx("revising cost line")?;
-    deltas.add(line, &line.pricing, Delta::Add(line.tokens))?;
     Ok(Change::Revised)
 }
 
