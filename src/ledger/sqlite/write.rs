@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use rusqlite::{params, Transaction, TransactionBehavior};
 
 use super::codec::{self, Context};
@@ -40,7 +41,7 @@ pub(super) fn write_batch(
     let mut stats = WriteStats::default();
     let mut names = Names::default();
     let mut metric_deltas = MetricDeltas::default();
-    for point in &batch.points {
+    for point in by_minute(&batch.points, |p| p.minute) {
         match upsert_point(&tx, &mut names, batch.source, point, &mut metric_deltas)? {
             Change::Inserted => stats.points_inserted += 1,
             Change::Revised => stats.points_revised += 1,
@@ -49,7 +50,7 @@ pub(super) fn write_batch(
     }
     metric_deltas.apply(&tx)?;
     let mut cost_deltas = CostDeltas::default();
-    for line in &batch.lines {
+    for line in by_minute(&batch.lines, |l| l.minute) {
         if upsert_line(&tx, &mut names, line, &mut cost_deltas)? != Change::Unchanged {
             stats.lines_written += 1;
         }
@@ -60,6 +61,16 @@ pub(super) fn write_batch(
     }
     tx.commit().ctx("committing write")?;
     Ok(stats)
+}
+
+/// The rows in minute order, which is the tables' key order: a day-chunk
+/// then fills its pages one after another instead of touching every page of
+/// the day for each series. The sort is stable, so a key twice in the batch
+/// still ends as the later one.
+fn by_minute<T>(rows: &[T], minute: impl Fn(&T) -> DateTime<Utc>) -> Vec<&T> {
+    let mut sorted: Vec<&T> = rows.iter().collect();
+    sorted.sort_by_key(|r| minute(r));
+    sorted
 }
 
 /// A metric series' (sum, count) change in one batch, summed per series and
