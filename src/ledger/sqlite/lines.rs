@@ -4,6 +4,7 @@
 //! transaction) nor decide anything about pricing.
 
 use rusqlite::{params, OptionalExtension, Transaction};
+use rust_decimal::Decimal;
 
 use super::codec::{self, Context};
 use super::names::Names;
@@ -63,6 +64,14 @@ fn read_by_ids(tx: &Transaction<'_>, key: [i64; 4]) -> Result<Option<LineValue>,
     .transpose()
 }
 
+/// What a line adds to its total: its usd, nothing if unpriced.
+fn usd_of(pricing: &LinePricing) -> Decimal {
+    match pricing {
+        LinePricing::Priced { usd, .. } => *usd,
+        LinePricing::Unpriced { .. } => Decimal::ZERO,
+    }
+}
+
 /// Writes a line and records its move between totals in `deltas`, which
 /// the caller applies before committing. A new minute takes one statement.
 pub(super) fn upsert_line(
@@ -91,8 +100,9 @@ pub(super) fn upsert_line(
         )
         .and_then(|mut st| st.execute(row))
         .ctx("inserting cost line")?;
+    let series = (key[1], key[2], model, key[3]);
     if inserted == 1 {
-        deltas.add(line, &line.pricing, Delta::Add(line.tokens))?;
+        deltas.add(series, minute, usd_of(&line.pricing), Delta::Add(line.tokens))?;
         return Ok(Change::Inserted);
     }
     let new = LineValue { tokens: line.tokens, pricing: line.pricing.clone() };
@@ -104,13 +114,18 @@ pub(super) fn upsert_line(
     }
     // A revision replaces: take the old line out of its series (which may be
     // a different one, e.g. unpriced → priced) before adding the new one.
-    deltas.add(line, &old.pricing, Delta::Remove(old.tokens))?;
+    let old_model = match &old.pricing {
+        LinePricing::Priced { model, .. } => Some(names.id(tx, model)?),
+        LinePricing::Unpriced { .. } => None,
+    };
+    let old_series = (key[1], key[2], old_model, key[3]);
+    deltas.add(old_series, minute, usd_of(&old.pricing), Delta::Remove(old.tokens))?;
     tx.prepare_cached(
         "UPDATE cost_minutes SET tokens = ?5, model = ?6, price_entry = ?7, usd = ?8, reason = ?9
          WHERE minute = ?1 AND region = ?2 AND model_id = ?3 AND token_type = ?4",
     )
     .and_then(|mut st| st.execute(row))
     .ctx("revising cost line")?;
-    deltas.add(line, &line.pricing, Delta::Add(line.tokens))?;
+    deltas.add(series, minute, usd_of(&line.pricing), Delta::Add(line.tokens))?;
     Ok(Change::Revised)
 }

@@ -17,6 +17,7 @@ use crate::ledger::StoreError;
 #[derive(Debug, Default)]
 pub(super) struct Names {
     ids: HashMap<String, i64>,
+    texts: HashMap<i64, String>,
 }
 
 impl Names {
@@ -29,7 +30,7 @@ impl Names {
             .prepare_cached("INSERT INTO names (name) VALUES (?1) RETURNING id")
             .and_then(|mut st| st.query_row(params![name], |r| r.get(0)))
             .ctx("adding a name")?;
-        self.ids.insert(name.to_string(), id);
+        self.remember(name, id);
         Ok(id)
     }
 
@@ -43,9 +44,27 @@ impl Names {
             .and_then(|mut st| st.query_row(params![name], |r| r.get(0)).optional())
             .ctx("reading a name")?;
         if let Some(id) = id {
-            self.ids.insert(name.to_string(), id);
+            self.remember(name, id);
         }
         Ok(id)
+    }
+
+    /// The text of `id`.
+    pub(super) fn name(&mut self, tx: &Transaction<'_>, id: i64) -> Result<String, StoreError> {
+        if let Some(text) = self.texts.get(&id) {
+            return Ok(text.clone());
+        }
+        let text: String = tx
+            .prepare_cached("SELECT name FROM names WHERE id = ?1")
+            .and_then(|mut st| st.query_row(params![id], |r| r.get(0)))
+            .ctx("reading a name")?;
+        self.remember(&text, id);
+        Ok(text)
+    }
+
+    fn remember(&mut self, name: &str, id: i64) {
+        self.ids.insert(name.to_string(), id);
+        self.texts.insert(id, name.to_string());
     }
 
     /// `id` of an optional name (a NULL column stays NULL).

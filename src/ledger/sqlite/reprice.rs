@@ -62,7 +62,7 @@ fn reprice_day(
         // Dropping the transaction rolls back every line of the day.
         return Ok(RepriceStats { rewritten: 0, ..stats });
     }
-    deltas.apply(&tx)?;
+    deltas.apply(&tx, &mut names)?;
     let r = &day.record;
     let (at, body) = (codec::instant_to_sql(r.at)?, encode_record(r)?);
     tx.prepare_cached("INSERT OR REPLACE INTO reprices (at_ns, day, body) VALUES (?1, ?2, ?3)")

@@ -6,14 +6,14 @@
 //!
 //! Must not decide what a line is worth; it only adds and subtracts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{params, OptionalExtension, Transaction};
 use rust_decimal::Decimal;
 
 use super::codec::{self, Context};
+use super::names::Names;
 use crate::ledger::StoreError;
-use crate::records::{CostLine, LinePricing};
 
 pub(super) use crate::ledger::window::HOUR;
 
@@ -79,8 +79,9 @@ const HOURLY: Table = Table {
              DO UPDATE SET lines = excluded.lines, tokens = excluded.tokens, usd = excluded.usd",
 };
 
-/// A cost series: (region, model ID, model or '' if unpriced, token type).
-type Series = (String, String, String, &'static str);
+/// A cost series by `names` ids: (region, model ID, model or `None` if
+/// unpriced, token type). Ids, not texts, so summing a line allocates nothing.
+pub(super) type Series = (i64, i64, Option<i64>, i64);
 
 /// The signed change a batch makes to one total: lines, tokens, usd.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -96,64 +97,66 @@ struct Change {
 /// thousands of lines but a few hundred series-hours.
 #[derive(Debug, Default)]
 pub(super) struct CostDeltas {
-    all_time: BTreeMap<Series, Change>,
-    hourly: BTreeMap<(i64, Series), Change>,
+    all_time: HashMap<Series, Change>,
+    hourly: HashMap<(i64, Series), Change>,
 }
 
 impl CostDeltas {
-    /// Records that a line's tokens (and its usd, from `pricing`) enter or
-    /// leave its series' all-time total and its hour.
+    /// Records that a line of `series` at `minute` (epoch seconds) enters or
+    /// leaves its all-time total and its hour, with its tokens and `usd`.
     pub(super) fn add(
         &mut self,
-        line: &CostLine,
-        pricing: &LinePricing,
+        series: Series,
+        minute: i64,
+        usd: Decimal,
         delta: Delta,
     ) -> Result<(), StoreError> {
-        let hour = codec::minute_to_sql(line.minute)?.div_euclid(HOUR) * HOUR;
-        let (model, usd) = match pricing {
-            LinePricing::Priced { model, usd, .. } => (model.as_str(), *usd),
-            LinePricing::Unpriced { .. } => ("", Decimal::ZERO),
-        };
+        let hour = minute.div_euclid(HOUR) * HOUR;
         let (lines, tokens, usd) = match delta {
             Delta::Add(n) => (1, i128::from(n), usd),
             Delta::Remove(n) => (-1, -i128::from(n), -usd),
         };
-        let series: Series =
-            (line.region.clone(), line.model_id.clone(), model.to_string(), line.token_type.as_str());
-        for slot in
-            [self.hourly.entry((hour, series.clone())).or_default(), self.all_time.entry(series).or_default()]
+        for slot in [self.hourly.entry((hour, series)).or_default(), self.all_time.entry(series).or_default()]
         {
             slot.lines += lines;
             slot.tokens += tokens;
-            slot.usd = slot.usd.checked_add(usd).ok_or_else(|| overflow(line))?;
+            slot.usd = slot.usd.checked_add(usd).ok_or_else(|| {
+                StoreError::Backend("a cost total overflows exact decimal arithmetic".into())
+            })?;
         }
         Ok(())
     }
 
-    /// Writes every changed total, exactly; a total that would go negative
-    /// or overflow is `Corrupt` (only a total that disagrees with its lines can).
-    pub(super) fn apply(self, tx: &Transaction<'_>) -> Result<(), StoreError> {
-        for (series, change) in &self.all_time {
-            apply(tx, &ALL_TIME, series, 0, *change)?;
-        }
-        for ((hour, series), change) in &self.hourly {
-            apply(tx, &HOURLY, series, *hour, *change)?;
+    /// Writes every changed total, exactly, in key order; a total that would
+    /// go negative or overflow is `Corrupt` (only a total that disagrees with
+    /// its lines can).
+    pub(super) fn apply(self, tx: &Transaction<'_>, names: &mut Names) -> Result<(), StoreError> {
+        let all_time = self.all_time.into_iter().map(|(series, change)| ((0, series), change)).collect();
+        for (table, changes) in
+            [(&ALL_TIME, all_time), (&HOURLY, self.hourly.into_iter().collect::<Vec<_>>())]
+        {
+            let mut named = Vec::with_capacity(changes.len());
+            for ((hour, (region, model_id, model, tt)), change) in changes {
+                let model = model.map(|m| names.name(tx, m)).transpose()?.unwrap_or_default();
+                let texts = (names.name(tx, region)?, names.name(tx, model_id)?, model, names.name(tx, tt)?);
+                named.push(((hour, texts), change));
+            }
+            named.sort_by(|a, b| a.0.cmp(&b.0));
+            for ((hour, texts), change) in named {
+                apply(tx, table, &texts, hour, change)?;
+            }
         }
         Ok(())
     }
 }
 
-fn overflow(line: &CostLine) -> StoreError {
-    StoreError::Backend(format!(
-        "{} {}: cost total overflows exact decimal arithmetic",
-        line.region, line.model_id
-    ))
-}
+/// A cost series as its totals are keyed: the texts of `Series`, '' for unpriced.
+type Texts = (String, String, String, String);
 
 fn apply(
     tx: &Transaction<'_>,
     table: &Table,
-    series: &Series,
+    series: &Texts,
     hour: i64,
     change: Change,
 ) -> Result<(), StoreError> {

@@ -48,14 +48,14 @@ pub(super) fn write_batch(
             Change::Unchanged => {}
         }
     }
-    metric_deltas.apply(&tx)?;
+    metric_deltas.apply(&tx, &mut names)?;
     let mut cost_deltas = CostDeltas::default();
     for line in by_minute(&batch.lines, |l| l.minute) {
         if upsert_line(&tx, &mut names, line, &mut cost_deltas)? != Change::Unchanged {
             stats.lines_written += 1;
         }
     }
-    cost_deltas.apply(&tx)?;
+    cost_deltas.apply(&tx, &mut names)?;
     if let Some(until) = batch.watermark {
         advance_watermark(&tx, batch.source, &batch.region, until)?;
     }
@@ -76,12 +76,12 @@ fn by_minute<T>(rows: &[T], minute: impl Fn(&T) -> DateTime<Utc>) -> Vec<&T> {
 /// A metric series' (sum, count) change in one batch, summed per series and
 /// written once at the end of the batch.
 #[derive(Debug, Default)]
-struct MetricDeltas(BTreeMap<(String, String, &'static str), (f64, f64)>);
+struct MetricDeltas(BTreeMap<(i64, i64, &'static str), (f64, f64)>);
 
 impl MetricDeltas {
     #[allow(clippy::float_arithmetic, reason = "CloudWatch statistics, not money")]
-    fn add(&mut self, p: &MetricPoint, old: (f64, Option<f64>), new: (f64, Option<f64>)) {
-        let slot = self.0.entry((p.region.clone(), p.model_id.clone(), p.metric.key())).or_default();
+    fn add(&mut self, series: (i64, i64, &'static str), old: (f64, Option<f64>), new: (f64, Option<f64>)) {
+        let slot = self.0.entry(series).or_default();
         slot.0 += new.0 - old.0;
         slot.1 += new.1.unwrap_or(0.0) - old.1.unwrap_or(0.0);
     }
@@ -89,7 +89,7 @@ impl MetricDeltas {
     /// One statement per series; a point and its total share the series
     /// (region, model ID, metric). Exact for the integer-valued statistics
     /// CloudWatch reports (counts and millisecond sums) up to 2^53.
-    fn apply(self, tx: &Transaction<'_>) -> Result<(), StoreError> {
+    fn apply(self, tx: &Transaction<'_>, names: &mut Names) -> Result<(), StoreError> {
         let mut st = tx
             .prepare_cached(
                 "INSERT INTO metric_totals (region, model_id, metric, sum, count) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -98,6 +98,7 @@ impl MetricDeltas {
             )
             .ctx("updating metric totals")?;
         for ((region, model_id, metric), (sum, count)) in self.0 {
+            let (region, model_id) = (names.name(tx, region)?, names.name(tx, model_id)?);
             st.execute(params![region, model_id, metric, sum, count]).ctx("updating metric totals")?;
         }
         Ok(())
@@ -127,7 +128,7 @@ fn upsert_point(
         .and_then(|mut st| st.execute(row))
         .ctx("inserting metric point")?;
     if inserted == 1 {
-        deltas.add(p, (0.0, None), (sum, count));
+        deltas.add((region, model_id, p.metric.key()), (0.0, None), (sum, count));
         return Ok(Change::Inserted);
     }
     let old: (f64, Option<f64>) = tx
@@ -147,7 +148,7 @@ fn upsert_point(
     )
     .and_then(|mut st| st.execute(row))
     .ctx("revising metric point")?;
-    deltas.add(p, old, (sum, count));
+    deltas.add((region, model_id, p.metric.key()), old, (sum, count));
     Ok(Change::Revised)
 }
 
