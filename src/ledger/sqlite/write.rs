@@ -1,5 +1,6 @@
-//! The write path: one batch in one IMMEDIATE transaction. Owns the upserts
-//! and the delta maintenance of the totals tables; must not read ranges or
+//! The write path: one batch in one IMMEDIATE transaction. Owns the batch's
+//! transaction, the metric points' upserts and their totals (the cost lines'
+//! upserts are `lines.rs`, their totals `totals.rs`); must not read ranges or
 //! decide anything about pricing.
 //!
 //! Totals are kept by delta: when a row is overwritten its old value is
@@ -22,13 +23,13 @@ use super::totals::CostDeltas;
 use crate::ledger::{Fence, MinuteBatch, StoreError, WriteStats};
 use crate::records::{MetricPoint, Source};
 
+pub(super) use super::totals::rebuild_cost_hours;
+
 /// Writes the batch atomically. Any error drops the transaction, which rolls
 /// back everything the batch had written so far. `lines_written` counts lines
 /// inserted or changed, like the point counts, so a re-write reports zeros.
-/// Records are upserted in batch order: a key twice in one batch ends as the
-/// later one.
-pub(super) use super::totals::rebuild_cost_hours;
-
+/// Records are upserted in minute order, and in batch order within a minute:
+/// a key twice in one batch ends as the later one.
 pub(super) fn write_batch(
     conn: &mut rusqlite::Connection,
     batch: &MinuteBatch,
