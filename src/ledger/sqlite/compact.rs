@@ -53,8 +53,8 @@ pub(super) fn compact(
 fn oldest_minute(conn: &Connection) -> Result<Option<i64>, StoreError> {
     let mut oldest: Option<i64> = None;
     for sql in [
-        "SELECT MIN(minute) FROM cost_lines",
-        "SELECT MIN(minute) FROM metric_points",
+        "SELECT MIN(minute) FROM cost_minutes",
+        "SELECT MIN(minute) FROM metric_minutes",
         "SELECT MIN(hour) FROM principal_rollups WHERE hour >= 0",
         "SELECT MIN(minute) FROM calls",
     ] {
@@ -92,7 +92,7 @@ fn compact_chunk(
         hour += HOUR;
     }
     report.metric_points +=
-        delete(&tx, "DELETE FROM metric_points WHERE minute >= ?1 AND minute < ?2", params![from, to])?;
+        delete(&tx, "DELETE FROM metric_minutes WHERE minute >= ?1 AND minute < ?2", params![from, to])?;
     for region in call_regions(&tx)? {
         let sql = "DELETE FROM calls WHERE region = ?1 AND minute >= ?2 AND minute < ?3";
         report.calls += delete(&tx, sql, params![region, from, to])?;
@@ -106,7 +106,7 @@ fn delete(tx: &Transaction<'_>, sql: &str, args: impl rusqlite::Params) -> Resul
 }
 
 fn has_minutes(tx: &Transaction<'_>, hour: i64) -> Result<bool, StoreError> {
-    tx.prepare_cached("SELECT 1 FROM cost_lines WHERE minute >= ?1 AND minute < ?2 LIMIT 1")
+    tx.prepare_cached("SELECT 1 FROM cost_minutes WHERE minute >= ?1 AND minute < ?2 LIMIT 1")
         .and_then(|mut st| st.exists(params![hour, hour + HOUR]))
         .ctx("reading a kept hour")
 }
@@ -198,7 +198,7 @@ impl Summed {
         match self {
             Summed::Costs => (
                 "SELECT 1 FROM cost_hours WHERE hour = ?1",
-                "SELECT 1 FROM cost_lines WHERE minute >= ?1 AND minute < ?2",
+                "SELECT 1 FROM cost_minutes WHERE minute >= ?1 AND minute < ?2",
             ),
             // Shares are keyed region first: naming the regions lets the key serve the range.
             Summed::Shares => (

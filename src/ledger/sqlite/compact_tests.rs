@@ -164,11 +164,12 @@ async fn a_file_without_auto_vacuum_is_rewritten_once_and_shrinks() {
     }
     let store = SqliteStore::open(dir.path()).unwrap();
     assert_eq!(sql(&store, "PRAGMA auto_vacuum"), 0);
-    for day in 1..=3 {
+    // Enough days that the minute rows outweigh the empty tables' pages.
+    for day in 1..=10 {
         let lines = (0..1440).map(|m| line(at(day, 0, 0) + Duration::minutes(m), "0.001")).collect();
         write(&store, lines).await;
     }
-    let report = store.compact(&plan(at(3, 0, 0))).await.unwrap().unwrap();
-    assert!(report.bytes_after * 3 < report.bytes_before * 2, "two days of three went: {report:?}");
+    let report = store.compact(&plan(at(10, 0, 0))).await.unwrap().unwrap();
+    assert!(report.bytes_after * 2 < report.bytes_before, "nine days of ten went: {report:?}");
     assert_eq!(sql(&store, "PRAGMA auto_vacuum"), 2, "incremental from now on");
 }

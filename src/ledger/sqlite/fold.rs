@@ -45,7 +45,7 @@ const COSTS: Kind = Kind {
     minutes: "SELECT region, model_id, COALESCE(model, ''), token_type, 1, tokens, usd FROM cost_lines
               WHERE minute >= ?1 AND minute < ?2",
     rollup: "SELECT region, model_id, model, token_type, lines, tokens, usd FROM cost_hours WHERE hour = ?1",
-    delete: "DELETE FROM cost_lines WHERE minute >= ?1 AND minute < ?2",
+    delete: "DELETE FROM cost_minutes WHERE minute >= ?1 AND minute < ?2",
     keys: 4,
 };
 

@@ -5,12 +5,13 @@
 //! AWS or block the async runtime (every call runs on the blocking threads,
 //! through `scheduler::blocking`).
 //!
-//! # Schema (version 5, `PRAGMA user_version`; DDL in `schema.rs`)
+//! # Schema (version 6, `PRAGMA user_version`; DDL in `schema.rs`)
 //!
 //! | table | key | columns |
 //! |---|---|---|
-//! | `metric_points` | source, region, model_id, metric, minute | sum REAL, count REAL NULL |
-//! | `cost_lines` | region, model_id, minute, token_type | tokens INTEGER, model / price_entry / usd TEXT NULL, reason TEXT NULL |
+//! | `names` | id INTEGER | name TEXT UNIQUE (every text a minute row refers to, stored once; `names.rs`) |
+//! | `metric_minutes` | minute, source, region, model_id, metric (ids) | sum REAL, count REAL NULL |
+//! | `cost_minutes` | minute, region, model_id, token_type (ids) | tokens INTEGER, model / price_entry (ids) NULL, usd TEXT NULL, reason (id) NULL |
 //! | `cost_totals` | region, model_id, model (`''` = unpriced), token_type | lines INTEGER, tokens INTEGER, usd TEXT |
 //! | `cost_hours` | hour, region, model_id, model, token_type | lines, tokens, usd (the hourly rollup budgets read) |
 //! | `metric_totals` | region, model_id, metric | sum REAL, count REAL |
@@ -30,13 +31,16 @@
 //!
 //! Minutes are epoch seconds (start of the minute); money is exact decimal
 //! text, never REAL; an unpriced line has NULL model/price_entry/usd and its
-//! reason. By-minute indexes serve the range reads. The totals and rollup
+//! reason. The minute tables are keyed minute first, which serves the range
+//! reads; `metric_points` and `cost_lines` are read-only views of them with
+//! the texts (the columns of version 5), which the readers use. The totals and rollup
 //! tables are maintained by delta inside each write transaction (`totals.rs`,
 //! `calls.rs`, `attribution.rs`), so reading totals never scans minute rows
 //! and they always equal the sum of the latest lines and points. Version 1
 //! files are upgraded in place (the hourly rollup is rebuilt from the lines);
 //! version 2 files gain the request tables, version 4 files the re-price
-//! audit. Before any upgrade the file is
+//! audit, version 5 files the `names` dictionary (their minute rows re-keyed
+//! by id, in key order). Before any upgrade the file is
 //! checked and copied aside (`startup.rs`).
 //!
 //! Minute rows past the retention are folded into the rollups or deleted by
@@ -52,6 +56,8 @@ mod coordination;
 mod exactly_once;
 mod fence;
 mod fold;
+mod lines;
+mod names;
 mod outbox;
 mod read;
 mod replace;

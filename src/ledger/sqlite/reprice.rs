@@ -10,7 +10,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, TransactionBehavior};
 
 use super::codec::{self, Context};
-use super::write::{read_line, upsert_line, Change, LineValue};
+use super::lines::{read_line, upsert_line, Change, LineValue};
+use super::names::Names;
+use super::totals::CostDeltas;
 use super::SqliteStore;
 use crate::ledger::reprice::{decode_record, encode_record};
 use crate::ledger::{Fence, RepriceDay, RepriceRecord, RepriceStats, RepriceStore, StoreError};
@@ -41,14 +43,15 @@ fn reprice_day(
     let earliest = day.changes.iter().map(|c| c.line.minute.timestamp()).min();
     super::compact::check_writable(&tx, earliest)?;
     let mut stats = RepriceStats::default();
+    let (mut names, mut deltas) = (Names::default(), CostDeltas::default());
     for change in &day.changes {
         let read = LineValue { tokens: change.line.tokens, pricing: change.line.pricing.clone() };
         let wanted = LineValue { tokens: change.line.tokens, pricing: change.pricing.clone() };
-        let stored = read_line(&tx, &change.line, codec::minute_to_sql(change.line.minute)?)?;
+        let stored = read_line(&tx, &mut names, &change.line)?;
         match stored {
             Some(s) if s == wanted => stats.already += 1,
             Some(s) if s == read => {
-                if upsert_line(&tx, &change.repriced())? != Change::Unchanged {
+                if upsert_line(&tx, &mut names, &change.repriced(), &mut deltas)? != Change::Unchanged {
                     stats.rewritten += 1;
                 }
             }
@@ -59,6 +62,7 @@ fn reprice_day(
         // Dropping the transaction rolls back every line of the day.
         return Ok(RepriceStats { rewritten: 0, ..stats });
     }
+    deltas.apply(&tx, &mut names)?;
     let r = &day.record;
     let (at, body) = (codec::instant_to_sql(r.at)?, encode_record(r)?);
     tx.prepare_cached("INSERT OR REPLACE INTO reprices (at_ns, day, body) VALUES (?1, ?2, ?3)")

@@ -14,7 +14,7 @@ use super::codec::Context;
 use crate::ledger::StoreError;
 
 /// The schema this build writes. A file with a newer version is refused.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// How long a writer waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -260,6 +260,91 @@ CREATE TABLE reprices (
 ) STRICT, WITHOUT ROWID;
 ";
 
+/// Version 6: the minute rows keyed by small integers. Every text the minute
+/// tables repeated in each row (source, region, model ID, metric, token type,
+/// model, price entry, unpriced reason) is stored once in `names` and
+/// referred to by its id; the rows are keyed minute first, which is how every
+/// reader and compaction ranges over them, so the by-minute indexes (a second
+/// copy of every key) are gone. `metric_points` and `cost_lines` stay as
+/// read-only views with the columns of version 5. Money stays exact decimal text.
+pub(super) const SCHEMA_V6: &str = "
+CREATE TABLE names (
+    id   INTEGER PRIMARY KEY,
+    name TEXT    NOT NULL UNIQUE
+) STRICT;
+
+-- One CloudWatch datapoint per minute, per source; `count` only for averages.
+-- Every INTEGER but minute is a names.id.
+CREATE TABLE metric_minutes (
+    minute   INTEGER NOT NULL,  -- epoch seconds, start of the minute
+    source   INTEGER NOT NULL,
+    region   INTEGER NOT NULL,
+    model_id INTEGER NOT NULL,
+    metric   INTEGER NOT NULL,
+    sum      REAL    NOT NULL,
+    count    REAL,
+    PRIMARY KEY (minute, source, region, model_id, metric)
+) STRICT, WITHOUT ROWID;
+
+-- Priced tokens per minute. Priced: model, price_entry, usd set, reason NULL.
+-- Unpriced: the three NULL and reason set. usd is exact decimal text; the
+-- other columns but minute and tokens are names.id.
+CREATE TABLE cost_minutes (
+    minute      INTEGER NOT NULL,  -- epoch seconds, start of the minute
+    region      INTEGER NOT NULL,
+    model_id    INTEGER NOT NULL,
+    token_type  INTEGER NOT NULL,
+    tokens      INTEGER NOT NULL CHECK (tokens >= 0),
+    model       INTEGER,
+    price_entry INTEGER,
+    usd         TEXT,
+    reason      INTEGER,
+    CHECK ((model IS NULL) = (price_entry IS NULL)
+       AND (model IS NULL) = (usd IS NULL)
+       AND (model IS NULL) = (reason IS NOT NULL)),
+    PRIMARY KEY (minute, region, model_id, token_type)
+) STRICT, WITHOUT ROWID;
+
+INSERT OR IGNORE INTO names (name)
+    SELECT source FROM metric_points UNION SELECT region FROM metric_points
+    UNION SELECT model_id FROM metric_points UNION SELECT metric FROM metric_points
+    UNION SELECT region FROM cost_lines UNION SELECT model_id FROM cost_lines
+    UNION SELECT token_type FROM cost_lines UNION SELECT model FROM cost_lines WHERE model IS NOT NULL
+    UNION SELECT price_entry FROM cost_lines WHERE price_entry IS NOT NULL
+    UNION SELECT reason FROM cost_lines WHERE reason IS NOT NULL;
+
+INSERT INTO metric_minutes (minute, source, region, model_id, metric, sum, count)
+    SELECT p.minute, s.id, r.id, i.id, m.id, p.sum, p.count FROM metric_points p
+    JOIN names s ON s.name = p.source JOIN names r ON r.name = p.region
+    JOIN names i ON i.name = p.model_id JOIN names m ON m.name = p.metric
+    ORDER BY 1, 2, 3, 4, 5;
+
+INSERT INTO cost_minutes (minute, region, model_id, token_type, tokens, model, price_entry, usd, reason)
+    SELECT c.minute, r.id, i.id, t.id, c.tokens, m.id, e.id, c.usd, w.id FROM cost_lines c
+    JOIN names r ON r.name = c.region JOIN names i ON i.name = c.model_id
+    JOIN names t ON t.name = c.token_type LEFT JOIN names m ON m.name = c.model
+    LEFT JOIN names e ON e.name = c.price_entry LEFT JOIN names w ON w.name = c.reason
+    ORDER BY 1, 2, 3, 4;
+
+DROP TABLE metric_points;
+DROP TABLE cost_lines;
+
+CREATE VIEW metric_points AS
+    SELECT s.name AS source, r.name AS region, i.name AS model_id, m.name AS metric,
+           p.minute AS minute, p.sum AS sum, p.count AS count
+    FROM metric_minutes p
+    JOIN names s ON s.id = p.source JOIN names r ON r.id = p.region
+    JOIN names i ON i.id = p.model_id JOIN names m ON m.id = p.metric;
+
+CREATE VIEW cost_lines AS
+    SELECT r.name AS region, i.name AS model_id, c.minute AS minute, t.name AS token_type,
+           c.tokens AS tokens, m.name AS model, e.name AS price_entry, c.usd AS usd, w.name AS reason
+    FROM cost_minutes c
+    JOIN names r ON r.id = c.region JOIN names i ON i.id = c.model_id
+    JOIN names t ON t.id = c.token_type LEFT JOIN names m ON m.id = c.model
+    LEFT JOIN names e ON e.id = c.price_entry LEFT JOIN names w ON w.id = c.reason;
+";
+
 /// Connection settings. WAL lets readers (the HTTP API, /metrics) proceed
 /// while the collector writes; `synchronous=NORMAL` is durable across a
 /// process crash in WAL mode and only risks the last commits on power loss,
@@ -283,31 +368,18 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).ctx("starting migration")?;
     let version: i64 =
         tx.pragma_query_value(None, "user_version", |row| row.get(0)).ctx("reading user_version")?;
+    // Each version's DDL in order from the one after the file's; version 1
+    // also rebuilds the hourly rollup it lacked, before version 6 re-keys the lines.
+    let steps = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6];
     match version {
-        0 => {
-            tx.execute_batch(SCHEMA_V1).ctx("creating schema v1")?;
-            tx.execute_batch(SCHEMA_V2).ctx("creating schema v2")?;
-            tx.execute_batch(SCHEMA_V3).ctx("creating schema v3")?;
-            tx.execute_batch(SCHEMA_V4).ctx("creating schema v4")?;
-            tx.execute_batch(SCHEMA_V5).ctx("creating schema v5")?;
+        0..SCHEMA_VERSION => {
+            for (to, ddl) in (1..=SCHEMA_VERSION).zip(steps).skip(usize::try_from(version).unwrap_or(0)) {
+                tx.execute_batch(ddl).ctx(&format!("upgrading schema to v{to}"))?;
+                if to == 2 && version == 1 {
+                    super::write::rebuild_cost_hours(&tx)?;
+                }
+            }
         }
-        1 => {
-            tx.execute_batch(SCHEMA_V2).ctx("upgrading schema to v2")?;
-            super::write::rebuild_cost_hours(&tx)?;
-            tx.execute_batch(SCHEMA_V3).ctx("upgrading schema to v3")?;
-            tx.execute_batch(SCHEMA_V4).ctx("upgrading schema to v4")?;
-            tx.execute_batch(SCHEMA_V5).ctx("upgrading schema to v5")?;
-        }
-        2 => {
-            tx.execute_batch(SCHEMA_V3).ctx("upgrading schema to v3")?;
-            tx.execute_batch(SCHEMA_V4).ctx("upgrading schema to v4")?;
-            tx.execute_batch(SCHEMA_V5).ctx("upgrading schema to v5")?;
-        }
-        3 => {
-            tx.execute_batch(SCHEMA_V4).ctx("upgrading schema to v4")?;
-            tx.execute_batch(SCHEMA_V5).ctx("upgrading schema to v5")?;
-        }
-        4 => tx.execute_batch(SCHEMA_V5).ctx("upgrading schema to v5")?,
         SCHEMA_VERSION => return tx.commit().ctx("committing migration"),
         newer if newer > SCHEMA_VERSION => {
             return Err(StoreError::Backend(format!(

@@ -72,7 +72,7 @@ fn newer_schema_version_is_refused() {
 async fn unreadable_money_is_corrupt_not_zero() {
     let store = SqliteStore::open_in_memory().unwrap();
     store.write(&batch(10, "0.5")).await.unwrap();
-    lock(&store.conn).unwrap().execute_batch("UPDATE cost_lines SET usd = 'half'").unwrap();
+    lock(&store.conn).unwrap().execute_batch("UPDATE cost_minutes SET usd = 'half'").unwrap();
     let err = store.cost_lines(minute(0), minute(1)).await.unwrap_err();
     assert!(matches!(err, StoreError::Corrupt { what: "usd amount", .. }), "{err}");
     // The total is still readable: it was never computed from the lines.
@@ -141,4 +141,42 @@ async fn a_version_1_ledger_is_upgraded_with_its_hourly_rollup() {
     let rows: i64 = conn.query_row("SELECT COUNT(*) FROM cost_hours", [], |r| r.get(0)).unwrap();
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
     assert_eq!((rows, version), (1, SCHEMA_VERSION), "the sum came from the rebuilt rollup");
+}
+
+#[tokio::test]
+async fn a_version_5_ledger_is_rekeyed_to_names_with_every_row_and_digit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut unpriced = batch(7, "0");
+    unpriced.lines[0].model_id = "unknown".into();
+    unpriced.lines[0].pricing = LinePricing::Unpriced { reason: "no price entry".into() };
+    unpriced.points[0].count = Some(2.0);
+    {
+        let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        for ddl in
+            [schema::SCHEMA_V1, schema::SCHEMA_V2, schema::SCHEMA_V3, schema::SCHEMA_V4, schema::SCHEMA_V5]
+        {
+            conn.execute_batch(ddl).unwrap();
+        }
+        let t = minute(0).timestamp();
+        conn.execute_batch(&format!(
+            "INSERT INTO cost_lines VALUES ('us-east-1', 'm', {t}, 'input', 10, 'claude', 'claude:all:2025', '0.1234567890123456789', NULL);
+             INSERT INTO cost_lines VALUES ('us-east-1', 'unknown', {t}, 'input', 7, NULL, NULL, NULL, 'no price entry');
+             INSERT INTO metric_points VALUES ('cloudwatch', 'us-east-1', 'm', 'invocations', {t}, 3.0, NULL);
+             INSERT INTO metric_points VALUES ('cloudwatch', 'us-east-1', 'unknown', 'invocations', {t}, 3.0, 2.0);"
+        ))
+        .unwrap();
+        conn.pragma_update(None, "user_version", 5).unwrap();
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let mut expected = batch(10, "0.1234567890123456789");
+    expected.lines.push(unpriced.lines[0].clone());
+    expected.points[0].model_id = "m".into();
+    unpriced.points[0].model_id = "unknown".into();
+    expected.points.push(unpriced.points[0].clone());
+    assert_eq!(store.cost_lines(minute(0), minute(1)).await.unwrap(), expected.lines);
+    assert_eq!(store.metric_points(minute(0), minute(1)).await.unwrap(), expected.points);
+    // The migrated ids are the ones a write looks up: the same rows again change nothing.
+    let stats = store.write(&expected).await.unwrap();
+    assert_eq!(stats, WriteStats::default());
+    assert!(dir.path().join(format!("{FILE_NAME}.v5.bak")).exists(), "the old file is copied aside first");
 }

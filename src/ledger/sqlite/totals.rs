@@ -6,14 +6,14 @@
 //!
 //! Must not decide what a line is worth; it only adds and subtracts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{params, OptionalExtension, Transaction};
 use rust_decimal::Decimal;
 
 use super::codec::{self, Context};
+use super::names::Names;
 use crate::ledger::StoreError;
-use crate::records::{CostLine, LinePricing};
 
 pub(super) use crate::ledger::window::HOUR;
 
@@ -79,81 +79,126 @@ const HOURLY: Table = Table {
              DO UPDATE SET lines = excluded.lines, tokens = excluded.tokens, usd = excluded.usd",
 };
 
-/// Applies one line's contribution to its series' all-time total and to
-/// its hour, exactly. The series is (region, model ID, model or '' if
-/// unpriced, token type).
-pub(super) fn adjust_cost_total(
-    tx: &Transaction<'_>,
-    line: &CostLine,
-    pricing: &LinePricing,
-    delta: Delta,
-) -> Result<(), StoreError> {
-    let hour = codec::minute_to_sql(line.minute)?.div_euclid(HOUR) * HOUR;
-    adjust(tx, &ALL_TIME, line, pricing, delta, hour)?;
-    adjust(tx, &HOURLY, line, pricing, delta, hour)
+/// A cost series by `names` ids: (region, model ID, model or `None` if
+/// unpriced, token type). Ids, not texts, so summing a line allocates nothing.
+pub(super) type Series = (i64, i64, Option<i64>, i64);
+
+/// The signed change a batch makes to one total: lines, tokens, usd.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Change {
+    lines: i64,
+    tokens: i128,
+    usd: Decimal,
 }
 
-fn adjust(
+/// The changes one transaction makes to the cost totals, summed per series
+/// (all-time) and per series and hour, and written once per series at the
+/// end (`apply`) instead of once per line: a day-chunk of a busy region has
+/// thousands of lines but a few hundred series-hours.
+#[derive(Debug, Default)]
+pub(super) struct CostDeltas {
+    all_time: HashMap<Series, Change>,
+    hourly: HashMap<(i64, Series), Change>,
+}
+
+impl CostDeltas {
+    /// Records that a line of `series` at `minute` (epoch seconds) enters or
+    /// leaves its all-time total and its hour, with its tokens and `usd`.
+    pub(super) fn add(
+        &mut self,
+        series: Series,
+        minute: i64,
+        usd: Decimal,
+        delta: Delta,
+    ) -> Result<(), StoreError> {
+        let hour = minute.div_euclid(HOUR) * HOUR;
+        let (lines, tokens, usd) = match delta {
+            Delta::Add(n) => (1, i128::from(n), usd),
+            Delta::Remove(n) => (-1, -i128::from(n), -usd),
+        };
+        for slot in [self.hourly.entry((hour, series)).or_default(), self.all_time.entry(series).or_default()]
+        {
+            slot.lines += lines;
+            slot.tokens += tokens;
+            slot.usd = slot.usd.checked_add(usd).ok_or_else(|| {
+                StoreError::Backend("a cost total overflows exact decimal arithmetic".into())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Writes every changed total, exactly, in key order; a total that would
+    /// go negative or overflow is `Corrupt` (only a total that disagrees with
+    /// its lines can).
+    pub(super) fn apply(self, tx: &Transaction<'_>, names: &mut Names) -> Result<(), StoreError> {
+        let all_time = self.all_time.into_iter().map(|(series, change)| ((0, series), change)).collect();
+        for (table, changes) in
+            [(&ALL_TIME, all_time), (&HOURLY, self.hourly.into_iter().collect::<Vec<_>>())]
+        {
+            let mut named = Vec::with_capacity(changes.len());
+            for ((hour, (region, model_id, model, tt)), change) in changes {
+                let model = model.map(|m| names.name(tx, m)).transpose()?.unwrap_or_default();
+                let texts = (names.name(tx, region)?, names.name(tx, model_id)?, model, names.name(tx, tt)?);
+                named.push(((hour, texts), change));
+            }
+            named.sort_by(|a, b| a.0.cmp(&b.0));
+            for ((hour, texts), change) in named {
+                apply(tx, table, &texts, hour, change)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A cost series as its totals are keyed: the texts of `Series`, '' for unpriced.
+type Texts = (String, String, String, String);
+
+fn apply(
     tx: &Transaction<'_>,
     table: &Table,
-    line: &CostLine,
-    pricing: &LinePricing,
-    delta: Delta,
+    series: &Texts,
     hour: i64,
+    change: Change,
 ) -> Result<(), StoreError> {
-    let (model, usd) = match pricing {
-        LinePricing::Priced { model, usd, .. } => (model.as_str(), *usd),
-        LinePricing::Unpriced { .. } => ("", Decimal::ZERO),
-    };
-    let tt = line.token_type.as_str();
+    if change == Change::default() {
+        return Ok(()); // a line revised and revised back, or moved within its series
+    }
+    let (region, model_id, model, tt) = series;
     // SQLite ignores surplus parameters only when they are unnamed and
     // unused, so each statement binds exactly the ones it names.
+    let key = params![region, model_id, model, tt, hour];
     let old: Option<(i64, i64, String)> = tx
         .prepare_cached(table.read)
         .and_then(|mut st| {
-            let key = params![line.region, line.model_id, model, tt, hour];
-            let key = &key[..st.parameter_count()];
-            st.query_row(key, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()
+            let n = st.parameter_count();
+            st.query_row(&key[..n], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()
         })
         .ctx("reading cost total")?;
-    let old = match old {
-        Some((lines, tokens, usd)) => Total {
-            lines: codec::tokens_from_sql(lines)?,
-            tokens: codec::tokens_from_sql(tokens)?,
-            usd: codec::usd_from_sql(&usd)?,
-        },
-        None => Total::default(),
+    let (lines, tokens, usd) = match old {
+        Some((lines, tokens, usd)) => (lines, i128::from(tokens), codec::usd_from_sql(&usd)?),
+        None => (0, 0, Decimal::ZERO),
     };
-    let new = old.apply(delta, usd).ok_or_else(|| StoreError::Corrupt {
+    let corrupt = || {
+        StoreError::Corrupt {
         what: "cost total",
-        detail: format!(
-            "{} {} {model:?} {tt}: {old:?} cannot take {delta:?} of {usd} USD",
-            line.region, line.model_id
-        ),
-    })?;
-    if new.lines == 0 {
+        detail: format!("{region} {model_id} {model:?} {tt}: {lines} lines, {tokens} tokens, {usd} USD cannot take {change:?}"),
+    }
+    };
+    let lines = lines.checked_add(change.lines).filter(|n| *n >= 0).ok_or_else(corrupt)?;
+    let tokens = i64::try_from(tokens + change.tokens).ok().filter(|n| *n >= 0).ok_or_else(corrupt)?;
+    let usd = usd.checked_add(change.usd).ok_or_else(corrupt)?;
+    if lines == 0 {
         tx.prepare_cached(table.delete)
             .and_then(|mut st| {
-                let key = params![line.region, line.model_id, model, tt, hour];
                 let n = st.parameter_count();
                 st.execute(&key[..n])
             })
             .ctx("deleting an emptied cost total")?;
         return Ok(());
     }
-    let (lines, tokens) = (codec::tokens_to_sql(new.lines)?, codec::tokens_to_sql(new.tokens)?);
     tx.prepare_cached(table.upsert)
         .and_then(|mut st| {
-            st.execute(params![
-                line.region,
-                line.model_id,
-                model,
-                tt,
-                hour,
-                lines,
-                tokens,
-                codec::usd_to_sql(new.usd)
-            ])
+            st.execute(params![region, model_id, model, tt, hour, lines, tokens, codec::usd_to_sql(usd)])
         })
         .ctx("writing cost total")?;
     Ok(())
