@@ -22,8 +22,42 @@ pub struct Received {
     pub body: Value,
 }
 
-fn aws<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> DemoError + '_ {
+pub(super) fn aws<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> DemoError + '_ {
     move |e| DemoError::Setup(format!("{what}: {e}"))
+}
+
+/// Creates the queue `name`: its URL and ARN.
+pub(super) async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<(String, String), DemoError> {
+    let queue = sqs.create_queue().queue_name(name).send().await.map_err(aws("CreateQueue"))?;
+    let queue_url = queue.queue_url().unwrap_or_default().to_string();
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(aws("GetQueueAttributes"))?;
+    let queue_arn =
+        attrs.attributes().and_then(|a| a.get(&QueueAttributeName::QueueArn)).cloned().unwrap_or_default();
+    Ok((queue_url, queue_arn))
+}
+
+/// Creates the topic `name`, subscribes the queue to it, and returns its ARN.
+pub(super) async fn topic_to_queue(
+    sns: &aws_sdk_sns::Client,
+    name: &str,
+    queue_arn: &str,
+) -> Result<String, DemoError> {
+    let topic = sns.create_topic().name(name).send().await.map_err(aws("CreateTopic"))?;
+    let arn = topic.topic_arn().unwrap_or_default().to_string();
+    sns.subscribe()
+        .topic_arn(&arn)
+        .protocol("sqs")
+        .endpoint(queue_arn)
+        .send()
+        .await
+        .map_err(aws("Subscribe"))?;
+    Ok(arn)
 }
 
 impl Inbox {
@@ -31,31 +65,8 @@ impl Inbox {
         let sdk = emulator.sdk_config(REGION).await;
         #[expect(clippy::disallowed_methods, reason = "the demo's finance inbox on the emulator")]
         let (sns, sqs) = (aws_sdk_sns::Client::new(&sdk), aws_sdk_sqs::Client::new(&sdk));
-        let queue =
-            sqs.create_queue().queue_name("finance-inbox").send().await.map_err(aws("CreateQueue"))?;
-        let queue_url = queue.queue_url().unwrap_or_default().to_string();
-        let attrs = sqs
-            .get_queue_attributes()
-            .queue_url(&queue_url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .map_err(aws("GetQueueAttributes"))?;
-        let queue_arn = attrs
-            .attributes()
-            .and_then(|a| a.get(&QueueAttributeName::QueueArn))
-            .cloned()
-            .unwrap_or_default();
-        let topic =
-            sns.create_topic().name("bedrock-budget-alerts").send().await.map_err(aws("CreateTopic"))?;
-        let topic_arn = topic.topic_arn().unwrap_or_default().to_string();
-        sns.subscribe()
-            .topic_arn(&topic_arn)
-            .protocol("sqs")
-            .endpoint(queue_arn)
-            .send()
-            .await
-            .map_err(aws("Subscribe"))?;
+        let (queue_url, queue_arn) = queue(&sqs, "finance-inbox").await?;
+        let topic_arn = topic_to_queue(&sns, "bedrock-budget-alerts", &queue_arn).await?;
         Ok(Inbox { topic_arn, queue_url, sqs })
     }
 

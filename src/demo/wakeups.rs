@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_sqs::types::QueueAttributeName;
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 
@@ -25,41 +24,16 @@ pub struct Wiring {
     pub topics: BTreeMap<String, String>,
 }
 
-fn aws<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> DemoError + '_ {
-    move |e| DemoError::Setup(format!("{what}: {e}"))
-}
-
 impl Wiring {
     pub async fn create(emulator: &Emulator, regions: &[String]) -> Result<Wiring, DemoError> {
         #[expect(clippy::disallowed_methods, reason = "the demo's wake-up queue on the emulator")]
         let sqs = aws_sdk_sqs::Client::new(&emulator.sdk_config(QUEUE_REGION).await);
-        let queue = sqs.create_queue().queue_name(NAME).send().await.map_err(aws("CreateQueue"))?;
-        let queue_url = queue.queue_url().unwrap_or_default().to_string();
-        let attrs = sqs
-            .get_queue_attributes()
-            .queue_url(&queue_url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .map_err(aws("GetQueueAttributes"))?;
-        let queue_arn = attrs
-            .attributes()
-            .and_then(|a| a.get(&QueueAttributeName::QueueArn))
-            .cloned()
-            .unwrap_or_default();
+        let (queue_url, queue_arn) = super::inbox::queue(&sqs, NAME).await?;
         let mut topics = BTreeMap::new();
         for region in regions {
             #[expect(clippy::disallowed_methods, reason = "the demo's alarm topics on the emulator")]
             let sns = aws_sdk_sns::Client::new(&emulator.sdk_config(region).await);
-            let topic = sns.create_topic().name(NAME).send().await.map_err(aws("CreateTopic"))?;
-            let arn = topic.topic_arn().unwrap_or_default().to_string();
-            sns.subscribe()
-                .topic_arn(&arn)
-                .protocol("sqs")
-                .endpoint(&queue_arn)
-                .send()
-                .await
-                .map_err(aws("Subscribe"))?;
+            let arn = super::inbox::topic_to_queue(&sns, NAME, &queue_arn).await?;
             topics.insert(region.clone(), arn);
         }
         Ok(Wiring { queue_url, topics })
