@@ -67,6 +67,19 @@ pub fn run(cli: Cli, clock: &dyn Clock, out: &mut dyn std::io::Write) -> Result<
 }
 
 /// Loads the configuration as of `now`, printing every diagnostic; `None` when refused.
+/// A command that reads the SQLite ledger needs one to exist: say so
+/// instead of creating an empty file.
+pub(crate) fn require_ledger(loaded: &crate::config::Loaded) -> Result<(), CliError> {
+    let file = loaded.config.monitor.data_dir.join(crate::ledger::sqlite::FILE_NAME);
+    if loaded.config.store.kind == crate::config::StoreKind::Sqlite && !file.exists() {
+        return Err(CliError::Argument {
+            arg: "config",
+            reason: format!("no ledger at {} (has `run` or `demo` written one?)", file.display()),
+        });
+    }
+    Ok(())
+}
+
 pub fn load_reporting(
     path: &std::path::Path,
     now: chrono::DateTime<chrono::Utc>,

@@ -17,9 +17,7 @@ use super::CliError;
 use crate::app::AppError;
 use crate::budgets::period::local_days;
 use crate::clock::Clock;
-use crate::config::StoreKind;
 use crate::ledger::report::{Dimension, GroupBy, SpendReport, SpendRow};
-use crate::ledger::sqlite::FILE_NAME;
 use crate::money::{display_usd, exact};
 
 pub fn run(
@@ -44,16 +42,7 @@ pub fn run(
     let group_by: GroupBy = args.by.parse().map_err(|e: crate::ledger::report::ReportError| {
         CliError::Argument { arg: "by", reason: e.to_string() }
     })?;
-    let data_dir = &loaded.config.monitor.data_dir;
-    if loaded.config.store.kind == StoreKind::Sqlite && !data_dir.join(FILE_NAME).exists() {
-        return Err(CliError::Argument {
-            arg: "config",
-            reason: format!(
-                "no ledger at {} (has `run` or `demo` written one?)",
-                data_dir.join(FILE_NAME).display()
-            ),
-        });
-    }
+    super::require_ledger(&loaded)?;
     if args.reconcile {
         let lookback = loaded.config.sources.cost_explorer.lookback_days;
         let from_arg = date_arg("from", args.from.as_deref())?;

@@ -15,7 +15,6 @@ use super::CliError;
 use crate::app::AppError;
 use crate::clock::Clock;
 use crate::config::{Loaded, StoreKind};
-use crate::ledger::sqlite::FILE_NAME;
 use crate::pricing::PointPricer;
 use crate::reprice::{self, RepriceError, Request, Window};
 
@@ -26,16 +25,7 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<ExitCode, CliError> {
     let Some(loaded) = super::load_reporting(config, clock.now())? else { return Ok(ExitCode::FAILURE) };
-    let data_dir = &loaded.config.monitor.data_dir;
-    if loaded.config.store.kind == StoreKind::Sqlite && !data_dir.join(FILE_NAME).exists() {
-        return Err(CliError::Argument {
-            arg: "config",
-            reason: format!(
-                "no ledger at {} (has `run` or `demo` written one?)",
-                data_dir.join(FILE_NAME).display()
-            ),
-        });
-    }
+    super::require_ledger(&loaded)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     if args.history {
         let store = runtime.block_on(crate::app::open_backend(&loaded))?;
