@@ -27,6 +27,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudwatch::config::SharedCredentialsProvider;
 
 use crate::config::types::AwsSection;
+use crate::shard::Shard;
 
 /// Credentials that replace the default chain (tests and the demo pass
 /// static keys for the emulator; production passes none).
@@ -109,6 +110,50 @@ impl AwsConfig {
     /// For the ledger table and the alert topic: the daemon's own account.
     pub fn own(&self) -> &OwnAccount {
         &self.own
+    }
+
+    /// A member account's view: `role` in it, assumed with the daemon's own
+    /// credentials (hub and spoke: no member trusts another member). Its
+    /// credentials are fetched at first use, so a missing role fails that
+    /// account's calls, never the start.
+    pub async fn member(&self, role: &str, external_id: Option<&str>) -> MonitoredAccount {
+        Account::new(assume_role(self.own.base.clone(), role, external_id).await)
+    }
+}
+
+/// Every (account, region) the sources read, each with its account's
+/// credentials: the primary account in `monitor.regions`, then each member
+/// account in its regions.
+#[derive(Clone, Debug)]
+pub struct MonitoredShards {
+    shards: Vec<(Shard, MonitoredAccount)>,
+}
+
+impl MonitoredShards {
+    /// The primary account in `regions`.
+    pub fn primary(account: &MonitoredAccount, regions: &[String]) -> Self {
+        let shards = regions.iter().map(|r| (Shard::primary(r), account.clone())).collect();
+        MonitoredShards { shards }
+    }
+
+    /// Adds member account `id`, read through `account`, in `regions`.
+    pub fn add_member(&mut self, id: &str, account: &MonitoredAccount, regions: &[String]) {
+        self.shards.extend(regions.iter().map(|r| (Shard::member(id, r), account.clone())));
+    }
+
+    /// The ledger keys, in order: the primary's regions first.
+    pub fn keys(&self) -> Vec<String> {
+        self.shards.iter().map(|(s, _)| s.key()).collect()
+    }
+
+    pub fn shards(&self) -> impl Iterator<Item = &Shard> {
+        self.shards.iter().map(|(s, _)| s)
+    }
+
+    /// One client per shard, keyed by its ledger key, built by `connect` from
+    /// that account's configuration in the shard's region.
+    pub fn per_shard<C>(&self, connect: impl Fn(&SdkConfig) -> C) -> std::collections::BTreeMap<String, C> {
+        self.shards.iter().map(|(s, a)| (s.key(), connect(&a.for_region(&s.region)))).collect()
     }
 }
 

@@ -30,6 +30,7 @@ pub mod reconcile;
 pub mod records;
 pub mod reprice;
 pub mod scheduler;
+pub mod shard;
 #[cfg(feature = "demo")]
 pub mod sim;
 pub mod sources;

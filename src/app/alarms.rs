@@ -235,9 +235,13 @@ pub(super) fn scheduled(
         return None;
     }
     let names = MetricNames::from_config(&config.sources.cloudwatch);
-    let source = super::build::cloudwatch_source(loaded, &parts.aws, names);
+    let source = super::build::primary_cloudwatch_source(&parts.aws, &config.monitor.regions, names);
     let mantle = config.sources.mantle.enabled.then(|| {
-        let source = super::build::cloudwatch_source(loaded, &parts.aws, MetricNames::mantle());
+        let source = super::build::primary_cloudwatch_source(
+            &parts.aws,
+            &config.monitor.regions,
+            MetricNames::mantle(),
+        );
         Arc::new(source) as Arc<dyn MetricSource>
     });
     let api =
@@ -248,7 +252,7 @@ pub(super) fn scheduled(
         mantle,
         pricer: parts.pricer.clone(),
         config: config.wakeups.clone(),
-        budgets: config.budgets.clone(),
+        budgets: crate::config::budget::with_primary_account(config.budgets.clone(), &parts.accounts.primary),
         regions: config.monitor.regions.clone(),
         leadership: parts.leadership.clone(),
         metrics: parts.metrics.clone(),

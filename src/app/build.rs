@@ -52,6 +52,8 @@ pub struct Components {
     /// The AWS configuration every client derives its region's from: the
     /// monitored account's for the sources, the own account's for the rest.
     pub aws: AwsConfig,
+    /// The primary account's label, the member accounts and every shard.
+    pub accounts: super::accounts::Accounts,
     /// The usage collection's early-run trigger, with wake-ups on.
     pub wake: Option<Arc<Wake>>,
     /// The bedrock-mantle usage job's, with wake-ups on and mantle collected.
@@ -64,6 +66,7 @@ impl Components {
         let clock = options.clock.clone();
         let home = &config.monitor.regions[0];
         let aws = AwsConfig::load(&config.aws, home, options.credentials.clone()).await;
+        let accounts = super::accounts::resolve(config, &aws).await;
         let store = match &options.store {
             Some(s) => s.clone(),
             None => open_store(loaded, &aws, clock.clone()).await?,
@@ -71,42 +74,34 @@ impl Components {
         let pricer = Arc::new(PointPricer::from_config(loaded));
         let registry = prometheus::Registry::new();
         let metrics = Arc::new(SelfMetrics::new(&registry, clock.clone())?);
+        metrics.shards.set_primary_account(&accounts.primary);
         if store.request_usage().is_some() {
             let store = store.clone();
             metrics.watch_store(&registry, Arc::new(move || store.request_usage().unwrap_or_default()))?;
         }
         let shared = Snapshot::shared();
         telemetry::register_ledger(&registry, shared.clone())?;
-        let board = SharedBudgetBoard::new(config.budgets.clone());
+        let budgets = crate::config::budget::with_primary_account(config.budgets.clone(), &accounts.primary);
+        let board = SharedBudgetBoard::new(budgets.clone());
         // The last statuses any replica stored, so the API's first answers
         // (and the budget gauges) speak from them, not from an empty board.
         super::follow::fill_board(store.as_ref(), &board).await?;
         telemetry::register_budgets(&registry, board.clone())?;
-        let refresher = Arc::new(Refresher::new(store.clone(), pricer.clone(), shared, config));
+        let refresher = Arc::new(
+            Refresher::new(store.clone(), pricer.clone(), shared, config)
+                .with_primary_account(&accounts.primary),
+        );
         refresher.refresh(clock.now()).await?;
         let readiness = Arc::new(Readiness::new(clock.clone()));
         readiness.set_config_loaded(true);
-        let holder = config.replicas.holder_id.clone().unwrap_or_else(default_holder);
-        let lease = config.replicas.lease();
-        let unshared_store = options.store.is_none() && config.store.kind == StoreKind::Sqlite;
-        let leadership = Arc::new(
-            Leadership::new(
-                holder,
-                unshared_store,
-                lease,
-                store.clone(),
-                clock.clone(),
-                metrics.clone(),
-                readiness.clone(),
-            )
-            .pricing_with(loaded.price_table_sha256.clone()),
-        );
+        let leadership = leadership(loaded, options, &store, &clock, &metrics, &readiness);
         let dispatcher = super::delivery::dispatcher(loaded, &aws, &store, &metrics, &leadership.holder);
         let evaluator = Arc::new(Evaluator {
             store: store.clone(),
-            budgets: config.budgets.clone(),
+            budgets,
             timezone: config.monitor.timezone.0,
-            regions: config.monitor.regions.clone(),
+            regions: accounts.keys(),
+            stalled_after: chrono::Duration::minutes(i64::from(config.alerts.stalled_after_minutes)),
             principals_known: config.sources.cloudtrail.enabled || config.sources.invocation_logs.enabled(),
             dispatcher: dispatcher.clone(),
             board: board.clone(),
@@ -128,6 +123,7 @@ impl Components {
                 .then(|| Arc::new(Attributor::default())),
             clock,
             aws,
+            accounts,
             wake: config
                 .wakeups
                 .enabled
@@ -180,7 +176,7 @@ impl Components {
         jobs.extend(super::logs::scheduled(self, loaded));
         let alerts_job = AlertsJob {
             store: self.store.clone(),
-            regions: config.monitor.regions.clone(),
+            regions: self.accounts.keys(),
             sources: [
                 (Source::CloudWatch, &config.sources.cloudwatch.schedule, config.sources.cloudwatch.enabled),
                 (Source::CloudTrail, &config.sources.cloudtrail.schedule, config.sources.cloudtrail.enabled),
@@ -257,7 +253,8 @@ impl Components {
             if !enabled {
                 continue;
             }
-            let source: Arc<dyn MetricSource> = Arc::new(cloudwatch_source(loaded, &self.aws, names.clone()));
+            let source: Arc<dyn MetricSource> =
+                Arc::new(CloudWatchSource::connect(&self.accounts.shards, names.clone()));
             // The usage jobs of both endpoints price, attribute and evaluate.
             let usage = ledger_source != Source::CloudWatchDetail;
             let job = CloudWatchJob::new(
@@ -266,7 +263,7 @@ impl Components {
                 self.pricer.clone(),
                 self.clock.clone(),
                 CloudWatchJobConfig {
-                    regions: config.monitor.regions.clone(),
+                    regions: self.accounts.keys(),
                     restatement_minutes: cw.restatement_minutes,
                     backfill_hours: cw.backfill_hours,
                     deep_restatement_hours: cw.deep_restatement_hours,
@@ -305,13 +302,13 @@ impl Components {
         let config = &loaded.config;
         let ct = &config.sources.cloudtrail;
         let attributor = self.attributor.clone()?;
-        let source = Arc::new(CloudTrailSource::connect(self.aws.monitored(), &config.monitor.regions, ct));
+        let source = Arc::new(CloudTrailSource::connect(&self.accounts.shards, ct));
         let job = CloudTrailJob::new(
             source,
             self.store.clone(),
             self.clock.clone(),
             CloudTrailJobConfig {
-                regions: config.monitor.regions.clone(),
+                regions: self.accounts.keys(),
                 overlap_minutes: ct.overlap_minutes,
                 backfill_hours: ct.backfill_hours,
             },
@@ -330,6 +327,32 @@ impl Components {
         };
         Some(self.schedule(Arc::new(collect), &ct.schedule, Role::Leader, loaded))
     }
+}
+
+/// This replica's hold on the lease (always held on its own SQLite file).
+fn leadership(
+    loaded: &Loaded,
+    options: &RunOptions,
+    store: &Arc<dyn Backend>,
+    clock: &Arc<dyn Clock>,
+    metrics: &Arc<SelfMetrics>,
+    readiness: &Arc<Readiness>,
+) -> Arc<Leadership> {
+    let config = &loaded.config;
+    let holder = config.replicas.holder_id.clone().unwrap_or_else(default_holder);
+    let unshared_store = options.store.is_none() && config.store.kind == StoreKind::Sqlite;
+    Arc::new(
+        Leadership::new(
+            holder,
+            unshared_store,
+            config.replicas.lease(),
+            store.clone(),
+            clock.clone(),
+            metrics.clone(),
+            readiness.clone(),
+        )
+        .pricing_with(loaded.price_table_sha256.clone()),
+    )
 }
 
 /// The configured store, for commands that read the ledger (`report`):
@@ -382,8 +405,14 @@ async fn open_store(
     }
 }
 
-pub(super) fn cloudwatch_source(loaded: &Loaded, aws: &AwsConfig, names: MetricNames) -> CloudWatchSource {
-    CloudWatchSource::connect(aws.monitored(), &loaded.config.monitor.regions, names)
+/// CloudWatch in the primary account's regions only (wake-up alarms and
+/// the invocation logs' cross-check live beside the primary's metrics).
+pub(super) fn primary_cloudwatch_source(
+    aws: &AwsConfig,
+    regions: &[String],
+    names: MetricNames,
+) -> CloudWatchSource {
+    CloudWatchSource::connect(&crate::aws::MonitoredShards::primary(aws.monitored(), regions), names)
 }
 
 /// The gap between the next two runs of a schedule: readiness allows two of them.

@@ -151,6 +151,14 @@ impl CollectCloudWatch {
             self.metrics.record_aws_requests(AwsApi::named(t.api), &t.region, t.outcome, t.count);
         }
         self.metrics.add_api_cost(report.api_cost_usd);
+        for (shard, usd) in &report.api_cost_by_shard {
+            self.metrics.shards.add_api_cost(shard, *usd);
+        }
+        // A shard that failed has no region report: one failing account shows as such.
+        for shard in self.job.regions() {
+            let failed = !report.regions.iter().any(|r| &r.region == shard);
+            self.metrics.shards.set_failing(self.ledger_source, shard, failed);
+        }
         for r in &report.regions {
             self.metrics.add_cloudwatch_metrics_requested(&r.region, r.metrics_requested);
             if let Some(w) = r.watermark {

@@ -96,7 +96,7 @@ pub(super) fn scheduled(parts: &Components, loaded: &Loaded) -> Option<Scheduled
     }
     let s = &config.store;
     let days = |d: u32| Duration::days(i64::from(d));
-    let mut regions = config.monitor.regions.clone();
+    let mut regions = parts.accounts.keys();
     regions.extend(config.sources.invocation_logs.regions.keys().cloned());
     regions.sort();
     regions.dedup();

@@ -25,7 +25,10 @@ pub struct Evaluator {
     pub store: Arc<dyn Backend>,
     pub budgets: Vec<BudgetConfig>,
     pub timezone: Tz,
+    /// Every shard's ledger key.
     pub regions: Vec<String>,
+    /// A member account's shard this far behind stops holding budgets back.
+    pub stalled_after: chrono::Duration,
     /// CloudTrail attribution exists: budgets also list their top principals.
     pub principals_known: bool,
     pub dispatcher: Arc<Dispatcher>,
@@ -49,9 +52,9 @@ impl Evaluator {
     async fn data_through(&self, source: Source, now: DateTime<Utc>) -> Result<DateTime<Utc>, StoreError> {
         let mut watermarks = Vec::with_capacity(self.regions.len());
         for region in &self.regions {
-            watermarks.push(self.store.watermark(source, region).await?);
+            watermarks.push((region.as_str(), self.store.watermark(source, region).await?));
         }
-        Ok(budgets::data_through(watermarks, now))
+        Ok(budgets::windows::data_through_shards(watermarks, now, self.stalled_after))
     }
 
     /// Evaluates every budget, publishes the statuses, claims and flushes alerts.

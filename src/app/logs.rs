@@ -18,7 +18,7 @@ use crate::config::Loaded;
 use crate::ledger::Backend;
 use crate::records::Source;
 use crate::scheduler::{Completed, Job, JobError, JobName, ScheduledJob};
-use crate::sources::cloudwatch::{CloudWatchSource, MetricNames};
+use crate::sources::cloudwatch::MetricNames;
 use crate::sources::invocation_logs::client::CloudWatchLogsSource;
 use crate::sources::invocation_logs::s3::{S3Destination, S3LogObjects};
 use crate::telemetry::self_metrics::{AwsApi, AwsOutcome, SelfMetrics};
@@ -51,7 +51,7 @@ pub(super) fn scheduled(parts: &Components, loaded: &Loaded) -> Option<Scheduled
     let pages = Arc::new(CloudWatchLogsSource::connect(parts.aws.monitored(), &groups));
     let regions: Vec<String> = logs.regions.keys().cloned().collect();
     let health =
-        Arc::new(CloudWatchSource::connect(parts.aws.monitored(), &regions, MetricNames::documented()));
+        Arc::new(super::build::primary_cloudwatch_source(&parts.aws, &regions, MetricNames::documented()));
     let check = LogCheck { store: parts.store.clone(), health, lookback_minutes: logs.lookback_minutes };
     let mut job =
         InvocationLogsJob::new(pages, parts.store.clone(), parts.pricer.clone(), parts.clock.clone(), config);

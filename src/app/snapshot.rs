@@ -37,6 +37,8 @@ pub struct Refresher {
     principals_kept: KeptLabels,
     /// The model IDs that keep their label: likewise, and across restarts.
     model_ids_kept: KeptLabels,
+    /// The primary account's `account` label, copied into every snapshot.
+    primary_account: String,
 }
 
 impl Refresher {
@@ -56,7 +58,14 @@ impl Refresher {
             kept: Default::default(),
             principals_kept: KeptLabels::new(PRINCIPALS_FLAG, m.top_principals),
             model_ids_kept: KeptLabels::new(MODEL_IDS_FLAG, m.top_model_ids),
+            primary_account: crate::shard::PRIMARY_LABEL.to_string(),
         }
+    }
+
+    /// Labels the primary account's series `account=<label>`.
+    pub fn with_primary_account(mut self, label: &str) -> Refresher {
+        self.primary_account = label.to_string();
+        self
     }
 
     /// The uncertainty of the recent minutes, per (region, model ID, model).
@@ -113,6 +122,7 @@ impl Refresher {
             request_totals,
             metadata_kept,
             bounds,
+            primary_account: self.primary_account.clone(),
         };
         // A poisoned lock only means a reader panicked; the data is replaced whole.
         let mut guard = self.shared.write().unwrap_or_else(std::sync::PoisonError::into_inner);

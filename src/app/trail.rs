@@ -124,6 +124,7 @@ impl CollectCloudTrail {
             if let Some(w) = r.watermark {
                 m.set_data_lag(Source::CloudTrail, &r.region, now - w);
             }
+            m.shards.set_failing(Source::CloudTrail, &r.region, r.failed);
             if r.malformed > 0 {
                 tracing::warn!(region = %r.region, count = r.malformed, event_ids = ?r.malformed_ids, "malformed CloudTrail records skipped");
             }

@@ -52,6 +52,8 @@ pub struct Request<'a> {
     /// `model_id` resolved to its price-table key, if it resolves.
     pub model: Option<&'a str>,
     pub region: Option<&'a str>,
+    /// The 12-digit account the call is made in (budgets with `accounts`).
+    pub account: Option<&'a str>,
     /// The bedrock-mantle project the call goes to (`default` on bedrock-runtime).
     pub project: Option<&'a str>,
     /// The `requestMetadata` the call will carry (only configured keys matter).
@@ -111,6 +113,7 @@ fn applies(b: &BudgetConfig, r: &Request<'_>) -> bool {
     let scope = Scope::of(b);
     let model_ok = r.model_id.is_none_or(|id| scope.matches_model(id, r.model));
     let region_ok = r.region.is_none_or(|reg| scope.matches_region(reg));
+    let account_ok = r.account.is_none_or(|a| scope.matches_account(a));
     let project_ok = r.project.is_none_or(|p| scope.matches_project(p));
     let principal_ok = match r.principal {
         Some(p) => scope.matches_principal(p),
@@ -119,7 +122,7 @@ fn applies(b: &BudgetConfig, r: &Request<'_>) -> bool {
     let metadata_ok =
         b.metadata.iter().all(|(k, pattern)| r.metadata_value(k).is_none_or(|v| glob_match(pattern, v)));
     let per_metadata_ok = b.per_metadata.as_deref().is_none_or(|k| r.metadata_value(k).is_some());
-    model_ok && region_ok && project_ok && principal_ok && metadata_ok && per_metadata_ok
+    model_ok && region_ok && account_ok && project_ok && principal_ok && metadata_ok && per_metadata_ok
 }
 
 /// The status of `b` that speaks for the request: its principal's, its

@@ -19,6 +19,9 @@ use crate::pricing::catalog::glob_match;
 pub struct Scope<'a> {
     pub models: &'a [String],
     pub regions: &'a [String],
+    pub accounts: &'a [String],
+    /// The primary account's ID: a key without an account is its.
+    pub primary: &'a str,
     pub principals: &'a [String],
     pub projects: &'a [String],
     pub metadata: &'a BTreeMap<String, String>,
@@ -29,6 +32,8 @@ impl<'a> Scope<'a> {
         Scope {
             models: &budget.models,
             regions: &budget.regions,
+            accounts: &budget.accounts,
+            primary: &budget.primary_account,
             principals: &budget.principals,
             projects: &budget.projects,
             metadata: &budget.metadata,
@@ -62,8 +67,20 @@ impl<'a> Scope<'a> {
             })
     }
 
-    pub fn matches_region(&self, region: &str) -> bool {
+    /// A region, or a ledger key (`<account>/<region>` for a member account).
+    pub fn matches_region(&self, key: &str) -> bool {
+        let region = crate::shard::region_of(key);
         self.regions.is_empty() || self.regions.iter().any(|r| r == region)
+    }
+
+    /// The account of a ledger key (the primary's for a plain region).
+    pub fn matches_key_account(&self, key: &str) -> bool {
+        self.matches_account(crate::shard::account_label(key, self.primary))
+    }
+
+    /// An account ID.
+    pub fn matches_account(&self, account: &str) -> bool {
+        self.accounts.is_empty() || self.accounts.iter().any(|a| a == account)
     }
 
     pub fn matches_principal(&self, principal: &str) -> bool {
@@ -79,6 +96,7 @@ impl<'a> Scope<'a> {
     /// project is the model ID's (`bedrock::project_of`).
     pub fn matches_series(&self, region: &str, model_id: &str, model: Option<&str>) -> bool {
         self.matches_region(region)
+            && self.matches_key_account(region)
             && self.matches_model(model_id, model)
             && self.matches_project(project_of(model_id))
     }
@@ -103,7 +121,15 @@ mod tests {
     #[test]
     fn metadata_filters_table() {
         let filters = map(&[("tenant", "acme*"), ("feature", "chat")]);
-        let scope = Scope { models: &[], regions: &[], principals: &[], projects: &[], metadata: &filters };
+        let scope = Scope {
+            models: &[],
+            regions: &[],
+            accounts: &[],
+            primary: "",
+            principals: &[],
+            projects: &[],
+            metadata: &filters,
+        };
         let cases = [
             (map(&[("tenant", "acme-eu"), ("feature", "chat"), ("user_id", "u-1")]), true),
             (map(&[("tenant", "globex"), ("feature", "chat")]), false),
@@ -123,9 +149,12 @@ mod tests {
         let models = s(&["claude-sonnet-4-5", "us.anthropic.claude-haiku-*"]);
         let regions = s(&["us-east-1"]);
         let principals = s(&["arn:aws:iam::*:role/app-*"]);
+        let accounts = s(&["123456789012", "111122223333"]);
         let scope = Scope {
             models: &models,
             regions: &regions,
+            accounts: &accounts,
+            primary: "123456789012",
             principals: &principals,
             projects: &[],
             metadata: &none,
@@ -148,13 +177,40 @@ mod tests {
             ),
             // An unpriced model has no key: only an ID pattern can match it.
             ("us-east-1", "anthropic.claude-opus-5", None, false),
+            // Ledger keys: a listed member's region matches, another member's not.
+            (
+                "111122223333/us-east-1",
+                "anthropic.claude-haiku-4-5-20251001-v1:0",
+                Some("claude-sonnet-4-5"),
+                true,
+            ),
+            (
+                "444455556666/us-east-1",
+                "anthropic.claude-haiku-4-5-20251001-v1:0",
+                Some("claude-sonnet-4-5"),
+                false,
+            ),
+            (
+                "111122223333/us-west-2",
+                "anthropic.claude-haiku-4-5-20251001-v1:0",
+                Some("claude-sonnet-4-5"),
+                false,
+            ),
         ];
         for (region, id, model, want) in cases {
             assert_eq!(scope.matches_series(region, id, model), want, "{region} {id}");
         }
         assert!(scope.matches_principal("arn:aws:iam::111122223333:role/app-prod"));
         assert!(!scope.matches_principal("arn:aws:iam::111122223333:user/alice"));
-        let everything = Scope { models: &[], regions: &[], principals: &[], projects: &[], metadata: &none };
+        let everything = Scope {
+            models: &[],
+            regions: &[],
+            accounts: &[],
+            primary: "",
+            principals: &[],
+            projects: &[],
+            metadata: &none,
+        };
         assert!(everything.matches_series("eu-west-1", "x", None) && everything.matches_principal("anyone"));
         assert!(!everything.by_principal() && scope.by_principal());
     }
@@ -163,8 +219,15 @@ mod tests {
     fn project_filters_table() {
         let none = BTreeMap::new();
         let projects = s(&["proj_team*", "default"]);
-        let scope =
-            Scope { models: &[], regions: &[], principals: &[], projects: &projects, metadata: &none };
+        let scope = Scope {
+            models: &[],
+            regions: &[],
+            accounts: &[],
+            primary: "",
+            principals: &[],
+            projects: &projects,
+            metadata: &none,
+        };
         let cases = [
             ("mantle/proj_team1/anthropic.claude-opus-4-7", true),
             ("mantle/proj_other/anthropic.claude-opus-4-7", false),

@@ -146,3 +146,23 @@ fn an_unknown_model_is_answered_by_unknown_model_whatever_the_budgets_say() {
         }
     }
 }
+
+#[test]
+fn a_budget_on_accounts_decides_only_calls_in_them() {
+    let (mut b, s) = daily("150");
+    b.accounts = vec!["111122223333".into()];
+    let open = policy(OnStale::FailOpen, UnknownModel::Deny);
+    let now = at("2026-03-01T10:05:00Z");
+    // (account asked about, verdict, deciding budget)
+    let cases = [
+        (Some("111122223333"), Verdict::Deny, Some("daily")),
+        (Some("444455556666"), Verdict::Allow, None),
+        // An application that does not say where it calls is held to every budget.
+        (None, Verdict::Deny, Some("daily")),
+    ];
+    for (account, verdict, budget) in cases {
+        let ask = Request { account, ..Request::default() };
+        let r = decide(std::slice::from_ref(&b), std::slice::from_ref(&s), &ask, now, &open);
+        assert_eq!((r.decision, r.budget.as_deref()), (verdict, budget), "{account:?}");
+    }
+}

@@ -42,6 +42,8 @@ pub(super) fn budget(name: &str, period: Period, limit: &str) -> BudgetConfig {
         thresholds_pct: vec![50, 80, 100],
         models: vec![],
         regions: vec![],
+        accounts: vec![],
+        primary_account: String::new(),
         principals: vec![],
         projects: vec![],
         per_principal: false,
@@ -339,5 +341,33 @@ fn data_through_is_the_oldest_watermark_never_past_now() {
     for (marks, through) in cases {
         let marks: Vec<_> = marks.iter().map(|m| m.map(t)).collect();
         assert_eq!(super::data_through(marks.clone(), now), t(through), "{marks:?}");
+    }
+}
+
+#[test]
+fn a_stalled_member_account_stops_holding_the_others_back() {
+    let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+    let now = t("2026-03-01T12:00:00Z");
+    let stalled = chrono::Duration::minutes(30);
+    type Shards<'a> = Vec<(&'a str, Option<&'a str>)>;
+    // (shards, through)
+    let cases: [(Shards<'_>, &str); 4] = [
+        // A member within the stall window still holds the others back...
+        (vec![("us-east-1", Some("11:55")), ("111122223333/us-east-1", Some("11:40"))], "11:40"),
+        // ...past it, it no longer does.
+        (vec![("us-east-1", Some("11:55")), ("111122223333/us-east-1", Some("09:00"))], "11:55"),
+        // The primary account's regions always count, stalled or not.
+        (vec![("us-east-1", Some("09:00")), ("111122223333/us-east-1", Some("11:55"))], "09:00"),
+        // A member that never collected does not either.
+        (vec![("us-east-1", Some("11:55")), ("111122223333/us-east-1", None)], "11:55"),
+    ];
+    for (shards, through) in cases {
+        let at = |hm: &str| t(&format!("2026-03-01T{hm}:00Z"));
+        let marks: Vec<(&str, Option<DateTime<Utc>>)> = shards.iter().map(|(k, w)| (*k, w.map(at))).collect();
+        assert_eq!(
+            super::windows::data_through_shards(marks.clone(), now, stalled),
+            at(through),
+            "{marks:?}"
+        );
     }
 }

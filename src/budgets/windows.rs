@@ -104,6 +104,23 @@ pub fn data_through(
     watermarks.into_iter().flatten().min().unwrap_or(now).min(now)
 }
 
+/// [`data_through`] over shards (ledger keys): a member account's shard
+/// whose watermark trails `now` by more than `stalled` stops holding the
+/// others back (it is alerted as stalled instead), so one broken account
+/// never freezes every budget's forecast. The primary account's regions
+/// always count, as they did before accounts existed.
+pub fn data_through_shards<'a>(
+    watermarks: impl IntoIterator<Item = (&'a str, Option<DateTime<Utc>>)>,
+    now: DateTime<Utc>,
+    stalled: chrono::Duration,
+) -> DateTime<Utc> {
+    let counted = watermarks.into_iter().filter_map(|(key, w)| {
+        let member = crate::shard::account_of(key).is_some();
+        (!member || w.is_some_and(|w| now - w <= stalled)).then_some(w)
+    });
+    data_through(counted, now)
+}
+
 /// `principals_known`: CloudTrail attribution exists, so every budget's
 /// period also gets its top principals for the alert payload.
 pub fn needs(plans: &[Plan<'_>], principals_known: bool) -> Needs {

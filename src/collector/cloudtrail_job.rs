@@ -50,6 +50,8 @@ pub struct TrailRegionReport {
     pub requests: u64,
     pub throttles: u64,
     pub watermark: Option<DateTime<Utc>>,
+    /// The region's run ended with an error (in `TrailReport::errors`).
+    pub failed: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -91,6 +93,7 @@ impl CloudTrailJob {
         let (regions, errors) = window::each_region(&self.config.regions, |region| async move {
             let mut r = TrailRegionReport { region: region.clone(), ..Default::default() };
             let outcome = self.collect_region(&region, now, &mut r).await;
+            r.failed = outcome.is_err();
             (r, outcome)
         })
         .await;
@@ -115,7 +118,7 @@ impl CloudTrailJob {
         while from < end {
             let to = (from + Duration::minutes(CHUNK_MINUTES)).min(end);
             let fetch = self.source.events(region, from, to).await;
-            let fetch = match fetch {
+            let mut fetch = match fetch {
                 Ok(f) => f,
                 Err(e) => {
                     r.requests += 1;
@@ -129,6 +132,10 @@ impl CloudTrailJob {
             r.malformed_ids.extend(fetch.malformed.iter().filter_map(|m| m.event_id.clone()));
             r.duplicates += fetch.duplicates;
             r.other_events += fetch.other_events;
+            // A member account's events are that account's: its calls join its cost lines.
+            for e in &mut fetch.events {
+                e.region = crate::shard::same_account(region, &e.region);
+            }
             let agg = aggregate(&fetch.events);
             r.without_model += agg.without_model.iter().map(|m| m.calls).sum::<u64>();
             let batch =

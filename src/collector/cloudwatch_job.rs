@@ -36,6 +36,8 @@ pub const USD_PER_METRIC_REQUESTED: Decimal = Decimal::from_parts(1, 0, 0, false
 const USD_PER_LIST_REQUEST: Decimal = Decimal::from_parts(1, 0, 0, false, 5);
 /// CloudWatch keeps 1-minute datapoints for 15 days.
 const RETENTION_MINUTES: i64 = 15 * 24 * 60;
+/// Shards collected at the same time (in order: reports keep the configured order).
+const SHARDS_AT_ONCE: usize = 4;
 /// ListMetrics is refreshed at most this often.
 const DISCOVERY_TTL_MINUTES: i64 = 60;
 /// AWS: a new metric can take up to 15 minutes to appear in ListMetrics, so a
@@ -118,17 +120,35 @@ impl CloudWatchJob {
 
     /// One collection over every region. A region that fails does not stop the
     /// others; its error is in the report and its watermark stays where it was.
+    ///
+    /// Shards (account × region) are collected a few at a time: each has its
+    /// own GetMetricData quota, and an account whose calls hang until their
+    /// timeout must not hold up every other account's collection.
     pub async fn run_once(&self) -> RunReport {
+        use futures_util::StreamExt;
         let now = self.clock.now();
-        let mut report = RunReport::default();
-        for region in &self.config.regions {
-            match self.collect_region(region, now, &mut report).await {
-                Ok(r) => report.regions.push(r),
-                Err(e) => {
-                    self.forget_listing(region, now).await;
-                    report.errors.push(e);
+        let runs = futures_util::stream::iter(self.config.regions.clone())
+            .map(|region: String| async move {
+                let mut report = RunReport::default();
+                match self.collect_region(&region, now, &mut report).await {
+                    Ok(r) => report.regions.push(r),
+                    Err(e) => {
+                        self.forget_listing(&region, now).await;
+                        report.errors.push(e);
+                    }
                 }
-            }
+                (region, report)
+            })
+            .buffered(SHARDS_AT_ONCE)
+            .collect::<Vec<_>>()
+            .await;
+        let mut report = RunReport::default();
+        for (region, r) in runs {
+            report.regions.extend(r.regions);
+            report.requests.extend(r.requests);
+            report.api_cost_usd += r.api_cost_usd;
+            report.api_cost_by_shard.insert(region, r.api_cost_usd);
+            report.errors.extend(r.errors);
         }
         report
     }

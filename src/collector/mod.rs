@@ -79,6 +79,8 @@ pub struct RunReport {
     pub requests: Vec<RequestTally>,
     /// Estimated USD the run's own AWS calls cost (exact).
     pub api_cost_usd: Decimal,
+    /// `api_cost_usd` per shard (ledger key), failed shards included.
+    pub api_cost_by_shard: std::collections::BTreeMap<String, Decimal>,
     pub errors: Vec<CollectError>,
 }
 

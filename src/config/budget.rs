@@ -64,6 +64,13 @@ pub struct BudgetConfig {
     pub models: Vec<String>,
     #[serde(default)]
     pub regions: Vec<String>,
+    /// 12-digit account IDs (the primary account's or members'); empty = all.
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    /// The primary account's ID, set at start (not configured): the ledger
+    /// keys the primary account's rows by region alone.
+    #[serde(skip)]
+    pub primary_account: String,
     /// IAM principal patterns; they apply once CloudTrail principal data exists.
     #[serde(default)]
     pub principals: Vec<String>,
@@ -105,6 +112,14 @@ pub struct BudgetConfig {
     /// Alert when spend suddenly runs far faster than usual (a runaway loop).
     #[serde(default)]
     pub burn_rate: Option<BurnRateConfig>,
+}
+
+/// `budgets` told which account is the primary one (`accounts` filters match its rows).
+pub fn with_primary_account(mut budgets: Vec<BudgetConfig>, primary: &str) -> Vec<BudgetConfig> {
+    for b in &mut budgets {
+        b.primary_account = primary.to_string();
+    }
+    budgets
 }
 
 impl BudgetConfig {

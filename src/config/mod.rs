@@ -5,6 +5,7 @@
 //! `file:line: field: reason`. It must not start anything: loading a config
 //! has no side effects beyond reading files.
 
+pub mod accounts;
 pub mod budget;
 pub mod cost_explorer;
 pub mod env;

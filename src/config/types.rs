@@ -39,6 +39,8 @@ pub struct Config {
     pub metrics: MetricsSection,
     #[serde(default)]
     pub wakeups: super::wakeups::WakeupsSection,
+    #[serde(default)]
+    pub accounts: super::accounts::AccountsSection,
 }
 
 /// Shape of what `/metrics` exports.

@@ -38,6 +38,7 @@ pub fn config(c: &Config, now: DateTime<Utc>) -> Vec<Finding> {
     budgets(c, &mut out);
     alerts_and_replicas(c, &mut out);
     super::wakeups::check(c, &mut out);
+    super::accounts::check(c, &mut out);
     out
 }
 
@@ -215,6 +216,14 @@ fn budgets(c: &Config, out: &mut Vec<Finding>) {
             last = *t;
         }
         regions(&b.regions, &path.key("regions"), false, out);
+        for (j, a) in b.accounts.iter().enumerate() {
+            if !crate::shard::is_account_id(a) {
+                out.push(Finding::error(
+                    path.key("accounts").index(j),
+                    format!("`{a}` is not a 12-digit account ID"),
+                ));
+            }
+        }
         if b.per_principal && !c.sources.cloudtrail.enabled {
             out.push(Finding::error(path.key("per_principal"), "needs sources.cloudtrail.enabled = true"));
         }

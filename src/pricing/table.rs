@@ -146,6 +146,8 @@ impl PriceTable {
         region: &str,
         at: DateTime<Utc>,
     ) -> Result<&PriceEntry, NoPrice> {
+        // A member account's shard key (`<account>/<region>`) prices as its region.
+        let region = crate::shard::region_of(region);
         let covers = |e: &&PriceEntry| {
             e.model == model
                 && e.tier == *tier

@@ -9,6 +9,7 @@ pub mod aws_error;
 pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod cost_explorer;
+pub mod identity;
 pub mod invocation_logs;
 pub mod rate_limit;
 pub mod wakeups;

@@ -2,7 +2,7 @@
 //!
 //! - `GET /api/v1/budgets`: every budget's latest status (spend, limit,
 //!   utilisation, forecast, state, period), money as decimal strings.
-//! - `GET /api/v1/decision?principal=…&model=…[&region=…][&project=…][&user_id=…]`:
+//! - `GET /api/v1/decision?principal=…&model=…[&region=…][&account=…][&project=…][&user_id=…]`:
 //!   `allow`, `warn` or `deny`, with the budget that decided, for the
 //!   application next to the sidecar to ask before each Bedrock call; any
 //!   other parameter is a `requestMetadata` value (per-user budgets). A query
@@ -61,7 +61,7 @@ async fn budgets(State(state): State<ApiState>) -> Response {
 }
 
 /// The decision API's own parameters; any other is a metadata key.
-const FIXED_PARAMS: [&str; 4] = ["principal", "model", "region", "project"];
+const FIXED_PARAMS: [&str; 5] = ["principal", "model", "region", "account", "project"];
 
 async fn decision(State(state): State<ApiState>, RawQuery(raw): RawQuery) -> Response {
     let q = match query::parse(raw.as_deref()) {
@@ -80,6 +80,7 @@ async fn decision(State(state): State<ApiState>, RawQuery(raw): RawQuery) -> Res
         model_id,
         model: model.as_deref(),
         region: get("region"),
+        account: get("account"),
         project: get("project"),
         metadata: &metadata,
     };

@@ -22,14 +22,14 @@ pub const NAME: &str = "bedrock_cost_uncertainty_usd";
 pub const HELP: &str = "Over the recent minutes of data: the most the long-context tier could add to the \
 exact cost (bound=long_context_max_extra), and the cost change had cache writes used the other TTL \
 (bound=cache_ttl_low, cache_ttl_high).";
-pub const LABELS: &[&str] = &["region", "model_id", "model", "bound"];
+pub const LABELS: &[&str] = &["account", "region", "model_id", "model", "bound"];
 
 pub fn render(snapshot: &Snapshot) -> MetricFamily {
     let mut summed: BTreeMap<(&str, &str, &str), Bounds> = BTreeMap::new();
     for ((region, model_id, model), b) in &snapshot.bounds {
         summed.entry((region, snapshot.model_id_label(model_id), model)).or_default().add(b);
     }
-    let mut family = FamilyBuilder::gauge(NAME, HELP);
+    let mut family = FamilyBuilder::gauge(NAME, HELP).by_account(&snapshot.primary_account);
     for ((region, model_id, model), b) in &summed {
         for (bound, usd) in [
             ("long_context_max_extra", b.long_context_max_extra_usd),

@@ -26,16 +26,18 @@ pub struct DataQuality {
     duplicates: IntCounterVec,
     partial: IntCounterVec,
     restated: IntCounterVec,
+    /// The `account` and `region` labels of a ledger key.
+    shards: super::shard_metrics::ShardMetrics,
 }
 
 impl DataQuality {
-    pub fn new(registry: &Registry) -> prometheus::Result<Self> {
+    pub fn new(registry: &Registry, shards: super::shard_metrics::ShardMetrics) -> prometheus::Result<Self> {
         let unknown = IntGaugeVec::new(
             opts(
                 "cloudwatch_unknown_metrics",
                 "1 per token-like AWS/Bedrock metric (or dimension set) listed with a ModelId that the daemon cannot count.",
             ),
-            &["region", "metric_name"],
+            &["account", "region", "metric_name"],
         )?;
         Ok(DataQuality {
             unknown: register(registry, unknown)?,
@@ -44,62 +46,69 @@ impl DataQuality {
                 registry,
                 "cloudwatch_quarantined_points_total",
                 "Datapoints kept out of the ledger: not finite, or token sums negative or fractional.",
-                &["region", "metric"],
+                &["account", "region", "metric"],
             )?,
             duplicates: counters(
                 registry,
                 "cloudwatch_duplicate_spellings_total",
                 "Minutes carried by two spellings of one metric; one was counted.",
-                &["region", "metric"],
+                &["account", "region", "metric"],
             )?,
             partial: counters(
                 registry,
                 "cloudwatch_partial_results_total",
                 "Collections of a region stopped by GetMetricData answers with data missing (status not Complete).",
-                &["region"],
+                &["account", "region"],
             )?,
             restated: counters(
                 registry,
                 "cloudwatch_restated_points_total",
                 "Minutes older than the restatement window that the hourly deep re-read found new or changed.",
-                &["region"],
+                &["account", "region"],
             )?,
+            shards,
         })
     }
 
     /// Every counter of a collected region from zero, so `increase()` and
     /// "none" panels have a series before the first event.
-    pub fn region_seen(&self, region: &str) {
-        self.partial.with_label_values(&[region]).inc_by(0);
-        self.restated.with_label_values(&[region]).inc_by(0);
+    pub fn region_seen(&self, key: &str) {
+        let [account, region] = self.shards.labels(key);
+        self.partial.with_label_values(&[account, region]).inc_by(0);
+        self.restated.with_label_values(&[account, region]).inc_by(0);
         for metric in BedrockMetric::USAGE.into_iter().filter(|m| m.token_type().is_some()) {
-            self.quarantined.with_label_values(&[region, metric.key()]).inc_by(0);
-            self.duplicates.with_label_values(&[region, metric.key()]).inc_by(0);
+            self.quarantined.with_label_values(&[account, region, metric.key()]).inc_by(0);
+            self.duplicates.with_label_values(&[account, region, metric.key()]).inc_by(0);
         }
     }
 
-    pub fn unknown_metric(&self, region: &str, name: &str) {
+    pub fn unknown_metric(&self, key: &str, name: &str) {
+        let [account, region] = self.shards.labels(key);
         let mut seen = self.unknown_seen.lock().unwrap_or_else(PoisonError::into_inner);
-        let key = (region.to_string(), name.to_string());
-        if seen.contains(&key) || seen.len() < MAX_UNKNOWN_SERIES {
-            seen.insert(key);
-            self.unknown.with_label_values(&[region, name]).set(1);
+        let series = (key.to_string(), name.to_string());
+        if seen.contains(&series) || seen.len() < MAX_UNKNOWN_SERIES {
+            seen.insert(series);
+            self.unknown.with_label_values(&[account, region, name]).set(1);
         }
     }
 
-    pub fn quarantined(&self, region: &str, metric: &str, n: u64) {
-        self.quarantined.with_label_values(&[region, metric]).inc_by(n);
+    pub fn quarantined(&self, key: &str, metric: &str, n: u64) {
+        let [account, region] = self.shards.labels(key);
+        self.quarantined.with_label_values(&[account, region, metric]).inc_by(n);
     }
 
-    pub fn duplicate_spellings(&self, region: &str, metric: &str, n: u64) {
-        self.duplicates.with_label_values(&[region, metric]).inc_by(n);
+    pub fn duplicate_spellings(&self, key: &str, metric: &str, n: u64) {
+        let [account, region] = self.shards.labels(key);
+        self.duplicates.with_label_values(&[account, region, metric]).inc_by(n);
     }
 
-    pub fn partial(&self, region: &str) {
-        self.partial.with_label_values(&[region]).inc();
+    pub fn partial(&self, key: &str) {
+        let [account, region] = self.shards.labels(key);
+        self.partial.with_label_values(&[account, region]).inc();
     }
 
-    pub fn restated(&self, region: &str, n: u64) {
-        self.restated.with_label_values(&[region]).inc_by(n);
+    pub fn restated(&self, key: &str, n: u64) {
+        let [account, region] = self.shards.labels(key);
+        self.restated.with_label_values(&[account, region]).inc_by(n);
     }
 }

@@ -42,6 +42,8 @@ pub fn desc(name: &str, help: &str, labels: &[&str]) -> prometheus::Result<Desc>
 #[derive(Debug)]
 pub struct FamilyBuilder {
     family: MetricFamily,
+    /// Set by [`FamilyBuilder::by_account`]: the primary account's label.
+    primary: Option<String>,
 }
 
 impl FamilyBuilder {
@@ -58,21 +60,40 @@ impl FamilyBuilder {
         family.set_name(name.to_string());
         family.set_help(help.to_string());
         family.set_field_type(kind);
-        FamilyBuilder { family }
+        FamilyBuilder { family, primary: None }
+    }
+
+    /// The family's `region` label values are ledger keys: each sample's
+    /// key is split into `account` (a member's ID, or `primary`'s label for
+    /// a plain region) and `region`.
+    pub fn by_account(mut self, primary: &str) -> Self {
+        self.primary = Some(primary.to_string());
+        self
     }
 
     /// Adds one sample. Label pairs are sorted by name, as the prometheus
     /// crate's own vectors do, so the exposition order is stable.
     pub fn sample(&mut self, labels: &[(&str, &str)], value: f64) {
-        let mut pairs: Vec<LabelPair> = labels
-            .iter()
-            .map(|(name, value)| {
-                let mut pair = LabelPair::default();
-                pair.set_name((*name).to_string());
-                pair.set_value((*value).to_string());
-                pair
-            })
-            .collect();
+        let pair = |name: &str, value: &str| {
+            let mut pair = LabelPair::default();
+            pair.set_name(name.to_string());
+            pair.set_value(value.to_string());
+            pair
+        };
+        let mut pairs = Vec::with_capacity(labels.len() + 1);
+        for (name, value) in labels {
+            match &self.primary {
+                Some(primary) if *name == "region" => {
+                    // An empty label is no label to Prometheus: leave it out.
+                    let account = crate::shard::account_label(value, primary);
+                    if !account.is_empty() {
+                        pairs.push(pair("account", account));
+                    }
+                    pairs.push(pair(name, crate::shard::region_of(value)));
+                }
+                _ => pairs.push(pair(name, value)),
+            }
+        }
         pairs.sort_by(|a, b| a.name().cmp(b.name()));
         let mut metric = Metric::from_label(pairs);
         match self.family.get_field_type() {

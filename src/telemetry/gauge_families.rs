@@ -24,7 +24,7 @@ use super::snapshot::Snapshot;
 use crate::bedrock::BedrockMetric;
 use crate::records::MetricPoint;
 
-pub const LABELS: &[&str] = &["region", "model_id", "model"];
+pub const LABELS: &[&str] = &["account", "region", "model_id", "model"];
 pub const LATENCY: (&str, &str) = (
     "bedrock_invocation_latency_ms",
     "Average invocation latency in milliseconds over the latest minute with data.",
@@ -42,9 +42,10 @@ pub const QUOTA: (&str, &str) = (
 type Series<'a> = (&'a str, &'a str, &'a str, BedrockMetric);
 
 pub fn render(snapshot: &Snapshot) -> Vec<MetricFamily> {
-    let mut latency = FamilyBuilder::gauge(LATENCY.0, LATENCY.1);
-    let mut ttft = FamilyBuilder::gauge(TTFT.0, TTFT.1);
-    let mut quota = FamilyBuilder::gauge(QUOTA.0, QUOTA.1);
+    let primary = &snapshot.primary_account;
+    let mut latency = FamilyBuilder::gauge(LATENCY.0, LATENCY.1).by_account(primary);
+    let mut ttft = FamilyBuilder::gauge(TTFT.0, TTFT.1).by_account(primary);
+    let mut quota = FamilyBuilder::gauge(QUOTA.0, QUOTA.1).by_account(primary);
     for ((region, model_id, model, metric), points) in latest_minutes(snapshot) {
         let family = match metric {
             BedrockMetric::InvocationLatency => &mut latency,

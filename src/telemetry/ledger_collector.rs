@@ -26,11 +26,11 @@ struct Spec {
     labels: &'static [&'static str],
 }
 
-const SERIES: &[&str] = &["region", "model_id", "model"];
+const SERIES: &[&str] = &["account", "region", "model_id", "model"];
 /// `project` is the real model ID's (`default` for bedrock-runtime usage):
 /// it adds no series to a kept ID, and to `model_id="other"` one per project
 /// of the IDs it folds, so its cardinality is bounded by the projects'.
-const TOKEN_SERIES: &[&str] = &["region", "model_id", "model", "project", "token_type"];
+const TOKEN_SERIES: &[&str] = &["account", "region", "model_id", "model", "project", "token_type"];
 
 const TOKENS: Spec = Spec {
     name: "bedrock_tokens_total",
@@ -45,7 +45,7 @@ const COST: Spec = Spec {
 const UNPRICED: Spec = Spec {
     name: "bedrock_unpriced_tokens_total",
     help: "Tokens of model IDs that resolve to no price: their cost is unknown, not zero.",
-    labels: &["region", "model_id", "project", "token_type"],
+    labels: &["account", "region", "model_id", "project", "token_type"],
 };
 const INVOCATIONS: Spec = Spec {
     name: "bedrock_invocations_total",
@@ -55,7 +55,7 @@ const INVOCATIONS: Spec = Spec {
 const ERRORS: Spec = Spec {
     name: "bedrock_invocation_errors_total",
     help: "Failed invocations by kind (client, server, throttle), from the ledger's all-time totals.",
-    labels: &["region", "model_id", "model", "kind"],
+    labels: &["account", "region", "model_id", "model", "kind"],
 };
 const PRICE: Spec = Spec {
     name: "bedrock_price_usd_per_million_tokens",
@@ -81,10 +81,11 @@ impl LedgerCollector {
             descs.push(desc(name, help, gauges::LABELS)?);
         }
         use super::principal_collector::{COST, ERRORS, INVOCATIONS};
-        let series = ["region", "model_id", "model", "principal"];
+        let series = ["account", "region", "model_id", "model", "principal"];
+        let with = |last: &'static str| [series[0], series[1], series[2], series[3], series[4], last];
         descs.push(desc(INVOCATIONS.0, INVOCATIONS.1, &series)?);
-        descs.push(desc(ERRORS.0, ERRORS.1, &[series[0], series[1], series[2], series[3], "error_code"])?);
-        descs.push(desc(COST.0, COST.1, &[series[0], series[1], series[2], series[3], "attribution"])?);
+        descs.push(desc(ERRORS.0, ERRORS.1, &with("error_code"))?);
+        descs.push(desc(COST.0, COST.1, &with("attribution"))?);
         descs.push(desc(bounds_family::NAME, bounds_family::HELP, bounds_family::LABELS)?);
         use super::metadata_collector as meta;
         descs.push(desc(meta::COST.0, meta::COST.1, &meta::LABELS)?);
@@ -152,8 +153,11 @@ pub fn cost_sums(snapshot: &Snapshot) -> CostSums<'_> {
 /// Tokens, cost and unpriced tokens, from [`cost_sums`].
 fn cost_families(snapshot: &Snapshot) -> Vec<MetricFamily> {
     let CostSums { priced, unpriced } = cost_sums(snapshot);
-    let (mut tokens, mut cost) =
-        (FamilyBuilder::counter(TOKENS.name, TOKENS.help), FamilyBuilder::counter(COST.name, COST.help));
+    let primary = &snapshot.primary_account;
+    let (mut tokens, mut cost) = (
+        FamilyBuilder::counter(TOKENS.name, TOKENS.help).by_account(primary),
+        FamilyBuilder::counter(COST.name, COST.help).by_account(primary),
+    );
     for ([region, model_id, model, project, token], (n, usd)) in &priced {
         let labels = [
             ("region", *region),
@@ -165,7 +169,7 @@ fn cost_families(snapshot: &Snapshot) -> Vec<MetricFamily> {
         tokens.sample(&labels, count_sample(*n));
         cost.sample(&labels, usd_sample(*usd));
     }
-    let mut unpriced_family = FamilyBuilder::counter(UNPRICED.name, UNPRICED.help);
+    let mut unpriced_family = FamilyBuilder::counter(UNPRICED.name, UNPRICED.help).by_account(primary);
     for ([region, model_id, project, token], n) in &unpriced {
         tokens.sample(
             &[
@@ -193,8 +197,9 @@ fn call_families(snapshot: &Snapshot) -> Vec<MetricFamily> {
         let slot = sums.entry((&t.region, model_id, model, t.metric)).or_default();
         *slot = add(*slot, t.sum);
     }
-    let mut invocations = FamilyBuilder::counter(INVOCATIONS.name, INVOCATIONS.help);
-    let mut errors = FamilyBuilder::counter(ERRORS.name, ERRORS.help);
+    let primary = &snapshot.primary_account;
+    let mut invocations = FamilyBuilder::counter(INVOCATIONS.name, INVOCATIONS.help).by_account(primary);
+    let mut errors = FamilyBuilder::counter(ERRORS.name, ERRORS.help).by_account(primary);
     for ((region, model_id, model, metric), sum) in sums {
         let series = [("region", region), ("model_id", model_id), ("model", model)];
         match error_kind(metric) {

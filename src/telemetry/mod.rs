@@ -31,6 +31,7 @@ pub mod probe;
 pub mod query;
 pub mod readiness;
 pub mod self_metrics;
+pub mod shard_metrics;
 pub mod snapshot;
 pub mod sticky;
 pub mod store_collector;

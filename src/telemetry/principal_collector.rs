@@ -88,8 +88,9 @@ pub fn render(snapshot: &Snapshot) -> Vec<prometheus::proto::MetricFamily> {
         ];
         *cost.entry(key).or_default() += p.usd;
     }
-    let mut invocations = FamilyBuilder::counter(INVOCATIONS.0, INVOCATIONS.1);
-    let mut errors = FamilyBuilder::counter(ERRORS.0, ERRORS.1);
+    let primary = &snapshot.primary_account;
+    let mut invocations = FamilyBuilder::counter(INVOCATIONS.0, INVOCATIONS.1).by_account(primary);
+    let mut errors = FamilyBuilder::counter(ERRORS.0, ERRORS.1).by_account(primary);
     for ([region, model_id, model, principal, code], n) in &calls {
         let series =
             [("region", region.as_str()), ("model_id", model_id), ("model", model), ("principal", principal)];
@@ -100,7 +101,7 @@ pub fn render(snapshot: &Snapshot) -> Vec<prometheus::proto::MetricFamily> {
             errors.sample(&[a, b, c, d, ("error_code", code)], count_sample(*n));
         }
     }
-    let mut cost_family = FamilyBuilder::counter(COST.0, COST.1);
+    let mut cost_family = FamilyBuilder::counter(COST.0, COST.1).by_account(primary);
     for ([region, model_id, model, principal, attribution], usd) in &cost {
         let labels = [
             ("region", region.as_str()),

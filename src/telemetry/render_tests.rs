@@ -95,6 +95,7 @@ fn snapshot() -> Snapshot {
         )]
         .into_iter()
         .collect(),
+        primary_account: "123456789012".into(),
     }
 }
 
@@ -141,12 +142,12 @@ fn principals_beyond_the_cap_fold_into_other_and_unattributed_stays() {
     let (_, lines) = render(snap);
     let s = format!("model=\"claude-sonnet-4-5\",model_id=\"{SONNET}\"");
     let expected = [
-        format!("bedrock_principal_cost_usd_total{{attribution=\"estimated\",{s},principal=\"other\",region=\"us-east-1\"}} 0.3"),
-        format!("bedrock_principal_cost_usd_total{{attribution=\"exact\",{s},principal=\"{b}\",region=\"us-east-1\"}} 5"),
-        format!("bedrock_principal_cost_usd_total{{attribution=\"unattributed\",{s},principal=\"unattributed\",region=\"us-east-1\"}} 0.7"),
-        format!("bedrock_principal_errors_total{{error_code=\"AccessDeniedException\",{s},principal=\"other\",region=\"us-east-1\"}} 4"),
-        format!("bedrock_principal_invocations_total{{{s},principal=\"{b}\",region=\"us-east-1\"}} 10"),
-        format!("bedrock_principal_invocations_total{{{s},principal=\"other\",region=\"us-east-1\"}} 3"),
+        format!("bedrock_principal_cost_usd_total{{account=\"123456789012\",attribution=\"estimated\",{s},principal=\"other\",region=\"us-east-1\"}} 0.3"),
+        format!("bedrock_principal_cost_usd_total{{account=\"123456789012\",attribution=\"exact\",{s},principal=\"{b}\",region=\"us-east-1\"}} 5"),
+        format!("bedrock_principal_cost_usd_total{{account=\"123456789012\",attribution=\"unattributed\",{s},principal=\"unattributed\",region=\"us-east-1\"}} 0.7"),
+        format!("bedrock_principal_errors_total{{account=\"123456789012\",error_code=\"AccessDeniedException\",{s},principal=\"other\",region=\"us-east-1\"}} 4"),
+        format!("bedrock_principal_invocations_total{{account=\"123456789012\",{s},principal=\"{b}\",region=\"us-east-1\"}} 10"),
+        format!("bedrock_principal_invocations_total{{account=\"123456789012\",{s},principal=\"other\",region=\"us-east-1\"}} 3"),
     ];
     assert_eq!(lines, expected);
 }
@@ -169,6 +170,8 @@ fn render(snapshot: Snapshot) -> (Registry, Vec<String>) {
 #[test]
 fn renders_exactly_the_expected_domain_samples() {
     let (_, lines) = render(snapshot());
+    // The primary account's rows are labelled with its ID.
+    let a = "account=\"123456789012\"";
     let s = format!("model=\"claude-sonnet-4-5\",model_id=\"{SONNET}\",region=\"us-east-1\"");
     let f = format!("model=\"unpriced\",model_id=\"{FUTURE}\",region=\"us-east-1\"");
     // Token families carry the project too: `default` for bedrock-runtime usage.
@@ -176,26 +179,26 @@ fn renders_exactly_the_expected_domain_samples() {
         format!("model=\"claude-sonnet-4-5\",model_id=\"{SONNET}\",project=\"default\",region=\"us-east-1\"");
     let fp = format!("model=\"unpriced\",model_id=\"{FUTURE}\",project=\"default\",region=\"us-east-1\"");
     let expected = [
-        format!("bedrock_cost_uncertainty_usd{{bound=\"cache_ttl_high\",{s}}} 0.225"),
-        format!("bedrock_cost_uncertainty_usd{{bound=\"cache_ttl_low\",{s}}} 0"),
-        format!("bedrock_cost_uncertainty_usd{{bound=\"long_context_max_extra\",{s}}} 1.35"),
-        format!("bedrock_cost_usd_total{{{sp},token_type=\"cache_write\"}} 0.3"),
-        format!("bedrock_cost_usd_total{{{sp},token_type=\"input\"}} 3.3"),
-        format!("bedrock_cost_usd_total{{{sp},token_type=\"output\"}} 0.033"),
-        format!("bedrock_estimated_tpm_quota_usage{{{s}}} 12345"),
-        format!("bedrock_invocation_errors_total{{kind=\"client\",{s}}} 2"),
-        format!("bedrock_invocation_errors_total{{kind=\"server\",{s}}} 1"),
-        format!("bedrock_invocation_errors_total{{kind=\"throttle\",{s}}} 3"),
-        format!("bedrock_invocation_latency_ms{{{s}}} 250"),
-        format!("bedrock_invocations_total{{{s}}} 42"),
-        format!("bedrock_invocations_total{{{f}}} 7"),
-        format!("bedrock_tokens_total{{{sp},token_type=\"cache_write\"}} 1500"),
-        format!("bedrock_tokens_total{{{sp},token_type=\"input\"}} 1000000"),
-        format!("bedrock_tokens_total{{{sp},token_type=\"output\"}} 2000"),
-        format!("bedrock_tokens_total{{{fp},token_type=\"cache_write\"}} 15"),
-        format!("bedrock_tokens_total{{{fp},token_type=\"input\"}} 700"),
-        format!("bedrock_unpriced_tokens_total{{model_id=\"{FUTURE}\",project=\"default\",region=\"us-east-1\",token_type=\"cache_write\"}} 15"),
-        format!("bedrock_unpriced_tokens_total{{model_id=\"{FUTURE}\",project=\"default\",region=\"us-east-1\",token_type=\"input\"}} 700"),
+        format!("bedrock_cost_uncertainty_usd{{{a},bound=\"cache_ttl_high\",{s}}} 0.225"),
+        format!("bedrock_cost_uncertainty_usd{{{a},bound=\"cache_ttl_low\",{s}}} 0"),
+        format!("bedrock_cost_uncertainty_usd{{{a},bound=\"long_context_max_extra\",{s}}} 1.35"),
+        format!("bedrock_cost_usd_total{{{a},{sp},token_type=\"cache_write\"}} 0.3"),
+        format!("bedrock_cost_usd_total{{{a},{sp},token_type=\"input\"}} 3.3"),
+        format!("bedrock_cost_usd_total{{{a},{sp},token_type=\"output\"}} 0.033"),
+        format!("bedrock_estimated_tpm_quota_usage{{{a},{s}}} 12345"),
+        format!("bedrock_invocation_errors_total{{{a},kind=\"client\",{s}}} 2"),
+        format!("bedrock_invocation_errors_total{{{a},kind=\"server\",{s}}} 1"),
+        format!("bedrock_invocation_errors_total{{{a},kind=\"throttle\",{s}}} 3"),
+        format!("bedrock_invocation_latency_ms{{{a},{s}}} 250"),
+        format!("bedrock_invocations_total{{{a},{s}}} 42"),
+        format!("bedrock_invocations_total{{{a},{f}}} 7"),
+        format!("bedrock_tokens_total{{{a},{sp},token_type=\"cache_write\"}} 1500"),
+        format!("bedrock_tokens_total{{{a},{sp},token_type=\"input\"}} 1000000"),
+        format!("bedrock_tokens_total{{{a},{sp},token_type=\"output\"}} 2000"),
+        format!("bedrock_tokens_total{{{a},{fp},token_type=\"cache_write\"}} 15"),
+        format!("bedrock_tokens_total{{{a},{fp},token_type=\"input\"}} 700"),
+        format!("bedrock_unpriced_tokens_total{{{a},model_id=\"{FUTURE}\",project=\"default\",region=\"us-east-1\",token_type=\"cache_write\"}} 15"),
+        format!("bedrock_unpriced_tokens_total{{{a},model_id=\"{FUTURE}\",project=\"default\",region=\"us-east-1\",token_type=\"input\"}} 700"),
     ];
     assert_eq!(lines, expected);
 }
@@ -303,12 +306,14 @@ fn self_metrics_render_with_typed_labels_and_exact_api_cost() {
     let registry = Registry::new();
     let clock = Arc::new(ManualClock::new(at(12, 0)));
     let m = SelfMetrics::new(&registry, clock).unwrap();
+    m.shards.set_primary_account("123456789012");
     m.job_finished(JobName::CLOUDWATCH, JobOutcome::Success, std::time::Duration::from_millis(1500));
     m.job_finished(JobName::CLOUDWATCH, JobOutcome::Skipped, std::time::Duration::ZERO);
     m.job_failed(JobName::CLOUDTRAIL, crate::scheduler::FailureKind::Throttled);
     m.record_aws_requests(AwsApi::GET_METRIC_DATA, "us-east-1", AwsOutcome::Success, 3);
     m.record_aws_request(AwsApi::LOOKUP_EVENTS, "us-east-1", AwsOutcome::Throttled);
     m.add_cloudwatch_metrics_requested("us-east-1", 480);
+    m.add_cloudwatch_metrics_requested("111122223333/eu-west-1", 20);
     for _ in 0..3 {
         m.add_api_cost(usd("0.1"));
     }
@@ -321,11 +326,12 @@ fn self_metrics_render_with_typed_labels_and_exact_api_cost() {
     for expected in [
         "bedrock_monitor_alerts_published_total{kind=\"budget.threshold\"} 1".to_string(),
         "bedrock_monitor_aws_api_cost_usd_total 0.3".to_string(),
-        "bedrock_monitor_aws_requests_total{api=\"GetMetricData\",outcome=\"success\",region=\"us-east-1\"} 3".to_string(),
-        "bedrock_monitor_aws_requests_total{api=\"LookupEvents\",outcome=\"throttled\",region=\"us-east-1\"} 1".to_string(),
+        "bedrock_monitor_aws_requests_total{account=\"123456789012\",api=\"GetMetricData\",outcome=\"success\",region=\"us-east-1\"} 3".to_string(),
+        "bedrock_monitor_aws_requests_total{account=\"123456789012\",api=\"LookupEvents\",outcome=\"throttled\",region=\"us-east-1\"} 1".to_string(),
         format!("bedrock_monitor_build_info{{version=\"{version}\"}} 1"),
-        "bedrock_monitor_cloudwatch_metrics_requested_total{region=\"us-east-1\"} 480".to_string(),
-        "bedrock_monitor_data_lag_seconds{region=\"us-east-1\",source=\"cloudwatch\"} 90".to_string(),
+        "bedrock_monitor_cloudwatch_metrics_requested_total{account=\"123456789012\",region=\"us-east-1\"} 480".to_string(),
+        "bedrock_monitor_cloudwatch_metrics_requested_total{account=\"111122223333\",region=\"eu-west-1\"} 20".to_string(),
+        "bedrock_monitor_data_lag_seconds{account=\"123456789012\",region=\"us-east-1\",source=\"cloudwatch\"} 90".to_string(),
         "bedrock_monitor_job_duration_seconds_count{job=\"cloudwatch\"} 1".to_string(),
         "bedrock_monitor_job_duration_seconds_sum{job=\"cloudwatch\"} 1.5".to_string(),
         "bedrock_monitor_job_failures_total{job=\"cloudtrail\",kind=\"throttled\"} 1".to_string(),
@@ -394,4 +400,27 @@ fn a_new_top_spender_does_not_make_other_decrease() {
     assert!(after.iter().any(|l| l.contains(&format!("principal=\"{a}\""))), "a keeps its label");
     assert_eq!(other(&before).len(), 1);
     assert!(other(&after)[0].ends_with(" 50"), "b stays in other, which only grew: {after:?}");
+}
+
+#[test]
+fn a_member_accounts_rows_carry_its_id_and_plain_region() {
+    let s = Some("claude-sonnet-4-5");
+    let mut member = cost(SONNET, s, TokenType::Input, 10, "0.00003");
+    member.region = "111122223333/eu-west-1".into();
+    let snap = Snapshot {
+        cost_totals: vec![cost(SONNET, s, TokenType::Input, 20, "0.00006"), member],
+        model_ids_kept: [SONNET.to_string()].into(),
+        primary_account: "123456789012".into(),
+        ..Snapshot::default()
+    };
+    let (_, lines) = render(snap);
+    let cost_lines: Vec<&String> = lines.iter().filter(|l| l.starts_with("bedrock_cost_usd_total")).collect();
+    let rest = format!("model=\"claude-sonnet-4-5\",model_id=\"{SONNET}\",project=\"default\"");
+    assert_eq!(
+        cost_lines,
+        [
+            &format!("bedrock_cost_usd_total{{account=\"111122223333\",{rest},region=\"eu-west-1\",token_type=\"input\"}} 0.00003"),
+            &format!("bedrock_cost_usd_total{{account=\"123456789012\",{rest},region=\"us-east-1\",token_type=\"input\"}} 0.00006"),
+        ]
+    );
 }

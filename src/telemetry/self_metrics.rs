@@ -99,6 +99,8 @@ pub struct SelfMetrics {
     pub quality: DataQuality,
     /// Wake-up messages and the alarms behind them.
     pub wakeups: super::wakeup_metrics::WakeupMetrics,
+    /// Per shard: API cost, failing collections, and the `account` label rule.
+    pub shards: super::shard_metrics::ShardMetrics,
 }
 
 impl std::fmt::Debug for SelfMetrics {
@@ -158,11 +160,12 @@ impl SelfMetrics {
         for kind in AlertKind::ALL {
             alerts.with_label_values(&[kind.as_str()]).inc_by(0);
         }
+        let shards = super::shard_metrics::ShardMetrics::new(registry)?;
         let cloudtrail_events = counters(
             registry,
             "cloudtrail_events_total",
             "CloudTrail records read, by outcome: counted, malformed (skipped), duplicate, without_model, other_event.",
-            &["region", "outcome"],
+            &["account", "region", "outcome"],
         )?;
         let compacted = counters(
             registry,
@@ -195,26 +198,27 @@ impl SelfMetrics {
                 registry,
                 "data_lag_seconds",
                 "How far the ledger's watermark trails now.",
-                &["source", "region"],
+                &["source", "account", "region"],
             )?,
             aws_requests: counters(
                 registry,
                 "aws_requests_total",
                 "AWS requests made by the daemon.",
-                &["api", "region", "outcome"],
+                &["api", "account", "region", "outcome"],
             )?,
             metrics_requested: counters(
                 registry,
                 "cloudwatch_metrics_requested_total",
                 "Metrics requested from GetMetricData (what it is billed by).",
-                &["region"],
+                &["account", "region"],
             )?,
             api_cost,
             store_usage,
             alerts,
             leader: register(registry, leader)?,
-            quality: DataQuality::new(registry)?,
+            quality: DataQuality::new(registry, shards.clone())?,
             wakeups: super::wakeup_metrics::WakeupMetrics::new(registry)?,
+            shards,
         })
     }
 
@@ -238,7 +242,8 @@ impl SelfMetrics {
 
     /// How far data of `source` in `region` trails now (watermark to now).
     pub fn set_data_lag(&self, source: Source, region: &str, lag: chrono::Duration) {
-        self.data_lag.with_label_values(&[source.as_str(), region]).set(lag.as_seconds_f64());
+        let [account, region] = self.shards.labels(region);
+        self.data_lag.with_label_values(&[source.as_str(), account, region]).set(lag.as_seconds_f64());
     }
 
     pub fn record_aws_request(&self, api: AwsApi, region: &str, outcome: AwsOutcome) {
@@ -246,11 +251,13 @@ impl SelfMetrics {
     }
 
     pub fn record_aws_requests(&self, api: AwsApi, region: &str, outcome: AwsOutcome, count: u64) {
-        self.aws_requests.with_label_values(&[api.as_str(), region, outcome.as_str()]).inc_by(count);
+        let [account, region] = self.shards.labels(region);
+        self.aws_requests.with_label_values(&[api.as_str(), account, region, outcome.as_str()]).inc_by(count);
     }
 
     pub fn add_cloudwatch_metrics_requested(&self, region: &str, metrics: u64) {
-        self.metrics_requested.with_label_values(&[region]).inc_by(metrics);
+        let [account, region] = self.shards.labels(region);
+        self.metrics_requested.with_label_values(&[account, region]).inc_by(metrics);
     }
 
     /// Adds the estimated cost of the daemon's own AWS calls, exactly.
@@ -278,7 +285,8 @@ impl SelfMetrics {
 
     pub fn add_cloudtrail_events(&self, region: &str, outcome: &str, n: u64) {
         if n > 0 {
-            self.cloudtrail_events.with_label_values(&[region, outcome]).inc_by(n);
+            let [account, region] = self.shards.labels(region);
+            self.cloudtrail_events.with_label_values(&[account, region, outcome]).inc_by(n);
         }
     }
 

@@ -58,6 +58,9 @@ pub struct Snapshot {
     /// The uncertainty of the recent minutes' cost per (region, model ID,
     /// model key), summed by the refresher (see `bounds_family`).
     pub bounds: BTreeMap<(String, String, String), Bounds>,
+    /// The primary account's `account` label (rows' `region` fields are
+    /// ledger keys: a plain region is the primary account's).
+    pub primary_account: String,
 }
 
 impl Snapshot {

@@ -31,7 +31,11 @@ pub fn threshold(configured: Option<Decimal>, budgets: &[BudgetConfig], region: 
     }
     budgets
         .iter()
-        .filter(|b| b.regions.is_empty() || b.regions.iter().any(|r| r == region))
+        .filter(|b| {
+            let scope = crate::budgets::scope::Scope::of(b);
+            // Alarms watch the primary account: a plain region is its key.
+            scope.matches_region(region) && scope.matches_key_account(region)
+        })
         .filter_map(|b| b.burn_rate.as_ref().map(|r| r.min_usd_per_hour.0))
         .min()
 }

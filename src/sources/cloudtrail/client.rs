@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 
 use super::fetch::{EventFetch, RawEvent};
 use super::paging::{fetch_window, LookupPolicy, Page, PageError, PageQuery, PageSource, Window, API};
-use crate::aws::MonitoredAccount;
+use crate::aws::MonitoredShards;
 use crate::config::types::CloudTrailSource as CloudTrailConfig;
 use crate::sources::aws_error::{classify, is_transient};
 use crate::sources::rate_limit::RateLimiter;
@@ -66,9 +66,11 @@ impl CloudTrailSource {
     }
 
     /// A client per region, in the monitored account, reading the event names of `sources.cloudtrail.event_names`.
-    pub fn connect(aws: &MonitoredAccount, regions: &[String], config: &CloudTrailConfig) -> Self {
+    /// One client (and LookupEvents limiter: the quota is per account and
+    /// region) per shard, keyed by its ledger key.
+    pub fn connect(shards: &MonitoredShards, config: &CloudTrailConfig) -> Self {
         #[expect(clippy::disallowed_methods, reason = "the adapter builds its own clients")]
-        let clients = aws.per_region(regions, Client::new);
+        let clients = shards.per_shard(Client::new);
         Self::new(clients, config.event_names.clone())
     }
 

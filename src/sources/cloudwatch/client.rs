@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use super::assemble::QueryResult;
 use super::names::{classify, Listed, MetricNames};
 use super::plan::{Call, Series};
-use crate::aws::MonitoredAccount;
+use crate::aws::MonitoredShards;
 use crate::sources::aws_error::classify as classify_error;
 use crate::sources::invocation_logs::delivery::{DeliveryHealth, FAILURE_METRICS};
 use crate::sources::{ErrorKind, Listing, MetricSource, RequestCount, SeriesListing, SourceError};
@@ -37,9 +37,10 @@ impl CloudWatchSource {
     }
 
     /// A client per region, in the monitored account.
-    pub fn connect(aws: &MonitoredAccount, regions: &[String], names: MetricNames) -> Self {
+    /// One client per shard, keyed (and asked for) by its ledger key.
+    pub fn connect(shards: &MonitoredShards, names: MetricNames) -> Self {
         #[expect(clippy::disallowed_methods, reason = "the adapter builds its own clients")]
-        let clients = aws.per_region(regions, Client::new);
+        let clients = shards.per_shard(Client::new);
         Self::new(clients, names)
     }
 

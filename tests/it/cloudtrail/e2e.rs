@@ -182,7 +182,7 @@ async fn cost_is_split_per_principal_exactly_and_errors_alert_once() {
     ));
     assert!(
         text.contains(
-            "bedrock_monitor_cloudtrail_events_total{outcome=\"malformed\",region=\"us-east-1\"} 1"
+            "bedrock_monitor_cloudtrail_events_total{account=\"123456789012\",outcome=\"malformed\",region=\"us-east-1\"} 1"
         ),
         "{text}"
     );

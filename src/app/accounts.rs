@@ -1,0 +1,136 @@
+//! The accounts this daemon reads, resolved once at start: the primary
+//! account's ID (its `account` label), the member accounts listed in
+//! `[accounts]`, each with the role assumed in it, and from them the shards
+//! (account × region) every source collects.
+//!
+//! Wiring only: the section's rules are `config::accounts`, key syntax is
+//! `shard`. A member whose role cannot be assumed is still a shard: its
+//! calls fail, it is reported, and it never stops another account.
+
+use crate::aws::{AwsConfig, MonitoredShards};
+use crate::config::accounts::role_account;
+use crate::config::types::Config;
+use crate::shard::PRIMARY_LABEL;
+use crate::sources::identity::CallerIdentity;
+
+/// One member account as the daemon reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub id: String,
+    pub name: String,
+    pub role_arn: String,
+    pub regions: Vec<String>,
+}
+
+/// The resolved accounts.
+#[derive(Clone, Debug)]
+pub struct Accounts {
+    /// The primary account's `account` label: its ID, or `primary` if unknown.
+    pub primary: String,
+    pub members: Vec<Member>,
+    pub shards: MonitoredShards,
+}
+
+impl Accounts {
+    /// The ledger keys of every shard, the primary account's regions first.
+    pub fn keys(&self) -> Vec<String> {
+        self.shards.keys()
+    }
+}
+
+/// Resolves the primary account's ID and the listed members, and assumes
+/// each member's role (lazily: no AWS call until a source reads).
+pub async fn resolve(config: &Config, aws: &AwsConfig) -> Accounts {
+    let primary = primary_id(config, aws).await;
+    let members = listed(config);
+    let mut shards = MonitoredShards::primary(aws.monitored(), &config.monitor.regions);
+    for m in &members {
+        let external = config_external_id(config, &m.id);
+        let account = aws.member(&m.role_arn, external.as_deref()).await;
+        shards.add_member(&m.id, &account, &m.regions);
+    }
+    if !members.is_empty() {
+        tracing::info!(
+            primary = %primary,
+            members = members.len(),
+            shards = shards.keys().len(),
+            "monitoring several accounts"
+        );
+    }
+    Accounts { primary, members, shards }
+}
+
+/// `accounts.primary_id`, else the account of `aws.assume_role_arn`, else
+/// what STS says the credentials act in; `primary` if STS cannot say.
+async fn primary_id(config: &Config, aws: &AwsConfig) -> String {
+    if let Some(id) = &config.accounts.primary_id {
+        return id.clone();
+    }
+    if let Some(id) = config.aws.assume_role_arn.as_deref().and_then(role_account) {
+        return id.to_string();
+    }
+    let region = &config.monitor.regions[0];
+    match CallerIdentity::connect(aws.monitored(), region).account().await {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::warn!(
+                error = %e,
+                "cannot learn the primary account's ID; it is labelled `{PRIMARY_LABEL}` (set accounts.primary_id)"
+            );
+            PRIMARY_LABEL.to_string()
+        }
+    }
+}
+
+/// The members listed by hand, with their defaults filled in.
+pub fn listed(config: &Config) -> Vec<Member> {
+    let a = &config.accounts;
+    a.members
+        .iter()
+        .map(|m| Member {
+            id: m.id.clone(),
+            name: m.name.clone().unwrap_or_else(|| m.id.clone()),
+            role_arn: m.role_arn.clone().unwrap_or_else(|| a.default_role(&m.id)),
+            regions: if m.regions.is_empty() { config.monitor.regions.clone() } else { m.regions.clone() },
+        })
+        .collect()
+}
+
+fn config_external_id(config: &Config, id: &str) -> Option<String> {
+    let a = &config.accounts;
+    a.members
+        .iter()
+        .find(|m| m.id == id)
+        .and_then(|m| m.external_id.clone())
+        .or_else(|| a.external_id.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listed_members_get_the_default_role_and_regions() {
+        let c: Config = toml::from_str(
+            "[monitor]\nregions = [\"us-east-1\", \"eu-west-1\"]\n[accounts]\nrole_name = \"reader\"\n\
+             [[accounts.members]]\nid = \"111122223333\"\nname = \"search\"\n\
+             [[accounts.members]]\nid = \"444455556666\"\nrole_arn = \"arn:aws:iam::444455556666:role/x\"\nregions = [\"us-west-2\"]\n",
+        )
+        .unwrap();
+        let want = vec![
+            Member {
+                id: "111122223333".into(),
+                name: "search".into(),
+                role_arn: "arn:aws:iam::111122223333:role/reader".into(),
+                regions: vec!["us-east-1".into(), "eu-west-1".into()],
+            },
+            Member {
+                id: "444455556666".into(),
+                name: "444455556666".into(),
+                role_arn: "arn:aws:iam::444455556666:role/x".into(),
+                regions: vec!["us-west-2".into()],
+            },
+        ];
+        assert_eq!(listed(&c), want);
+    }
+}
