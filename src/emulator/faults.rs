@@ -15,6 +15,9 @@ pub enum FaultKind {
     Throttle,
     /// Answer `InternalFailure` (or `ServiceUnavailable` for 503) with this 5xx status.
     ServerError { status: u16 },
+    /// Answer the service's access-denied error (HTTP 400): a role that is
+    /// missing or lacks the permission, as a member account's often is.
+    AccessDenied,
     /// Delay the request, then handle it normally.
     Latency(Duration),
     /// Handle the request, then hold its answer back this long: the service
@@ -46,6 +49,8 @@ pub struct Fault {
     pub metric_name: Option<String>,
     /// Data rules only: affect only series with a dimension of this value (a model ID).
     pub dimension_value: Option<String>,
+    /// Affect only requests acting in this account (by their credentials).
+    pub account: Option<String>,
 }
 
 impl Fault {
@@ -57,7 +62,14 @@ impl Fault {
             count: None,
             metric_name: None,
             dimension_value: None,
+            account: None,
         }
+    }
+
+    /// Only requests acting in `account` (one failing account among several).
+    pub fn in_account(mut self, account: impl Into<String>) -> Self {
+        self.account = Some(account.into());
+        self
     }
 
     /// A rule on CloudWatch `GetMetricData` answers, for [`FaultKind::PartialData`] and
@@ -94,6 +106,7 @@ impl Fault {
         let mut rule = json!({ "service": self.service });
         match self.kind {
             FaultKind::Throttle => rule["kind"] = json!("throttle"),
+            FaultKind::AccessDenied => rule["kind"] = json!("access_denied"),
             FaultKind::ServerError { status } => {
                 rule["kind"] = json!("server_error");
                 rule["status"] = json!(status);
@@ -119,6 +132,7 @@ impl Fault {
             ("operation", self.operation.as_deref()),
             ("metric_name", self.metric_name.as_deref()),
             ("dimension_value", self.dimension_value.as_deref()),
+            ("account", self.account.as_deref()),
         ];
         for (key, value) in optional {
             if let Some(value) = value {

@@ -137,6 +137,14 @@ def throttle_response(req):
     return error_response(req, 400, THROTTLE_CODE[req.protocol], "Rate exceeded")
 
 
+def access_denied_response(req):
+    # The error code every AWS service answers a request its caller may not make
+    # (AWS General Reference, "Common Errors": AccessDeniedException, HTTP 400;
+    # Query-protocol services such as CloudWatch's XML spell it AccessDenied).
+    code = "AccessDeniedException" if req.protocol in ("cbor", "json") else "AccessDenied"
+    return error_response(req, 400, code, "User is not authorized to perform this operation (injected)")
+
+
 def server_error_response(req, status):
     code = "ServiceUnavailable" if status == 503 else "InternalFailure"
     return error_response(req, status, code, "Injected server error")

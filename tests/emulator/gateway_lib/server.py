@@ -57,7 +57,7 @@ class Gateway:
     def handle_aws(self, req):
         """(status, headers, body, t) for one AWS API request."""
         t = time.time()
-        latency_ms, late_ms, failure = self.faults.take(req.service, req.operation)
+        latency_ms, late_ms, failure = self.faults.take(req.service, req.operation, accounts.account_of(req))
         if latency_ms:
             time.sleep(latency_ms / 1000.0)
         answer = self._answer(req, failure, t)
@@ -69,6 +69,8 @@ class Gateway:
         if failure is not None:
             if failure["kind"] == "throttle":
                 return (*protocol.throttle_response(req), t)
+            if failure["kind"] == "access_denied":
+                return (*protocol.access_denied_response(req), t)
             return (*protocol.server_error_response(req, failure["status"]), t)
         if req.service == "cloudtrail" and req.protocol == "json" and req.operation == CLOUDTRAIL_LOOKUP:
             return self._lookup_events(req)

@@ -18,7 +18,7 @@ DATA_KINDS = ("partial_data", "metric_value")
 # same ID within the 5-minute interval is accepted but not delivered again), which
 # exists because a publisher that retries after such a timeout sends a copy.
 DELAY_KINDS = ("latency", "late_answer")
-FAULT_KINDS = ("throttle", "server_error") + DELAY_KINDS + DATA_KINDS
+FAULT_KINDS = ("throttle", "server_error", "access_denied") + DELAY_KINDS + DATA_KINDS
 DATA_OPERATION = ("cloudwatch", "GetMetricData")
 # JSON has no NaN or infinities; rules spell them as these strings.
 SPECIAL_VALUES = ("NaN", "Infinity", "-Infinity")
@@ -45,7 +45,15 @@ class Faults:
         count = spec.get("count")
         if count is not None and (not _is_int(count) or count < 1):
             raise ValueError("'count' must be a positive integer")
-        rule = {"service": normalise_service(service), "operation": operation, "kind": kind, "remaining": count}
+        account = spec.get("account")
+        if account is not None and (not isinstance(account, str) or not account):
+            raise ValueError("'account' must be a non-empty string (a 12-digit account ID)")
+        rule = {
+            "service": normalise_service(service), "operation": operation, "kind": kind, "remaining": count,
+            # Only requests acting in this account (accounts.py) are affected: one failing
+            # member account among several.
+            "account": account,
+        }
         if kind in DELAY_KINDS:
             latency = spec.get("latency_ms")
             if not _is_int(latency) or latency < 0:
@@ -69,7 +77,7 @@ class Faults:
         with self._lock:
             return [dict(r) for r in self._rules]
 
-    def take(self, service, operation):
+    def take(self, service, operation, account=None):
         """(latency_ms, late_ms, failing rule or None) for one request, consuming rule counts.
 
         Delay rules of each kind add up; the first matching error rule fails the request
@@ -79,6 +87,8 @@ class Faults:
         with self._lock:
             for rule in self._rules:
                 if rule["service"] != service or rule["operation"] not in (None, operation):
+                    continue
+                if rule.get("account") not in (None, account):
                     continue
                 if rule["kind"] in DATA_KINDS:
                     continue  # see take_data

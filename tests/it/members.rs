@@ -1,0 +1,147 @@
+//! Several accounts, one daemon: member accounts listed in `[accounts]` are
+//! read through a role in each, every (account, region) is a shard of its
+//! own in the ledger and in `/metrics`, one failing account stops no other,
+//! and a budget across accounts alerts exactly once.
+//!
+//! The emulator keeps each account's metrics apart and maps the keys STS
+//! `AssumeRole` hands out to the role's account (see `accounts.rs`); a
+//! failing account is one whose every CloudWatch request is refused.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+use aws_sdk_cloudwatch::config::SharedCredentialsProvider;
+use bedrock_cost_monitor::clock::ManualClock;
+use bedrock_cost_monitor::emulator::{Emulator, Fault, FaultKind};
+use bedrock_cost_monitor::ledger::Store;
+use bedrock_cost_monitor::records::CostTotal;
+use bedrock_cost_monitor::sim::publish::publish;
+use bedrock_cost_monitor::sim::SimDatum;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use rust_decimal::Decimal;
+use serde_json::json;
+use tempfile::TempDir;
+
+use crate::helpers::daemon::{DaemonOptions, TestConfig, TestDaemon};
+use crate::helpers::emulator;
+use crate::helpers::inbox::Topic;
+use crate::helpers::workload::{publish_all, seeded_series, workload, Truth, EAST, WEST};
+
+/// The emulator's default account: the daemon's own, and the primary one.
+const PRIMARY: &str = "123456789012";
+const SEARCH: &str = "222222222222";
+/// A member whose role is missing: every CloudWatch call in it is refused.
+const BROKEN: &str = "333333333333";
+
+fn end() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap()
+}
+
+/// The emulator's configuration acting in `account`, through its reader role.
+async fn member(emu: &Emulator, account: &str, region: &str) -> SdkConfig {
+    let own = emu.sdk_config(region).await;
+    let role = format!("arn:aws:iam::{account}:role/bedrock-cost-monitor-reader");
+    let provider =
+        aws_config::sts::AssumeRoleProvider::builder(role).session_name("test").configure(&own).build().await;
+    own.into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build()
+}
+
+async fn publish_in(emu: &Emulator, account: &str, datums: &[SimDatum]) {
+    for region in [EAST, WEST] {
+        let mine: Vec<SimDatum> = datums.iter().filter(|d| d.region == region).cloned().collect();
+        #[expect(clippy::disallowed_methods, reason = "a member account's traffic, published by the test")]
+        let client = aws_sdk_cloudwatch::Client::new(&member(emu, account, region).await);
+        publish(&client, &mine).await.expect("PutMetricData");
+    }
+}
+
+/// `truth`'s rows as the ledger keys a member account's: `<account>/<region>`.
+fn keyed(truth: &Truth, account: &str) -> Vec<CostTotal> {
+    truth.cost_totals().into_iter().map(|t| CostTotal { region: format!("{account}/{}", t.region), ..t }).collect()
+}
+
+fn sorted(mut rows: Vec<CostTotal>) -> Vec<CostTotal> {
+    rows.sort_by(|a, b| (&a.region, &a.model_id, a.token_type).cmp(&(&b.region, &b.model_id, b.token_type)));
+    rows
+}
+
+fn metrics(daemon: &TestDaemon) -> String {
+    prometheus::TextEncoder::new().encode_to_string(&daemon.parts().registry.gather()).unwrap()
+}
+
+#[tokio::test]
+async fn member_accounts_are_shards_of_their_own_and_a_broken_one_stops_none() {
+    let emu = emulator::exclusive().await;
+    let primary_usage = workload(&seeded_series(), end() - Duration::minutes(30), end());
+    // The search team's account: a different window, so no row can pass for the primary's.
+    let search_usage = workload(&seeded_series(), end() - Duration::minutes(20), end());
+    publish_all(&emu, &primary_usage).await;
+    publish_in(&emu, SEARCH, &search_usage).await;
+    publish_in(&emu, BROKEN, &search_usage).await;
+    emu.inject_fault(&Fault::new("cloudwatch", FaultKind::AccessDenied).in_account(BROKEN)).await.unwrap();
+    let (primary, search) = (Truth::of(&primary_usage), Truth::of(&search_usage));
+    let all_usd = primary.total_usd() + search.total_usd();
+
+    let topic = Topic::create(&emu, "budget-alerts", false).await;
+    let dir = TempDir::new().unwrap();
+    // Across every account: 60 % of both accounts' spend; on the search account alone: 60 % of its.
+    let limit = |usd: Decimal| (usd / Decimal::new(6, 1)).round_dp(2);
+    let budgets = format!(
+        "[[budgets]]\nname = \"org-daily\"\nperiod = \"day\"\nlimit_usd = \"{}\"\nforecast_alert = false\n\
+         [[budgets]]\nname = \"search-daily\"\nperiod = \"day\"\nlimit_usd = \"{}\"\nforecast_alert = false\n\
+         accounts = [\"{SEARCH}\"]\n",
+        limit(all_usd),
+        limit(search.total_usd()),
+    );
+    let accounts = format!("[[accounts.members]]\nid = \"{SEARCH}\"\nname = \"search\"\n[[accounts.members]]\nid = \"{BROKEN}\"\n");
+    let config = TestConfig::driven(dir.path(), emu.endpoint_url())
+        .max_attempts(1)
+        .topic(&topic.arn)
+        .extra(&format!("{accounts}\n{budgets}"));
+    let clock = Arc::new(ManualClock::new(end() + Duration::seconds(30)));
+    let daemon = TestDaemon::spawn(&emu, DaemonOptions::new(config.load(), clock)).await;
+
+    let first = daemon.collect_usage().await;
+    assert!(first.as_ref().is_err_and(|e| e.contains("AccessDenied")), "the broken account is reported: {first:?}");
+    // Every other shard was collected, to the token, under its own key.
+    let stored = daemon.parts().store.cost_totals().await.unwrap();
+    let mut want = primary.cost_totals();
+    want.extend(keyed(&search, SEARCH));
+    assert_eq!(sorted(stored), sorted(want));
+    assert!(!daemon.parts().store.cost_totals().await.unwrap().iter().any(|t| t.region.starts_with(BROKEN)));
+
+    let text = metrics(&daemon);
+    let failing = |account: &str, region: &str| {
+        format!("bedrock_monitor_shard_failing{{account=\"{account}\",region=\"{region}\",source=\"cloudwatch\"}}")
+    };
+    for (account, region, flag) in
+        [(PRIMARY, EAST, 0), (SEARCH, EAST, 0), (SEARCH, WEST, 0), (BROKEN, EAST, 1), (BROKEN, WEST, 1)]
+    {
+        assert!(text.contains(&format!("{} {flag}\n", failing(account, region))), "{account} {region}:\n{text}");
+    }
+    // Each shard's requests are priced to it; the broken account's refused ones cost nothing here.
+    for (account, region) in [(PRIMARY, EAST), (SEARCH, WEST)] {
+        let series = format!("bedrock_monitor_shard_api_cost_usd_total{{account=\"{account}\",region=\"{region}\"}}");
+        assert!(text.contains(&series), "{series} in\n{text}");
+    }
+    assert!(text.contains(&format!("bedrock_cost_usd_total{{account=\"{SEARCH}\",")), "{text}");
+
+    // A second run changes nothing and alerts nothing again.
+    let _ = daemon.collect_usage().await;
+    let delivered = topic.drain().await;
+    let crossings: BTreeMap<String, Vec<_>> = delivered
+        .iter()
+        .filter(|d| d.kind() == "budget.threshold")
+        .fold(BTreeMap::new(), |mut by, d| {
+            by.entry(d.body["budget"].as_str().unwrap_or_default().to_string()).or_insert_with(Vec::new).push(d);
+            by
+        });
+    assert_eq!(crossings.len(), 2, "{delivered:#?}");
+    for (budget, usd) in [("org-daily", all_usd), ("search-daily", search.total_usd())] {
+        let sent = &crossings[budget];
+        assert_eq!(sent.len(), 1, "{budget} alerted once: {sent:#?}");
+        assert_eq!(sent[0].body["spend_usd"], json!(usd.to_string()), "{budget}");
+    }
+    daemon.shutdown().await;
+}
