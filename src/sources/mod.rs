@@ -10,6 +10,7 @@ pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod cost_explorer;
 pub mod invocation_logs;
+pub mod organizations;
 pub mod rate_limit;
 pub mod wakeups;
 
