@@ -43,6 +43,8 @@ mod emulator_selftest;
 #[cfg(feature = "demo")]
 mod invocation_logs;
 #[cfg(feature = "demo")]
+mod organizations;
+#[cfg(feature = "demo")]
 mod reconcile;
 #[cfg(feature = "demo")]
 mod replicas;
