@@ -82,3 +82,38 @@ fn org_account(a: &Account) -> Result<OrgAccount, SourceError> {
         status,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_organizations::types::{AccountState, AccountStatus};
+
+    use super::*;
+
+    #[test]
+    fn state_is_read_before_the_retired_status() {
+        let base = || Account::builder().id("123456789012").name("search").email("s@example.com");
+        let both = base().state(AccountState::PendingClosure).status(AccountStatus::Active).build();
+        assert_eq!(org_account(&both).unwrap().status, OrgAccountStatus::PendingClosure);
+        let old = base().status(AccountStatus::Suspended).build();
+        assert_eq!(org_account(&old).unwrap().status, OrgAccountStatus::Suspended);
+        let closed = base().state(AccountState::Closed).build();
+        assert_eq!(org_account(&closed).unwrap().status, OrgAccountStatus::Other("CLOSED".into()));
+        let got = org_account(&base().state(AccountState::Active).build()).unwrap();
+        assert_eq!(
+            got,
+            OrgAccount {
+                id: "123456789012".into(),
+                name: "search".into(),
+                email: Some("s@example.com".into()),
+                status: OrgAccountStatus::Active,
+            }
+        );
+    }
+
+    #[test]
+    fn an_account_without_an_id_is_an_error() {
+        let e = org_account(&Account::builder().name("nameless").build()).unwrap_err();
+        assert_eq!(e.api, API);
+        assert!(e.message.contains("without an Id"), "{e}");
+    }
+}
