@@ -34,10 +34,11 @@ pub const REGION: &str = "us-east-1";
 /// Attempts of one page before the listing gives up.
 const ATTEMPTS: u32 = 3;
 const RETRY_WAIT: Duration = Duration::from_secs(2);
-/// Pages followed before a listing is refused: 10 000 accounts at 20 a
-/// page (a default organisation may hold far fewer), so a service that kept
-/// answering new tokens could not page forever.
-const MAX_PAGES: u32 = 500;
+/// Pages followed before a listing is refused: 100 000 accounts at 20 a
+/// page, far more than an organisation this daemon watches holds, so only
+/// a service that kept answering new tokens would reach it (instead of
+/// paging forever).
+const MAX_PAGES: u32 = 5_000;
 
 /// An account of the organisation, as `ListAccounts` describes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
