@@ -1,7 +1,8 @@
 //! Local AWS emulator: launches `tests/emulator/gateway.py` (moto plus a gateway that
 //! adds CloudWatch RPCv2-CBOR, CloudWatch metric data held to CloudWatch's own matching
-//! rules, CloudTrail `LookupEvents`, fault and odd-data injection and a request log) and
-//! drives its JSON control API under `/_emulator/`.
+//! rules, CloudTrail `LookupEvents`, Organizations `ListAccounts` as AWS documents it,
+//! fault and odd-data injection and a request log) and drives its JSON control API
+//! under `/_emulator/`.
 //!
 //! Used by the integration tests and by the `demo` command.
 //!
@@ -217,6 +218,13 @@ impl Emulator {
     /// `{"page_size": 3}` pages every 3 groups.
     pub async fn cost_explorer_settings(&self, settings: &Value) -> Result<(), EmulatorError> {
         self.control("POST", "/_emulator/ce/settings", Some(settings)).await.map(drop)
+    }
+
+    /// Organizations settings: `{"empty_page_first": true}` makes the first
+    /// page of every `ListAccounts` listing empty, with a `NextToken`, as
+    /// AWS documents it may be.
+    pub async fn organizations_settings(&self, settings: &Value) -> Result<(), EmulatorError> {
+        self.control("POST", "/_emulator/organizations/settings", Some(settings)).await.map(drop)
     }
 
     /// The request log, optionally only for one service (`cloudtrail`, `cloudwatch`, ...).

@@ -241,6 +241,38 @@ data "aws_iam_policy_document" "task" {
     }
   }
 
+  # Discovering an organisation's member accounts. ListAccounts has no
+  # resource-level permissions: "*" is required.
+  dynamic "statement" {
+    for_each = var.organizations_list_accounts ? [1] : []
+    content {
+      sid       = "ListOrganizationAccounts"
+      effect    = "Allow"
+      actions   = ["organizations:ListAccounts"]
+      resources = ["*"]
+    }
+  }
+
+  # Monitoring an organisation's members: the one role name in each
+  # account, within the organisation when its ID is given.
+  dynamic "statement" {
+    for_each = var.member_role_name == null ? [] : [var.member_role_name]
+    content {
+      sid       = "AssumeMemberRoles"
+      effect    = "Allow"
+      actions   = ["sts:AssumeRole"]
+      resources = ["arn:${local.partition}:iam::*:role/${statement.value}"]
+      dynamic "condition" {
+        for_each = var.member_organization_id == null ? [] : [var.member_organization_id]
+        content {
+          test     = "StringEquals"
+          variable = "aws:ResourceOrgID"
+          values   = [condition.value]
+        }
+      }
+    }
+  }
+
   # Monitoring other accounts: only the listed roles.
   dynamic "statement" {
     for_each = length(var.assume_role_arns) > 0 ? [var.assume_role_arns] : []

@@ -219,6 +219,34 @@ variable "assume_role_arns" {
   }
 }
 
+variable "organizations_list_accounts" {
+  description = "Grant organizations:ListAccounts (resource \"*\": it has no resource-level permissions), to discover the member accounts of an organisation. ListAccounts answers only in the management account or a delegated administrator account: set this where the monitor runs in one of those; otherwise grant it to a role there (member-role's organizations_list_accounts) and list that role in assume_role_arns."
+  type        = bool
+  default     = false
+}
+
+variable "member_role_name" {
+  description = "The role the monitor assumes in every member account of an organisation (member-role/, or deploy/cloudformation/member-role.yaml rolled out with a StackSet): grants sts:AssumeRole on arn:aws:iam::*:role/<name>. Null: none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.member_role_name == null || can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.member_role_name))
+    error_message = "member_role_name: a role name (1 to 64 of letters, digits and +=,.@_-), not an ARN."
+  }
+}
+
+variable "member_organization_id" {
+  description = "With member_role_name: the organisation ID (o-...) the member roles must belong to (condition aws:ResourceOrgID), so a role of that name in an account outside the organisation cannot be assumed. Null: any account's role of that name."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.member_organization_id == null || can(regex("^o-[a-z0-9]{10,32}$", var.member_organization_id))
+    error_message = "member_organization_id: an organisation ID, o- and 10 to 32 lowercase letters or digits."
+  }
+}
+
 # ---------------------------------------------------------------------------
 # Model invocation logs
 # ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ pub mod cloudwatch;
 pub mod cost_explorer;
 pub mod identity;
 pub mod invocation_logs;
+pub mod organizations;
 pub mod rate_limit;
 pub mod wakeups;
 

@@ -45,6 +45,8 @@ mod invocation_logs;
 #[cfg(feature = "demo")]
 mod members;
 #[cfg(feature = "demo")]
+mod organizations;
+#[cfg(feature = "demo")]
 mod reconcile;
 #[cfg(feature = "demo")]
 mod replicas;

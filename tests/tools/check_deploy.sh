@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Offline checks of the deployment assets (deploy/, dashboards/): alert rules
 # and their unit tests with promtool, the rules' shape and test coverage,
-# checkov on the Terraform module and the Dockerfile, JSON syntax, and
+# checkov on the Terraform modules (the monitor's and member-role/), the
+# CloudFormation templates and the Dockerfile, JSON syntax, and
 # `terraform fmt` where terraform is installed. Needs tests/tools/setup.sh.
 set -euo pipefail
 
@@ -38,10 +39,20 @@ for f in deploy/ecs/*.json dashboards/*.json; do
     echo "${f}: valid"
 done
 
-check "checkov (offline)"
+check "checkov (offline): Terraform modules, CloudFormation templates, Dockerfile"
 # --skip-download: no policy download from the vendor's platform; no update check.
-CKV_SKIP_PACKAGE_UPDATE_CHECK=true "${checkov_venv}/bin/checkov" \
-    --directory deploy --skip-download --compact --quiet
+# checkov exits 0 on a file it cannot parse, having checked nothing in it: fail on that.
+checkov_out="$(CKV_SKIP_PACKAGE_UPDATE_CHECK=true "${checkov_venv}/bin/checkov" \
+    --directory deploy --skip-download --compact --quiet 2>&1)" || { echo "${checkov_out}"; exit 1; }
+echo "${checkov_out}"
+if grep -q "Parsing errors: [1-9]" <<<"${checkov_out}"; then
+    echo "checkov could not parse a file (see above): it was not checked" >&2
+    exit 1
+fi
+if [[ -n "$(ls deploy/cloudformation/*.yaml 2>/dev/null)" ]] && ! grep -q "cloudformation scan results" <<<"${checkov_out}"; then
+    echo "checkov did not scan deploy/cloudformation" >&2
+    exit 1
+fi
 
 check "terraform fmt -check"
 if command -v terraform >/dev/null 2>&1; then

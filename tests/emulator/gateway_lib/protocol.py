@@ -29,6 +29,7 @@ TARGET_PREFIXES = {
     "DynamoDB_20120810": "dynamodb",
     "DynamoDBStreams_20120810": "dynamodbstreams",
     "AmazonSQS": "sqs",
+    "AWSOrganizationsV20161128": "organizations",
 }
 
 DEFAULT_REGION = "us-east-1"

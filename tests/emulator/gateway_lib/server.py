@@ -13,7 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 # The account of requests signed with a key moto does not know (accounts.py).
 from moto.core import DEFAULT_ACCOUNT_ID as DEFAULT_ACCOUNT
 
-from . import accounts, alarms, cloudtrail, cloudwatch, cost_explorer, logs, metric_data, metric_stats, protocol
+from . import (
+    accounts, alarms, cloudtrail, cloudwatch, cost_explorer, logs, metric_data, metric_stats, organizations, protocol,
+)
 from .metrics import MetricsError, MetricStore
 from .state import DATA_OPERATION, Faults, RequestLog
 
@@ -35,6 +37,7 @@ class Gateway:
         self.moto_host, self.moto_port = moto_host, moto_port
         self.cloudtrail = cloudtrail.CloudTrailStore()
         self.cost_explorer = cost_explorer.CostExplorer()
+        self.organizations = organizations.Organizations()
         self.metrics = MetricStore()
         self.faults = Faults()
         self.log = RequestLog()
@@ -50,6 +53,7 @@ class Gateway:
             raise RuntimeError(f"moto reset answered {status}: {body[:200]!r}")
         self.cloudtrail.reset()
         self.cost_explorer.reset()
+        self.organizations.reset()
         self.metrics.reset()
         self.faults.clear()
         self.log.clear()
@@ -76,6 +80,8 @@ class Gateway:
             return self._lookup_events(req)
         if req.service == "ce" and req.protocol == "json":
             return (*self._cost_explorer(req), t)
+        if req.service == "organizations" and req.protocol == "json" and req.operation == "ListAccounts":
+            return (*self._list_accounts(req), t)
         if req.service == "cloudwatch" and req.protocol == "cbor" and req.operation in METRIC_OPERATIONS:
             return (*self._metric_operation(req), t)
         if req.service == "cloudwatch" and req.protocol == "cbor" and req.operation == "SetAlarmState":
@@ -131,6 +137,16 @@ class Gateway:
         except ValueError:
             return protocol.error_response(req, 400, "SerializationException", "Malformed JSON body")
         except cost_explorer.CostExplorerError as err:
+            return protocol.error_response(req, err.status, err.code, err.message)
+        return 200, [("content-type", "application/x-amz-json-1.1")], json.dumps(document).encode()
+
+    def _list_accounts(self, req):
+        try:
+            params = json.loads(req.body) if req.body.strip() else {}
+            document = self.organizations.list_accounts(accounts.account_of(req), params)
+        except ValueError:
+            return protocol.error_response(req, 400, "SerializationException", "Malformed JSON body")
+        except organizations.OrganizationsError as err:
             return protocol.error_response(req, err.status, err.code, err.message)
         return 200, [("content-type", "application/x-amz-json-1.1")], json.dumps(document).encode()
 
@@ -269,6 +285,9 @@ class Handler(BaseHTTPRequestHandler):
                 self._json(200, {"stored": self.gateway.cost_explorer.seed(account, document)})
             elif route == ("POST", "/_emulator/ce/settings"):
                 self.gateway.cost_explorer.settings(document.get("account", DEFAULT_ACCOUNT), document)
+                self._json(200, {"ok": True})
+            elif route == ("POST", "/_emulator/organizations/settings"):
+                self.gateway.organizations.settings(document)
                 self._json(200, {"ok": True})
             elif route == ("GET", "/_emulator/requests"):
                 entries = self.gateway.log.entries(query.get("service"), query.get("operation"))

@@ -7,6 +7,8 @@
 //!   and used by one test at a time.
 //! - `workload`: the seeded CloudWatch workload, its truth priced by hand,
 //!   publishing it; `workload::prom`: `/metrics` text read back as samples.
+//! - `organization`: an AWS Organization with member accounts, made through
+//!   the Organizations API, and a member account's credentials.
 //! - `inbox`: an SNS topic with an SQS queue subscribed (what finance receives).
 //! - `daemon`: the daemon for a test: its configuration (`TestConfig`), the
 //!   daemon in-process (`TestDaemon::spawn`) and the binary as a child
@@ -24,6 +26,8 @@ pub mod daemon;
 pub mod emulator;
 #[cfg(feature = "demo")]
 pub mod inbox;
+#[cfg(feature = "demo")]
+pub mod organization;
 #[cfg(feature = "demo")]
 pub mod prometheus;
 #[cfg(feature = "demo")]

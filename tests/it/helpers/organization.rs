@@ -1,0 +1,82 @@
+//! An AWS Organization in the emulator, made the way an operator makes one:
+//! `CreateOrganization` and `CreateAccount` from the default account (which
+//! becomes the management account), `CloseAccount` to suspend a member,
+//! `RegisterDelegatedAdministrator`; and a member account's credentials,
+//! through STS `AssumeRole` (the emulator maps them to that account).
+
+use aws_config::SdkConfig;
+use aws_sdk_cloudwatch::config::SharedCredentialsProvider;
+use aws_sdk_organizations::Client;
+use bedrock_cost_monitor::emulator::Emulator;
+
+/// Organizations' endpoint is in us-east-1.
+pub const REGION: &str = "us-east-1";
+
+/// The organisation made by [`create`].
+pub struct Org {
+    /// The default account: the management account.
+    pub management: String,
+    /// The members, in the order they were named: (name, account ID).
+    pub members: Vec<(String, String)>,
+}
+
+impl Org {
+    pub fn id_of(&self, name: &str) -> &str {
+        let found = self.members.iter().find(|(n, _)| n == name);
+        &found.unwrap_or_else(|| panic!("no member named {name}")).1
+    }
+}
+
+async fn management_client(emu: &Emulator) -> Client {
+    #[expect(clippy::disallowed_methods, reason = "the test sets up the organisation as its operator would")]
+    let client = Client::new(&emu.sdk_config(REGION).await);
+    client
+}
+
+/// An organisation of the default account with a member account per name.
+pub async fn create(emu: &Emulator, names: &[&str]) -> Org {
+    let client = management_client(emu).await;
+    let org = client.create_organization().send().await.expect("CreateOrganization");
+    let management = org.organization().and_then(|o| o.master_account_id()).expect("a management account");
+    let mut members = Vec::new();
+    for name in names {
+        let created = client
+            .create_account()
+            .account_name(*name)
+            .email(format!("{name}@example.com"))
+            .send()
+            .await
+            .expect("CreateAccount");
+        let id = created.create_account_status().and_then(|s| s.account_id()).expect("an account ID");
+        members.push((name.to_string(), id.to_string()));
+    }
+    Org { management: management.to_string(), members }
+}
+
+/// Closes a member account: it is then `SUSPENDED`.
+pub async fn close(emu: &Emulator, account_id: &str) {
+    let client = management_client(emu).await;
+    client.close_account().account_id(account_id).send().await.expect("CloseAccount");
+}
+
+/// Makes a member a delegated administrator (for Systems Manager, as an
+/// organisation would for some service).
+pub async fn delegate(emu: &Emulator, account_id: &str) {
+    let client = management_client(emu).await;
+    client
+        .register_delegated_administrator()
+        .account_id(account_id)
+        .service_principal("ssm.amazonaws.com")
+        .send()
+        .await
+        .expect("RegisterDelegatedAdministrator");
+}
+
+/// Credentials acting in `account_id`: a role there, assumed from the default account.
+pub async fn in_account(emu: &Emulator, account_id: &str) -> SdkConfig {
+    let own = emu.sdk_config(REGION).await;
+    let role = format!("arn:aws:iam::{account_id}:role/bedrock-cost-monitor-reader");
+    let provider =
+        aws_config::sts::AssumeRoleProvider::builder(role).session_name("test").configure(&own).build().await;
+    own.into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build()
+}
