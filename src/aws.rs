@@ -112,6 +112,13 @@ impl AwsConfig {
         &self.own
     }
 
+    /// The daemon's own credentials, to read with: AWS Organizations
+    /// `ListAccounts` when the daemon runs in the management (or a delegated
+    /// administrator) account. Read only, like every monitored view.
+    pub fn own_reader(&self) -> MonitoredAccount {
+        Account::new(self.own.base.clone())
+    }
+
     /// A member account's view: `role` in it, assumed with the daemon's own
     /// credentials (hub and spoke: no member trusts another member). Its
     /// credentials are fetched at first use, so a missing role fails that

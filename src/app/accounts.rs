@@ -3,8 +3,11 @@
 //! `[accounts]`, each with the role assumed in it, and from them the shards
 //! (account × region) every source collects.
 //!
+//! Member accounts come from `[[accounts.members]]` and, when enabled, from
+//! AWS Organizations `ListAccounts` at start (`sources::organizations`).
+//!
 //! Wiring only: the section's rules are `config::accounts`, key syntax is
-//! `shard`. A member whose role cannot be assumed is still a shard: its
+//! `shard`, the organisation filter `sources::organizations::filter`. A member whose role cannot be assumed is still a shard: its
 //! calls fail, it is reported, and it never stops another account.
 
 use crate::aws::{AwsConfig, MonitoredShards};
@@ -12,6 +15,7 @@ use crate::config::accounts::role_account;
 use crate::config::types::Config;
 use crate::shard::PRIMARY_LABEL;
 use crate::sources::identity::CallerIdentity;
+use crate::sources::organizations::{select, AccountDirectory, AccountFilter, OrganizationsDirectory};
 
 /// One member account as the daemon reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,7 +46,10 @@ impl Accounts {
 /// each member's role (lazily: no AWS call until a source reads).
 pub async fn resolve(config: &Config, aws: &AwsConfig) -> Accounts {
     let primary = primary_id(config, aws).await;
-    let members = listed(config);
+    let mut members = listed(config);
+    if config.accounts.organizations.enabled {
+        members.extend(discover(config, aws, &primary, &members).await);
+    }
     let mut shards = MonitoredShards::primary(aws.monitored(), &config.monitor.regions);
     for m in &members {
         let external = config_external_id(config, &m.id);
@@ -92,6 +99,59 @@ pub fn listed(config: &Config) -> Vec<Member> {
             name: m.name.clone().unwrap_or_else(|| m.id.clone()),
             role_arn: m.role_arn.clone().unwrap_or_else(|| a.default_role(&m.id)),
             regions: if m.regions.is_empty() { config.monitor.regions.clone() } else { m.regions.clone() },
+        })
+        .collect()
+}
+
+/// The active accounts of the organisation its filter chooses, less the
+/// primary account and those listed by hand (their entries win), at most
+/// `max_accounts` members in all. A listing that fails is logged and leaves
+/// the listed members: the monitor still starts and reads what it can.
+async fn discover(config: &Config, aws: &AwsConfig, primary: &str, listed: &[Member]) -> Vec<Member> {
+    let a = &config.accounts;
+    let org = &a.organizations;
+    let reader = match &org.role_arn {
+        Some(role) => aws.member(role, a.external_id.as_deref()).await,
+        None => aws.own_reader(),
+    };
+    let listing = match OrganizationsDirectory::connect(&reader).list_accounts().await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot list the organisation's accounts; monitoring the listed ones only");
+            return Vec::new();
+        }
+    };
+    let selection = select(&listing.accounts, &AccountFilter::new(org.include.clone(), org.exclude.clone()));
+    for entry in &selection.unmatched {
+        tracing::warn!(entry = %entry, "accounts.organizations.include names no account of the organisation");
+    }
+    for (account, reason) in &selection.skipped {
+        tracing::info!(account = %account.id, name = %account.name, reason = ?reason, "organisation account not monitored");
+    }
+    let regions = if org.regions.is_empty() { &config.monitor.regions } else { &org.regions };
+    let room = a.max_accounts.saturating_sub(listed.len());
+    let fresh: Vec<_> = selection
+        .chosen
+        .into_iter()
+        .filter(|acc| acc.id != primary && !listed.iter().any(|m| m.id == acc.id))
+        .collect();
+    if fresh.len() > room {
+        let left: Vec<&str> = fresh[room..].iter().map(|acc| acc.id.as_str()).collect();
+        tracing::error!(max_accounts = a.max_accounts, skipped = ?left, "more accounts than accounts.max_accounts; these are not monitored");
+    }
+    tracing::info!(
+        requests = listing.requests,
+        accounts = fresh.len().min(room),
+        "organisation accounts discovered"
+    );
+    fresh
+        .into_iter()
+        .take(room)
+        .map(|acc| Member {
+            role_arn: a.default_role(&acc.id),
+            name: acc.name,
+            id: acc.id,
+            regions: regions.clone(),
         })
         .collect()
 }

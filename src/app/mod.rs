@@ -6,7 +6,7 @@
 //! Must not contain domain logic: it wires sources, pricing, ledger,
 //! budgets, alerts and telemetry together and nothing else.
 
-mod accounts;
+pub mod accounts;
 pub mod alarms;
 mod alerts_job;
 mod build;

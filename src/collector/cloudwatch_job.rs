@@ -36,8 +36,8 @@ pub const USD_PER_METRIC_REQUESTED: Decimal = Decimal::from_parts(1, 0, 0, false
 const USD_PER_LIST_REQUEST: Decimal = Decimal::from_parts(1, 0, 0, false, 5);
 /// CloudWatch keeps 1-minute datapoints for 15 days.
 const RETENTION_MINUTES: i64 = 15 * 24 * 60;
-/// Shards collected at the same time (in order: reports keep the configured order).
-const SHARDS_AT_ONCE: usize = 4;
+/// Accounts collected at the same time (reports keep the configured order).
+const ACCOUNTS_AT_ONCE: usize = 4;
 /// ListMetrics is refreshed at most this often.
 const DISCOVERY_TTL_MINUTES: i64 = 60;
 /// AWS: a new metric can take up to 15 minutes to appear in ListMetrics, so a
@@ -121,29 +121,33 @@ impl CloudWatchJob {
     /// One collection over every region. A region that fails does not stop the
     /// others; its error is in the report and its watermark stays where it was.
     ///
-    /// Shards (account × region) are collected a few at a time: each has its
-    /// own GetMetricData quota, and an account whose calls hang until their
-    /// timeout must not hold up every other account's collection.
+    /// Accounts are collected a few at a time, each account's regions one
+    /// after the other: an account whose calls hang until their timeout must
+    /// not hold up every other account's collection.
     pub async fn run_once(&self) -> RunReport {
         use futures_util::StreamExt;
         let now = self.clock.now();
-        let runs = futures_util::stream::iter(self.config.regions.clone())
-            .map(|region: String| async move {
-                let mut report = RunReport::default();
-                match self.collect_region(&region, now, &mut report).await {
-                    Ok(r) => report.regions.push(r),
-                    Err(e) => {
-                        self.forget_listing(&region, now).await;
-                        report.errors.push(e);
+        let runs = futures_util::stream::iter(by_account(&self.config.regions))
+            .map(|keys: Vec<String>| async move {
+                let mut runs = Vec::with_capacity(keys.len());
+                for region in keys {
+                    let mut report = RunReport::default();
+                    match self.collect_region(&region, now, &mut report).await {
+                        Ok(r) => report.regions.push(r),
+                        Err(e) => {
+                            self.forget_listing(&region, now).await;
+                            report.errors.push(e);
+                        }
                     }
+                    runs.push((region, report));
                 }
-                (region, report)
+                runs
             })
-            .buffered(SHARDS_AT_ONCE)
+            .buffered(ACCOUNTS_AT_ONCE)
             .collect::<Vec<_>>()
             .await;
         let mut report = RunReport::default();
-        for (region, r) in runs {
+        for (region, r) in runs.into_iter().flatten() {
             report.regions.extend(r.regions);
             report.requests.extend(r.requests);
             report.api_cost_usd += r.api_cost_usd;
@@ -346,6 +350,19 @@ impl CloudWatchJob {
     }
 }
 
+/// Shard keys grouped by account, in their configured order.
+fn by_account(keys: &[String]) -> Vec<Vec<String>> {
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    for key in keys {
+        let account = crate::shard::account_of(key);
+        match groups.iter_mut().find(|g| crate::shard::account_of(&g[0]) == account) {
+            Some(group) => group.push(key.clone()),
+            None => groups.push(vec![key.clone()]),
+        }
+    }
+    groups
+}
+
 /// The start of the UTC hour containing `t`.
 fn hour_of(t: DateTime<Utc>) -> i64 {
     t.timestamp().div_euclid(3600)
@@ -364,4 +381,27 @@ fn tally(report: &mut RunReport, api: &'static str, region: &str, outcome: AwsOu
 fn failed(report: &mut RunReport, e: SourceError) -> CollectError {
     tally(report, e.api, &e.region, e.kind.outcome(), 1);
     CollectError::Source(e)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shards_group_by_account_in_their_order() {
+        let keys: Vec<String> = [
+            "us-east-1",
+            "111122223333/us-east-1",
+            "us-west-2",
+            "111122223333/eu-west-1",
+            "444455556666/us-east-1",
+        ]
+        .map(String::from)
+        .to_vec();
+        let groups = super::by_account(&keys);
+        let want: [&[&str]; 3] = [
+            &["us-east-1", "us-west-2"],
+            &["111122223333/us-east-1", "111122223333/eu-west-1"],
+            &["444455556666/us-east-1"],
+        ];
+        assert_eq!(groups, want.map(|g| g.iter().map(|k| k.to_string()).collect::<Vec<_>>()));
+    }
 }

@@ -99,7 +99,7 @@ pub(super) fn check(c: &Config, path: &FieldPath, out: &mut Vec<Finding>) {
         }
     }
     for (i, a) in ce.linked_accounts.iter().enumerate() {
-        if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
+        if !crate::shard::is_account_id(a) {
             out.push(Finding::error(
                 path.key("linked_accounts").index(i),
                 format!("`{a}` is not a 12-digit account ID"),

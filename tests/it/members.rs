@@ -10,22 +10,19 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use aws_config::SdkConfig;
-use aws_sdk_cloudwatch::config::SharedCredentialsProvider;
 use bedrock_cost_monitor::clock::ManualClock;
 use bedrock_cost_monitor::emulator::{Emulator, Fault, FaultKind};
-use bedrock_cost_monitor::ledger::Store;
 use bedrock_cost_monitor::records::CostTotal;
 use bedrock_cost_monitor::sim::publish::publish;
 use bedrock_cost_monitor::sim::SimDatum;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
-use serde_json::json;
 use tempfile::TempDir;
 
 use crate::helpers::daemon::{DaemonOptions, TestConfig, TestDaemon};
 use crate::helpers::emulator;
 use crate::helpers::inbox::Topic;
+use crate::helpers::organization;
 use crate::helpers::workload::{publish_all, seeded_series, workload, Truth, EAST, WEST};
 
 /// The emulator's default account: the daemon's own, and the primary one.
@@ -38,27 +35,22 @@ fn end() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap()
 }
 
-/// The emulator's configuration acting in `account`, through its reader role.
-async fn member(emu: &Emulator, account: &str, region: &str) -> SdkConfig {
-    let own = emu.sdk_config(region).await;
-    let role = format!("arn:aws:iam::{account}:role/bedrock-cost-monitor-reader");
-    let provider =
-        aws_config::sts::AssumeRoleProvider::builder(role).session_name("test").configure(&own).build().await;
-    own.into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build()
-}
-
 async fn publish_in(emu: &Emulator, account: &str, datums: &[SimDatum]) {
     for region in [EAST, WEST] {
         let mine: Vec<SimDatum> = datums.iter().filter(|d| d.region == region).cloned().collect();
         #[expect(clippy::disallowed_methods, reason = "a member account's traffic, published by the test")]
-        let client = aws_sdk_cloudwatch::Client::new(&member(emu, account, region).await);
+        let client = aws_sdk_cloudwatch::Client::new(&organization::in_account(emu, account, region).await);
         publish(&client, &mine).await.expect("PutMetricData");
     }
 }
 
 /// `truth`'s rows as the ledger keys a member account's: `<account>/<region>`.
 fn keyed(truth: &Truth, account: &str) -> Vec<CostTotal> {
-    truth.cost_totals().into_iter().map(|t| CostTotal { region: format!("{account}/{}", t.region), ..t }).collect()
+    truth
+        .cost_totals()
+        .into_iter()
+        .map(|t| CostTotal { region: format!("{account}/{}", t.region), ..t })
+        .collect()
 }
 
 fn sorted(mut rows: Vec<CostTotal>) -> Vec<CostTotal> {
@@ -103,7 +95,10 @@ async fn member_accounts_are_shards_of_their_own_and_a_broken_one_stops_none() {
     let daemon = TestDaemon::spawn(&emu, DaemonOptions::new(config.load(), clock)).await;
 
     let first = daemon.collect_usage().await;
-    assert!(first.as_ref().is_err_and(|e| e.contains("AccessDenied")), "the broken account is reported: {first:?}");
+    assert!(
+        first.as_ref().is_err_and(|e| e.contains("AccessDenied")),
+        "the broken account is reported: {first:?}"
+    );
     // Every other shard was collected, to the token, under its own key.
     let stored = daemon.parts().store.cost_totals().await.unwrap();
     let mut want = primary.cost_totals();
@@ -118,11 +113,15 @@ async fn member_accounts_are_shards_of_their_own_and_a_broken_one_stops_none() {
     for (account, region, flag) in
         [(PRIMARY, EAST, 0), (SEARCH, EAST, 0), (SEARCH, WEST, 0), (BROKEN, EAST, 1), (BROKEN, WEST, 1)]
     {
-        assert!(text.contains(&format!("{} {flag}\n", failing(account, region))), "{account} {region}:\n{text}");
+        assert!(
+            text.contains(&format!("{} {flag}\n", failing(account, region))),
+            "{account} {region}:\n{text}"
+        );
     }
     // Each shard's requests are priced to it; the broken account's refused ones cost nothing here.
     for (account, region) in [(PRIMARY, EAST), (SEARCH, WEST)] {
-        let series = format!("bedrock_monitor_shard_api_cost_usd_total{{account=\"{account}\",region=\"{region}\"}}");
+        let series =
+            format!("bedrock_monitor_shard_api_cost_usd_total{{account=\"{account}\",region=\"{region}\"}}");
         assert!(text.contains(&series), "{series} in\n{text}");
     }
     assert!(text.contains(&format!("bedrock_cost_usd_total{{account=\"{SEARCH}\",")), "{text}");
@@ -130,18 +129,53 @@ async fn member_accounts_are_shards_of_their_own_and_a_broken_one_stops_none() {
     // A second run changes nothing and alerts nothing again.
     let _ = daemon.collect_usage().await;
     let delivered = topic.drain().await;
-    let crossings: BTreeMap<String, Vec<_>> = delivered
-        .iter()
-        .filter(|d| d.kind() == "budget.threshold")
-        .fold(BTreeMap::new(), |mut by, d| {
-            by.entry(d.body["budget"].as_str().unwrap_or_default().to_string()).or_insert_with(Vec::new).push(d);
+    let crossings: BTreeMap<String, Vec<_>> =
+        delivered.iter().filter(|d| d.kind() == "budget.threshold").fold(BTreeMap::new(), |mut by, d| {
+            by.entry(d.body["budget"].as_str().unwrap_or_default().to_string())
+                .or_insert_with(Vec::new)
+                .push(d);
             by
         });
     assert_eq!(crossings.len(), 2, "{delivered:#?}");
     for (budget, usd) in [("org-daily", all_usd), ("search-daily", search.total_usd())] {
         let sent = &crossings[budget];
         assert_eq!(sent.len(), 1, "{budget} alerted once: {sent:#?}");
-        assert_eq!(sent[0].body["spend_usd"], json!(usd.to_string()), "{budget}");
+        let spent: Decimal = sent[0].body["spend_usd"].as_str().unwrap().parse().unwrap();
+        assert_eq!(spent, usd, "{budget}");
     }
+    daemon.shutdown().await;
+}
+
+#[tokio::test]
+async fn organisation_accounts_are_discovered_filtered_and_read_once() {
+    let emu = emulator::exclusive().await;
+    let org = organization::create(&emu, &["search", "ads", "sandbox"]).await;
+    organization::close(&emu, org.id_of("sandbox")).await;
+    let usage = workload(&seeded_series(), end() - Duration::minutes(20), end());
+    let east: Vec<SimDatum> = usage.iter().filter(|d| d.region == EAST).cloned().collect();
+    publish_all(&emu, &east).await;
+    for name in ["search", "ads", "sandbox"] {
+        publish_in(&emu, org.id_of(name), &east).await;
+    }
+    let dir = TempDir::new().unwrap();
+    // The management account is the primary one: listed by the organisation, read once.
+    let accounts =
+        "[accounts.organizations]\nenabled = true\nexclude = [\"ads\"]\nregions = [\"us-east-1\"]\n";
+    let config = TestConfig::driven(dir.path(), emu.endpoint_url()).extra(accounts);
+    let clock = Arc::new(ManualClock::new(end() + Duration::seconds(30)));
+    let daemon = TestDaemon::spawn(&emu, DaemonOptions::new(config.load(), clock)).await;
+    assert_eq!(org.management, PRIMARY);
+    assert_eq!(
+        daemon.parts().accounts.keys(),
+        vec![EAST.to_string(), WEST.to_string(), format!("{}/{EAST}", org.id_of("search"))]
+    );
+
+    daemon.collect_usage().await.unwrap();
+    let truth = Truth::of(&east);
+    let mut want = truth.cost_totals();
+    want.extend(keyed(&truth, org.id_of("search")));
+    assert_eq!(sorted(daemon.parts().store.cost_totals().await.unwrap()), sorted(want));
+    let listed = emu.requests(Some("organizations")).await.unwrap();
+    assert_eq!(listed.iter().filter(|r| r.operation == "ListAccounts").count(), 1, "{listed:?}");
     daemon.shutdown().await;
 }

@@ -85,7 +85,7 @@ async fn an_empty_page_with_a_token_and_a_throttled_page_do_not_end_the_listing(
 async fn a_member_account_is_refused_until_it_is_a_delegated_administrator() {
     let emu = emulator::exclusive().await;
     let org = organization::create(&emu, &["search", "chat"]).await;
-    let member = directory(organization::in_account(&emu, org.id_of("search")).await);
+    let member = directory(organization::in_account(&emu, org.id_of("search"), organization::REGION).await);
 
     let e = member.list_accounts().await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Service);

@@ -38,10 +38,8 @@ impl AccountFilter {
     }
 }
 
-/// True when `entry` names an account by ID rather than by name.
-pub fn is_account_id(entry: &str) -> bool {
-    entry.len() == 12 && entry.bytes().all(|b| b.is_ascii_digit())
-}
+/// An entry names an account by ID (12 digits) rather than by name.
+pub use crate::shard::is_account_id;
 
 fn matches(entry: &str, account: &OrgAccount) -> bool {
     if is_account_id(entry) {

@@ -72,9 +72,10 @@ pub async fn delegate(emu: &Emulator, account_id: &str) {
         .expect("RegisterDelegatedAdministrator");
 }
 
-/// Credentials acting in `account_id`: a role there, assumed from the default account.
-pub async fn in_account(emu: &Emulator, account_id: &str) -> SdkConfig {
-    let own = emu.sdk_config(REGION).await;
+/// Credentials acting in `account_id` in `region`: a role there, assumed
+/// from the default account.
+pub async fn in_account(emu: &Emulator, account_id: &str, region: &str) -> SdkConfig {
+    let own = emu.sdk_config(region).await;
     let role = format!("arn:aws:iam::{account_id}:role/bedrock-cost-monitor-reader");
     let provider =
         aws_config::sts::AssumeRoleProvider::builder(role).session_name("test").configure(&own).build().await;

@@ -77,7 +77,7 @@ async fn serves_metrics_health_and_readiness_then_shuts_down() {
     let text = metrics.body_text();
     assert!(text.contains("# TYPE bedrock_tokens_total counter\n"), "{text}");
     assert!(text.contains(
-        "bedrock_cost_usd_total{account=\"123456789012\",model=\"claude-haiku-4-5\",model_id=\"global.anthropic.claude-haiku-4-5-20251001-v1:0\",\
+        "bedrock_cost_usd_total{model=\"claude-haiku-4-5\",model_id=\"global.anthropic.claude-haiku-4-5-20251001-v1:0\",\
          project=\"default\",region=\"us-east-1\",token_type=\"output\"} 0.00617\n"
     ));
     assert!(text.contains("bedrock_monitor_job_runs_total{job=\"cloudwatch\",outcome=\"success\"} 1\n"));

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use bedrock_cost_monitor::pricing::TokenType;
+use bedrock_cost_monitor::shard;
 
 use super::{literal_rates, Truth};
 
@@ -11,6 +12,9 @@ use super::{literal_rates, Truth};
 pub type SampleKey = (String, BTreeMap<String, String>);
 
 /// The families the ledger's cost totals are exported as.
+/// The emulator's default account: the daemon's primary one.
+pub const PRIMARY_ACCOUNT: &str = "123456789012";
+
 pub const COST_FAMILIES: [&str; 3] =
     ["bedrock_tokens_total", "bedrock_cost_usd_total", "bedrock_unpriced_tokens_total"];
 
@@ -87,15 +91,19 @@ fn token_label(t: TokenType) -> &'static str {
 /// tokens for the others, which never get a USD sample.
 pub fn expected(truth: &Truth) -> BTreeMap<SampleKey, f64> {
     let mut out = BTreeMap::new();
-    for ((region, model_id, token_type), &tokens) in &truth.tokens {
+    for ((shard_key, model_id, token_type), &tokens) in &truth.tokens {
         let token = token_label(*token_type);
+        // The emulator's default account is the primary one; a member's key names its own.
+        let account = shard::account_label(shard_key, PRIMARY_ACCOUNT);
+        let region = shard::region_of(shard_key);
         // Exact below 2^53: the sample is the integer itself.
         let count = tokens as f64;
         match literal_rates(model_id) {
             Some((model, _)) => {
                 // bedrock-runtime usage belongs to the account's default project.
                 let labels = [
-                    ("region", &**region),
+                    ("account", account),
+                    ("region", region),
                     ("model_id", model_id),
                     ("model", model),
                     ("project", "default"),
@@ -107,7 +115,8 @@ pub fn expected(truth: &Truth) -> BTreeMap<SampleKey, f64> {
             }
             None => {
                 let labels = [
-                    ("region", &**region),
+                    ("account", account),
+                    ("region", region),
                     ("model_id", model_id),
                     ("model", "unpriced"),
                     ("project", "default"),
@@ -115,7 +124,8 @@ pub fn expected(truth: &Truth) -> BTreeMap<SampleKey, f64> {
                 ];
                 out.insert(key("bedrock_tokens_total", &labels), count);
                 let labels = [
-                    ("region", &**region),
+                    ("account", account),
+                    ("region", region),
                     ("model_id", model_id),
                     ("project", "default"),
                     ("token_type", token),
