@@ -11,7 +11,7 @@
 //!
 //! - every `expr` of every target of every panel of every dashboard in
 //!   `dashboards/` returns at least one series, with Grafana's variables
-//!   substituted (`$region`, `$model`, `$principal` → `.*`; `$__interval`,
+//!   substituted (`$account`, `$region`, `$model`, `$principal` → `.*`; `$__interval`,
 //!   `$__rate_interval` → `1m`; `$__range` → `1h`), and every panel uses the
 //!   `${datasource}` variable;
 //! - every template variable's `label_values(...)` has values;
@@ -47,6 +47,7 @@ const JOB: &str = "bedrock-cost-monitor";
 
 /// Grafana's variables as the test evaluates them.
 const GRAFANA_VALUES: &[(&str, &str)] = &[
+    ("account", ".*"),
     ("region", ".*"),
     ("model", ".*"),
     ("principal", ".*"),
