@@ -23,12 +23,30 @@ pub fn run(path: &Path, clock: &dyn Clock, out: &mut dyn Write) -> Result<ExitCo
 /// Which credentials read usage and which write: `aws.rs` gives the role
 /// to the sources' clients only.
 fn accounts_line(c: &Config) -> String {
-    match &c.aws.assume_role_arn {
+    let primary = match &c.aws.assume_role_arn {
         Some(role) => format!(
             "usage read as {role} (CloudWatch, CloudTrail, invocation logs); store and alerts with the own credentials"
         ),
         None => "one: the own credentials read usage and write the store and alerts".to_string(),
+    };
+    let a = &c.accounts;
+    if !a.multi() {
+        return primary;
     }
+    let mut more = Vec::new();
+    if !a.members.is_empty() {
+        let ids: Vec<&str> = a.members.iter().map(|m| m.id.as_str()).collect();
+        more.push(format!("{} listed ({})", ids.len(), ids.join(", ")));
+    }
+    if a.organizations.enabled {
+        more.push("the organisation's active accounts, discovered at start".into());
+    }
+    format!(
+        "primary {primary}; members: {} (role {}, at most {})",
+        more.join(" + "),
+        a.role_name,
+        a.max_accounts
+    )
 }
 
 fn summary(l: &Loaded, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Result<()> {
@@ -169,6 +187,9 @@ fn budgets(c: &Config, out: &mut dyn Write) -> std::io::Result<()> {
         }
         if !b.regions.is_empty() {
             scope.push(format!("regions {}", b.regions.join(",")));
+        }
+        if !b.accounts.is_empty() {
+            scope.push(format!("accounts {}", b.accounts.join(",")));
         }
         if !b.principals.is_empty() {
             scope.push(format!("principals {}", b.principals.join(",")));
