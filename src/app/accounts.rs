@@ -11,7 +11,7 @@
 //! calls fail, it is reported, and it never stops another account.
 
 use crate::aws::{AwsConfig, MonitoredShards};
-use crate::config::accounts::role_account;
+use crate::config::accounts::configured_primary;
 use crate::config::types::Config;
 use crate::shard::PRIMARY_LABEL;
 use crate::sources::identity::CallerIdentity;
@@ -70,11 +70,8 @@ pub async fn resolve(config: &Config, aws: &AwsConfig) -> Accounts {
 /// `accounts.primary_id`, else the account of `aws.assume_role_arn`, else
 /// what STS says the credentials act in; `primary` if STS cannot say.
 async fn primary_id(config: &Config, aws: &AwsConfig) -> String {
-    if let Some(id) = &config.accounts.primary_id {
-        return id.clone();
-    }
-    if let Some(id) = config.aws.assume_role_arn.as_deref().and_then(role_account) {
-        return id.to_string();
+    if let Some(id) = configured_primary(config) {
+        return id;
     }
     let region = &config.monitor.regions[0];
     match CallerIdentity::connect(aws.monitored(), region).account().await {

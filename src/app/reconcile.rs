@@ -43,6 +43,11 @@ pub(super) fn scheduled(parts: &Components, loaded: &Loaded) -> Option<Scheduled
         clock: parts.clock.clone(),
         pricer: parts.pricer.clone(),
         config: config.clone(),
+        coverage: crate::reconcile::coverage::BillCoverage {
+            linked: config.linked_accounts.clone(),
+            primary: crate::shard::is_account_id(&parts.accounts.primary)
+                .then(|| parts.accounts.primary.clone()),
+        },
     };
     let job = Reconcile::new(job, parts.dispatcher.clone(), parts.metrics.clone());
     Some(ScheduledJob {

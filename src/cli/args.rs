@@ -97,7 +97,7 @@ pub struct ReportArgs {
     /// Last day, inclusive (default: today).
     #[arg(long)]
     pub to: Option<String>,
-    /// Group by any of month, day, model, region, project, principal, token_type (comma-separated; empty =
+    /// Group by any of month, day, model, account, region, project, principal, token_type (comma-separated; empty =
     /// one total). `principal` reports the attributed shares (CloudTrail) and cannot be combined with token_type.
     /// A configured `sources.invocation_logs.metadata_keys` key (e.g. user_id) reports the logged requests instead,
     /// by month, day, model, region, principal and metadata keys.

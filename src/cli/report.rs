@@ -129,6 +129,7 @@ fn key_text(row: &SpendRow, d: Dimension) -> String {
         Dimension::Month => k.month.clone(),
         Dimension::Day => k.day.map(|x| x.to_string()),
         Dimension::Model => k.model.clone(),
+        Dimension::Account => k.account.clone(),
         Dimension::Region => k.region.clone(),
         Dimension::Principal => k.principal.clone(),
         Dimension::TokenType => k.token_type.map(|t| t.to_string()),

@@ -20,6 +20,7 @@ use crate::collector::bill_days;
 use crate::collector::bill_job::{compare_days, Reconciled};
 use crate::config::Loaded;
 use crate::pricing::PointPricer;
+use crate::reconcile::coverage::BillCoverage;
 use crate::reconcile::Tolerance;
 
 /// Days most a report covers (Cost Explorer keeps daily data about 14 months).
@@ -56,10 +57,19 @@ pub async fn run(
     let days: Vec<NaiveDate> = (0..=(to - from).num_days()).map(|n| from + Duration::days(n)).collect();
     let stored = bill_days::load(store.as_ref(), &days).await.map_err(AppError::from)?;
     let pricer = PointPricer::from_config(loaded);
-    let found =
-        compare_days(store.as_ref(), &pricer, ce.rate_tolerance_ratio.0, stored.into_values().collect())
-            .await
-            .map_err(|e| AppError::Setup(e.to_string()))?;
+    let coverage = BillCoverage {
+        linked: ce.linked_accounts.clone(),
+        primary: crate::config::accounts::configured_primary(&loaded.config),
+    };
+    let found = compare_days(
+        store.as_ref(),
+        &pricer,
+        ce.rate_tolerance_ratio.0,
+        &coverage,
+        stored.into_values().collect(),
+    )
+    .await
+    .map_err(|e| AppError::Setup(e.to_string()))?;
     let tolerance = Tolerance { usd: ce.tolerance_usd.0, ratio: ce.tolerance_ratio.0 };
     match format {
         ReportFormat::Table => table(out, &found, tolerance, days.len())?,

@@ -17,6 +17,7 @@ use crate::clock::Clock;
 use crate::config::cost_explorer::CostExplorerSource as Config;
 use crate::ledger::{Backend, StoreError};
 use crate::pricing::PointPricer;
+use crate::reconcile::coverage::BillCoverage;
 use crate::reconcile::settle::{closed_days, day_end, runs};
 use crate::reconcile::{compare, BillModels, DayDrift, RateInputs, SettleRule};
 use crate::records::BillDay;
@@ -29,6 +30,8 @@ pub struct BillJob {
     pub clock: Arc<dyn Clock>,
     pub pricer: Arc<PointPricer>,
     pub config: Config,
+    /// Which accounts' ledger rows the bill is compared with.
+    pub coverage: BillCoverage,
 }
 
 /// One reconciled day: the bill as stored and its comparison with the ledger.
@@ -104,8 +107,14 @@ impl BillJob {
         }
         report.unread = lookback.len() - known.len();
         let tolerance = self.config.rate_tolerance_ratio.0;
-        report.days =
-            compare_days(self.store.as_ref(), &self.pricer, tolerance, known.into_values().collect()).await?;
+        report.days = compare_days(
+            self.store.as_ref(),
+            &self.pricer,
+            tolerance,
+            &self.coverage,
+            known.into_values().collect(),
+        )
+        .await?;
         Ok(report)
     }
 
@@ -140,6 +149,7 @@ pub async fn compare_days(
     store: &dyn Backend,
     pricer: &PointPricer,
     rate_tolerance: Decimal,
+    coverage: &BillCoverage,
     days: Vec<BillDay>,
 ) -> Result<Vec<Reconciled>, BillStoreError> {
     let models = BillModels::new(pricer.table.catalog());
@@ -147,8 +157,9 @@ pub async fn compare_days(
     let mut out = Vec::with_capacity(days.len());
     for bill in days {
         let from = Utc.from_utc_datetime(&bill.day.and_time(chrono::NaiveTime::MIN));
-        let ledger =
-            store.cost_sums(from, day_end(bill.day)).await.map_err(store_err("summing the ledger's day"))?;
+        let ledger = coverage.ledger(
+            store.cost_sums(from, day_end(bill.day)).await.map_err(store_err("summing the ledger's day"))?,
+        );
         let drift = compare(&ledger, &bill, &models, &rates);
         out.push(Reconciled { bill, drift });
     }

@@ -95,6 +95,15 @@ impl AccountsSection {
     }
 }
 
+/// The primary account's ID as configuration says it: `accounts.primary_id`,
+/// else the account of `aws.assume_role_arn` (`None`: ask STS at start).
+pub fn configured_primary(c: &Config) -> Option<String> {
+    c.accounts
+        .primary_id
+        .clone()
+        .or_else(|| c.aws.assume_role_arn.as_deref().and_then(role_account).map(str::to_string))
+}
+
 /// The account an IAM role ARN belongs to.
 pub fn role_account(arn: &str) -> Option<&str> {
     let account = arn.strip_prefix("arn:")?.split(':').nth(3)?;

@@ -144,6 +144,10 @@ async fn reconciler(
         store: crate::app::open_backend(loaded).await?,
         clock,
         pricer: Arc::new(PointPricer::from_config(loaded)),
+        coverage: crate::reconcile::coverage::BillCoverage {
+            linked: config.linked_accounts.clone(),
+            primary: crate::config::accounts::configured_primary(&loaded.config),
+        },
         config,
     };
     Ok(job)

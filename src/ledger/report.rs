@@ -1,5 +1,5 @@
 //! Spend report rows: the grouping vocabulary of the `report` command and
-//! cost lines aggregated by any subset of {month, day, model, region, token
+//! cost lines aggregated by any subset of {month, day, model, account, region, token
 //! type} (the demo's summary, and the reference that `report_days.rs`, what
 //! `report` reads, must equal). Pure: no I/O, no async, no clock; lines come
 //! from `Store::cost_lines` and the timezone from the configuration. Must not
@@ -28,6 +28,9 @@ pub enum Dimension {
     Month,
     Day,
     Model,
+    /// The AWS account: a member's 12-digit ID, `primary` for the primary account.
+    Account,
+    /// The AWS region (summed across accounts unless `account` is grouped too).
     Region,
     /// The IAM principal (CloudTrail attribution): its share of the cost.
     Principal,
@@ -37,10 +40,11 @@ pub enum Dimension {
 }
 
 impl Dimension {
-    pub const ALL: [Dimension; 7] = [
+    pub const ALL: [Dimension; 8] = [
         Dimension::Month,
         Dimension::Day,
         Dimension::Model,
+        Dimension::Account,
         Dimension::Region,
         Dimension::Principal,
         Dimension::TokenType,
@@ -53,6 +57,7 @@ impl Dimension {
             Dimension::Month => "month",
             Dimension::Day => "day",
             Dimension::Model => "model",
+            Dimension::Account => "account",
             Dimension::Region => "region",
             Dimension::Principal => "principal",
             Dimension::TokenType => "token_type",
@@ -70,7 +75,7 @@ impl fmt::Display for Dimension {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReportError {
     #[error(
-        "unknown group-by dimension `{0}` (expected any of month, day, model, region, principal, token_type, project)"
+        "unknown group-by dimension `{0}` (expected any of month, day, model, account, region, principal, token_type, project)"
     )]
     UnknownDimension(String),
     #[error("principal and token_type cannot be grouped together: a principal's share is of a model's cost, not of a token type")]
@@ -95,6 +100,7 @@ pub struct GroupBy {
     month: bool,
     day: bool,
     model: bool,
+    account: bool,
     region: bool,
     principal: bool,
     token_type: bool,
@@ -106,6 +112,7 @@ impl GroupBy {
         month: false,
         day: false,
         model: false,
+        account: false,
         region: false,
         principal: false,
         token_type: false,
@@ -126,6 +133,7 @@ impl GroupBy {
             Dimension::Month => self.month,
             Dimension::Day => self.day,
             Dimension::Model => self.model,
+            Dimension::Account => self.account,
             Dimension::Region => self.region,
             Dimension::Principal => self.principal,
             Dimension::TokenType => self.token_type,
@@ -138,6 +146,7 @@ impl GroupBy {
             Dimension::Month => &mut self.month,
             Dimension::Day => &mut self.day,
             Dimension::Model => &mut self.model,
+            Dimension::Account => &mut self.account,
             Dimension::Region => &mut self.region,
             Dimension::Principal => &mut self.principal,
             Dimension::TokenType => &mut self.token_type,
@@ -168,6 +177,9 @@ pub struct SpendKey {
     pub day: Option<NaiveDate>,
     /// The price-table model key, or `unpriced:<model ID>`.
     pub model: Option<String>,
+    /// A member's account ID, or `primary`.
+    pub account: Option<String>,
+    /// The plain region (a ledger key's region).
     pub region: Option<String>,
     /// The bedrock-mantle project, or `default` (bedrock-runtime usage).
     pub project: Option<String>,
@@ -225,11 +237,17 @@ fn key_of(line: &CostLine, group_by: GroupBy, tz: Tz) -> SpendKey {
         month: group_by.month.then(|| line.minute.with_timezone(&tz).format("%Y-%m").to_string()),
         day: group_by.day.then(|| line.minute.with_timezone(&tz).date_naive()),
         model: group_by.model.then(model),
-        region: group_by.region.then(|| line.region.clone()),
+        account: group_by.account.then(|| account_label(&line.region)),
+        region: group_by.region.then(|| crate::shard::region_of(&line.region).to_string()),
         project: group_by.project.then(|| project_of(&line.model_id).to_string()),
         principal: None,
         token_type: group_by.token_type.then_some(line.token_type),
     }
+}
+
+/// The `account` of a ledger key in a report: a member's ID, or `primary`.
+pub(crate) fn account_label(key: &str) -> String {
+    crate::shard::account_label(key, crate::shard::PRIMARY_LABEL).to_string()
 }
 
 /// Aggregates lines into rows sorted by key, plus the grand total.

@@ -34,6 +34,7 @@ fn row(&(day, model, region, token_type, tokens, usd, unpriced_tokens): &R) -> S
         month: None,
         day: day.map(|d| NaiveDate::from_str(d).unwrap()),
         model: model.map(String::from),
+        account: None,
         region: region.map(String::from),
         project: None,
         principal: None,
@@ -196,4 +197,27 @@ fn token_overflow_is_an_error_not_a_wrap() {
     let big = ("2026-03-01T10:00:00Z", "us-east-1", "a", Input, u64::MAX, Some("1"));
     let lines = [line(&big), line(&big)];
     assert!(matches!(aggregate(&lines, GroupBy::NONE, Tz::UTC), Err(ReportError::Overflow(_))));
+}
+
+#[test]
+fn accounts_and_regions_are_told_apart_or_summed() {
+    let lines = [
+        line(&("2026-03-01T10:00:00Z", "us-east-1", "a", Input, 10, Some("1"))),
+        line(&("2026-03-01T10:00:00Z", "222222222222/us-east-1", "a", Input, 5, Some("0.5"))),
+    ];
+    let by = |g: &str| {
+        let r = aggregate(&lines, g.parse().unwrap(), Tz::UTC).unwrap();
+        r.rows
+            .iter()
+            .map(|row| (row.key.account.clone(), row.key.region.clone(), row.spend.tokens))
+            .collect::<Vec<_>>()
+    };
+    let s = |x: &str| Some(x.to_string());
+    // By region alone, the accounts' same region is one row.
+    assert_eq!(by("region"), [(None, s("us-east-1"), 15)]);
+    assert_eq!(by("account"), [(s("222222222222"), None, 5), (s("primary"), None, 10)]);
+    assert_eq!(
+        by("account,region"),
+        [(s("222222222222"), s("us-east-1"), 5), (s("primary"), s("us-east-1"), 10)]
+    );
 }

@@ -12,6 +12,7 @@
 //! never imports `ledger`. The job that feeds it is
 //! `collector::bill_job`; its alert is `alerts::reconcile`.
 
+pub mod coverage;
 pub mod drift;
 pub mod models;
 pub mod rates;
