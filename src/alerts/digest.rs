@@ -30,15 +30,7 @@ pub struct DigestInput<'a> {
 
 pub fn digest(i: &DigestInput<'_>, now: DateTime<Utc>) -> AlertMessage {
     let no_filter = BTreeMap::new();
-    let everything = Scope {
-        models: &[],
-        regions: &[],
-        accounts: &[],
-        primary: "",
-        principals: &[],
-        projects: &[],
-        metadata: &no_filter,
-    };
+    let everything = Scope::everything(&no_filter);
     let (day_usd, day_unpriced) = i.spend.cost_in(&i.yesterday, &everything);
     let (mtd_usd, _) = i.spend.cost_in(&i.month_to_date, &everything);
     let mut models: Vec<(String, Decimal)> =

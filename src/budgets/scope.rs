@@ -40,6 +40,19 @@ impl<'a> Scope<'a> {
         }
     }
 
+    /// Every spend, filtered on `metadata` alone (empty: everything).
+    pub fn everything(metadata: &'a BTreeMap<String, String>) -> Self {
+        Scope {
+            models: &[],
+            regions: &[],
+            accounts: &[],
+            primary: "",
+            principals: &[],
+            projects: &[],
+            metadata,
+        }
+    }
+
     /// Whether the budget reads the logged requests (metadata filters).
     pub fn by_metadata(&self) -> bool {
         !self.metadata.is_empty()
@@ -121,15 +134,7 @@ mod tests {
     #[test]
     fn metadata_filters_table() {
         let filters = map(&[("tenant", "acme*"), ("feature", "chat")]);
-        let scope = Scope {
-            models: &[],
-            regions: &[],
-            accounts: &[],
-            primary: "",
-            principals: &[],
-            projects: &[],
-            metadata: &filters,
-        };
+        let scope = Scope::everything(&filters);
         let cases = [
             (map(&[("tenant", "acme-eu"), ("feature", "chat"), ("user_id", "u-1")]), true),
             (map(&[("tenant", "globex"), ("feature", "chat")]), false),
@@ -202,15 +207,7 @@ mod tests {
         }
         assert!(scope.matches_principal("arn:aws:iam::111122223333:role/app-prod"));
         assert!(!scope.matches_principal("arn:aws:iam::111122223333:user/alice"));
-        let everything = Scope {
-            models: &[],
-            regions: &[],
-            accounts: &[],
-            primary: "",
-            principals: &[],
-            projects: &[],
-            metadata: &none,
-        };
+        let everything = Scope::everything(&none);
         assert!(everything.matches_series("eu-west-1", "x", None) && everything.matches_principal("anyone"));
         assert!(!everything.by_principal() && scope.by_principal());
     }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::types::Config;
 use crate::diag::{FieldPath, Finding};
-use crate::names::{is_arn_of, is_region};
+use crate::names::is_arn_of;
 use crate::shard::is_account_id;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -150,7 +150,7 @@ pub(super) fn check(c: &Config, out: &mut Vec<Finding>) {
             out.push(Finding::error(org_path.key(field), "must not contain an empty entry"));
         }
     }
-    regions(&org.regions, &org_path.key("regions"), out);
+    super::validate::regions(&org.regions, &org_path.key("regions"), false, out);
     if a.multi() && c.wakeups.enabled {
         out.push(Finding::warning(
             FieldPath::root().key("wakeups").key("enabled"),
@@ -186,18 +186,7 @@ fn member(
             _ => out.push(Finding::error(at.key("role_arn"), format!("`{arn}` is not an IAM role ARN"))),
         }
     }
-    regions(&m.regions, &at.key("regions"), out);
-}
-
-fn regions(list: &[String], at: &FieldPath, out: &mut Vec<Finding>) {
-    let mut seen = BTreeSet::new();
-    for (i, r) in list.iter().enumerate() {
-        if !is_region(r) {
-            out.push(Finding::error(at.index(i), format!("`{r}` is not a region")));
-        } else if !seen.insert(r) {
-            out.push(Finding::error(at.index(i), format!("`{r}` is listed twice")));
-        }
-    }
+    super::validate::regions(&m.regions, &at.key("regions"), false, out);
 }
 
 #[cfg(test)]
@@ -231,7 +220,7 @@ mod tests {
             ),
             (
                 "[[accounts.members]]\nid = \"111122223333\"\nregions = [\"us-east-1\", \"mars-1\"]",
-                vec!["accounts.members[0].regions[1]: `mars-1` is not a region"],
+                vec!["accounts.members[0].regions[1]: `mars-1` is not an AWS region name"],
             ),
             ("[accounts]\nrole_name = \"a/b\"", vec!["accounts.role_name: must be a plain IAM role name (no `:`, `/` or spaces)"]),
             (

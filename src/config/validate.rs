@@ -109,7 +109,7 @@ fn alerts_and_replicas(c: &Config, out: &mut Vec<Finding>) {
     }
 }
 
-fn regions(list: &[String], path: &FieldPath, required: bool, out: &mut Vec<Finding>) {
+pub(super) fn regions(list: &[String], path: &FieldPath, required: bool, out: &mut Vec<Finding>) {
     if required && list.is_empty() {
         out.push(Finding::error(path.clone(), "needs at least one AWS region"));
     }
