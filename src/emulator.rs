@@ -192,11 +192,26 @@ impl Emulator {
         self.control("POST", "/_emulator/reset", None).await.map(drop)
     }
 
-    /// Adds raw CloudTrail records (as in a trail file) to the event history of their
-    /// `awsRegion`; an `eventID` seen before is overwritten. Returns how many were stored.
+    /// Adds raw CloudTrail records (as in a trail file) to the default account's event
+    /// history of their `awsRegion`; an `eventID` seen before is overwritten. Returns
+    /// how many were stored.
     pub async fn seed_cloudtrail(&self, events: &[Value]) -> Result<usize, EmulatorError> {
+        self.seed_cloudtrail_in(None, events).await
+    }
+
+    /// [`Emulator::seed_cloudtrail`] into `account`'s event history (`None`: the
+    /// default account): each account sees, and is throttled on, its own.
+    pub async fn seed_cloudtrail_in(
+        &self,
+        account: Option<&str>,
+        events: &[Value],
+    ) -> Result<usize, EmulatorError> {
         let path = "/_emulator/cloudtrail/events";
-        let answer = self.control("POST", path, Some(&json!({ "events": events }))).await?;
+        let mut body = json!({ "events": events });
+        if let Some(account) = account {
+            body["account"] = json!(account);
+        }
+        let answer = self.control("POST", path, Some(&body)).await?;
         answer["stored"].as_u64().and_then(|n| usize::try_from(n).ok()).ok_or_else(|| {
             EmulatorError::ControlResponse {
                 request: format!("POST {path}"),

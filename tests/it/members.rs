@@ -3,7 +3,7 @@
 //! own in the ledger and in `/metrics`, one failing account stops no other,
 //! and a budget across accounts alerts exactly once.
 //!
-//! The emulator keeps each account's metrics apart and maps the keys STS
+//! The emulator keeps each account's metrics and CloudTrail event history apart and maps the keys STS
 //! `AssumeRole` hands out to the role's account (see `accounts.rs`); a
 //! failing account is one whose every CloudWatch request is refused.
 
@@ -14,7 +14,8 @@ use bedrock_cost_monitor::clock::ManualClock;
 use bedrock_cost_monitor::emulator::{Emulator, Fault, FaultKind};
 use bedrock_cost_monitor::records::CostTotal;
 use bedrock_cost_monitor::sim::publish::publish;
-use bedrock_cost_monitor::sim::SimDatum;
+use bedrock_cost_monitor::sim::trail::{trail_records, SimPrincipal};
+use bedrock_cost_monitor::sim::{invocations, SimDatum, SimSeries};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
 use tempfile::TempDir;
@@ -23,7 +24,7 @@ use crate::helpers::daemon::{DaemonOptions, TestConfig, TestDaemon};
 use crate::helpers::emulator;
 use crate::helpers::inbox::Topic;
 use crate::helpers::organization;
-use crate::helpers::workload::{publish_all, seeded_series, workload, Truth, EAST, WEST};
+use crate::helpers::workload::{publish_all, seeded_series, workload, Truth, EAST, SONNET_US, WEST};
 
 /// The emulator's default account: the daemon's own, and the primary one.
 const PRIMARY: &str = "123456789012";
@@ -177,5 +178,75 @@ async fn organisation_accounts_are_discovered_filtered_and_read_once() {
     assert_eq!(sorted(daemon.parts().store.cost_totals().await.unwrap()), sorted(want));
     let listed = emu.requests(Some("organizations")).await.unwrap();
     assert_eq!(listed.iter().filter(|r| r.operation == "ListAccounts").count(), 1, "{listed:?}");
+    daemon.shutdown().await;
+}
+
+/// Light traffic in us-east-1, so the paced LookupEvents reads it in seconds.
+fn light() -> SimSeries {
+    SimSeries {
+        region: EAST.into(),
+        model_id: SONNET_US.into(),
+        peak_invocations: 3,
+        input_per_call: 2_000,
+        output_per_call: 500,
+        cache_read_per_call: 0,
+        cache_write_per_call: 0,
+        throttle_every: 0,
+    }
+}
+
+/// Successful calls per (ledger key, principal) in `calls`.
+fn calls_of(rows: &[bedrock_cost_monitor::records::CallTotal]) -> BTreeMap<(String, String), u64> {
+    let mut out = BTreeMap::new();
+    for c in rows.iter().filter(|c| c.error_code.is_none()) {
+        *out.entry((c.region.clone(), c.principal.clone())).or_default() += c.calls;
+    }
+    out
+}
+
+#[tokio::test]
+async fn each_account_reads_its_own_cloudtrail_within_its_own_quota() {
+    let emu = emulator::exclusive().await;
+    let (start, stop) = (end() - Duration::minutes(20), end());
+    let usage = workload(&[light()], start, stop);
+    publish_all(&emu, &usage).await;
+    publish_in(&emu, SEARCH, &usage).await;
+    let (app, search_app) = ([SimPrincipal::role("app", 1)], [SimPrincipal::role("search-app", 1)]);
+    emu.seed_cloudtrail(&trail_records(&light(), &app, start, stop)).await.unwrap();
+    emu.seed_cloudtrail_in(Some(SEARCH), &trail_records(&light(), &search_app, start, stop)).await.unwrap();
+
+    let dir = TempDir::new().unwrap();
+    let config = TestConfig::driven(dir.path(), emu.endpoint_url())
+        .cloudtrail("enabled = true\nbackfill_hours = 1\n")
+        .extra(&format!("[[accounts.members]]\nid = \"{SEARCH}\"\nregions = [\"{EAST}\"]\n"));
+    let clock = Arc::new(ManualClock::new(end() + Duration::seconds(30)));
+    let daemon = TestDaemon::spawn(&emu, DaemonOptions::new(config.load(), clock)).await;
+    daemon.collect_usage().await.unwrap();
+    daemon.collect_trail().await.unwrap();
+
+    // Each account's calls are its own principals', under its own key.
+    let seeded: u64 = (0..20).map(|m| invocations(&light(), start + Duration::minutes(m))).sum();
+    let member_key = format!("{SEARCH}/{EAST}");
+    let want: BTreeMap<(String, String), u64> =
+        [((EAST.to_string(), app[0].arn()), seeded), ((member_key.clone(), search_app[0].arn()), seeded)]
+            .into();
+    let store = &daemon.parts().store;
+    assert_eq!(calls_of(&store.call_totals().await.unwrap()), want);
+    // And its cost is split among them alone, to the last digit.
+    let shares: Decimal = store
+        .principal_totals()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|p| p.region == member_key)
+        .map(|p| p.usd)
+        .sum();
+    let cost: Decimal =
+        store.cost_totals().await.unwrap().iter().filter(|t| t.region == member_key).map(|t| t.usd).sum();
+    assert_eq!(shares, cost);
+    // Two accounts read side by side, each paced on its own quota: nothing throttled.
+    let lookups = emu.requests(Some("cloudtrail")).await.unwrap();
+    assert!(lookups.iter().any(|r| r.operation == "LookupEvents"));
+    assert!(lookups.iter().all(|r| r.status == 200), "{lookups:?}");
     daemon.shutdown().await;
 }

@@ -2,7 +2,14 @@
 
 Behaviour copied from the real API because the monitor's poller is built around it:
 newest-first pages of at most 50, one lookup attribute, inclusive time range, opaque
-NextToken, and 2 requests per second per region.
+NextToken, and 2 requests per second per account per region.
+
+Event history is an account's, per region (API_LookupEvents: "You can look up events
+that occurred in a Region within the last 90 days"; "The rate of lookup requests is
+limited to two per second, per account, per Region. If this limit is exceeded, a
+throttling error occurs."). Events are seeded into one account (default: moto's
+default account) and a request sees, and is throttled within, the account its
+credentials act in (accounts.py).
 """
 
 import base64
@@ -18,7 +25,7 @@ LOOKUP_KEYS = {
     "EventSource", "AccessKeyId", "ReadOnly",
 }
 MAX_PAGE = 50
-RATE_LIMIT = 2  # accepted LookupEvents per region ...
+RATE_LIMIT = 2  # accepted LookupEvents per account and region ...
 RATE_WINDOW = 1.0  # ... within any window of this many seconds
 
 
@@ -134,27 +141,27 @@ def _username(identity):
 class CloudTrailStore:
     def __init__(self):
         self._lock = threading.Lock()
-        self._events = {}  # region -> {event_id: StoredEvent}
-        self._accepted = collections.defaultdict(collections.deque)  # region -> accept times
+        self._events = {}  # (account, region) -> {event_id: StoredEvent}
+        self._accepted = collections.defaultdict(collections.deque)  # (account, region) -> accept times
 
     def reset(self):
         with self._lock:
             self._events.clear()
             self._accepted.clear()
 
-    def seed(self, records):
+    def seed(self, account, records):
         parsed = [parse_record(r) for r in records]  # all or nothing
         with self._lock:
             for event in parsed:
-                self._events.setdefault(event.region, {})[event.event_id] = event
+                self._events.setdefault((account, event.region), {})[event.event_id] = event
         return len(parsed)
 
-    def admit(self, region, clock):
+    def admit(self, account, region, clock):
         """(accepted, t): applies the 2 TPS limit. `t` is read under the lock so the
         request log shows exactly the instants the limiter decided on."""
         with self._lock:
             now = clock()
-            window = self._accepted[region]
+            window = self._accepted[(account, region)]
             while window and window[0] <= now - RATE_WINDOW:
                 window.popleft()
             if len(window) >= RATE_LIMIT:
@@ -162,7 +169,7 @@ class CloudTrailStore:
             window.append(now)
             return True, now
 
-    def lookup(self, region, params):
+    def lookup(self, account, region, params):
         """The LookupEvents response document; raises CloudTrailError."""
         if not isinstance(params, dict):
             raise CloudTrailError("ValidationException", "The request body must be a JSON object.")
@@ -177,7 +184,7 @@ class CloudTrailStore:
         after = _decode_token(params.get("NextToken"), fingerprint)
 
         with self._lock:
-            events = list(self._events.get(region, {}).values())
+            events = list(self._events.get((account, region), {}).values())
         if params.get("EventCategory") == "insight":
             events = []  # the emulator records no Insights events
         selected = sorted(

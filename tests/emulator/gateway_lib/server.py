@@ -151,12 +151,13 @@ class Gateway:
         return 200, [("content-type", "application/x-amz-json-1.1")], json.dumps(document).encode()
 
     def _lookup_events(self, req):
-        accepted, t = self.cloudtrail.admit(req.region, time.time)
+        account = accounts.account_of(req)
+        accepted, t = self.cloudtrail.admit(account, req.region, time.time)
         if not accepted:
             return (*protocol.throttle_response(req), t)
         try:
             params = json.loads(req.body) if req.body.strip() else {}
-            document = self.cloudtrail.lookup(req.region, params)
+            document = self.cloudtrail.lookup(account, req.region, params)
         except ValueError:
             return (*protocol.error_response(req, 400, "SerializationException", "Malformed JSON body"), t)
         except cloudtrail.CloudTrailError as err:
@@ -279,7 +280,8 @@ class Handler(BaseHTTPRequestHandler):
                 events = document.get("events") if isinstance(document, dict) else None
                 if not isinstance(events, list):
                     raise ValueError("body must be {\"events\": [...]}")
-                self._json(200, {"stored": self.gateway.cloudtrail.seed(events)})
+                account = document.get("account", DEFAULT_ACCOUNT)
+                self._json(200, {"stored": self.gateway.cloudtrail.seed(account, events)})
             elif route == ("POST", "/_emulator/ce/lines"):
                 account = document.get("account", DEFAULT_ACCOUNT)
                 self._json(200, {"stored": self.gateway.cost_explorer.seed(account, document)})
