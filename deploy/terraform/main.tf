@@ -50,33 +50,31 @@ locals {
 # Task-role permissions (least privilege; see README.md for each one)
 # ---------------------------------------------------------------------------
 
+# The read permissions in the monitored account (metrics, CloudTrail, the
+# bill, invocation logs, organisation discovery, the wake-up alarms): the
+# same statements as the member role's (member-role/), from one module.
+module "reader_policy" {
+  source = "./reader-policy"
+
+  partition                   = local.partition
+  account_id                  = local.account_id
+  cloudwatch                  = true
+  cloudtrail                  = true
+  cost_explorer               = var.cost_explorer
+  organizations_list_accounts = var.organizations_list_accounts
+  invocation_log_groups       = var.invocation_log_groups
+  invocation_log_buckets      = var.invocation_log_buckets
+  wakeup_alarm_prefix         = var.wakeups ? var.wakeup_alarm_prefix : null
+  wakeup_regions              = var.regions
+}
+
 data "aws_iam_policy_document" "task" {
+  source_policy_documents = [module.reader_policy.json]
+
   lifecycle {
     precondition {
       condition     = local.service || var.task_role_arn != null
       error_message = "layout = \"sidecar\" needs task_role_arn: the application's task role, which the sidecar shares."
-    }
-  }
-
-  # Token, invocation, error, throttle and latency metrics of AWS/Bedrock.
-  # Neither action supports resource-level permissions or conditions that
-  # narrow it to a namespace, so the resource must be "*".
-  statement {
-    sid       = "ReadBedrockMetrics"
-    effect    = "Allow"
-    actions   = ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics"]
-    resources = ["*"]
-  }
-
-  # Wake-ups: the daemon's own alarms only (named with its prefix, in every
-  # monitored region). Tagging on create needs cloudwatch:TagResource.
-  dynamic "statement" {
-    for_each = var.wakeups ? [1] : []
-    content {
-      sid       = "KeepWakeupAlarms"
-      effect    = "Allow"
-      actions   = ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:TagResource"]
-      resources = [for r in var.regions : "arn:${local.partition}:cloudwatch:${r}:${local.account_id}:alarm:${var.wakeup_alarm_prefix}*"]
     }
   }
 
@@ -88,73 +86,6 @@ data "aws_iam_policy_document" "task" {
       effect    = "Allow"
       actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage"]
       resources = [aws_sqs_queue.wakeups[0].arn]
-    }
-  }
-
-  # Bedrock runtime calls per principal from CloudTrail's event history.
-  # LookupEvents has no resource-level permissions either: "*" is required.
-  statement {
-    sid       = "ReadBedrockCallEvents"
-    effect    = "Allow"
-    actions   = ["cloudtrail:LookupEvents"]
-    resources = ["*"]
-  }
-
-  # Reconciliation with the bill (sources.cost_explorer): Cost Explorer has
-  # one endpoint (us-east-1) and no resource-level permissions: "*" is required.
-  dynamic "statement" {
-    for_each = var.cost_explorer ? [1] : []
-    content {
-      sid       = "ReadTheBill"
-      effect    = "Allow"
-      actions   = ["ce:GetCostAndUsage", "ce:GetDimensionValues"]
-      resources = ["*"]
-    }
-  }
-
-  # Model invocation logs: FilterLogEvents on the configured groups only.
-  dynamic "statement" {
-    for_each = length(var.invocation_log_groups) > 0 ? [1] : []
-    content {
-      sid     = "ReadInvocationLogs"
-      effect  = "Allow"
-      actions = ["logs:FilterLogEvents"]
-      resources = flatten([
-        for region, group in var.invocation_log_groups : [
-          "arn:${local.partition}:logs:${region}:${local.account_id}:log-group:${group}",
-          "arn:${local.partition}:logs:${region}:${local.account_id}:log-group:${group}:*",
-        ]
-      ])
-    }
-  }
-
-  # Model invocation logs delivered to S3: list and read under the delivery
-  # prefix only (AWSLogs/<account>/BedrockModelInvocationLogs/).
-  dynamic "statement" {
-    for_each = var.invocation_log_buckets
-    content {
-      sid       = "ListInvocationLogs${replace(statement.key, "-", "")}"
-      effect    = "Allow"
-      actions   = ["s3:ListBucket"]
-      resources = ["arn:${local.partition}:s3:::${statement.value.bucket}"]
-      condition {
-        test     = "StringLike"
-        variable = "s3:prefix"
-        values   = ["${statement.value.prefix}AWSLogs/${local.account_id}/BedrockModelInvocationLogs/*"]
-      }
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(var.invocation_log_buckets) > 0 ? [1] : []
-    content {
-      sid     = "ReadInvocationLogObjects"
-      effect  = "Allow"
-      actions = ["s3:GetObject"]
-      resources = [
-        for region, b in var.invocation_log_buckets :
-        "arn:${local.partition}:s3:::${b.bucket}/${b.prefix}AWSLogs/${local.account_id}/BedrockModelInvocationLogs/*"
-      ]
     }
   }
 
@@ -238,18 +169,6 @@ data "aws_iam_policy_document" "task" {
         variable = "kms:ViaService"
         values   = ["sns.${local.region}.amazonaws.com"]
       }
-    }
-  }
-
-  # Discovering an organisation's member accounts. ListAccounts has no
-  # resource-level permissions: "*" is required.
-  dynamic "statement" {
-    for_each = var.organizations_list_accounts ? [1] : []
-    content {
-      sid       = "ListOrganizationAccounts"
-      effect    = "Allow"
-      actions   = ["organizations:ListAccounts"]
-      resources = ["*"]
     }
   }
 
