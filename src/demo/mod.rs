@@ -13,6 +13,7 @@ mod bill;
 mod budget;
 mod inbox;
 pub mod logs;
+mod member;
 mod print;
 mod trail;
 mod wakeups;
@@ -75,7 +76,13 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
     let mut publisher = workload::Publisher::new(&emulator, &loaded).await;
     let now = clock.now();
     let history = publisher.history(now);
-    if let Some(sizing) = budget::size(&mut loaded, &history, &workload::runaway(), now) {
+    let member_history = member::history(
+        &loaded,
+        now - chrono::Duration::hours(workload::HISTORY_HOURS),
+        crate::clock::floor_minute(now),
+    );
+    let every_account: Vec<_> = history.iter().chain(&member_history).cloned().collect();
+    if let Some(sizing) = budget::size(&mut loaded, &every_account, &workload::runaway(), now) {
         print::detail(&format!(
             "budget {}: limit {} USD a day, sized so that today's simulated traffic so far uses 60 % of it",
             budget::BUDGET,
@@ -89,6 +96,12 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
     let mantle =
         publisher.publish_mantle(end - chrono::Duration::hours(workload::HISTORY_HOURS), end).await?;
     print::detail(&format!("{datums} datapoints published, and {mantle} of two bedrock-mantle projects"));
+    if let Some((id, name, region)) = member::configured(&loaded) {
+        let n = member::publish_history(&emulator, &loaded, &member_history).await?;
+        print::detail(&format!(
+            "and {n} in a second account, {name} ({id}, {region}), which the daemon reads through a role there"
+        ));
+    }
     let log_group = seed_who_called(&emulator, &publisher, end).await?;
     let billed = bill::prepare(&emulator, &publisher, &loaded, clock.clone()).await?;
 

@@ -69,6 +69,18 @@ async fn breakdowns(data_dir: &Path, now: DateTime<Utc>) -> Result<(), DemoError
         "By project (bedrock-mantle projects; bedrock-runtime is `default`): {}",
         parts.join(", ")
     ));
+    let by_account = spend_by(data_dir, &[Dimension::Account], now).await?;
+    if by_account.rows.len() > 1 {
+        let parts: Vec<String> = by_account
+            .rows
+            .iter()
+            .map(|r| format!("{} {} USD", r.key.account.as_deref().unwrap_or("-"), display_usd(r.spend.usd)))
+            .collect();
+        detail(&format!(
+            "By account (each read through its own role, a shard of its own): {}",
+            parts.join(", ")
+        ));
+    }
     Ok(())
 }
 

@@ -49,6 +49,8 @@ fn demo_shows_spend_callers_budgets_and_alerts() {
         "By token type: input ",
         "cache_read ",
         "proj_support01 ",
+        "in a second account, search (210987654321, us-east-1)",
+        "By account (each read through its own role, a shard of its own): 210987654321 ",
         "Spend by caller",
         "arn:aws:iam::111122223333:role/dashboard-server-task",
         "unattributed",
