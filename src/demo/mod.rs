@@ -75,33 +75,8 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
     print::step("writing six hours of simulated Bedrock traffic into CloudWatch (2 regions, 7 model IDs, 2 bedrock-mantle projects)");
     let mut publisher = workload::Publisher::new(&emulator, &loaded).await;
     let now = clock.now();
-    let history = publisher.history(now);
-    let member_history = member::history(
-        &loaded,
-        now - chrono::Duration::hours(workload::HISTORY_HOURS),
-        crate::clock::floor_minute(now),
-    );
-    let every_account: Vec<_> = history.iter().chain(&member_history).cloned().collect();
-    if let Some(sizing) = budget::size(&mut loaded, &every_account, &workload::runaway(), now) {
-        print::detail(&format!(
-            "budget {}: limit {} USD a day, sized so that today's simulated traffic so far uses 60 % of it",
-            budget::BUDGET,
-            sizing.limit
-        ));
-        publisher.set_spike(sizing.spike_factor, now);
-        size_alarms(&mut loaded, &history, sizing.spike_factor, publisher.spike_starts());
-    }
     let end = crate::clock::floor_minute(now);
-    let datums = publisher.publish(&history).await?;
-    let mantle =
-        publisher.publish_mantle(end - chrono::Duration::hours(workload::HISTORY_HOURS), end).await?;
-    print::detail(&format!("{datums} datapoints published, and {mantle} of two bedrock-mantle projects"));
-    if let Some((id, name, region)) = member::configured(&loaded) {
-        let n = member::publish_history(&emulator, &loaded, &member_history).await?;
-        print::detail(&format!(
-            "and {n} in a second account, {name} ({id}, {region}), which the daemon reads through a role there"
-        ));
-    }
+    publish_history(&emulator, &mut loaded, &mut publisher, now).await?;
     let log_group = seed_who_called(&emulator, &publisher, end).await?;
     let billed = bill::prepare(&emulator, &publisher, &loaded, clock.clone()).await?;
 
@@ -151,6 +126,40 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
     print::step("stopped; the emulator shuts down with the demo");
     result?;
     stopped??;
+    Ok(())
+}
+
+/// Sizes the budgets and wake-up alarms on the history of every account,
+/// then publishes it: the platform's, its mantle projects', the member's.
+async fn publish_history(
+    emulator: &Emulator,
+    loaded: &mut crate::config::Loaded,
+    publisher: &mut workload::Publisher,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), DemoError> {
+    let end = crate::clock::floor_minute(now);
+    let start = end - chrono::Duration::hours(workload::HISTORY_HOURS);
+    let history = publisher.history(now);
+    let member_history = member::history(loaded, start, end);
+    let every_account: Vec<_> = history.iter().chain(&member_history).cloned().collect();
+    if let Some(sizing) = budget::size(loaded, &every_account, &workload::runaway(), now) {
+        print::detail(&format!(
+            "budget {}: limit {} USD a day, sized so that today's simulated traffic so far uses 60 % of it",
+            budget::BUDGET,
+            sizing.limit
+        ));
+        publisher.set_spike(sizing.spike_factor, now);
+        size_alarms(loaded, &history, sizing.spike_factor, publisher.spike_starts());
+    }
+    let datums = publisher.publish(&history).await?;
+    let mantle = publisher.publish_mantle(start, end).await?;
+    print::detail(&format!("{datums} datapoints published, and {mantle} of two bedrock-mantle projects"));
+    if let Some((id, name, region)) = member::configured(loaded) {
+        let n = member::publish_history(emulator, loaded, &member_history).await?;
+        print::detail(&format!(
+            "and {n} in a second account, {name} ({id}, {region}), which the daemon reads through a role there"
+        ));
+    }
     Ok(())
 }
 
