@@ -57,13 +57,24 @@ impl Job for CollectCloudWatch {
     }
 }
 
-/// A collection run failed if a region failed or what follows it (alerts,
-/// attribution, budgets) did; either way what it wrote was used.
+/// A collection run failed if a region of the primary account failed or
+/// what follows it (alerts, attribution, budgets) did; either way what it
+/// wrote was used. A member account's AWS errors do not fail the run: they
+/// are logged, its shard is marked failing and, if it lasts, alerted as
+/// stalled, while the run (and readiness, hence the container's health
+/// check) stands for every other account. One broken member role must not
+/// get the whole task replaced.
 pub(super) fn outcome_of(
     errors: &[CollectError],
     after: Result<(), JobError>,
 ) -> Result<Completed, JobError> {
-    let errors = errors.iter().cloned().map(JobError::from).chain(after.err()).collect();
+    let errors = errors
+        .iter()
+        .filter(|e| !matches!(e, CollectError::Source(s) if crate::shard::account_of(&s.region).is_some()))
+        .cloned()
+        .map(JobError::from)
+        .chain(after.err())
+        .collect();
     JobError::from_all(errors).map(|()| Completed::Done)
 }
 
@@ -222,6 +233,38 @@ impl CollectCloudWatch {
             q.restated(&r.region, r.restated_points as u64);
             tracing::info!(region = %r.region, points = r.restated_points,
                 "deep re-read: minutes older than the restatement window changed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::outcome_of;
+    use crate::collector::CollectError;
+    use crate::scheduler::Completed;
+    use crate::sources::{ErrorKind, SourceError};
+
+    fn failed(region: &str) -> CollectError {
+        CollectError::Source(SourceError {
+            api: "GetMetricData",
+            region: region.into(),
+            kind: ErrorKind::Other,
+            message: "AccessDeniedException".into(),
+        })
+    }
+
+    #[test]
+    fn a_member_accounts_failure_fails_neither_the_run_nor_readiness() {
+        // (errors, whether the run succeeds)
+        let cases = [
+            (vec![], true),
+            (vec![failed("222222222222/us-east-1")], true),
+            (vec![failed("222222222222/us-east-1"), failed("us-east-1")], false),
+            (vec![failed("us-west-2")], false),
+        ];
+        for (errors, ok) in cases {
+            let outcome = outcome_of(&errors, Ok(()));
+            assert_eq!(matches!(outcome, Ok(Completed::Done)), ok, "{errors:?}");
         }
     }
 }

@@ -95,11 +95,8 @@ async fn member_accounts_are_shards_of_their_own_and_a_broken_one_stops_none() {
     let clock = Arc::new(ManualClock::new(end() + Duration::seconds(30)));
     let daemon = TestDaemon::spawn(&emu, DaemonOptions::new(config.load(), clock)).await;
 
-    let first = daemon.collect_usage().await;
-    assert!(
-        first.as_ref().is_err_and(|e| e.contains("AccessDenied")),
-        "the broken account is reported: {first:?}"
-    );
+    // The broken member is reported per shard, and fails neither the run nor readiness.
+    daemon.collect_usage().await.unwrap();
     // Every other shard was collected, to the token, under its own key.
     let stored = daemon.parts().store.cost_totals().await.unwrap();
     let mut want = primary.cost_totals();
@@ -128,7 +125,7 @@ async fn member_accounts_are_shards_of_their_own_and_a_broken_one_stops_none() {
     assert!(text.contains(&format!("bedrock_cost_usd_total{{account=\"{SEARCH}\",")), "{text}");
 
     // A second run changes nothing and alerts nothing again.
-    let _ = daemon.collect_usage().await;
+    daemon.collect_usage().await.unwrap();
     let delivered = topic.drain().await;
     let crossings: BTreeMap<String, Vec<_>> =
         delivered.iter().filter(|d| d.kind() == "budget.threshold").fold(BTreeMap::new(), |mut by, d| {
