@@ -21,8 +21,6 @@ use crate::bedrock::BedrockMetric;
 use crate::clock::Clock;
 use crate::collector::{Attributor, CloudTrailJob, CloudTrailJobConfig, CloudWatchJob, CloudWatchJobConfig};
 use crate::config::{CronSchedule, Loaded, StoreKind};
-use crate::ledger::dynamodb::{DynamoOptions, DynamoStore};
-use crate::ledger::sqlite::SqliteStore;
 use crate::ledger::Backend;
 use crate::pricing::PointPricer;
 use crate::records::Source;
@@ -69,7 +67,7 @@ impl Components {
         let accounts = super::accounts::resolve(config, &aws).await;
         let store = match &options.store {
             Some(s) => s.clone(),
-            None => open_store(loaded, &aws, clock.clone()).await?,
+            None => super::store::open_store(loaded, &aws, clock.clone()).await?,
         };
         let pricer = Arc::new(PointPricer::from_config(loaded));
         let registry = prometheus::Registry::new();
@@ -353,56 +351,6 @@ fn leadership(
         )
         .pricing_with(loaded.price_table_sha256.clone()),
     )
-}
-
-/// The configured store, for commands that read the ledger (`report`):
-/// the SQLite file or the DynamoDB table, with the default credential chain.
-pub async fn open_backend(loaded: &Loaded) -> Result<Arc<dyn Backend>, AppError> {
-    let config = &loaded.config;
-    let aws = AwsConfig::load(&config.aws, &config.monitor.regions[0], None).await;
-    open_store(loaded, &aws, Arc::new(crate::clock::SystemClock)).await
-}
-
-/// Creates the configured DynamoDB table if it is missing (`create-table`):
-/// (table, region, whether it was created).
-pub async fn create_table(loaded: &Loaded) -> Result<(String, String, bool), AppError> {
-    let config = &loaded.config;
-    let region = config.store.dynamodb_region.clone().unwrap_or_else(|| config.monitor.regions[0].clone());
-    let table = config.store.dynamodb_table.clone().unwrap_or_default();
-    let aws = AwsConfig::load(&config.aws, &region, None).await;
-    let created = DynamoStore::create_table(aws.own(), &region, &table).await?;
-    Ok((table, region, created))
-}
-
-async fn open_store(
-    loaded: &Loaded,
-    aws: &AwsConfig,
-    clock: Arc<dyn Clock>,
-) -> Result<Arc<dyn Backend>, AppError> {
-    let config = &loaded.config;
-    match config.store.kind {
-        StoreKind::Sqlite => Ok(Arc::new(SqliteStore::open(&config.monitor.data_dir)?)),
-        StoreKind::Dynamodb => {
-            // Validation made the table required for this kind.
-            let table = config.store.dynamodb_table.clone().unwrap_or_default();
-            let region =
-                config.store.dynamodb_region.clone().unwrap_or_else(|| config.monitor.regions[0].clone());
-            let options = DynamoOptions {
-                minute_retention: Some(chrono::Duration::days(i64::from(
-                    config.store.dynamodb_minute_retention_days,
-                ))),
-                clock,
-                // Half the lease: a store call ends before the leadership it was
-                // made under could have lapsed (five sixths of the lease).
-                call_timeout: Some(config.replicas.lease() / 2),
-                ..DynamoOptions::default()
-            };
-            let store = DynamoStore::connect(aws.own(), &region, table, options)?;
-            // Fail at start, with what to do, rather than on the first write.
-            store.check_table().await?;
-            Ok(Arc::new(store))
-        }
-    }
 }
 
 /// CloudWatch in the primary account's regions only (wake-up alarms and

@@ -26,6 +26,7 @@ mod serve;
 pub mod signals;
 mod slots;
 mod snapshot;
+mod store;
 mod trail;
 pub mod wakeups;
 
@@ -40,10 +41,11 @@ use crate::config::Loaded;
 use crate::ledger::Backend;
 use crate::scheduler::Scheduler;
 
-pub use build::{create_table, open_backend, Components};
+pub use build::Components;
 pub use evaluate::{Evaluation, Evaluator};
 pub use listeners::policy;
 pub use serve::serve;
+pub use store::{create_table, open_backend};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

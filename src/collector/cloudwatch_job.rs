@@ -127,7 +127,7 @@ impl CloudWatchJob {
     pub async fn run_once(&self) -> RunReport {
         use futures_util::StreamExt;
         let now = self.clock.now();
-        let runs = futures_util::stream::iter(by_account(&self.config.regions))
+        let runs = futures_util::stream::iter(super::window::by_account(&self.config.regions))
             .map(|keys: Vec<String>| async move {
                 let mut runs = Vec::with_capacity(keys.len());
                 for region in keys {
@@ -350,19 +350,6 @@ impl CloudWatchJob {
     }
 }
 
-/// Shard keys grouped by account, in their configured order.
-fn by_account(keys: &[String]) -> Vec<Vec<String>> {
-    let mut groups: Vec<Vec<String>> = Vec::new();
-    for key in keys {
-        let account = crate::shard::account_of(key);
-        match groups.iter_mut().find(|g| crate::shard::account_of(&g[0]) == account) {
-            Some(group) => group.push(key.clone()),
-            None => groups.push(vec![key.clone()]),
-        }
-    }
-    groups
-}
-
 /// The start of the UTC hour containing `t`.
 fn hour_of(t: DateTime<Utc>) -> i64 {
     t.timestamp().div_euclid(3600)
@@ -381,27 +368,4 @@ fn tally(report: &mut RunReport, api: &'static str, region: &str, outcome: AwsOu
 fn failed(report: &mut RunReport, e: SourceError) -> CollectError {
     tally(report, e.api, &e.region, e.kind.outcome(), 1);
     CollectError::Source(e)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn shards_group_by_account_in_their_order() {
-        let keys: Vec<String> = [
-            "us-east-1",
-            "111122223333/us-east-1",
-            "us-west-2",
-            "111122223333/eu-west-1",
-            "444455556666/us-east-1",
-        ]
-        .map(String::from)
-        .to_vec();
-        let groups = super::by_account(&keys);
-        let want: [&[&str]; 3] = [
-            &["us-east-1", "us-west-2"],
-            &["111122223333/us-east-1", "111122223333/eu-west-1"],
-            &["444455556666/us-east-1"],
-        ];
-        assert_eq!(groups, want.map(|g| g.iter().map(|k| k.to_string()).collect::<Vec<_>>()));
-    }
 }

@@ -1,5 +1,6 @@
-//! What every collection job shares: where a region's window starts, and
-//! running every region at once so that a failed region stops no other.
+//! What every collection job shares: where a region's window starts,
+//! running every region at once so that a failed region stops no other, and
+//! grouping shard keys by account.
 //!
 //! Pure rule plus a fan-out; must not fetch, price or write.
 
@@ -45,6 +46,19 @@ where
     (reports, errors)
 }
 
+/// Shard keys grouped by account, in their configured order.
+pub fn by_account(keys: &[String]) -> Vec<Vec<String>> {
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    for key in keys {
+        let account = crate::shard::account_of(key);
+        match groups.iter_mut().find(|g| crate::shard::account_of(&g[0]) == account) {
+            Some(group) => group.push(key.clone()),
+            None => groups.push(vec![key.clone()]),
+        }
+    }
+    groups
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -66,5 +80,25 @@ mod tests {
         for (watermark, reread, backfill, want) in cases {
             assert_eq!(start(watermark, end, reread, backfill), want, "{watermark:?}");
         }
+    }
+
+    #[test]
+    fn shards_group_by_account_in_their_order() {
+        let keys: Vec<String> = [
+            "us-east-1",
+            "111122223333/us-east-1",
+            "us-west-2",
+            "111122223333/eu-west-1",
+            "444455556666/us-east-1",
+        ]
+        .map(String::from)
+        .to_vec();
+        let groups = by_account(&keys);
+        let want: [&[&str]; 3] = [
+            &["us-east-1", "us-west-2"],
+            &["111122223333/us-east-1", "111122223333/eu-west-1"],
+            &["444455556666/us-east-1"],
+        ];
+        assert_eq!(groups, want.map(|g| g.iter().map(|k| k.to_string()).collect::<Vec<_>>()));
     }
 }
