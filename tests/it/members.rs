@@ -10,8 +10,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use bedrock_cost_monitor::aws::AwsConfig;
 use bedrock_cost_monitor::clock::ManualClock;
 use bedrock_cost_monitor::emulator::{Emulator, Fault, FaultKind};
+use bedrock_cost_monitor::ledger::dynamodb::DynamoStore;
 use bedrock_cost_monitor::records::CostTotal;
 use bedrock_cost_monitor::sim::publish::publish;
 use bedrock_cost_monitor::sim::trail::{trail_records, SimPrincipal};
@@ -212,10 +214,16 @@ async fn each_account_reads_its_own_cloudtrail_within_its_own_quota() {
     emu.seed_cloudtrail(&trail_records(&light(), &app, start, stop)).await.unwrap();
     emu.seed_cloudtrail_in(Some(SEARCH), &trail_records(&light(), &search_app, start, stop)).await.unwrap();
 
+    // On the shared DynamoDB table: a member's key is part of every item's key.
+    let own = AwsConfig::from_sdk(emu.sdk_config(EAST).await);
+    DynamoStore::create_table(own.own(), EAST, "bcm-ledger").await.unwrap();
+    let store = format!(
+        "[store]\nkind = \"dynamodb\"\ndynamodb_table = \"bcm-ledger\"\ndynamodb_region = \"{EAST}\"\n"
+    );
     let dir = TempDir::new().unwrap();
     let config = TestConfig::driven(dir.path(), emu.endpoint_url())
         .cloudtrail("enabled = true\nbackfill_hours = 1\n")
-        .extra(&format!("[[accounts.members]]\nid = \"{SEARCH}\"\nregions = [\"{EAST}\"]\n"));
+        .extra(&format!("{store}\n[[accounts.members]]\nid = \"{SEARCH}\"\nregions = [\"{EAST}\"]\n"));
     let clock = Arc::new(ManualClock::new(end() + Duration::seconds(30)));
     let daemon = TestDaemon::spawn(&emu, DaemonOptions::new(config.load(), clock)).await;
     daemon.collect_usage().await.unwrap();
