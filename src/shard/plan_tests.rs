@@ -161,8 +161,7 @@ fn plans_are_deterministic_and_replicas_prefer_different_shards() {
     // Each replica's first choice is a shard it is the favourite of, so the
     // three first choices differ whenever each is some shard's favourite.
     let firsts: BTreeSet<&String> = plans.iter().map(|p| &p.take[0]).collect();
-    let favourites: BTreeSet<&str> =
-        table.shards.iter().filter_map(|k| super::favourite(&all, k)).collect();
+    let favourites: BTreeSet<&str> = table.shards.iter().filter_map(|k| super::favourite(&all, k)).collect();
     assert_eq!(firsts.len(), favourites.len(), "{plans:?}");
     // The score is a fixed function of its inputs (the same on every build).
     assert_eq!(score("a", "us-east-1"), score("a", "us-east-1"));

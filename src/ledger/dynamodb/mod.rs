@@ -360,12 +360,20 @@ impl LeaseStore for DynamoStore {
         lease::release_lease(&self.ctx, name, holder).await
     }
 
+    async fn leases(&self) -> Result<Vec<(String, Lease)>, StoreError> {
+        lease::leases(&self.ctx).await
+    }
+
     fn set_fence(&self, fence: Fence) {
         self.ctx.fence.set(fence);
     }
 
     fn fenced_out(&self) -> bool {
         self.ctx.fence.refused()
+    }
+
+    fn fenced_out_of(&self, name: &str) -> bool {
+        self.ctx.fence.refused_lease(name)
     }
 }
 
