@@ -31,6 +31,8 @@ pub struct CollectCloudTrail {
     pub clock: Arc<dyn Clock>,
     pub access_denied: SpikeSection,
     pub throttling: SpikeSection,
+    /// With shared shards: the coordinator lease (spikes, alerts, budgets).
+    pub coordinator: Option<Arc<super::leader::Leadership>>,
 }
 
 #[async_trait]
@@ -65,6 +67,13 @@ impl CollectCloudTrail {
                 .map_err(JobError::store("attributing cost to principals"))?;
             tracing::debug!(region = %r.region, ?stats, "principal shares updated");
         }
+        if !self.coordinator.as_ref().is_none_or(|l| l.is_leader()) {
+            // Spike episodes, alerts and budgets are the coordinator's.
+            if let Err(e) = self.refresher.refresh(self.clock.now()).await {
+                tracing::error!(error = %e, "cannot refresh the metrics snapshot from the ledger");
+            }
+            return Ok(());
+        }
         let spikes = self.spikes().await.map_err(JobError::store("checking error spikes"))?;
         self.dispatcher.raise(spikes).await.map_err(JobError::store("claiming spike alerts"))?;
         if let Err(e) = self.refresher.refresh(self.clock.now()).await {
@@ -98,7 +107,7 @@ impl CollectCloudTrail {
     }
 
     fn job_regions(&self) -> Vec<String> {
-        self.job.regions().to_vec()
+        self.job.regions()
     }
 
     fn record(&self, report: &TrailReport) {

@@ -12,7 +12,10 @@
 //! replica should hold when replicas share them. Must not decide which
 //! shards exist (that is configuration and discovery) or do I/O.
 
+pub mod owned;
 pub mod plan;
+
+pub use owned::OwnedShards;
 
 use std::fmt;
 

@@ -67,10 +67,12 @@ fn counts(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
     pairs.iter().map(|(h, n)| (h.to_string(), *n)).collect()
 }
 
+/// Replicas, shards, each one's count once converged (empty: not checked).
+type Case<'a> = (&'a [&'a str], usize, &'a [(&'a str, usize)]);
+
 #[test]
 fn three_replicas_split_six_shards_two_each() {
-    // (replicas, shards, each one's count once converged)
-    let cases: [(&[&str], usize, &[(&str, usize)]); 4] = [
+    let cases: [Case; 4] = [
         (&["a", "b", "c"], 6, &[("a", 2), ("b", 2), ("c", 2)]),
         (&["a", "b"], 5, &[("a", 3), ("b", 2)]),
         (&["a"], 4, &[("a", 4)]),
