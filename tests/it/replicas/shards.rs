@@ -85,10 +85,8 @@ fn usage_of(d: &TestDaemon) -> StoreUsage {
     d.parts().store.request_usage().expect("the DynamoDB store counts its requests")
 }
 
-#[tokio::test]
-async fn three_replicas_split_six_shards_and_a_dead_ones_move_within_a_lease() {
-    let emu = emulator::exclusive().await;
-    let dir = tempfile::tempdir().unwrap();
+/// Each account's usage published in it; the ledger rows it must become and their USD.
+async fn publish_usage(emu: &Emulator) -> (Vec<CostTotal>, Decimal) {
     let usage = [
         (None, workload(&seeded_series(), end() - Duration::minutes(30), end())),
         (Some(SEARCH), workload(&seeded_series(), end() - Duration::minutes(20), end())),
@@ -98,13 +96,42 @@ async fn three_replicas_split_six_shards_and_a_dead_ones_move_within_a_lease() {
     let mut all_usd = Decimal::ZERO;
     for (account, datums) in &usage {
         match account {
-            None => publish_all(&emu, datums).await,
-            Some(a) => publish_in(&emu, a, datums).await,
+            None => publish_all(emu, datums).await,
+            Some(a) => publish_in(emu, a, datums).await,
         }
         let truth = Truth::of(datums);
         all_usd += truth.total_usd();
         want.extend(keyed(&truth, *account));
     }
+    (want, all_usd)
+}
+
+/// One more round of a replica in steady state: what the lease traffic costs.
+async fn steady_round(a: &TestDaemon, held: &BTreeSet<String>) {
+    let before = usage_of(a);
+    assert_eq!(rounds(&[a]).await[0], *held, "stable");
+    let after = usage_of(a);
+    let requests: BTreeMap<&str, u64> =
+        after.requests.iter().map(|(op, n)| (*op, n - before.requests.get(op).unwrap_or(&0))).collect();
+    eprintln!(
+        "one steady round, 2 of 6 shards, 3 replicas: requests {requests:?}, read units {}, write units {}",
+        after.read_units - before.read_units,
+        after.write_units - before.write_units
+    );
+    let held = u64::try_from(held.len()).unwrap();
+    let sent = |op: &str| requests.get(op).copied().unwrap_or(0);
+    assert_eq!(
+        (sent("Query"), sent("UpdateItem"), requests.values().sum::<u64>()),
+        (1, 1 + held, 2 + held),
+        "one read of every lease, a heartbeat, a renewal per shard held: {requests:?}"
+    );
+}
+
+#[tokio::test]
+async fn three_replicas_split_six_shards_and_a_dead_ones_move_within_a_lease() {
+    let emu = emulator::exclusive().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (want, all_usd) = publish_usage(&emu).await;
     let topic = Topic::create(&emu, "shard-alerts", false).await;
     let Shared::Config(store) = super::dynamodb::table(&emu, "ledger-shards").await else {
         unreachable!("a table config")
@@ -136,17 +163,7 @@ async fn three_replicas_split_six_shards_and_a_dead_ones_move_within_a_lease() {
     let held = rounds(&[a, b, c]).await;
     assert!(held.iter().all(|h| h.len() == 2), "two each: {held:?}");
     assert_eq!(held.iter().flatten().cloned().collect::<BTreeSet<_>>(), all, "disjoint, every shard");
-    // Steady state: one more round of one replica is what the lease traffic costs.
-    let before = usage_of(a);
-    assert_eq!(rounds(&[a]).await[0], held[0], "stable");
-    let after = usage_of(a);
-    let requests: BTreeMap<&str, u64> =
-        after.requests.iter().map(|(op, n)| (*op, n - before.requests.get(op).unwrap_or(&0))).collect();
-    eprintln!(
-        "one steady round, 2 of 6 shards, 3 replicas: requests {requests:?}, read units {}, write units {}",
-        after.read_units - before.read_units,
-        after.write_units - before.write_units
-    );
+    steady_round(a, &held[0]).await;
 
     // Every replica collects its own shards; the coordinator last, so its
     // evaluation sees every shard's usage.
