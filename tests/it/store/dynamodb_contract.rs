@@ -205,5 +205,5 @@ async fn leases_are_listed_with_their_holders() {
 #[tokio::test]
 async fn a_deposed_shard_owners_writes_are_refused() {
     let emu = emulator::exclusive().await;
-    store_contract::shards::a_deposed_shard_owners_writes_are_refused(&fresh(&emu).await).await;
+    store_contract::shard_fence::a_deposed_shard_owners_writes_are_refused(&fresh(&emu).await).await;
 }
