@@ -75,17 +75,7 @@ impl CollectCloudWatch {
     /// Whatever the run wrote is used, even when one region failed.
     async fn after(&self, report: &RunReport) -> Result<(), JobError> {
         let now = self.clock.now();
-        if !self.coordinator.as_ref().is_none_or(|l| l.is_leader()) {
-            // A shard owner that does not coordinate: its shards' shares, then
-            // its own view; the coordinator evaluates from the shared ledger.
-            if let Some(attributor) = &self.attributor {
-                self.attribute(attributor, report).await?;
-            }
-            if let Err(e) = self.refresher.refresh(now).await {
-                tracing::error!(error = %e, "cannot refresh the metrics snapshot from the ledger");
-            }
-            return Ok(());
-        }
+        let coordinates = self.coordinator.as_ref().is_none_or(|l| l.is_leader());
         let mut messages = self.data_alerts(report, now);
         if self.unpriced_alerts {
             messages.extend(
@@ -94,7 +84,24 @@ impl CollectCloudWatch {
                 }),
             );
         }
-        self.dispatcher.raise(messages).await.map_err(JobError::store("claiming collection alerts"))?;
+        match self.dispatcher.raise(messages).await {
+            Ok(_) => {}
+            // A shard owner that once coordinated keeps that lease's fence,
+            // which now refuses its claims: its shards' alerts wait for a run
+            // of a replica that never coordinated or coordinates now.
+            Err(e) if !coordinates => tracing::warn!(error = %e, "cannot claim this shard owner's alerts"),
+            Err(e) => return Err(JobError::store("claiming collection alerts")(e)),
+        }
+        if !coordinates {
+            // The coordinator evaluates budgets from the shared ledger.
+            if let Some(attributor) = &self.attributor {
+                self.attribute(attributor, report).await?;
+            }
+            if let Err(e) = self.refresher.refresh(now).await {
+                tracing::error!(error = %e, "cannot refresh the metrics snapshot from the ledger");
+            }
+            return Ok(());
+        }
         if let Some(attributor) = &self.attributor {
             self.attribute(attributor, report).await?;
         }

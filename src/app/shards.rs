@@ -147,11 +147,13 @@ impl ShardKeeper {
     }
 }
 
-/// Runs `inner` only while this replica owns at least one shard (the job
-/// itself collects only those).
+/// Runs `inner` while this replica owns at least one shard (the job itself
+/// collects only those) or coordinates (its run's tail evaluates budgets
+/// and judges CloudTrail spikes over every shard, even with none owned).
 pub struct ShardOwnerOnly {
     pub inner: Arc<dyn Job>,
     pub owned: Arc<OwnedShards>,
+    pub leadership: Arc<super::leader::Leadership>,
 }
 
 #[async_trait]
@@ -163,7 +165,7 @@ impl Job for ShardOwnerOnly {
     async fn run_once(&self) -> Result<Completed, JobError> {
         // Nothing owned, nothing to collect: a success, so a replica the
         // others leave no shard to (more replicas than shards) stays ready.
-        if self.owned.current().is_empty() {
+        if self.owned.current().is_empty() && !self.leadership.is_leader() {
             return Ok(Completed::Done);
         }
         self.inner.run_once().await
@@ -210,7 +212,11 @@ impl Components {
         let every = super::build::interval(schedule, tz, self.clock.now());
         self.readiness.add_role_job(job.name(), true, every, None);
         ScheduledJob {
-            job: Arc::new(ShardOwnerOnly { inner: job, owned: keeper.owned.clone() }),
+            job: Arc::new(ShardOwnerOnly {
+                inner: job,
+                owned: keeper.owned.clone(),
+                leadership: self.leadership.clone(),
+            }),
             schedule: schedule.clone(),
             run_at_start: true,
             wake: None,

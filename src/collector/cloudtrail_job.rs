@@ -93,6 +93,11 @@ impl CloudTrailJob {
         self
     }
 
+    /// Every configured shard key, owned or not.
+    pub fn configured_regions(&self) -> &[String] {
+        &self.config.regions
+    }
+
     /// The shard keys a run collects now: every configured one, or those owned.
     pub fn regions(&self) -> Vec<String> {
         OwnedShards::collected(self.owned.as_deref(), &self.config.regions)
