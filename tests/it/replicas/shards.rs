@@ -204,3 +204,44 @@ async fn three_replicas_split_six_shards_and_a_dead_ones_move_within_a_lease() {
     let spent: Decimal = crossings[0].body["spend_usd"].as_str().unwrap().parse().unwrap();
     assert_eq!(spent, all_usd);
 }
+
+/// `app::run` with shared shards, as production runs it: the first round
+/// comes before the first collection, the daemon is ready holding every
+/// shard (it is alone), and the drain's end releases every shard lease and
+/// its heartbeat, so another replica can take them at once.
+#[tokio::test]
+async fn a_scheduled_replica_holds_its_shards_and_releases_them_at_shutdown() {
+    use bedrock_cost_monitor::clock::SystemClock;
+    use bedrock_cost_monitor::ledger::dynamodb::{DynamoOptions, DynamoStore};
+    use bedrock_cost_monitor::ledger::LeaseStore;
+    use bedrock_cost_monitor::telemetry::probe::request;
+
+    let emu = emulator::exclusive().await;
+    let dir = tempfile::tempdir().unwrap();
+    let name = "ledger-shards-run";
+    let Shared::Config(store) = super::dynamodb::table(&emu, name).await else {
+        unreachable!("a table config")
+    };
+    let now = bedrock_cost_monitor::clock::floor_minute(SystemClock.now());
+    publish_all(&emu, &workload(&seeded_series(), now - Duration::minutes(10), now)).await;
+    let loaded = TestConfig::driven(dir.path(), emu.endpoint_url())
+        .cloudwatch("restatement_minutes = 10\nbackfill_hours = 1\n")
+        .extra(&format!(
+            "{store}\n[replicas]\nlease_secs = 30\nholder_id = \"task-a\"\nshare_shards = true\n"
+        ))
+        .load();
+    let daemon = TestDaemon::spawn(&emu, DaemonOptions::new(loaded, Arc::new(SystemClock)).scheduled()).await;
+    let url = format!("{}/metrics", daemon.base());
+    let text = request("GET", &url, &[], &[], crate::helpers::daemon::TIMEOUT).await.unwrap().body_text();
+    assert!(text.contains("\nbedrock_monitor_shards_owned 2\n"), "{text}");
+
+    daemon.shutdown().await;
+    #[expect(clippy::disallowed_methods, reason = "the test's own view of the shared table")]
+    let client = aws_sdk_dynamodb::Client::new(&emu.sdk_config("us-east-1").await);
+    let view = DynamoStore::new(client, name.to_string(), DynamoOptions::default()).unwrap();
+    let at = SystemClock.now();
+    let leases = view.leases().await.unwrap();
+    let names: BTreeSet<&str> = leases.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, BTreeSet::from(["collector", "member:task-a", "shard:us-east-1", "shard:us-west-2"]));
+    assert!(leases.iter().all(|(n, l)| !l.held_by("task-a", at)), "every lease released: {leases:?}");
+}
