@@ -243,5 +243,5 @@ async fn a_scheduled_replica_holds_its_shards_and_releases_them_at_shutdown() {
     let leases = view.leases().await.unwrap();
     let names: BTreeSet<&str> = leases.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, BTreeSet::from(["collector", "member:task-a", "shard:us-east-1", "shard:us-west-2"]));
-    assert!(leases.iter().all(|(n, l)| !l.held_by("task-a", at)), "every lease released: {leases:?}");
+    assert!(leases.iter().all(|(_, l)| !l.held_by("task-a", at)), "every lease released: {leases:?}");
 }
