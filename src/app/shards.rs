@@ -30,6 +30,11 @@ use crate::shard::plan::{Holding, View};
 use crate::shard::OwnedShards;
 use crate::telemetry::{Role, SelfMetrics};
 
+/// A replica whose heartbeat stopped this long ago is deleted from the
+/// table (a day: long past any pause, and the LEASE partition stays one
+/// read unit however often tasks restart).
+const FORGET_AFTER_DAYS: i64 = 1;
+
 pub struct ShardKeeper {
     pub holder: String,
     /// Every shard key the configuration monitors.
@@ -104,6 +109,8 @@ impl ShardKeeper {
             } else if let Some(member) = name.strip_prefix(MEMBER_LEASE_PREFIX) {
                 if lease.held_by(member, now) {
                     members.insert(member.to_string());
+                } else if lease.expires_at < now - TimeDelta::days(FORGET_AFTER_DAYS) {
+                    self.store.forget_member(member, now - TimeDelta::days(FORGET_AFTER_DAYS)).await?;
                 }
             }
         }

@@ -137,6 +137,13 @@ pub trait LeaseStore: Send + Sync {
     /// Gives the lease up if `holder` has it (a clean shutdown hands over at once).
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
 
+    /// Deletes `holder`'s membership heartbeat if it expired before
+    /// `before` (a replica long gone: every process has its own holder ID,
+    /// so without this each restart would leave an item behind). Only
+    /// heartbeats: a deleted lease would restart at epoch 1, and no fence
+    /// may ever match twice.
+    async fn forget_member(&self, holder: &str, before: DateTime<Utc>) -> Result<(), StoreError>;
+
     /// Every lease as stored, by name, released and expired ones included
     /// (one read: the shard keeper's view of who holds what and who is alive).
     async fn leases(&self) -> Result<Vec<(String, Lease)>, StoreError>;

@@ -15,7 +15,7 @@ use super::expr::Range;
 use super::keys::{escape, unescape, Key, LEASE_PK};
 use super::{numbers, Ctx};
 use crate::ledger::encoding::{corrupt, instant_at_nanos, instant_nanos};
-use crate::ledger::{Fence, Lease, StoreError};
+use crate::ledger::{member_lease, Fence, Lease, StoreError};
 
 const HOLDER: &str = "holder";
 const UNTIL: &str = "until";
@@ -114,6 +114,13 @@ pub(super) fn guard(
         None => ctx.fence.get(),
     };
     fence.map(|f| Ok((ctx.db.tx_check(&lease_key(&f.lease), &fence_condition(&f))?, f))).transpose()
+}
+
+/// Deletes a membership heartbeat that expired before `before`.
+pub(super) async fn forget_member(ctx: &Ctx, holder: &str, before: DateTime<Utc>) -> Result<(), StoreError> {
+    let expired = Expr::new("#u < :before").name("#u", UNTIL).value(":before", nanos(before)?);
+    let delete = ctx.db.tx_delete(&lease_key(&member_lease(holder)), Some(&expired))?;
+    ctx.db.transact_guarded(vec![delete], None, "forgetting a replica").await.map(drop)
 }
 
 /// Every lease item: one Query on the LEASE partition.

@@ -360,6 +360,10 @@ impl LeaseStore for DynamoStore {
         lease::release_lease(&self.ctx, name, holder).await
     }
 
+    async fn forget_member(&self, holder: &str, before: DateTime<Utc>) -> Result<(), StoreError> {
+        lease::forget_member(&self.ctx, holder, before).await
+    }
+
     async fn leases(&self) -> Result<Vec<(String, Lease)>, StoreError> {
         lease::leases(&self.ctx).await
     }

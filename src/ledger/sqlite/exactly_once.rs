@@ -48,6 +48,15 @@ pub(super) fn acquire_lease(
     Ok(Lease { holder, expires_at: codec::instant_from_sql(expires), epoch })
 }
 
+/// Deletes lease `name` if it expired before `before` (membership heartbeats only).
+pub(super) fn forget_lease(conn: &Connection, name: &str, before: DateTime<Utc>) -> Result<(), StoreError> {
+    let before = ns(before)?;
+    conn.prepare_cached("DELETE FROM leases WHERE name = ?1 AND expires_ns < ?2")
+        .and_then(|mut st| st.execute(params![name, before]))
+        .ctx("forgetting a replica")?;
+    Ok(())
+}
+
 /// Every lease row, by name.
 pub(super) fn leases(conn: &Connection) -> Result<Vec<(String, Lease)>, StoreError> {
     let rows: Vec<(String, String, i64, i64)> = conn

@@ -1,6 +1,7 @@
 //! Contract of shared shards: every lease (the leader's, each shard's, each
 //! replica's membership heartbeat) is listed in one read with its holder and
-//! expiry. (A shard's own fence: `shard_fence`, DynamoDB only.)
+//! expiry, and a long-expired heartbeat can be forgotten. (A shard's own
+//! fence: `shard_fence`, DynamoDB only.)
 
 use bedrock_cost_monitor::ledger::{member_lease, shard_lease, Backend};
 use chrono::Duration;
@@ -32,4 +33,11 @@ pub async fn leases_are_listed_with_their_holders(store: &dyn Backend) {
     let want: Vec<(String, String, bool)> =
         want.iter().map(|(n, h, live)| (n.to_string(), h.to_string(), *live)).collect();
     assert_eq!(listed, want, "names come back as written (`#` too), released ones at their old holder");
+
+    // A replica long gone is forgotten; a live one is not.
+    store.forget_member("a", t(1)).await.unwrap();
+    store.forget_member("b#1", t(1)).await.unwrap();
+    let mut names: Vec<String> = store.leases().await.unwrap().into_iter().map(|(n, _)| n).collect();
+    names.sort();
+    assert_eq!(names, ["collector", "member:b#1", "shard:111122223333/us-east-1"]);
 }
