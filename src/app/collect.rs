@@ -92,23 +92,14 @@ impl CollectCloudWatch {
             Err(e) if !coordinates => tracing::warn!(error = %e, "cannot claim this shard owner's alerts"),
             Err(e) => return Err(JobError::store("claiming collection alerts")(e)),
         }
-        if !coordinates {
-            // The coordinator evaluates budgets from the shared ledger.
-            if let Some(attributor) = &self.attributor {
-                self.attribute(attributor, report).await?;
-            }
-            if let Err(e) = self.refresher.refresh(now).await {
-                tracing::error!(error = %e, "cannot refresh the metrics snapshot from the ledger");
-            }
-            return Ok(());
-        }
         if let Some(attributor) = &self.attributor {
             self.attribute(attributor, report).await?;
         }
         if let Err(e) = self.refresher.refresh(now).await {
             tracing::error!(error = %e, "cannot refresh the metrics snapshot from the ledger");
         }
-        if let Some(evaluator) = &self.evaluator {
+        // With shared shards the coordinator evaluates, from the shared ledger.
+        if let Some(evaluator) = self.evaluator.as_ref().filter(|_| coordinates) {
             let done = evaluator.run_once().await.map_err(JobError::Evaluate)?;
             tracing::info!(
                 statuses = done.statuses,
