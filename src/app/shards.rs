@@ -116,6 +116,7 @@ impl ShardKeeper {
         }
         let plan =
             View { me: &self.holder, shards: &self.keys, leases: &leases, members: &members, now }.plan();
+        self.owned.remove(&plan.release);
         for key in &plan.release {
             self.store.release_lease(&shard_lease(key), &self.holder).await?;
         }

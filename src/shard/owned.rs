@@ -27,6 +27,13 @@ impl OwnedShards {
         changed
     }
 
+    /// Stops owning `keys` at once (about to be released: a run starting
+    /// now must not poll them), keeping the rest's vouching.
+    pub fn remove(&self, keys: &[String]) {
+        let mut g = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        g.0.retain(|k| !keys.contains(k));
+    }
+
     /// Forgets every shard (a shutdown, or a round that could not vouch).
     pub fn clear(&self) {
         *self.inner.lock().unwrap_or_else(PoisonError::into_inner) = (BTreeSet::new(), None);
@@ -69,6 +76,8 @@ mod tests {
         assert!(owned.replace(set.clone(), Instant::now() + Duration::from_secs(25)));
         assert!(!owned.replace(set, Instant::now() + Duration::from_secs(25)), "same set: no change");
         assert_eq!(owned.filter(&keys), ["us-east-1", "111122223333/us-east-1"], "in the given order");
+        owned.remove(&["us-east-1".to_string()]);
+        assert_eq!(owned.filter(&keys), ["111122223333/us-east-1"], "released: not polled");
         tokio::time::advance(Duration::from_secs(26)).await;
         assert!(owned.current().is_empty(), "a stalled keeper's set lapses");
     }
