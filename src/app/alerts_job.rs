@@ -1,6 +1,7 @@
 //! The leader's minute job: raises `collector.stalled` when a region's data
 //! is more than `alerts.stalled_after_minutes` behind what its collection
 //! schedule should have gathered by now (once per episode), and
+//! (with shared shards) evaluates budgets from the shared ledger, and
 //! flushes the alert outbox, so an alert whose publish failed is retried
 //! within a minute, not only at the next collection.
 
@@ -29,6 +30,10 @@ pub struct AlertsJob {
     /// A region that never had data is stalled only once this much time has
     /// passed since the daemon started.
     pub started_at: DateTime<Utc>,
+    /// With shared shards: budgets are evaluated here too, every minute,
+    /// because the coordinator may own no shard (no collection run of its
+    /// own would evaluate them).
+    pub evaluator: Option<Arc<super::evaluate::Evaluator>>,
 }
 
 #[async_trait]
@@ -67,6 +72,9 @@ impl Job for AlertsJob {
             }
         }
         self.dispatcher.raise(messages).await.map_err(JobError::store("claiming stall alerts"))?;
+        if let Some(evaluator) = &self.evaluator {
+            evaluator.run_once().await.map_err(JobError::Evaluate)?;
+        }
         let flush = self.dispatcher.flush(now).await.map_err(JobError::store("publishing alerts"))?;
         if flush.failed > 0 {
             return Err(JobError::Publish { failed: flush.failed, detail: flush.errors.join("; ") });

@@ -56,6 +56,8 @@ pub struct Components {
     pub wake: Option<Arc<Wake>>,
     /// The bedrock-mantle usage job's, with wake-ups on and mantle collected.
     pub wake_mantle: Option<Arc<Wake>>,
+    /// With shared shards: this replica's shard leases and the set it owns.
+    pub shards: Option<Arc<super::shards::ShardKeeper>>,
 }
 
 impl Components {
@@ -93,6 +95,8 @@ impl Components {
         let readiness = Arc::new(Readiness::new(clock.clone()));
         readiness.set_config_loaded(true);
         let leadership = leadership(loaded, options, &store, &clock, &metrics, &readiness);
+        let shards =
+            super::shards::keeper(loaded, &leadership.holder, accounts.keys(), &store, &clock, &metrics);
         let dispatcher = super::delivery::dispatcher(loaded, &aws, &store, &metrics, &leadership.holder);
         let evaluator = Arc::new(Evaluator {
             store: store.clone(),
@@ -128,6 +132,7 @@ impl Components {
                 .then(|| Arc::new(Wake::new(std::time::Duration::from_secs(config.wakeups.min_gap_secs)))),
             wake_mantle: (config.wakeups.enabled && config.sources.mantle.enabled)
                 .then(|| Arc::new(Wake::new(std::time::Duration::from_secs(config.wakeups.min_gap_secs)))),
+            shards,
         })
     }
 
@@ -188,6 +193,7 @@ impl Components {
             dispatcher: self.dispatcher.clone(),
             clock: self.clock.clone(),
             started_at: self.clock.now(),
+            evaluator: self.shards.as_ref().map(|_| self.evaluator.clone()),
         };
         let every_minute =
             CronSchedule::every_secs(60).unwrap_or_else(|_| config.sources.cloudwatch.schedule.clone());
@@ -268,7 +274,8 @@ impl Components {
                     names,
                 },
             )
-            .with_metrics(&metrics, ledger_source);
+            .with_metrics(&metrics, ledger_source)
+            .owning(self.shards.as_ref().map(|k| k.owned.clone()));
             let collect = CollectCloudWatch {
                 name,
                 ledger_source,
@@ -282,8 +289,9 @@ impl Components {
                 attributor: self.attributor.clone().filter(|_| usage),
                 store: self.store.clone(),
                 partial_runs: Default::default(),
+                coordinator: self.shards.as_ref().map(|_| self.leadership.clone()),
             };
-            let mut scheduled = self.schedule(Arc::new(collect), schedule, Role::Leader, loaded);
+            let mut scheduled = self.schedule_collection(Arc::new(collect), schedule, loaded);
             if name == JobName::CLOUDWATCH {
                 scheduled.wake = self.wake.clone();
             } else if name == JobName::MANTLE {
@@ -310,7 +318,8 @@ impl Components {
                 overlap_minutes: ct.overlap_minutes,
                 backfill_hours: ct.backfill_hours,
             },
-        );
+        )
+        .owning(self.shards.as_ref().map(|k| k.owned.clone()));
         let collect = CollectCloudTrail {
             job,
             store: self.store.clone(),
@@ -322,8 +331,9 @@ impl Components {
             clock: self.clock.clone(),
             access_denied: config.alerts.access_denied.clone(),
             throttling: config.alerts.throttling.clone(),
+            coordinator: self.shards.as_ref().map(|_| self.leadership.clone()),
         };
-        Some(self.schedule(Arc::new(collect), &ct.schedule, Role::Leader, loaded))
+        Some(self.schedule_collection(Arc::new(collect), &ct.schedule, loaded))
     }
 }
 
@@ -364,7 +374,11 @@ pub(super) fn primary_cloudwatch_source(
 }
 
 /// The gap between the next two runs of a schedule: readiness allows two of them.
-fn interval(schedule: &CronSchedule, tz: chrono_tz::Tz, now: chrono::DateTime<chrono::Utc>) -> TimeDelta {
+pub(super) fn interval(
+    schedule: &CronSchedule,
+    tz: chrono_tz::Tz,
+    now: chrono::DateTime<chrono::Utc>,
+) -> TimeDelta {
     let runs = schedule.next_runs(now, &tz, 2);
     match runs.as_slice() {
         [a, b] => b.signed_duration_since(a),

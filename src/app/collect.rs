@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use async_trait::async_trait;
 
 use super::evaluate::Evaluator;
+use super::leader::Leadership;
 use super::snapshot::Refresher;
 use crate::alerts::{data, ops, AlertMessage, Dispatcher};
 use crate::clock::Clock;
@@ -38,6 +39,9 @@ pub struct CollectCloudWatch {
     pub store: Arc<dyn Backend>,
     /// Per region: since when answers are incomplete, and for how many runs.
     pub partial_runs: Mutex<BTreeMap<String, (DateTime<Utc>, u32)>>,
+    /// With shared shards: the coordinator lease. Alerts and budgets (its
+    /// writes, under its fence) follow a run only on the replica holding it.
+    pub coordinator: Option<Arc<Leadership>>,
 }
 
 /// Consecutive incomplete runs of a region before `cloudwatch.partial_data`.
@@ -82,6 +86,7 @@ impl CollectCloudWatch {
     /// Whatever the run wrote is used, even when one region failed.
     async fn after(&self, report: &RunReport) -> Result<(), JobError> {
         let now = self.clock.now();
+        let coordinates = self.coordinator.as_ref().is_none_or(|l| l.is_leader());
         let mut messages = self.data_alerts(report, now);
         if self.unpriced_alerts {
             messages.extend(
@@ -90,14 +95,22 @@ impl CollectCloudWatch {
                 }),
             );
         }
-        self.dispatcher.raise(messages).await.map_err(JobError::store("claiming collection alerts"))?;
+        match self.dispatcher.raise(messages).await {
+            Ok(_) => {}
+            // A shard owner that once coordinated keeps that lease's fence,
+            // which now refuses its claims: its shards' alerts wait for a run
+            // of a replica that never coordinated or coordinates now.
+            Err(e) if !coordinates => tracing::warn!(error = %e, "cannot claim this shard owner's alerts"),
+            Err(e) => return Err(JobError::store("claiming collection alerts")(e)),
+        }
         if let Some(attributor) = &self.attributor {
             self.attribute(attributor, report).await?;
         }
         if let Err(e) = self.refresher.refresh(now).await {
             tracing::error!(error = %e, "cannot refresh the metrics snapshot from the ledger");
         }
-        if let Some(evaluator) = &self.evaluator {
+        // With shared shards the coordinator evaluates, from the shared ledger.
+        if let Some(evaluator) = self.evaluator.as_ref().filter(|_| coordinates) {
             let done = evaluator.run_once().await.map_err(JobError::Evaluate)?;
             tracing::info!(
                 statuses = done.statuses,
@@ -137,8 +150,7 @@ impl CollectCloudWatch {
     /// Every region, failed ones included: what a failed run wrote is
     /// attributed from where the last attribution stopped.
     async fn attribute(&self, attributor: &Attributor, report: &RunReport) -> Result<(), JobError> {
-        let regions: Vec<String> = self.job.regions().to_vec();
-        for region in regions {
+        for region in self.job.regions() {
             let Some(to) = self
                 .store
                 .watermark(self.ledger_source, &region)
@@ -166,7 +178,7 @@ impl CollectCloudWatch {
             self.metrics.shards.add_api_cost(shard, *usd);
         }
         // A shard that failed has no region report: one failing account shows as such.
-        for shard in self.job.regions() {
+        for shard in &self.job.regions() {
             let failed = !report.regions.iter().any(|r| &r.region == shard);
             self.metrics.shards.set_failing(self.ledger_source, shard, failed);
         }

@@ -1,5 +1,6 @@
 //! The daemon (`run`): builds every component from the configuration,
-//! takes (or waits for) the leader lease, starts the two HTTP listeners
+//! takes (or waits for) the leader lease and, with shared shards, its
+//! share of the shard leases, starts the two HTTP listeners
 //! (metrics and API) and the scheduler, and drains on SIGTERM/SIGINT. With
 //! `scheduler.rs`, the only place that spawns tasks.
 //!
@@ -23,6 +24,7 @@ mod listeners;
 mod logs;
 pub mod reconcile;
 mod serve;
+pub mod shards;
 pub mod signals;
 mod slots;
 mod snapshot;
@@ -86,6 +88,10 @@ pub async fn run(loaded: Loaded, options: RunOptions) -> Result<(), AppError> {
     if !leader {
         c.follow_once().await;
     }
+    // And the shards, so the first collection runs know which to read.
+    if let Some(keeper) = &c.shards {
+        keeper.round().await;
+    }
     // Jobs declare themselves to readiness as they are built: before the HTTP
     // server starts, or /readyz would answer "ready" with no job declared.
     let jobs = c.jobs(&loaded).await;
@@ -97,7 +103,11 @@ pub async fn run(loaded: Loaded, options: RunOptions) -> Result<(), AppError> {
     // runs still write.
     let (drained, until_drained) = watch::channel(false);
     #[expect(clippy::disallowed_methods, reason = "the daemon's lease keeper, joined at shutdown below")]
-    let keeper = tokio::spawn(c.leadership.clone().keep(until_drained));
+    let keeper = tokio::spawn(c.leadership.clone().keep(until_drained.clone()));
+    let shard_keeper = c.shards.clone().map(|k| {
+        #[expect(clippy::disallowed_methods, reason = "the shard lease keeper, joined at shutdown below")]
+        tokio::spawn(k.keep(until_drained))
+    });
     let listener = wakeups::listener(&c, &loaded).map(|l| {
         #[expect(
             clippy::disallowed_methods,
@@ -135,6 +145,9 @@ pub async fn run(loaded: Loaded, options: RunOptions) -> Result<(), AppError> {
     tracing::info!("scheduler stopped; releasing the lease and closing the HTTP listeners");
     let _ = drained.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(5), keeper).await;
+    if let Some(shard_keeper) = shard_keeper {
+        let _ = tokio::time::timeout(Duration::from_secs(5), shard_keeper).await;
+    }
     let (metrics, api) = tokio::join!(
         tokio::time::timeout(Duration::from_secs(5), metrics),
         tokio::time::timeout(Duration::from_secs(5), api)

@@ -31,6 +31,8 @@ pub struct CollectCloudTrail {
     pub clock: Arc<dyn Clock>,
     pub access_denied: SpikeSection,
     pub throttling: SpikeSection,
+    /// With shared shards: the coordinator lease (spikes, alerts, budgets).
+    pub coordinator: Option<Arc<super::leader::Leadership>>,
 }
 
 #[async_trait]
@@ -65,6 +67,13 @@ impl CollectCloudTrail {
                 .map_err(JobError::store("attributing cost to principals"))?;
             tracing::debug!(region = %r.region, ?stats, "principal shares updated");
         }
+        if !self.coordinator.as_ref().is_none_or(|l| l.is_leader()) {
+            // Spike episodes, alerts and budgets are the coordinator's.
+            if let Err(e) = self.refresher.refresh(self.clock.now()).await {
+                tracing::error!(error = %e, "cannot refresh the metrics snapshot from the ledger");
+            }
+            return Ok(());
+        }
         let spikes = self.spikes().await.map_err(JobError::store("checking error spikes"))?;
         self.dispatcher.raise(spikes).await.map_err(JobError::store("claiming spike alerts"))?;
         if let Err(e) = self.refresher.refresh(self.clock.now()).await {
@@ -97,8 +106,10 @@ impl CollectCloudTrail {
         Ok(out)
     }
 
+    /// Every configured shard, owned or not: spikes are judged by the
+    /// coordinator from the shared ledger.
     fn job_regions(&self) -> Vec<String> {
-        self.job.regions().to_vec()
+        self.job.configured_regions().to_vec()
     }
 
     fn record(&self, report: &TrailReport) {

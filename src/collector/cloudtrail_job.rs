@@ -17,6 +17,7 @@ use crate::clock::floor_minute;
 use crate::clock::Clock;
 use crate::ledger::{CallBatch, Store};
 use crate::records::Source;
+use crate::shard::OwnedShards;
 use crate::sources::cloudtrail::calls::aggregate;
 use crate::sources::EventSource;
 
@@ -71,6 +72,8 @@ pub struct CloudTrailJob {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     config: CloudTrailJobConfig,
+    /// With shared shards: only these of `config.regions` are collected.
+    owned: Option<Arc<OwnedShards>>,
 }
 
 impl CloudTrailJob {
@@ -80,17 +83,30 @@ impl CloudTrailJob {
         clock: Arc<dyn Clock>,
         config: CloudTrailJobConfig,
     ) -> Self {
-        CloudTrailJob { source, store, clock, config }
+        CloudTrailJob { source, store, clock, config, owned: None }
     }
 
-    pub fn regions(&self) -> &[String] {
+    /// Collects only the shards in `owned` at each run (replicas share
+    /// them); `None`: every configured shard.
+    pub fn owning(mut self, owned: Option<Arc<OwnedShards>>) -> Self {
+        self.owned = owned;
+        self
+    }
+
+    /// Every configured shard key, owned or not.
+    pub fn configured_regions(&self) -> &[String] {
         &self.config.regions
+    }
+
+    /// The shard keys a run collects now: every configured one, or those owned.
+    pub fn regions(&self) -> Vec<String> {
+        OwnedShards::collected(self.owned.as_deref(), &self.config.regions)
     }
 
     /// One run over every region; a failed region does not stop the others.
     pub async fn run_once(&self) -> TrailReport {
         let now = self.clock.now();
-        let (regions, errors) = window::each_region(&self.config.regions, |region| async move {
+        let (regions, errors) = window::each_region(&self.regions(), |region| async move {
             let mut r = TrailRegionReport { region: region.clone(), ..Default::default() };
             let outcome = self.collect_region(&region, now, &mut r).await;
             r.failed = outcome.is_err();

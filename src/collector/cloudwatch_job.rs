@@ -26,6 +26,7 @@ use crate::clock::{floor_minute, Clock};
 use crate::ledger::{MinuteBatch, Store};
 use crate::pricing::PointPricer;
 use crate::records::{LinePricing, Source};
+use crate::shard::OwnedShards;
 use crate::sources::cloudwatch::levels::select;
 use crate::sources::cloudwatch::plan::{plan, series_of, Call};
 use crate::sources::cloudwatch::{assemble, ListedSeries, MetricNames};
@@ -84,6 +85,9 @@ pub struct CloudWatchJob {
     clock: Arc<dyn Clock>,
     config: CloudWatchJobConfig,
     discovery: Mutex<BTreeMap<String, Discovery>>,
+    /// With shared shards: only these of `config.regions` are collected,
+    /// read afresh at each run.
+    owned: Option<Arc<OwnedShards>>,
 }
 
 impl CloudWatchJob {
@@ -103,6 +107,7 @@ impl CloudWatchJob {
             clock,
             config,
             discovery: Mutex::new(BTreeMap::new()),
+            owned: None,
         }
     }
 
@@ -114,8 +119,16 @@ impl CloudWatchJob {
         self
     }
 
-    pub fn regions(&self) -> &[String] {
-        &self.config.regions
+    /// Collects only the shards in `owned` at each run (replicas share
+    /// them); `None`: every configured shard.
+    pub fn owning(mut self, owned: Option<Arc<OwnedShards>>) -> Self {
+        self.owned = owned;
+        self
+    }
+
+    /// The shard keys a run collects now: every configured one, or those owned.
+    pub fn regions(&self) -> Vec<String> {
+        OwnedShards::collected(self.owned.as_deref(), &self.config.regions)
     }
 
     /// One collection over every region. A region that fails does not stop the
@@ -127,7 +140,7 @@ impl CloudWatchJob {
     pub async fn run_once(&self) -> RunReport {
         use futures_util::StreamExt;
         let now = self.clock.now();
-        let runs = futures_util::stream::iter(super::window::by_account(&self.config.regions))
+        let runs = futures_util::stream::iter(super::window::by_account(&self.regions()))
             .map(|keys: Vec<String>| async move {
                 let mut runs = Vec::with_capacity(keys.len());
                 for region in keys {

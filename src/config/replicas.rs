@@ -1,5 +1,6 @@
-//! The `[replicas]` section: the leader lease several sidecars share, and
-//! the renewal rule every reader of it (leadership, `check-config`) uses.
+//! The `[replicas]` section: the leader lease several sidecars share, whether
+//! they also split the shards between them, and the renewal rule every
+//! reader of it (leadership, the shard keeper, `check-config`) uses.
 
 use std::time::Duration;
 
@@ -19,6 +20,10 @@ pub struct ReplicasSection {
     /// How often a replica that does not hold the lease re-reads totals and
     /// budget statuses from the shared store.
     pub follower_refresh_secs: u64,
+    /// Every replica leads some shards (account × region): each shard has
+    /// its own lease in the shared table, and replicas take free ones up to
+    /// a fair share. Off: one replica polls every shard. DynamoDB only.
+    pub share_shards: bool,
 }
 
 impl ReplicasSection {
@@ -40,6 +45,6 @@ pub fn renew_every(lease: Duration) -> Duration {
 
 impl Default for ReplicasSection {
     fn default() -> Self {
-        ReplicasSection { lease_secs: 30, holder_id: None, follower_refresh_secs: 30 }
+        ReplicasSection { lease_secs: 30, holder_id: None, follower_refresh_secs: 30, share_shards: false }
     }
 }

@@ -98,6 +98,12 @@ fn alerts_and_replicas(c: &Config, out: &mut Vec<Finding>) {
             "must not be empty (leave it out for <hostname>-<pid>-<random>)",
         ));
     }
+    if c.replicas.share_shards && c.store.kind == super::StoreKind::Sqlite {
+        out.push(Finding::warning(
+            r.key("share_shards"),
+            "has no effect with store.kind = \"sqlite\": one process holds every shard",
+        ));
+    }
     let m = &c.metrics;
     for (field, top) in [
         ("top_principals", m.top_principals),

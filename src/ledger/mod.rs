@@ -31,7 +31,9 @@ mod usage;
 mod window;
 
 pub use calls::{AttributionBatch, CallBatch, ReplaceStats};
-pub use lease::{Fence, FenceState, Lease, LeaseStore};
+pub use lease::{
+    member_lease, shard_lease, Fence, FenceState, Lease, LeaseStore, MEMBER_LEASE_PREFIX, SHARD_LEASE_PREFIX,
+};
 pub use outbox::{Delivery, FailedAttempt, Outbox, OutboxEntry};
 pub use reprice::{LineChange, RepriceDay, RepriceRecord, RepriceStats, RepriceStore};
 pub use requests::{DoneObject, RequestBatch, RequestWriteStats};

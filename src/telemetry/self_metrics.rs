@@ -1,6 +1,6 @@
 //! The daemon's own metrics (`bedrock_monitor_*`): build, jobs, data lag,
 //! AWS requests and what they cost (the DynamoDB store's included), alerts
-//! published, leadership.
+//! published, leadership and the shards held.
 //!
 //! Callers use the typed API of [`SelfMetrics`] and never write label
 //! strings: jobs, AWS APIs and alert kinds are `&'static` constants, so no
@@ -87,6 +87,7 @@ pub struct SelfMetrics {
     store_usage: Arc<OnceLock<UsageSource>>,
     alerts: IntCounterVec,
     leader: IntGauge,
+    shards_owned: IntGauge,
     cloudtrail_events: IntCounterVec,
     compacted: IntCounterVec,
     /// The invocation-log source's records and cross-check.
@@ -155,6 +156,8 @@ impl SelfMetrics {
             Box::new(ApiCostCollector::new(Arc::clone(&api_cost), Arc::clone(&store_usage))?),
         )?;
         let leader = IntGauge::with_opts(opts("leader", "1 on the replica that polls AWS and alerts."))?;
+        let shards_owned =
+            IntGauge::with_opts(opts("shards_owned", "Shard leases held (shared shards only)."))?;
         let alerts = counters(registry, "alerts_published_total", "Alerts published.", &["kind"])?;
         // Every kind from zero, so `increase()` and "no alerts" panels have a series before the first alert.
         for kind in AlertKind::ALL {
@@ -216,6 +219,7 @@ impl SelfMetrics {
             store_usage,
             alerts,
             leader: register(registry, leader)?,
+            shards_owned: register(registry, shards_owned)?,
             quality: DataQuality::new(registry, shards.clone())?,
             wakeups: super::wakeup_metrics::WakeupMetrics::new(registry)?,
             shards,
@@ -297,6 +301,10 @@ impl SelfMetrics {
 
     pub fn set_leader(&self, leader: bool) {
         self.leader.set(i64::from(leader));
+    }
+
+    pub fn set_shards_owned(&self, n: usize) {
+        self.shards_owned.set(i64::try_from(n).unwrap_or(i64::MAX));
     }
 }
 

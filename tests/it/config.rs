@@ -389,3 +389,16 @@ fn tier_entries_may_overlap_the_standard_ones() {
     );
     assert_eq!(load(CONFIG, &tiered, &[]), Ok(vec![]));
 }
+
+#[test]
+fn sharing_shards_on_sqlite_only_warns() {
+    let config = format!("{CONFIG}\n[replicas]\nshare_shards = true\n");
+    let warnings = load(&config, PRICES, &[]).expect("a warning, not an error");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].ends_with(
+            "replicas.share_shards: has no effect with store.kind = \"sqlite\": one process holds every shard"
+        ),
+        "{warnings:?}"
+    );
+}

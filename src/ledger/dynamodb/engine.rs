@@ -57,6 +57,12 @@ pub(super) struct Unit {
 /// key revised and back within one batch).
 #[async_trait]
 pub(super) trait Change: Send + Sync {
+    /// The shard key the change writes under (its fence, `lease::guard`);
+    /// `None`: a coordinator write, under the main fence.
+    fn shard(&self) -> Option<&str> {
+        None
+    }
+
     async fn units(&self, ctx: &Ctx) -> Result<(Vec<Unit>, Tally), StoreError>;
 }
 
@@ -69,7 +75,7 @@ pub(super) async fn run(ctx: &Ctx, change: &dyn Change, doing: &str) -> Result<T
             tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
         }
         let (units, unwritten) = change.units(ctx).await?;
-        match apply(ctx, units, &mut tally, doing).await? {
+        match apply(ctx, change.shard(), units, &mut tally, doing).await? {
             None => {
                 tally.add(unwritten);
                 return Ok(tally);
@@ -94,6 +100,7 @@ struct Request {
 /// ones before it stay committed and counted in `tally`).
 async fn apply(
     ctx: &Ctx,
+    shard: Option<&str>,
     mut units: Vec<Unit>,
     tally: &mut Tally,
     doing: &str,
@@ -107,8 +114,8 @@ async fn apply(
     });
     let mut aggs = read_aggregates(ctx, &units, doing).await?;
     // With a fence, every transaction also checks the lease (a slot is kept
-    // for it): a deposed leader's late chunk is refused, not applied.
-    let guard = super::lease::guard(ctx)?;
+    // for it): a deposed leader's (or shard owner's) late chunk is refused.
+    let guard = super::lease::guard(ctx, shard)?;
     for mut request in prepare(ctx, &units, &mut aggs)? {
         if let Some((check, _)) = &guard {
             request.writes.push(check.clone());

@@ -1,5 +1,5 @@
-//! The leader lease: one item updated only if it is free, expired or the
-//! caller's, expiry compared as a number, so one replica holds it at a time;
+//! Leases (the leader's, each shard's, each replica's membership): one item
+//! each, updated only if it is free, expired or the caller's, expiry compared as a number, so one replica holds it at a time;
 //! its epoch grows with every new holding, and fenced writes check it in
 //! their transaction (`fenced`).
 //!
@@ -11,10 +11,11 @@ use super::attrs::{self, Item};
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
 use super::db::{Expr, Guarded, Updated};
-use super::keys::{escape, Key, LEASE_PK};
+use super::expr::Range;
+use super::keys::{escape, unescape, Key, LEASE_PK};
 use super::{numbers, Ctx};
 use crate::ledger::encoding::{corrupt, instant_at_nanos, instant_nanos};
-use crate::ledger::{Fence, Lease, StoreError};
+use crate::ledger::{member_lease, Fence, Lease, StoreError};
 
 const HOLDER: &str = "holder";
 const UNTIL: &str = "until";
@@ -101,9 +102,34 @@ pub(super) async fn release_lease(ctx: &Ctx, name: &str, holder: &str) -> Result
     ctx.db.update(&lease_key(name), &expire, &condition, "releasing lease").await.map(drop)
 }
 
-/// The fence check to append to a leader-only transaction, if a fence is set.
-pub(super) fn guard(ctx: &Ctx) -> Result<Option<(TransactWriteItem, Fence)>, StoreError> {
-    ctx.fence.get().map(|f| Ok((ctx.db.tx_check(&lease_key(&f.lease), &fence_condition(&f))?, f))).transpose()
+/// The fence check to append to a transaction, if a fence is set: the
+/// fence of `shard` when the write carries a shard key and the handle holds
+/// one for it, else the main (`collector`) fence.
+pub(super) fn guard(
+    ctx: &Ctx,
+    shard: Option<&str>,
+) -> Result<Option<(TransactWriteItem, Fence)>, StoreError> {
+    let fence = match shard {
+        Some(key) => ctx.fence.for_shard(key),
+        None => ctx.fence.get(),
+    };
+    fence.map(|f| Ok((ctx.db.tx_check(&lease_key(&f.lease), &fence_condition(&f))?, f))).transpose()
+}
+
+/// Deletes a membership heartbeat that expired before `before`.
+pub(super) async fn forget_member(ctx: &Ctx, holder: &str, before: DateTime<Utc>) -> Result<(), StoreError> {
+    let expired = Expr::new("#u < :before").name("#u", UNTIL).value(":before", nanos(before)?);
+    let delete = ctx.db.tx_delete(&lease_key(&member_lease(holder)), Some(&expired))?;
+    ctx.db.transact_guarded(vec![delete], None, "forgetting a replica").await.map(drop)
+}
+
+/// Every lease item: one Query on the LEASE partition.
+pub(super) async fn leases(ctx: &Ctx) -> Result<Vec<(String, Lease)>, StoreError> {
+    let items = ctx.db.query(LEASE_PK, &Range::All, "listing leases").await?;
+    items
+        .iter()
+        .map(|item| Ok((unescape(attrs::get_s(item, attrs::SK, "lease")?)?, decode_lease(item)?)))
+        .collect()
 }
 
 /// Runs `writes` (the first item's condition decides: `false` when refused)
@@ -114,7 +140,17 @@ pub(super) async fn fenced(
     writes: Vec<TransactWriteItem>,
     doing: &str,
 ) -> Result<bool, StoreError> {
-    let (check, fence) = guard(ctx)?.unzip();
+    fenced_for(ctx, None, writes, doing).await
+}
+
+/// `fenced`, under `shard`'s fence when the handle holds one (`guard`).
+pub(super) async fn fenced_for(
+    ctx: &Ctx,
+    shard: Option<&str>,
+    writes: Vec<TransactWriteItem>,
+    doing: &str,
+) -> Result<bool, StoreError> {
+    let (check, fence) = guard(ctx, shard)?.unzip();
     match (ctx.db.transact_guarded(writes, check, doing).await?, &fence) {
         (Guarded::Committed, _) => Ok(true),
         (Guarded::GuardRefused, Some(f)) => Err(ctx.fence.refuse(f)),

@@ -61,6 +61,8 @@ const POINT_CODEC: Codec<BedrockMetric, PointValue> = Codec {
 
 /// A checked batch: each row item's records in batch order (a key twice ends as the later one).
 pub(super) struct MinuteChange {
+    /// The batch's shard key: its writes check that shard's fence.
+    shard: String,
     lines: BTreeMap<RowId, Vec<(TokenType, LineValue)>>,
     points: BTreeMap<RowId, Vec<(BedrockMetric, PointValue)>>,
 }
@@ -88,7 +90,7 @@ impl MinuteChange {
             let id = row(Kind::Points, &p.region, &p.model_id, minute, Some(batch.source));
             points.entry(id).or_default().push((p.metric, PointValue { sum: p.sum, count: p.count }));
         }
-        Ok(MinuteChange { lines, points })
+        Ok(MinuteChange { shard: batch.region.clone(), lines, points })
     }
 }
 
@@ -98,6 +100,10 @@ fn row(kind: Kind, region: &str, model_id: &str, minute: i64, source: Option<Sou
 
 #[async_trait]
 impl Change for MinuteChange {
+    fn shard(&self) -> Option<&str> {
+        Some(&self.shard)
+    }
+
     async fn units(&self, ctx: &Ctx) -> Result<(Vec<Unit>, Tally), StoreError> {
         let ids = self.lines.keys().chain(self.points.keys());
         let stored = rows::read(ctx, ids, "reading the minutes a batch rewrites").await?;

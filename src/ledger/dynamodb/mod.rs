@@ -20,7 +20,7 @@
 //! | watermark | `WM` | `<source>#<region>` | `until` (epoch ns) | never |
 //! | alert | `OUTBOX` | `E#<dedupe key>` | `key`, `kind`, `created` (ns), `subject`, `body`, `attributes` (JSON), `group`, `attempts`, `error`, `uncertain`, `retry` (ns) while backing off, `published` or `parked` (ns), `lock_holder` / `lock_until` (ns) while a replica sends it | published or parked + alert retention; pending never |
 //! | pending alert | `OUTBOX` | `P#<dedupe key>` | `created`, `retry` (ns) | never (deleted when published or parked) |
-//! | lease | `LEASE` | `<name>` | `holder`, `until` (ns; 0 once released), `epoch` (+1 per new holding; fenced writes check it) | never |
+//! | lease | `LEASE` | `collector`; `shard:<shard key>` (shared shards); `member:<holder>` (a replica's heartbeat, shared shards) | `holder`, `until` (ns; 0 once released), `epoch` (+1 per new holding; fenced writes check it: a shard's rows and watermarks its `shard:` lease when the writer holds one, everything else `collector`) | never |
 //! | budget status | `STATUS` | `<budget>#<principal>` | `budget`, `principal`, `state`, `body` (JSON) | never |
 //! | flag | `FLAG` | `<key>` | `value` (`budget_statuses:evaluated`: `evaluated`, ns, the stored status set's evaluation) | never |
 //! | re-price audit | `REPRICE` | `<run start, ns, 20 digits>#<yyyy-mm-dd>` | `body` (the day's record, JSON; `reprice.rs`) | never |
@@ -360,12 +360,24 @@ impl LeaseStore for DynamoStore {
         lease::release_lease(&self.ctx, name, holder).await
     }
 
+    async fn forget_member(&self, holder: &str, before: DateTime<Utc>) -> Result<(), StoreError> {
+        lease::forget_member(&self.ctx, holder, before).await
+    }
+
+    async fn leases(&self) -> Result<Vec<(String, Lease)>, StoreError> {
+        lease::leases(&self.ctx).await
+    }
+
     fn set_fence(&self, fence: Fence) {
         self.ctx.fence.set(fence);
     }
 
     fn fenced_out(&self) -> bool {
         self.ctx.fence.refused()
+    }
+
+    fn fenced_out_of(&self, name: &str) -> bool {
+        self.ctx.fence.refused_lease(name)
     }
 }
 

@@ -56,12 +56,12 @@ pub(super) async fn advance_watermark(
     let update = Expr::new("SET #w = :w").value(":w", attrs::n(numbers::from_i64(instant_nanos(until)?)));
     let condition = Expr::new("attribute_not_exists(#w) OR #w < :w").name("#w", UNTIL);
     let key = watermark_key(source, region);
-    if ctx.fence.get().is_none() {
+    if ctx.fence.for_shard(region).is_none() {
         // Unfenced (one process on its own table): a plain conditional update, half the cost.
         return ctx.db.update(&key, &update, &condition, "moving watermark").await.map(drop);
     }
     let write = ctx.db.tx_update(&key, &update, &condition)?;
-    super::lease::fenced(ctx, vec![write], "moving watermark").await.map(drop)
+    super::lease::fenced_for(ctx, Some(region), vec![write], "moving watermark").await.map(drop)
 }
 
 fn status_item(s: &BudgetStatus) -> Result<(Key, Item), StoreError> {

@@ -116,6 +116,10 @@ where
     K: Ord + Clone + Send + Sync,
     V: PartialEq + Clone + Send + Sync,
 {
+    fn shard(&self) -> Option<&str> {
+        Some(&self.region)
+    }
+
     async fn units(&self, ctx: &Ctx) -> Result<(Vec<Unit>, Tally), StoreError> {
         let stored =
             rows::scan(ctx, self.kind, &self.region, self.span, "reading the window a batch replaces")

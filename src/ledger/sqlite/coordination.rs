@@ -84,12 +84,25 @@ impl LeaseStore for SqliteStore {
         self.run(move |conn| exactly_once::release_lease(conn, &name, &holder)).await
     }
 
+    async fn forget_member(&self, holder: &str, before: DateTime<Utc>) -> Result<(), StoreError> {
+        let name = crate::ledger::member_lease(holder);
+        self.run(move |conn| exactly_once::forget_lease(conn, &name, before)).await
+    }
+
+    async fn leases(&self) -> Result<Vec<(String, Lease)>, StoreError> {
+        self.run(|conn| exactly_once::leases(conn)).await
+    }
+
     fn set_fence(&self, fence: Fence) {
         self.fence.set(fence);
     }
 
     fn fenced_out(&self) -> bool {
         self.fence.refused()
+    }
+
+    fn fenced_out_of(&self, name: &str) -> bool {
+        self.fence.refused_lease(name)
     }
 }
 

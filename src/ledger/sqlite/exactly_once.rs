@@ -48,6 +48,30 @@ pub(super) fn acquire_lease(
     Ok(Lease { holder, expires_at: codec::instant_from_sql(expires), epoch })
 }
 
+/// Deletes lease `name` if it expired before `before` (membership heartbeats only).
+pub(super) fn forget_lease(conn: &Connection, name: &str, before: DateTime<Utc>) -> Result<(), StoreError> {
+    let before = ns(before)?;
+    conn.prepare_cached("DELETE FROM leases WHERE name = ?1 AND expires_ns < ?2")
+        .and_then(|mut st| st.execute(params![name, before]))
+        .ctx("forgetting a replica")?;
+    Ok(())
+}
+
+/// Every lease row, by name.
+pub(super) fn leases(conn: &Connection) -> Result<Vec<(String, Lease)>, StoreError> {
+    let rows: Vec<(String, String, i64, i64)> = conn
+        .prepare_cached("SELECT name, holder, expires_ns, epoch FROM leases ORDER BY name")
+        .and_then(|mut st| st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect())
+        .ctx("listing leases")?;
+    rows.into_iter()
+        .map(|(name, holder, expires, epoch)| {
+            let epoch = u64::try_from(epoch)
+                .map_err(|_| StoreError::Corrupt { what: "lease", detail: format!("epoch {epoch}") })?;
+            Ok((name, Lease { holder, expires_at: codec::instant_from_sql(expires), epoch }))
+        })
+        .collect()
+}
+
 pub(super) fn release_lease(conn: &Connection, name: &str, holder: &str) -> Result<(), StoreError> {
     // Expired rather than deleted: the row keeps its epoch, so the next
     // holder's is higher and no old fence can match again.

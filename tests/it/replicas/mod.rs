@@ -5,9 +5,11 @@
 //! - `sqlite`: one SQLite file behind one handle, shared in-process;
 //! - `dynamodb`: every replica opening one DynamoDB table from its configuration.
 //!
-//! `fencing`: a paused leader resuming deposed, on DynamoDB.
+//! `fencing`: a paused leader resuming deposed, on DynamoDB. `shards`:
+//! replicas sharing the shards, each under its own lease (DynamoDB).
 
 mod dynamodb;
 mod fencing;
 mod scenarios;
+mod shards;
 mod sqlite;

@@ -195,3 +195,15 @@ async fn reprice_records_are_listed_in_run_then_day_order() {
     let emu = emulator::exclusive().await;
     store_contract::reprice::records_are_listed_in_run_then_day_order(&fresh(&emu).await).await;
 }
+
+#[tokio::test]
+async fn leases_are_listed_with_their_holders() {
+    let emu = emulator::exclusive().await;
+    store_contract::shards::leases_are_listed_with_their_holders(&fresh(&emu).await).await;
+}
+
+#[tokio::test]
+async fn a_deposed_shard_owners_writes_are_refused() {
+    let emu = emulator::exclusive().await;
+    store_contract::shard_fence::a_deposed_shard_owners_writes_are_refused(&fresh(&emu).await).await;
+}

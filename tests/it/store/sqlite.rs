@@ -193,3 +193,9 @@ async fn a_stale_line_rolls_the_whole_day_back() {
     assert_eq!(store_contract::snapshot(&store).await, before, "the three fresh lines were rolled back too");
     assert!(store.reprice_records().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn leases_are_listed_with_their_holders() {
+    let (_dir, store) = fresh();
+    store_contract::shards::leases_are_listed_with_their_holders(&store).await;
+}

@@ -22,6 +22,9 @@ pub mod coord;
 pub mod property;
 pub mod reprice;
 pub mod requests;
+#[cfg(feature = "demo")]
+pub mod shard_fence;
+pub mod shards;
 
 pub const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
 pub const SOURCES: [Source; 2] = [Source::CloudWatch, Source::CloudTrail];

@@ -8,8 +8,14 @@
 //! `<12-digit account ID>/<region>`; `/` never occurs in a region, so a key
 //! always splits back into its account and region.
 //!
-//! Pure syntax: owns building and splitting keys. Must not decide which
+//! Pure: owns building and splitting keys, and (`plan`) which shards a
+//! replica should hold when replicas share them. Must not decide which
 //! shards exist (that is configuration and discovery) or do I/O.
+
+pub mod owned;
+pub mod plan;
+
+pub use owned::OwnedShards;
 
 use std::fmt;
 
