@@ -25,6 +25,7 @@
 //! `cargo bench` and `cargo test --all-targets` skip it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod report;
 mod scale;
 #[path = "../support/mod.rs"]
 mod support;
@@ -37,6 +38,8 @@ use std::time::{Duration as StdDuration, Instant};
 use chrono::{DateTime, Utc};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use report::{clock_ticks, exposed, sample, Activity, Exposed};
+
 use bedrock_cost_monitor::clock::{floor_minute, Clock, SystemClock};
 use bedrock_cost_monitor::emulator::Emulator;
 use bedrock_cost_monitor::sim::publish::publish;
@@ -48,7 +51,7 @@ const HISTORY_HOURS: i64 = 6;
 /// more than a steady run does, and is over within the warm-up minute.
 const SCALED_HISTORY_HOURS: i64 = 2;
 /// Samples before this are the start-up (first collection backfills 6 hours).
-const WARM_UP: StdDuration = StdDuration::from_secs(60);
+pub(crate) const WARM_UP: StdDuration = StdDuration::from_secs(60);
 
 struct Options {
     secs: u64,
@@ -67,50 +70,6 @@ fn options(root: &Path) -> Options {
             .unwrap_or_else(|| root.join("target/release/bedrock-cost-monitor")),
         scale: scale::Scale::from_args(&args),
     }
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Sample {
-    at: StdDuration,
-    rss_kib: u64,
-    /// Heap and stacks (`RssAnon`) and mapped files, the binary's own pages mostly (`RssFile`).
-    anon_kib: u64,
-    file_kib: u64,
-    threads: u64,
-    hwm_kib: u64,
-    cpu_ticks: u64,
-}
-
-fn sample(pid: u32, at: StdDuration) -> Option<Sample> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| -> Option<u64> {
-        let line = status.lines().find(|l| l.starts_with(name))?;
-        line.split_whitespace().nth(1)?.parse().ok()
-    };
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name (which may contain spaces): state is field 3, utime 14, stime 15.
-    let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let utime: u64 = rest.get(11)?.parse().ok()?;
-    let stime: u64 = rest.get(12)?.parse().ok()?;
-    Some(Sample {
-        at,
-        rss_kib: field("VmRSS:")?,
-        anon_kib: field("RssAnon:")?,
-        file_kib: field("RssFile:")?,
-        threads: field("Threads:")?,
-        hwm_kib: field("VmHWM:")?,
-        cpu_ticks: utime + stime,
-    })
-}
-
-fn clock_ticks() -> u64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100)
 }
 
 struct Publisher {
@@ -164,32 +123,6 @@ async fn scrape(addr: &str) -> String {
     String::from_utf8_lossy(&body).into_owned()
 }
 
-/// What the last scrape exposed: its bytes, its samples and the distinct
-/// `principal` label values (bounded by `metrics.top_principals`, plus `other`).
-#[derive(Default)]
-struct Exposed {
-    bytes: usize,
-    samples: usize,
-    principals: usize,
-}
-
-fn exposed(text: &str) -> Exposed {
-    let samples = text.lines().filter(|l| l.starts_with("bedrock_")).count();
-    let principals: std::collections::BTreeSet<&str> =
-        text.split("principal=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
-    Exposed { bytes: text.len(), samples, principals: principals.len() }
-}
-
-/// What the daemon did during the run, from its log and data directory.
-struct Activity {
-    collections: usize,
-    trail_runs: usize,
-    errors: usize,
-    scraped: usize,
-    ledger_kib: u64,
-    exposed: Exposed,
-}
-
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -226,17 +159,6 @@ fn spawn_daemon(
         })
 }
 
-#[allow(clippy::float_arithmetic)]
-fn cpu_percent(a: &Sample, b: &Sample, ticks_per_sec: u64) -> f64 {
-    let cpu = (b.cpu_ticks - a.cpu_ticks) as f64 / ticks_per_sec as f64;
-    100.0 * cpu / (b.at - a.at).as_secs_f64()
-}
-
-#[allow(clippy::float_arithmetic)]
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if !(args.iter().any(|a| a == "--bench") && args.iter().any(|a| a == "--rss")) {
@@ -249,14 +171,18 @@ fn main() {
     rt.block_on(measure(root, &opts));
 }
 
-async fn measure(root: &Path, opts: &Options) {
-    let emulator =
-        Emulator::start(root).await.expect("emulator starts (tests/emulator/setup.sh installs it)");
-    let data_dir = tempfile::tempdir().unwrap();
+/// The daemon's configuration and the workload's publisher (with its
+/// hours of history) for `opts`.
+async fn setup(
+    root: &Path,
+    opts: &Options,
+    emulator: &Emulator,
+    data_dir: &Path,
+) -> (PathBuf, Publisher, i64) {
     let config = match &opts.scale {
         None => root.join("config/demo.toml"),
         Some(scale) => {
-            let path = data_dir.path().join("rss-scale.toml");
+            let path = data_dir.join("rss-scale.toml");
             scale::write_config(scale, root, &path).unwrap();
             eprintln!("rss: {scale:?}, configuration {}", path.display());
             path
@@ -273,6 +199,37 @@ async fn measure(root: &Path, opts: &Options) {
         Some(scale) => (scale.series(), scale.principals(), SCALED_HISTORY_HOURS),
     };
     let publisher = Publisher { clients, series, principals };
+    (config, publisher, hours)
+}
+
+/// The demo's invocation logs too: config/demo.toml reads them in one
+/// region (the scaled configuration has none, as by default).
+async fn demo_logs(
+    opts: &Options,
+    emulator: &Emulator,
+    publisher: &Publisher,
+    published_through: DateTime<Utc>,
+) -> Option<bedrock_cost_monitor::demo::logs::LogGroup> {
+    let logs = match &opts.scale {
+        None => Some(bedrock_cost_monitor::demo::logs::LogGroup::create(emulator).await.expect("log group")),
+        Some(_) => None,
+    };
+    if let Some(logs) = &logs {
+        let since =
+            published_through - chrono::Duration::minutes(bedrock_cost_monitor::demo::logs::HISTORY_MINUTES);
+        let records =
+            bedrock_cost_monitor::demo::logs::records(&publisher.series, None, since, published_through);
+        let logged = logs.deliver(records).await.expect("deliver invocation logs");
+        eprintln!("rss: delivered {logged} invocation log records");
+    }
+    logs
+}
+
+async fn measure(root: &Path, opts: &Options) {
+    let emulator =
+        Emulator::start(root).await.expect("emulator starts (tests/emulator/setup.sh installs it)");
+    let data_dir = tempfile::tempdir().unwrap();
+    let (config, publisher, hours) = setup(root, opts, &emulator, data_dir.path()).await;
     let mut published_through = floor_minute(SystemClock.now());
     let history = published_through - chrono::Duration::hours(hours);
     let t = Instant::now();
@@ -287,20 +244,7 @@ async fn measure(root: &Path, opts: &Options) {
     if events > 0 {
         eprintln!("rss: seeded {events} CloudTrail events of {callers} distinct callers");
     }
-    // The demo's invocation logs too: config/demo.toml reads them in one
-    // region (the scaled configuration has none, as by default).
-    let logs = match &opts.scale {
-        None => Some(bedrock_cost_monitor::demo::logs::LogGroup::create(&emulator).await.expect("log group")),
-        Some(_) => None,
-    };
-    if let Some(logs) = &logs {
-        let since =
-            published_through - chrono::Duration::minutes(bedrock_cost_monitor::demo::logs::HISTORY_MINUTES);
-        let records =
-            bedrock_cost_monitor::demo::logs::records(&publisher.series, None, since, published_through);
-        let logged = logs.deliver(records).await.expect("deliver invocation logs");
-        eprintln!("rss: delivered {logged} invocation log records");
-    }
+    let logs = demo_logs(opts, &emulator, &publisher, published_through).await;
 
     let listen = format!("127.0.0.1:{}", free_port());
     let mut daemon = spawn_daemon(opts, root, &config, emulator.endpoint_url(), data_dir.path(), &listen);
@@ -357,57 +301,5 @@ async fn measure(root: &Path, opts: &Options) {
         ledger_kib: std::fs::metadata(&ledger).map(|m| m.len() / 1024).unwrap_or(0),
         exposed: last_scrape,
     };
-    report(&samples, clock_ticks(), &activity, &exit.to_string());
-}
-
-fn report(samples: &[Sample], ticks: u64, a: &Activity, exit: &str) {
-    let (Some(first), Some(last)) = (samples.first(), samples.last()) else {
-        println!("rss: no samples");
-        return;
-    };
-    let steady: Vec<&Sample> = samples.iter().filter(|s| s.at >= WARM_UP).collect();
-    let mut rss: Vec<u64> = steady.iter().map(|s| s.rss_kib).collect();
-    rss.sort_unstable();
-    println!("# `run` against the emulator: RSS and CPU\n");
-    println!(
-        "samples: {} over {:.0?}; collections logged: {} (region-runs), CloudTrail: {} (region-runs); /metrics scrapes: {}; error log lines: {}; exit: {exit}; ledger {} KiB",
-        samples.len(),
-        last.at,
-        a.collections,
-        a.trail_runs,
-        a.scraped,
-        a.errors,
-        a.ledger_kib,
-    );
-    println!(
-        "last /metrics: {} KiB, {} bedrock_* samples, {} principal label values\n",
-        a.exposed.bytes / 1024,
-        a.exposed.samples,
-        a.exposed.principals
-    );
-    println!("| figure | value |");
-    println!("|---|---:|");
-    if let (Some(lo), Some(hi)) = (rss.first(), rss.last()) {
-        let median = rss[rss.len() / 2];
-        println!("| steady RSS (after {WARM_UP:?}): median | {:.1} MiB |", mib(median));
-        println!("| steady RSS: min .. max | {:.1} .. {:.1} MiB |", mib(*lo), mib(*hi));
-    }
-    println!(
-        "| of which at the end: heap and stacks (RssAnon) / mapped files (RssFile) | {:.1} / {:.1} MiB |",
-        mib(last.anon_kib),
-        mib(last.file_kib)
-    );
-    println!("| threads at the end | {} |", last.threads);
-    println!("| peak RSS (VmHWM at the end) | {:.1} MiB |", mib(last.hwm_kib));
-    println!("| RSS at the first sample (1 s) | {:.1} MiB |", mib(first.rss_kib));
-    println!("| CPU, whole run (% of one core) | {:.2} % |", cpu_percent(first, last, ticks));
-    if let Some(s) = steady.first() {
-        println!("| CPU, steady (% of one core) | {:.2} % |", cpu_percent(s, last, ticks));
-    }
-    println!("| CPU time, daemon total | {:.2} s |", seconds(last.cpu_ticks, ticks));
-}
-
-#[allow(clippy::float_arithmetic)]
-fn seconds(cpu_ticks: u64, ticks_per_sec: u64) -> f64 {
-    cpu_ticks as f64 / ticks_per_sec as f64
+    report::report(&samples, clock_ticks(), &activity, &exit.to_string());
 }
