@@ -67,10 +67,11 @@ impl Scale {
         REGIONS.iter().take(self.regions).map(|r| r.to_string()).collect()
     }
 
-    /// A series per model ID and region, with few calls each (1 to 6 a
-    /// minute, by time of day): at 50 × 5 that is 50 to 300 CloudTrail
-    /// events a minute per region, well within what LookupEvents delivers
-    /// with the overlap re-read, while every principal still calls.
+    /// A series per model ID and region, with few calls each (one a minute
+    /// at night UTC, up to 7 in working hours): at 50 × 5 that is about 45
+    /// to 250 CloudTrail events a minute per region, within what
+    /// LookupEvents delivers with the overlap re-read, while every
+    /// principal still calls.
     pub fn series(&self) -> Vec<SimSeries> {
         self.regions()
             .iter()
