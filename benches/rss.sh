@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Steady RSS and CPU of `bedrock-cost-monitor run` against the local AWS
-# emulator, seeded with the demo workload (see benches/rss.rs for details).
+# emulator, seeded with the demo workload (see benches/rss/main.rs for details).
 #
 #   benches/rss.sh [SECONDS]        # default 180
+#   benches/rss.sh 180 --models 50 --regions 5 --principals 1000
+#
+# The second form runs a scaled workload instead (benches/rss/scale.rs):
+# usage metrics of that many model IDs in each region, CloudTrail events of
+# that many principals, and the configuration it writes for that size.
 #
 # Builds the release binary as the image does (without the `demo` feature),
 # then runs the `rss` bench, which starts the
@@ -14,6 +19,7 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${repo_root}"
 secs="${1:-180}"
+shift || true
 
 if [[ ! -x .venv/emulator/bin/python && -z "${BCM_EMULATOR_VENV:-}" ]]; then
     bash tests/emulator/setup.sh
@@ -30,5 +36,5 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 export MALLOC_ARENA_MAX="${BCM_RSS_ARENAS-2}"
 [[ -z "${MALLOC_ARENA_MAX}" ]] && unset MALLOC_ARENA_MAX
 echo "MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-<glibc default>}" >&2
-cargo bench --bench rss -- --rss --secs "${secs}" --daemon "${daemon_dir}/bedrock-cost-monitor"
+cargo bench --bench rss -- --rss --secs "${secs}" --daemon "${daemon_dir}/bedrock-cost-monitor" "$@"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2

@@ -29,3 +29,42 @@ pub fn timings(reps: usize, mut f: impl FnMut()) -> Vec<Duration> {
     times.sort();
     times
 }
+
+/// Claude base model IDs as Bedrock names them, in the forms CloudWatch shows.
+const BASE_IDS: &[&str] = &[
+    "anthropic.claude-3-haiku-20240307-v1:0",
+    "anthropic.claude-3-sonnet-20240229-v1:0",
+    "anthropic.claude-3-opus-20240229-v1:0",
+    "anthropic.claude-3-5-sonnet-20240620-v1:0",
+    "anthropic.claude-3-5-sonnet-20241022-v2:0",
+    "anthropic.claude-3-5-haiku-20241022-v1:0",
+    "anthropic.claude-3-7-sonnet-20250219-v1:0",
+    "anthropic.claude-sonnet-4-20250514-v1:0",
+    "anthropic.claude-opus-4-20250514-v1:0",
+    "anthropic.claude-opus-4-1-20250805-v1:0",
+    "anthropic.claude-sonnet-4-5-20250929-v1:0",
+    "anthropic.claude-haiku-4-5-20251001-v1:0",
+    "anthropic.claude-opus-4-5-20251101-v1:0",
+    "anthropic.claude-opus-4-6-v1",
+    "anthropic.claude-sonnet-4-6",
+];
+
+/// `n` distinct model IDs of `region`: base IDs, then `us.`, `global.` and `eu.` profiles,
+/// foundation-model ARNs, and unknown models (unpriced) when more are needed.
+pub fn model_ids(region: &str, n: usize) -> Vec<String> {
+    let forms: [&dyn Fn(&str) -> String; 5] = [
+        &|b| b.to_string(),
+        &|b| format!("us.{b}"),
+        &|b| format!("global.{b}"),
+        &|b| format!("eu.{b}"),
+        &|b| format!("arn:aws:bedrock:{region}::foundation-model/{b}"),
+    ];
+    let mut ids: Vec<String> = forms.iter().flat_map(|f| BASE_IDS.iter().map(|b| f(b))).collect();
+    ids.truncate(n.saturating_sub(3).max(n.min(1)));
+    let mut unknown = 0;
+    while ids.len() < n {
+        ids.push(format!("anthropic.claude-future-{unknown}-20270101-v1:0"));
+        unknown += 1;
+    }
+    ids
+}

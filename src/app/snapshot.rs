@@ -16,6 +16,7 @@ use crate::ledger::{Backend, StoreError};
 use crate::pricing::bounds::Bounds;
 use crate::pricing::PointPricer;
 use crate::records::MetricPoint;
+use crate::telemetry::gauge_families;
 use crate::telemetry::metadata_collector::{keep_more, Kept};
 use crate::telemetry::model_ids;
 use crate::telemetry::principal_collector;
@@ -23,6 +24,15 @@ use crate::telemetry::snapshot::{price_rows, SharedSnapshot, Snapshot};
 
 /// How far back the latest-minute gauges (latency, quota usage) look.
 const GAUGE_WINDOW_MINUTES: i64 = 30;
+/// That window is read this many minutes at a time: it holds every metric of
+/// every series (at 50 model IDs in 5 regions some 70,000 points, about
+/// 20 MiB at once with the copies a read makes, which glibc then keeps),
+/// while the bounds add up minute by minute and the gauges keep one minute
+/// per series.
+const SPAN_MINUTES: i64 = 10;
+
+/// The recent minutes' bounds, per (region, model ID, model key).
+type RecentBounds = BTreeMap<(String, String, String), Bounds>;
 
 pub struct Refresher {
     store: Arc<dyn Backend>,
@@ -68,21 +78,33 @@ impl Refresher {
         self
     }
 
-    /// The uncertainty of the recent minutes, per (region, model ID, model).
-    fn bounds(&self, points: &[MetricPoint]) -> BTreeMap<(String, String, String), Bounds> {
-        let mut out: BTreeMap<(String, String, String), Bounds> = BTreeMap::new();
+    /// Adds the uncertainty of `points`' minutes to `out`.
+    fn add_bounds(&self, out: &mut RecentBounds, points: &[MetricPoint]) {
         for m in of_points(&self.pricer, points) {
             out.entry((m.region, m.model_id, m.model)).or_default().add(&m.bounds);
         }
-        out
+    }
+
+    /// The gauges' points and the bounds of the gauge window, read a span
+    /// at a time (see `SPAN_MINUTES`); a minute lies in one span only.
+    async fn recent(&self, now: DateTime<Utc>) -> Result<(Vec<MetricPoint>, RecentBounds), StoreError> {
+        let mut gauges = Vec::new();
+        let mut bounds = RecentBounds::new();
+        let from = now - Duration::minutes(GAUGE_WINDOW_MINUTES);
+        for (start, end) in crate::clock::spans(from, now, Duration::minutes(SPAN_MINUTES)) {
+            let points = self.store.metric_points(start, end).await?;
+            self.add_bounds(&mut bounds, &points);
+            gauges.extend(gauge_families::gauge_points(points));
+            gauges = gauge_families::gauge_points(gauges);
+        }
+        Ok((gauges, bounds))
     }
 
     pub async fn refresh(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
         let store = self.store.as_ref();
         let cost_totals = store.cost_totals().await?;
         let metric_totals = store.metric_totals().await?;
-        let latest_points = store.metric_points(now - Duration::minutes(GAUGE_WINDOW_MINUTES), now).await?;
-        let bounds = self.bounds(&latest_points);
+        let (latest_points, bounds) = self.recent(now).await?;
         let principal_totals = store.principal_totals().await?;
         let call_totals = store.call_totals().await?;
         let request_totals = store.request_totals().await?;
