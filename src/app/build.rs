@@ -86,7 +86,7 @@ impl Components {
         // The last statuses any replica stored, so the API's first answers
         // (and the budget gauges) speak from them, not from an empty board.
         super::follow::fill_board(store.as_ref(), &board).await?;
-        telemetry::register_budgets(&registry, board.clone())?;
+        telemetry::register_budgets(&registry, board.clone(), config.metrics.top_principals)?;
         let refresher = Arc::new(
             Refresher::new(store.clone(), pricer.clone(), shared, config)
                 .with_primary_account(&accounts.primary),

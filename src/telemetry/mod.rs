@@ -59,8 +59,12 @@ pub fn register_ledger(registry: &Registry, snapshot: SharedSnapshot) -> prometh
 }
 
 /// The budget gauges rendered from the board.
-pub fn register_budgets(registry: &Registry, board: SharedBudgetBoard) -> prometheus::Result<()> {
-    register(registry, Box::new(BudgetCollector::new(board)?))
+pub fn register_budgets(
+    registry: &Registry,
+    board: SharedBudgetBoard,
+    max_subjects: usize,
+) -> prometheus::Result<()> {
+    register(registry, Box::new(BudgetCollector::new(board, max_subjects)?))
 }
 
 /// The one call of `Registry::register`, private to telemetry, so that what
