@@ -12,10 +12,9 @@ use std::sync::Arc;
 
 use bedrock_cost_monitor::aws::AwsConfig;
 use bedrock_cost_monitor::clock::ManualClock;
-use bedrock_cost_monitor::emulator::{Emulator, Fault, FaultKind};
+use bedrock_cost_monitor::emulator::{Fault, FaultKind};
 use bedrock_cost_monitor::ledger::dynamodb::DynamoStore;
 use bedrock_cost_monitor::records::CostTotal;
-use bedrock_cost_monitor::sim::publish::publish;
 use bedrock_cost_monitor::sim::trail::{trail_records, SimPrincipal};
 use bedrock_cost_monitor::sim::{invocations, SimDatum, SimSeries};
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -38,24 +37,6 @@ fn end() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap()
 }
 
-async fn publish_in(emu: &Emulator, account: &str, datums: &[SimDatum]) {
-    for region in [EAST, WEST] {
-        let mine: Vec<SimDatum> = datums.iter().filter(|d| d.region == region).cloned().collect();
-        #[expect(clippy::disallowed_methods, reason = "a member account's traffic, published by the test")]
-        let client = aws_sdk_cloudwatch::Client::new(&organization::in_account(emu, account, region).await);
-        publish(&client, &mine).await.expect("PutMetricData");
-    }
-}
-
-/// `truth`'s rows as the ledger keys a member account's: `<account>/<region>`.
-fn keyed(truth: &Truth, account: &str) -> Vec<CostTotal> {
-    truth
-        .cost_totals()
-        .into_iter()
-        .map(|t| CostTotal { region: format!("{account}/{}", t.region), ..t })
-        .collect()
-}
-
 fn sorted(mut rows: Vec<CostTotal>) -> Vec<CostTotal> {
     rows.sort_by(|a, b| (&a.region, &a.model_id, a.token_type).cmp(&(&b.region, &b.model_id, b.token_type)));
     rows
@@ -72,8 +53,8 @@ async fn member_accounts_are_shards_of_their_own_and_a_broken_one_stops_none() {
     // The search team's account: a different window, so no row can pass for the primary's.
     let search_usage = workload(&seeded_series(), end() - Duration::minutes(20), end());
     publish_all(&emu, &primary_usage).await;
-    publish_in(&emu, SEARCH, &search_usage).await;
-    publish_in(&emu, BROKEN, &search_usage).await;
+    organization::publish_in(&emu, SEARCH, &search_usage).await;
+    organization::publish_in(&emu, BROKEN, &search_usage).await;
     emu.inject_fault(&Fault::new("cloudwatch", FaultKind::AccessDenied).in_account(BROKEN)).await.unwrap();
     let (primary, search) = (Truth::of(&primary_usage), Truth::of(&search_usage));
     let all_usd = primary.total_usd() + search.total_usd();
@@ -102,7 +83,7 @@ async fn member_accounts_are_shards_of_their_own_and_a_broken_one_stops_none() {
     // Every other shard was collected, to the token, under its own key.
     let stored = daemon.parts().store.cost_totals().await.unwrap();
     let mut want = primary.cost_totals();
-    want.extend(keyed(&search, SEARCH));
+    want.extend(search.cost_totals_in(Some(SEARCH)));
     assert_eq!(sorted(stored), sorted(want));
     assert!(!daemon.parts().store.cost_totals().await.unwrap().iter().any(|t| t.region.starts_with(BROKEN)));
 
@@ -155,7 +136,7 @@ async fn organisation_accounts_are_discovered_filtered_and_read_once() {
     let east: Vec<SimDatum> = usage.iter().filter(|d| d.region == EAST).cloned().collect();
     publish_all(&emu, &east).await;
     for name in ["search", "ads", "sandbox"] {
-        publish_in(&emu, org.id_of(name), &east).await;
+        organization::publish_in(&emu, org.id_of(name), &east).await;
     }
     let dir = TempDir::new().unwrap();
     // The management account is the primary one: listed by the organisation, read once.
@@ -173,7 +154,7 @@ async fn organisation_accounts_are_discovered_filtered_and_read_once() {
     daemon.collect_usage().await.unwrap();
     let truth = Truth::of(&east);
     let mut want = truth.cost_totals();
-    want.extend(keyed(&truth, org.id_of("search")));
+    want.extend(truth.cost_totals_in(Some(org.id_of("search"))));
     assert_eq!(sorted(daemon.parts().store.cost_totals().await.unwrap()), sorted(want));
     let listed = emu.requests(Some("organizations")).await.unwrap();
     assert_eq!(listed.iter().filter(|r| r.operation == "ListAccounts").count(), 1, "{listed:?}");
@@ -209,7 +190,7 @@ async fn each_account_reads_its_own_cloudtrail_within_its_own_quota() {
     let (start, stop) = (end() - Duration::minutes(20), end());
     let usage = workload(&[light()], start, stop);
     publish_all(&emu, &usage).await;
-    publish_in(&emu, SEARCH, &usage).await;
+    organization::publish_in(&emu, SEARCH, &usage).await;
     let (app, search_app) = ([SimPrincipal::role("app", 1)], [SimPrincipal::role("search-app", 1)]);
     emu.seed_cloudtrail(&trail_records(&light(), &app, start, stop)).await.unwrap();
     emu.seed_cloudtrail_in(Some(SEARCH), &trail_records(&light(), &search_app, start, stop)).await.unwrap();

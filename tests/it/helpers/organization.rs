@@ -8,6 +8,10 @@ use aws_config::SdkConfig;
 use aws_sdk_cloudwatch::config::SharedCredentialsProvider;
 use aws_sdk_organizations::Client;
 use bedrock_cost_monitor::emulator::Emulator;
+use bedrock_cost_monitor::sim::publish::publish;
+use bedrock_cost_monitor::sim::SimDatum;
+
+use super::workload::{EAST, WEST};
 
 /// Organizations' endpoint is in us-east-1.
 pub const REGION: &str = "us-east-1";
@@ -80,4 +84,15 @@ pub async fn in_account(emu: &Emulator, account_id: &str, region: &str) -> SdkCo
     let provider =
         aws_config::sts::AssumeRoleProvider::builder(role).session_name("test").configure(&own).build().await;
     own.into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build()
+}
+
+/// Publishes `datums` (us-east-1 and us-west-2) into `account`'s CloudWatch,
+/// with that account's credentials.
+pub async fn publish_in(emu: &Emulator, account: &str, datums: &[SimDatum]) {
+    for region in [EAST, WEST] {
+        let mine: Vec<SimDatum> = datums.iter().filter(|d| d.region == region).cloned().collect();
+        #[expect(clippy::disallowed_methods, reason = "a member account's traffic, published by the test")]
+        let client = aws_sdk_cloudwatch::Client::new(&in_account(emu, account, region).await);
+        publish(&client, &mine).await.expect("PutMetricData");
+    }
 }

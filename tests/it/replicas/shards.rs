@@ -14,8 +14,6 @@ use bedrock_cost_monitor::clock::{Clock, ManualClock};
 use bedrock_cost_monitor::emulator::Emulator;
 use bedrock_cost_monitor::ledger::StoreUsage;
 use bedrock_cost_monitor::records::CostTotal;
-use bedrock_cost_monitor::sim::publish::publish;
-use bedrock_cost_monitor::sim::SimDatum;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
 
@@ -24,7 +22,7 @@ use crate::helpers::daemon::{DaemonOptions, TestConfig, TestDaemon};
 use crate::helpers::emulator;
 use crate::helpers::inbox::Topic;
 use crate::helpers::organization;
-use crate::helpers::workload::{publish_all, seeded_series, workload, Truth, EAST, WEST};
+use crate::helpers::workload::{publish_all, seeded_series, workload, Truth};
 
 const SEARCH: &str = "222222222222";
 const ADS: &str = "444444444444";
@@ -32,20 +30,6 @@ const LEASE_SECS: i64 = 60;
 
 fn end() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap()
-}
-
-async fn publish_in(emu: &Emulator, account: &str, datums: &[SimDatum]) {
-    for region in [EAST, WEST] {
-        let mine: Vec<SimDatum> = datums.iter().filter(|d| d.region == region).cloned().collect();
-        #[expect(clippy::disallowed_methods, reason = "a member account's traffic, published by the test")]
-        let client = aws_sdk_cloudwatch::Client::new(&organization::in_account(emu, account, region).await);
-        publish(&client, &mine).await.expect("PutMetricData");
-    }
-}
-
-fn keyed(truth: &Truth, account: Option<&str>) -> Vec<CostTotal> {
-    let key = |region: &str| account.map_or_else(|| region.to_string(), |a| format!("{a}/{region}"));
-    truth.cost_totals().into_iter().map(|t| CostTotal { region: key(&t.region), ..t }).collect()
 }
 
 fn sorted(mut rows: Vec<CostTotal>) -> Vec<CostTotal> {
@@ -97,11 +81,11 @@ async fn publish_usage(emu: &Emulator) -> (Vec<CostTotal>, Decimal) {
     for (account, datums) in &usage {
         match account {
             None => publish_all(emu, datums).await,
-            Some(a) => publish_in(emu, a, datums).await,
+            Some(a) => organization::publish_in(emu, a, datums).await,
         }
         let truth = Truth::of(datums);
         all_usd += truth.total_usd();
-        want.extend(keyed(&truth, *account));
+        want.extend(truth.cost_totals_in(*account));
     }
     (want, all_usd)
 }

@@ -181,6 +181,13 @@ impl Truth {
         totals
     }
 
+    /// [`Truth::cost_totals`] as the ledger keys them in `account` (`None`:
+    /// the primary account's plain regions; a member's `<account>/<region>`).
+    pub fn cost_totals_in(&self, account: Option<&str>) -> Vec<CostTotal> {
+        let key = |region: &str| account.map_or_else(|| region.to_string(), |a| format!("{a}/{region}"));
+        self.cost_totals().into_iter().map(|t| CostTotal { region: key(&t.region), ..t }).collect()
+    }
+
     pub fn in_region(&self, region: &str) -> Vec<CostTotal> {
         self.cost_totals().into_iter().filter(|t| t.region == region).collect()
     }
