@@ -20,7 +20,7 @@ pub fn run(path: &Path, clock: &dyn Clock, out: &mut dyn Write) -> Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-/// Which credentials read usage and which write: `aws.rs` gives the role
+/// Which credentials read usage and which write: `aws/` gives the role
 /// to the sources' clients only.
 fn accounts_line(c: &Config) -> String {
     let primary = match &c.aws.assume_role_arn {

@@ -26,6 +26,8 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudwatch::config::SharedCredentialsProvider;
 
+mod http;
+
 use crate::config::types::AwsSection;
 use crate::shard::Shard;
 
@@ -98,7 +100,13 @@ impl AwsConfig {
 
     /// Wraps a configuration loaded elsewhere (the demo's and tests'
     /// emulator), as both accounts.
+    /// A configuration without an HTTP client gets the shared one, as a
+    /// loaded one does.
     pub fn from_sdk(base: SdkConfig) -> AwsConfig {
+        let base = match base.http_client() {
+            Some(_) => base,
+            None => base.into_builder().http_client(http::shared_https_client()).build(),
+        };
         AwsConfig { own: Account::new(base.clone()), monitored: Account::new(base) }
     }
 
@@ -201,7 +209,8 @@ async fn base_config(
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(home_region.to_string()))
         .retry_config(RetryConfig::standard().with_max_attempts(aws.max_attempts))
-        .timeout_config(timeouts);
+        .timeout_config(timeouts)
+        .http_client(http::shared_https_client());
     if let Some(url) = &aws.endpoint_url {
         loader = loader.endpoint_url(url);
     }
@@ -223,4 +232,46 @@ async fn assume_role(base: SdkConfig, role: &str, external_id: Option<&str>) -> 
     }
     let provider = builder.build().await;
     base.into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build()
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_cloudwatch::config::Credentials as StaticCredentials;
+
+    use super::*;
+
+    fn keys() -> StaticCredentials {
+        StaticCredentials::new("AKIDEXAMPLE", "secret", None, None, "test")
+    }
+
+    fn credentials() -> Option<Credentials> {
+        Some(SharedCredentialsProvider::new(keys()))
+    }
+
+    #[tokio::test]
+    async fn every_account_region_and_member_has_the_one_http_client() {
+        let aws = AwsSection { endpoint_url: Some("http://127.0.0.1:9".into()), ..AwsSection::default() };
+        let config = AwsConfig::load(&aws, "us-east-1", credentials()).await;
+        let member = config.member("arn:aws:iam::210987654321:role/reader", None).await;
+        for sdk in [
+            config.own().for_region("eu-west-1"),
+            config.monitored().for_region("us-west-2"),
+            config.own_reader().for_region("ap-northeast-1"),
+            member.for_region("eu-central-1"),
+        ] {
+            assert!(sdk.http_client().is_some(), "{:?} builds its own HTTP client", sdk.region());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_configuration_loaded_elsewhere_gets_one_too() {
+        let loaded = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(keys())
+            .load()
+            .await;
+        assert!(loaded.http_client().is_none(), "the SDK now sets one itself: this module may go");
+        let config = AwsConfig::from_sdk(loaded);
+        assert!(config.monitored().for_region("us-west-2").http_client().is_some());
+    }
 }
