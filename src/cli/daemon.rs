@@ -13,7 +13,7 @@ pub fn run(config: &Path, clock: &dyn Clock) -> Result<ExitCode, CliError> {
     crate::logging::init();
     let loaded = super::load_reporting(config, clock.now())?;
     let Some(loaded) = loaded else { return Ok(ExitCode::FAILURE) };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = crate::scheduler::runtime()?;
     runtime.block_on(async {
         tracing::info!(config = %config.display(), regions = ?loaded.config.monitor.regions, "starting");
         let options = RunOptions {

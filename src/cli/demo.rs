@@ -13,7 +13,7 @@ pub fn run(duration_secs: Option<u64>) -> Result<ExitCode, CliError> {
     // The daemon's own log stays quiet unless asked for (RUST_LOG=info).
     crate::logging::init_with_default("warn");
     let repo_root = std::env::current_dir()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = crate::scheduler::runtime()?;
     runtime
         .block_on(demo::run(DemoOptions { repo_root, duration: duration_secs.map(Duration::from_secs) }))?;
     Ok(ExitCode::SUCCESS)

@@ -77,6 +77,21 @@ impl Scheduler {
     }
 }
 
+/// Blocking threads the daemon's runtime may start. The ledger's calls
+/// share one SQLite connection, so beyond a few threads they only queue on
+/// its lock, each waiting thread holding a stack; DNS lookups and file reads
+/// are the other users. Tokio's default (512) let a daemon with a hundred
+/// shards start over a hundred threads.
+pub const MAX_BLOCKING_THREADS: usize = 8;
+
+/// The multi-threaded runtime the daemon (and the demo) runs on.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
+        .enable_all()
+        .build()
+}
+
 /// Runs `work` on the runtime's blocking threads and waits for it, so that a
 /// blocking call (SQLite) never stalls the async workers. Task creation stays
 /// here and in `app/`; the store asks rather than spawning itself.
