@@ -36,5 +36,11 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 export MALLOC_ARENA_MAX="${BCM_RSS_ARENAS-2}"
 [[ -z "${MALLOC_ARENA_MAX}" ]] && unset MALLOC_ARENA_MAX
 echo "MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-<glibc default>}" >&2
+# The image's malloc thresholds too, read from the Dockerfile so the two
+# cannot drift; BCM_RSS_TUNABLES= (empty) measures glibc's defaults.
+image_tunables="$(grep -o 'GLIBC_TUNABLES=[^ ]*' deploy/docker/Dockerfile | cut -d= -f2-)"
+export GLIBC_TUNABLES="${BCM_RSS_TUNABLES-${image_tunables}}"
+[[ -z "${GLIBC_TUNABLES}" ]] && unset GLIBC_TUNABLES
+echo "GLIBC_TUNABLES=${GLIBC_TUNABLES:-<glibc default>}" >&2
 cargo bench --bench rss -- --rss --secs "${secs}" --daemon "${daemon_dir}/bedrock-cost-monitor" "$@"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
