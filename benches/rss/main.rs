@@ -10,7 +10,10 @@
 //!    instead usage metrics for M model IDs in each of R regions (two hours,
 //!    then each minute) and CloudTrail events of P distinct
 //!    principals (20 minutes of history, then each minute), through the
-//!    emulator's seeding of LookupEvents.
+//!    emulator's seeding of LookupEvents; with `--accounts N` the same again
+//!    in each of N - 1 member accounts, published with credentials from STS
+//!    `AssumeRole` of the member's reader role (the emulator maps them to
+//!    that account) and seeded into that account's event history.
 //! 2. Spawns the daemon binary with `config/demo.toml` (2 regions, a
 //!    collection every 20 s, 10-minute restatement, 6-hour backfill), or at
 //!    scale with the configuration `scale.rs` writes (printed path), the
@@ -21,7 +24,7 @@
 //!
 //! Real work only with `--rss` (and `--bench`): `cargo bench --bench rss --
 //! --rss [--secs 180] [--daemon target/release/bedrock-cost-monitor]
-//! [--models 50 --regions 5 --principals 1000]`. Plain
+//! [--models 50 --regions 5 --principals 1000 [--accounts 20]]`. Plain
 //! `cargo bench` and `cargo test --all-targets` skip it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -45,6 +48,7 @@ use bedrock_cost_monitor::emulator::Emulator;
 use bedrock_cost_monitor::sim::publish::publish;
 use bedrock_cost_monitor::sim::trail::SimPrincipal;
 use bedrock_cost_monitor::sim::{datums, demo_series, SimSeries};
+use scale::AccountLoad;
 
 const HISTORY_HOURS: i64 = 6;
 /// At scale, two hours: the first start still backfills and attributes far
@@ -72,21 +76,36 @@ fn options(root: &Path) -> Options {
     }
 }
 
+/// A CloudWatch client per (account, region): `None` is the primary account.
+type Clients = BTreeMap<(Option<String>, String), aws_sdk_cloudwatch::Client>;
+
 struct Publisher {
-    clients: BTreeMap<String, aws_sdk_cloudwatch::Client>,
-    series: Vec<SimSeries>,
+    clients: Clients,
+    /// The primary account's first.
+    loads: Vec<AccountLoad>,
     /// At scale, who calls (their CloudTrail events are seeded too).
     principals: Vec<SimPrincipal>,
 }
 
 impl Publisher {
+    fn series(&self) -> usize {
+        self.loads.iter().map(|l| l.series.len()).sum()
+    }
+
+    /// The primary account's series (the demo's invocation logs are of these).
+    fn primary(&self) -> &[SimSeries] {
+        &self.loads[0].series
+    }
+
     async fn publish_range(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> usize {
         let mut total = 0;
-        for s in &self.series {
-            let client = &self.clients[&s.region];
-            let d = datums(s, start, end);
-            publish(client, &d).await.expect("publish to the emulator");
-            total += d.len();
+        for load in &self.loads {
+            for s in &load.series {
+                let client = &self.clients[&(load.account.clone(), s.region.clone())];
+                let d = datums(s, start, end);
+                publish(client, &d).await.expect("publish to the emulator");
+                total += d.len();
+            }
         }
         total
     }
@@ -102,12 +121,18 @@ impl Publisher {
         if self.principals.is_empty() {
             return (0, 0);
         }
-        let records = scale::trail(&self.series, &self.principals, start, end);
-        let mut stored = 0;
-        for chunk in records.chunks(2_000) {
-            stored += emulator.seed_cloudtrail(chunk).await.expect("seed CloudTrail events");
+        let (mut stored, mut callers) = (0, 0);
+        for load in &self.loads {
+            let records = scale::trail(&load.series, &self.principals, start, end);
+            for chunk in records.chunks(2_000) {
+                stored += emulator
+                    .seed_cloudtrail_in(load.account.as_deref(), chunk)
+                    .await
+                    .expect("seed CloudTrail events");
+            }
+            callers = callers.max(scale::callers(&records));
         }
-        (stored, scale::callers(&records))
+        (stored, callers)
     }
 }
 
@@ -189,17 +214,38 @@ async fn setup(
         }
     };
     let loaded = bedrock_cost_monitor::config::load_with_env(&config, &|_| None, SystemClock.now()).unwrap();
-    let mut clients = BTreeMap::new();
-    for region in &loaded.config.monitor.regions {
-        #[expect(clippy::disallowed_methods, reason = "publishes the simulated traffic to the emulator")]
-        clients.insert(region.clone(), aws_sdk_cloudwatch::Client::new(&emulator.sdk_config(region).await));
-    }
-    let (series, principals, hours) = match &opts.scale {
-        None => (demo_series(), Vec::new(), HISTORY_HOURS),
-        Some(scale) => (scale.series(), scale.principals(), SCALED_HISTORY_HOURS),
+    let (loads, principals, hours) = match &opts.scale {
+        None => (vec![AccountLoad { account: None, series: demo_series() }], Vec::new(), HISTORY_HOURS),
+        Some(scale) => (scale.loads(), scale.principals(), SCALED_HISTORY_HOURS),
     };
-    let publisher = Publisher { clients, series, principals };
+    let mut clients = Clients::new();
+    for load in &loads {
+        for region in &loaded.config.monitor.regions {
+            let sdk = account_config(emulator, load.account.as_deref(), region).await;
+            #[expect(clippy::disallowed_methods, reason = "publishes the simulated traffic to the emulator")]
+            let client = aws_sdk_cloudwatch::Client::new(&sdk);
+            clients.insert((load.account.clone(), region.clone()), client);
+        }
+    }
+    let publisher = Publisher { clients, loads, principals };
     (config, publisher, hours)
+}
+
+/// The emulator's credentials in `region`, or for a member account those of
+/// its reader role, assumed from the default account as the daemon does
+/// (the emulator maps the keys STS hands out to the role's account).
+async fn account_config(emulator: &Emulator, account: Option<&str>, region: &str) -> aws_config::SdkConfig {
+    let own = emulator.sdk_config(region).await;
+    let Some(account) = account else { return own };
+    let role = format!("arn:aws:iam::{account}:role/bedrock-cost-monitor-reader");
+    let provider = aws_config::sts::AssumeRoleProvider::builder(role)
+        .session_name("rss-bench")
+        .configure(&own)
+        .build()
+        .await;
+    own.into_builder()
+        .credentials_provider(aws_sdk_cloudwatch::config::SharedCredentialsProvider::new(provider))
+        .build()
 }
 
 /// The demo's invocation logs too: config/demo.toml reads them in one
@@ -218,7 +264,7 @@ async fn demo_logs(
         let since =
             published_through - chrono::Duration::minutes(bedrock_cost_monitor::demo::logs::HISTORY_MINUTES);
         let records =
-            bedrock_cost_monitor::demo::logs::records(&publisher.series, None, since, published_through);
+            bedrock_cost_monitor::demo::logs::records(publisher.primary(), None, since, published_through);
         let logged = logs.deliver(records).await.expect("deliver invocation logs");
         eprintln!("rss: delivered {logged} invocation log records");
     }
@@ -235,8 +281,9 @@ async fn measure(root: &Path, opts: &Options) {
     let t = Instant::now();
     let n = publisher.publish_range(history, published_through).await;
     eprintln!(
-        "rss: published {n} datapoints ({hours} h, {} series) in {:.0?}",
-        publisher.series.len(),
+        "rss: published {n} datapoints ({hours} h, {} series in {} accounts) in {:.0?}",
+        publisher.series(),
+        publisher.loads.len(),
         t.elapsed()
     );
     let trail_since = published_through - chrono::Duration::minutes(scale::TRAIL_HISTORY_MINUTES);
@@ -269,7 +316,7 @@ async fn measure(root: &Path, opts: &Options) {
             publisher.seed_trail(&emulator, published_through, now_minute).await;
             if let Some(logs) = &logs {
                 let records = bedrock_cost_monitor::demo::logs::records(
-                    &publisher.series,
+                    publisher.primary(),
                     None,
                     published_through,
                     now_minute,

@@ -1,9 +1,11 @@
 //! The scaled workload of the RSS bench: `--models M --regions R
-//! --principals P` publishes usage metrics for M model IDs in each of R
-//! regions and CloudTrail events of P distinct principals, and writes the
-//! configuration the daemon runs with. Without those flags the bench runs
-//! the demo's workload with `config/demo.toml`, as it always has. Must not
-//! start processes or talk to the emulator (`main.rs` does).
+//! --principals P [--accounts N]` publishes usage metrics for M model IDs in
+//! each of R regions and CloudTrail events of P distinct principals, in the
+//! primary account and in N - 1 member accounts (default N = 1: the primary
+//! only), and writes the configuration the daemon runs with: N × R shards.
+//! Without those flags the bench runs the demo's workload with
+//! `config/demo.toml`, as it always has. Must not start processes or talk
+//! to the emulator (`main.rs` does).
 //!
 //! The configuration is the one a deployment of that size would run: the
 //! defaults (CloudTrail attribution on, bounded labels at their default
@@ -11,7 +13,10 @@
 //! burn-rate rule and a per-principal daily budget, and only the schedules
 //! faster than the defaults (usage every minute, detail every two minutes,
 //! CloudTrail every minute with a 10-minute overlap) so that a few minutes
-//! of sampling see many runs of every job. Invocation logs stay off, as
+//! of sampling see many runs of every job. The member accounts are
+//! `[[accounts.members]]`, each in every region, read through the default
+//! role `bedrock-cost-monitor-reader` (the emulator maps the credentials
+//! STS hands out for it to that account). Invocation logs stay off, as
 //! they are unless a region's log group is configured.
 
 use std::path::Path;
@@ -40,12 +45,25 @@ const REGIONS: &[&str] = &[
 /// emulator's LookupEvents, like AWS's, serves 2 pages of 50 a second per region).
 pub const TRAIL_HISTORY_MINUTES: i64 = 20;
 
+/// Member account IDs: `2100` and the member's number, 12 digits.
+const MEMBER_ID_BASE: u64 = 210_000_000_000;
+
 /// The workload's size, from the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Scale {
     pub models: usize,
     pub regions: usize,
     pub principals: usize,
+    /// The primary account and `accounts - 1` members.
+    pub accounts: usize,
+}
+
+/// One account's share of the workload: the same series as every other
+/// account's (all regions), published with that account's credentials.
+pub struct AccountLoad {
+    /// `None`: the primary account (the emulator's default one).
+    pub account: Option<String>,
+    pub series: Vec<SimSeries>,
 }
 
 impl Scale {
@@ -60,7 +78,25 @@ impl Scale {
             return None;
         }
         let regions = r.unwrap_or(2).clamp(1, REGIONS.len());
-        Some(Scale { models: m.unwrap_or(6).max(1), regions, principals: p.unwrap_or(3).max(1) })
+        Some(Scale {
+            models: m.unwrap_or(6).max(1),
+            regions,
+            principals: p.unwrap_or(3).max(1),
+            accounts: value("--accounts").unwrap_or(1).max(1),
+        })
+    }
+
+    /// The member accounts' IDs (none with `--accounts 1`).
+    pub fn members(&self) -> Vec<String> {
+        (1..self.accounts as u64).map(|k| (MEMBER_ID_BASE + k).to_string()).collect()
+    }
+
+    /// The workload of each account, the primary's first.
+    pub fn loads(&self) -> Vec<AccountLoad> {
+        std::iter::once(None)
+            .chain(self.members().into_iter().map(Some))
+            .map(|account| AccountLoad { account, series: self.series() })
+            .collect()
     }
 
     pub fn regions(&self) -> Vec<String> {
@@ -72,7 +108,7 @@ impl Scale {
     /// to 250 CloudTrail events a minute per region, within what
     /// LookupEvents delivers with the overlap re-read, while every
     /// principal still calls.
-    pub fn series(&self) -> Vec<SimSeries> {
+    fn series(&self) -> Vec<SimSeries> {
         self.regions()
             .iter()
             .flat_map(|region| varied_series(region, support::model_ids(region, self.models)))
@@ -126,8 +162,13 @@ pub fn trail(
 pub fn write_config(scale: &Scale, root: &Path, path: &Path) -> std::io::Result<()> {
     let regions: Vec<String> = scale.regions().iter().map(|r| format!("\"{r}\"")).collect();
     let prices = root.join("config/prices.toml");
+    let members: String = scale
+        .members()
+        .iter()
+        .map(|id| format!("\n[[accounts.members]]\nid = \"{id}\"\nname = \"member-{id}\"\n"))
+        .collect();
     let text = format!(
-        r#"# Written by the RSS bench (benches/rss/scale.rs): {models} model IDs x {n} regions x {principals} principals.
+        r#"# Written by the RSS bench (benches/rss/scale.rs): {models} model IDs x {n} regions x {principals} principals x {accounts} accounts.
 [monitor]
 regions = [{regions}]
 timezone = "UTC"
@@ -161,8 +202,9 @@ name = "per-principal-daily"
 period = "day"
 limit_usd = "50.00"
 per_principal = true
-"#,
+{members}"#,
         models = scale.models,
+        accounts = scale.accounts,
         n = scale.regions,
         principals = scale.principals,
         regions = regions.join(", "),
