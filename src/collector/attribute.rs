@@ -73,8 +73,7 @@ impl Attributor {
         let _one = self.lock.lock().await;
         let mut total = ReplaceStats::default();
         for (start, end) in crate::clock::spans(from, to, Duration::minutes(CHUNK_MINUTES)) {
-            let lines: Vec<_> =
-                store.cost_lines(start, end).await?.into_iter().filter(|l| l.region == region).collect();
+            let lines = store.region_cost_lines(region, start, end).await?;
             let calls = store.call_counts(region, start, end).await?;
             let logged = store.request_rows(region, start, end).await?;
             let shares = attribute_window(&lines, &calls, &logged);

@@ -36,7 +36,7 @@ impl LogCheck {
         let (Some(cw), Some(logs)) = (cw, logs) else { return Ok(None) };
         let to = floor_minute(cw.min(logs)) - Duration::minutes(i64::from(self.lookback_minutes));
         let from = to - Duration::minutes(WINDOW_MINUTES);
-        let lines = self.store.cost_lines(from, to).await?;
+        let lines = self.store.region_cost_lines(region, from, to).await?;
         let rows = self.store.request_rows(region, from, to).await?;
         let mut drift = Drift::of(region, (from, to), &lines, &rows);
         let (failures, count) = self.health.delivery_failures(region, from, to).await?;

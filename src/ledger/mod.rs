@@ -106,6 +106,16 @@ pub trait Store: Send + Sync {
     /// Cost lines with `from <= minute < to`, ordered by minute, region, model ID, token type.
     async fn cost_lines(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<CostLine>, StoreError>;
 
+    /// The cost lines of one region key (a shard) with `from <= minute < to`,
+    /// in the same order: what attributing that shard needs, without every
+    /// other shard's lines (a hundred shards would read a hundred times more).
+    async fn region_cost_lines(
+        &self,
+        region: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CostLine>, StoreError>;
+
     /// Metric points with `from <= minute < to`, same order (for gauges such as latency).
     async fn metric_points(
         &self,

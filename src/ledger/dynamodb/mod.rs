@@ -205,7 +205,16 @@ impl Store for DynamoStore {
     }
 
     async fn cost_lines(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<CostLine>, StoreError> {
-        read::cost_lines(&self.ctx, from, to).await
+        read::cost_lines(&self.ctx, None, from, to).await
+    }
+
+    async fn region_cost_lines(
+        &self,
+        region: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CostLine>, StoreError> {
+        read::cost_lines(&self.ctx, Some(region), from, to).await
     }
 
     async fn metric_points(

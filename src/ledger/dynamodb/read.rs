@@ -79,13 +79,15 @@ async fn rows_in(
     Ok(found)
 }
 
+/// Every region's lines, or with `region` that region key's only.
 pub(super) async fn cost_lines(
     ctx: &Ctx,
+    region: Option<&str>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<CostLine>, StoreError> {
     let mut lines = Vec::new();
-    for (id, item) in rows_in(ctx, Kind::Lines, None, (from, to)).await? {
+    for (id, item) in rows_in(ctx, Kind::Lines, region, (from, to)).await? {
         lines.extend(minutes::line_records(&id, &item)?);
     }
     lines.sort_by(|a, b| {

@@ -230,7 +230,17 @@ impl Store for SqliteStore {
     }
 
     async fn cost_lines(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<CostLine>, StoreError> {
-        self.run(move |conn| read::cost_lines(conn, from, to)).await
+        self.run(move |conn| read::cost_lines(conn, None, from, to)).await
+    }
+
+    async fn region_cost_lines(
+        &self,
+        region: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CostLine>, StoreError> {
+        let region = region.to_string();
+        self.run(move |conn| read::cost_lines(conn, Some(&region), from, to)).await
     }
 
     async fn metric_points(

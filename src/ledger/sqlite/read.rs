@@ -102,8 +102,10 @@ pub(super) fn metric_totals(conn: &Connection) -> Result<Vec<MetricTotal>, Store
     Ok(totals)
 }
 
+/// Every region's lines, or with `region` that region key's only.
 pub(super) fn cost_lines(
     conn: &Connection,
+    region: Option<&str>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<CostLine>, StoreError> {
@@ -111,9 +113,9 @@ pub(super) fn cost_lines(
         conn,
         "reading cost lines",
         "SELECT region, model_id, minute, token_type, tokens, model, price_entry, usd, reason
-         FROM cost_lines WHERE minute >= ?1 AND minute < ?2
+         FROM cost_lines WHERE minute >= ?1 AND minute < ?2 AND (?3 IS NULL OR region = ?3)
          ORDER BY minute, region, model_id, token_type",
-        params![codec::bound_to_sql(from), codec::bound_to_sql(to)],
+        params![codec::bound_to_sql(from), codec::bound_to_sql(to), region],
         |r| {
             let key = (r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get(4)?);
             Ok((key, (r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)))

@@ -139,6 +139,19 @@ pub async fn assert_totals_match_lines(store: &dyn Store) {
     let (from, to) = all_time();
     let lines = store.cost_lines(from, to).await.unwrap();
     assert_eq!(store.cost_totals().await.unwrap(), totals_of(&lines));
+    assert_region_lines_are_the_regions_share(store, &lines).await;
+}
+
+/// Each region key's lines, read alone, are exactly its share of every
+/// region's, in the same order; a key with no lines has none.
+async fn assert_region_lines_are_the_regions_share(store: &dyn Store, lines: &[CostLine]) {
+    let (from, to) = all_time();
+    let regions: std::collections::BTreeSet<&str> = lines.iter().map(|l| l.region.as_str()).collect();
+    for region in regions {
+        let share: Vec<CostLine> = lines.iter().filter(|l| l.region == region).cloned().collect();
+        assert_eq!(store.region_cost_lines(region, from, to).await.unwrap(), share, "{region}");
+    }
+    assert_eq!(store.region_cost_lines("210987654321/us-east-1", from, to).await.unwrap(), vec![]);
 }
 
 pub async fn rewrite_is_idempotent(store: &dyn Store) {
