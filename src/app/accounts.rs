@@ -4,11 +4,15 @@
 //! (account × region) every source collects.
 //!
 //! Member accounts come from `[[accounts.members]]` and, when enabled, from
-//! AWS Organizations `ListAccounts` at start (`sources::organizations`).
+//! AWS Organizations `ListAccounts` at start (`sources::organizations`);
+//! `org_recheck.rs` lists again on a schedule and compares with
+//! [`Accounts::discovered`].
 //!
 //! Wiring only: the section's rules are `config::accounts`, key syntax is
 //! `shard`, the organisation filter `sources::organizations::filter`. A member whose role cannot be assumed is still a shard: its
 //! calls fail, it is reported, and it never stops another account.
+
+use std::collections::BTreeSet;
 
 use crate::aws::{AwsConfig, MonitoredShards};
 use crate::config::accounts::configured_primary;
@@ -33,6 +37,9 @@ pub struct Accounts {
     pub primary: String,
     pub members: Vec<Member>,
     pub shards: MonitoredShards,
+    /// The members that came from the organisation's listing at start (none
+    /// if it was off or failed).
+    pub discovered: BTreeSet<String>,
 }
 
 impl Accounts {
@@ -47,8 +54,11 @@ impl Accounts {
 pub async fn resolve(config: &Config, aws: &AwsConfig) -> Accounts {
     let primary = primary_id(config, aws).await;
     let mut members = listed(config);
+    let mut discovered = BTreeSet::new();
     if config.accounts.organizations.enabled {
-        members.extend(discover(config, aws, &primary, &members).await);
+        let found = discover(config, aws, &primary, &members).await.unwrap_or_default();
+        discovered = found.iter().map(|m| m.id.clone()).collect();
+        members.extend(found);
     }
     let mut shards = MonitoredShards::primary(aws.monitored(), &config.monitor.regions);
     for m in &members {
@@ -64,7 +74,7 @@ pub async fn resolve(config: &Config, aws: &AwsConfig) -> Accounts {
             "monitoring several accounts"
         );
     }
-    Accounts { primary, members, shards }
+    Accounts { primary, members, shards, discovered }
 }
 
 /// `accounts.primary_id`, else the account of `aws.assume_role_arn`, else
@@ -102,9 +112,14 @@ pub fn listed(config: &Config) -> Vec<Member> {
 
 /// The active accounts of the organisation its filter chooses, less the
 /// primary account and those listed by hand (their entries win), at most
-/// `max_accounts` members in all. A listing that fails is logged and leaves
-/// the listed members: the monitor still starts and reads what it can.
-async fn discover(config: &Config, aws: &AwsConfig, primary: &str, listed: &[Member]) -> Vec<Member> {
+/// `max_accounts` members in all. A listing that fails is logged and
+/// answers `None`: the monitor still starts with the listed members.
+pub async fn discover(
+    config: &Config,
+    aws: &AwsConfig,
+    primary: &str,
+    listed: &[Member],
+) -> Option<Vec<Member>> {
     let a = &config.accounts;
     let org = &a.organizations;
     let reader = match &org.role_arn {
@@ -115,7 +130,7 @@ async fn discover(config: &Config, aws: &AwsConfig, primary: &str, listed: &[Mem
         Ok(l) => l,
         Err(e) => {
             tracing::error!(error = %e, "cannot list the organisation's accounts; monitoring the listed ones only");
-            return Vec::new();
+            return None;
         }
     };
     let selection = select(&listing.accounts, &AccountFilter::new(org.include.clone(), org.exclude.clone()));
@@ -141,7 +156,7 @@ async fn discover(config: &Config, aws: &AwsConfig, primary: &str, listed: &[Mem
         accounts = fresh.len().min(room),
         "organisation accounts discovered"
     );
-    fresh
+    let chosen = fresh
         .into_iter()
         .take(room)
         .map(|acc| Member {
@@ -150,7 +165,8 @@ async fn discover(config: &Config, aws: &AwsConfig, primary: &str, listed: &[Mem
             id: acc.id,
             regions: regions.clone(),
         })
-        .collect()
+        .collect();
+    Some(chosen)
 }
 
 fn config_external_id(config: &Config, id: &str) -> Option<String> {

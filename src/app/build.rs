@@ -58,6 +58,9 @@ pub struct Components {
     pub wake_mantle: Option<Arc<Wake>>,
     /// With shared shards: this replica's shard leases and the set it owns.
     pub shards: Option<Arc<super::shards::ShardKeeper>>,
+    /// Turns true when the daemon must stop to be restarted with a changed
+    /// organisation (`org_recheck.rs`).
+    pub restart: tokio::sync::watch::Sender<bool>,
 }
 
 impl Components {
@@ -133,6 +136,7 @@ impl Components {
             wake_mantle: (config.wakeups.enabled && config.sources.mantle.enabled)
                 .then(|| Arc::new(Wake::new(std::time::Duration::from_secs(config.wakeups.min_gap_secs)))),
             shards,
+            restart: tokio::sync::watch::Sender::new(false),
         })
     }
 
@@ -212,6 +216,7 @@ impl Components {
         jobs.extend(super::compact::scheduled(self, loaded));
         jobs.extend(super::reconcile::scheduled(self, loaded));
         jobs.extend(super::alarms::scheduled(self, loaded));
+        jobs.extend(super::org_recheck::scheduled(self, loaded));
         if let Ok(every) = CronSchedule::every_secs(config.replicas.follower_refresh_secs) {
             jobs.push(self.schedule(Arc::new(self.follower()), &every, Role::Follower, loaded));
         }

@@ -22,6 +22,7 @@ mod kept_labels;
 pub mod leader;
 mod listeners;
 mod logs;
+pub mod org_recheck;
 pub mod reconcile;
 mod serve;
 pub mod shards;
@@ -78,10 +79,21 @@ pub struct RunOptions {
     pub store: Option<Arc<dyn Backend>>,
 }
 
-/// Runs the daemon until `options.shutdown` turns true.
-pub async fn run(loaded: Loaded, options: RunOptions) -> Result<(), AppError> {
+/// Why the daemon stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// `options.shutdown` turned true (SIGTERM, SIGINT).
+    Asked,
+    /// The organisation's accounts changed: restart to monitor them.
+    AccountsChanged,
+}
+
+/// Runs the daemon until `options.shutdown` turns true, or until a change
+/// in the organisation asks for a restart.
+pub async fn run(loaded: Loaded, mut options: RunOptions) -> Result<Stopped, AppError> {
     let config = &loaded.config;
     let c = build::Components::new(&loaded, &options).await?;
+    options.shutdown = stop_or_restart(options.shutdown, c.restart.subscribe());
     // Decide the role before the first runs, so a follower does not poll at start.
     let leader = c.leadership.renew().await;
     tracing::info!(holder = %c.leadership.holder, leader, store = ?config.store.kind, "starting");
@@ -157,5 +169,56 @@ pub async fn run(loaded: Loaded, options: RunOptions) -> Result<(), AppError> {
             result.map_err(AppError::Http)?;
         }
     }
-    Ok(())
+    Ok(if *c.restart.borrow() { Stopped::AccountsChanged } else { Stopped::Asked })
+}
+
+/// A stop signal that turns true when either does (or its sender is gone,
+/// as a dropped shutdown sender always meant).
+fn stop_or_restart(
+    mut asked: watch::Receiver<bool>,
+    mut restart: watch::Receiver<bool>,
+) -> watch::Receiver<bool> {
+    let (stop, stopped) = watch::channel(false);
+    #[expect(clippy::disallowed_methods, reason = "ends with the first of the two signals; nothing to join")]
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = asked.wait_for(|s| *s) => {}
+            _ = restart.wait_for(|s| *s) => {}
+        }
+        stop.send_replace(true);
+    });
+    stopped
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::sync::watch;
+
+    use super::stop_or_restart;
+
+    async fn stops(mut stop: watch::Receiver<bool>) -> bool {
+        tokio::time::timeout(Duration::from_millis(200), stop.wait_for(|s| *s)).await.is_ok()
+    }
+
+    #[tokio::test]
+    async fn the_daemon_stops_when_asked_or_for_a_restart_and_not_otherwise() {
+        let (asked, asked_rx) = watch::channel(false);
+        let (restart, restart_rx) = watch::channel(false);
+        assert!(!stops(stop_or_restart(asked_rx.clone(), restart_rx.clone())).await);
+        restart.send_replace(true);
+        assert!(stops(stop_or_restart(asked_rx.clone(), restart_rx.clone())).await);
+        restart.send_replace(false);
+        asked.send_replace(true);
+        assert!(stops(stop_or_restart(asked_rx, restart_rx)).await);
+    }
+
+    #[tokio::test]
+    async fn a_dropped_shutdown_sender_stops_it_as_it_always_did() {
+        let (asked, asked_rx) = watch::channel(false);
+        let (_restart, restart_rx) = watch::channel(false);
+        drop(asked);
+        assert!(stops(stop_or_restart(asked_rx, restart_rx)).await);
+    }
 }

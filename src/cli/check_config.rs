@@ -38,8 +38,14 @@ fn accounts_line(c: &Config) -> String {
         let ids: Vec<&str> = a.members.iter().map(|m| m.id.as_str()).collect();
         more.push(format!("{} listed ({})", ids.len(), ids.join(", ")));
     }
-    if a.organizations.enabled {
-        more.push("the organisation's active accounts, discovered at start".into());
+    let org = &a.organizations;
+    if org.enabled && org.restart_on_change {
+        more.push(format!(
+            "the organisation's active accounts, discovered at start and rechecked on `{}` (a change restarts the daemon)",
+            org.recheck_schedule
+        ));
+    } else if org.enabled {
+        more.push("the organisation's active accounts, discovered at start only".into());
     }
     format!(
         "primary {primary}; members: {} (role {}, at most {})",

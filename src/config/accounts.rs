@@ -11,7 +11,8 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
-use super::types::Config;
+use super::types::{default_schedule, Config};
+use super::CronSchedule;
 use crate::diag::{FieldPath, Finding};
 use crate::names::is_arn_of;
 use crate::shard::is_account_id;
@@ -68,10 +69,16 @@ pub struct MemberAccount {
 }
 
 /// Member accounts from AWS Organizations `ListAccounts`, read at start.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OrganizationsSection {
     pub enabled: bool,
+    /// When the organisation is listed again (UTC). If the accounts chosen
+    /// differ from those the daemon started with, it stops (exit code 75)
+    /// so that its restart monitors the new set.
+    pub recheck_schedule: CronSchedule,
+    /// `false`: list only at start, never stop for a changed organisation.
+    pub restart_on_change: bool,
     /// A role in the management (or delegated administrator) account to call
     /// `ListAccounts` with; default the daemon's own credentials.
     pub role_arn: Option<String>,
@@ -81,6 +88,20 @@ pub struct OrganizationsSection {
     pub exclude: Vec<String>,
     /// The regions read in discovered accounts; empty: `monitor.regions`.
     pub regions: Vec<String>,
+}
+
+impl Default for OrganizationsSection {
+    fn default() -> Self {
+        OrganizationsSection {
+            enabled: false,
+            recheck_schedule: default_schedule("0 23 * * * *"),
+            restart_on_change: true,
+            role_arn: None,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            regions: Vec::new(),
+        }
+    }
 }
 
 impl AccountsSection {

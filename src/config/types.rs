@@ -359,5 +359,6 @@ mod tests {
         let _ = CloudWatchSource::default();
         let _ = CloudTrailSource::default();
         let _ = DigestSection::default();
+        let _ = super::super::accounts::OrganizationsSection::default();
     }
 }

@@ -107,7 +107,7 @@ pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
         clippy::disallowed_methods,
         reason = "the demo runs the real daemon beside its live loop and joins it below"
     )]
-    let daemon = tokio::spawn(app::run(loaded, options));
+    let daemon = tokio::spawn(async move { app::run(loaded, options).await.map(drop) });
     bill::reconcile(&billed, &url).await?;
 
     let live = workload::Live {

@@ -161,6 +161,36 @@ async fn organisation_accounts_are_discovered_filtered_and_read_once() {
     daemon.shutdown().await;
 }
 
+#[tokio::test]
+async fn a_new_organisation_account_asks_for_a_restart_and_a_failed_listing_does_not() {
+    let emu = emulator::exclusive().await;
+    let org = organization::create(&emu, &["search"]).await;
+    let dir = TempDir::new().unwrap();
+    let accounts = "[accounts.organizations]\nenabled = true\nregions = [\"us-east-1\"]\n";
+    let config = TestConfig::driven(dir.path(), emu.endpoint_url()).extra(accounts);
+    let clock = Arc::new(ManualClock::new(end()));
+    let daemon = TestDaemon::spawn(&emu, DaemonOptions::new(config.load(), clock)).await;
+    let restart = daemon.parts().restart.subscribe();
+    let started: Vec<&str> = daemon.parts().accounts.discovered.iter().map(String::as_str).collect();
+    assert_eq!(started, vec![org.id_of("search")]);
+
+    daemon.recheck_organization().await.unwrap();
+    assert!(!*restart.borrow(), "the same accounts: no restart");
+
+    // Refused, as when the management account's role is broken: the
+    // listing failed, nothing is known to have changed.
+    let denied = Fault::new("organizations", FaultKind::AccessDenied).operation("ListAccounts");
+    emu.inject_fault(&denied).await.unwrap();
+    let ads = organization::add_account(&emu, "ads").await;
+    daemon.recheck_organization().await.unwrap();
+    assert!(!*restart.borrow(), "a failed listing is no change");
+
+    emu.clear_faults().await.unwrap();
+    daemon.recheck_organization().await.unwrap();
+    assert!(*restart.borrow(), "{ads} is new: the daemon stops to be restarted with it");
+    daemon.shutdown().await;
+}
+
 /// Light traffic in us-east-1, so the paced LookupEvents reads it in seconds.
 fn light() -> SimSeries {
     SimSeries {

@@ -44,17 +44,22 @@ pub async fn create(emu: &Emulator, names: &[&str]) -> Org {
     let management = org.organization().and_then(|o| o.master_account_id()).expect("a management account");
     let mut members = Vec::new();
     for name in names {
-        let created = client
-            .create_account()
-            .account_name(*name)
-            .email(format!("{name}@example.com"))
-            .send()
-            .await
-            .expect("CreateAccount");
-        let id = created.create_account_status().and_then(|s| s.account_id()).expect("an account ID");
-        members.push((name.to_string(), id.to_string()));
+        members.push((name.to_string(), add_account(emu, name).await));
     }
     Org { management: management.to_string(), members }
+}
+
+/// Creates one more member account in the default account's organisation; its ID.
+pub async fn add_account(emu: &Emulator, name: &str) -> String {
+    let client = management_client(emu).await;
+    let created = client
+        .create_account()
+        .account_name(name)
+        .email(format!("{name}@example.com"))
+        .send()
+        .await
+        .expect("CreateAccount");
+    created.create_account_status().and_then(|s| s.account_id()).expect("an account ID").to_string()
 }
 
 /// Closes a member account: it is then `SUSPENDED`.

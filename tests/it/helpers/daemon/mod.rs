@@ -117,7 +117,8 @@ impl TestDaemon {
         if scheduled {
             let (listener, api_listener) = listeners.unzip();
             let run = RunOptions { listener, api_listener, ..run };
-            let task = tokio::spawn(async move { app::run(loaded, run).await.map_err(|e| e.to_string()) });
+            let task =
+                tokio::spawn(async move { app::run(loaded, run).await.map(drop).map_err(|e| e.to_string()) });
             let daemon = TestDaemon { driven: None, base, stop, tasks: vec![task] };
             wait_ready(&format!("{}/readyz", daemon.base())).await;
             return daemon;
@@ -165,6 +166,11 @@ impl TestDaemon {
     /// One run of the CloudWatch usage job: collect, price, evaluate budgets, alert.
     pub async fn collect_usage(&self) -> Result<Completed, String> {
         self.run(JobName::CLOUDWATCH).await
+    }
+
+    /// One run of the organisation recheck (`accounts.organizations`).
+    pub async fn recheck_organization(&self) -> Result<Completed, String> {
+        self.run(bedrock_cost_monitor::app::org_recheck::JOB).await
     }
 
     /// One run of the CloudTrail job: calls per principal, cost split among them.
