@@ -131,6 +131,8 @@ impl Refresher {
         let seen = models.keys().chain(principal_totals.iter().map(|t| &t.model_id)).map(String::as_str);
         let rank = model_ids::rank(&cost_totals, seen);
         let model_ids_kept = self.model_ids_kept.update(store, rank).await?;
+        let (call_totals, principal_totals) =
+            principal_collector::fold_unkept(call_totals, principal_totals, &principals_kept);
         let snapshot = Snapshot {
             cost_totals,
             metric_totals,

@@ -9,6 +9,7 @@
 //! life of the process; the rest are summed into `principal="other"`, so
 //! label cardinality stays bounded however many roles call Bedrock and no
 //! counter here ever decreases. `unattributed` is never folded. The
+//! refresher keeps the totals already folded (`fold_unkept`). The
 //! `model_id` label is bounded as in every other family (`model_ids`), so a
 //! series is summed over both folds at once. Read-only; money is summed in
 //! `Decimal` before it becomes `f64`.
@@ -19,7 +20,7 @@ use rust_decimal::Decimal;
 
 use super::families::{count_sample, usd_sample, FamilyBuilder};
 use super::snapshot::Snapshot;
-use crate::records::{CallTotal, PrincipalTotal, UNATTRIBUTED_PRINCIPAL};
+use crate::records::{Attribution, CallTotal, PrincipalTotal, UNATTRIBUTED_PRINCIPAL};
 
 pub const INVOCATIONS: (&str, &str) =
     ("bedrock_principal_invocations_total", "Successful Bedrock calls per principal (CloudTrail).");
@@ -42,6 +43,56 @@ pub fn keep_more(
     top: usize,
 ) {
     super::sticky::keep_best(kept, rank(principal_totals, call_totals).into_iter().collect(), top);
+}
+
+/// The totals as `render` shows them: the rows of every principal neither
+/// kept nor `unattributed` summed under `other`. The snapshot holds these
+/// instead of every caller's rows (at a thousand callers most of its
+/// memory); what `render` exports is the same, since it sums them alike.
+pub fn fold_unkept(
+    calls: Vec<CallTotal>,
+    principals: Vec<PrincipalTotal>,
+    kept: &BTreeSet<String>,
+) -> (Vec<CallTotal>, Vec<PrincipalTotal>) {
+    let shown = |p: String| {
+        if p == UNATTRIBUTED_PRINCIPAL || kept.contains(&p) {
+            p
+        } else {
+            OTHER.to_string()
+        }
+    };
+    let mut call_sums: BTreeMap<(String, String, String, Option<String>), u64> = BTreeMap::new();
+    for c in calls {
+        let n = call_sums.entry((c.region, c.model_id, shown(c.principal), c.error_code)).or_default();
+        *n = n.saturating_add(c.calls);
+    }
+    let mut cost_sums: BTreeMap<(String, String, String, String, Attribution), Decimal> = BTreeMap::new();
+    for p in principals {
+        *cost_sums.entry((p.region, p.model_id, p.model, shown(p.principal), p.attribution)).or_default() +=
+            p.usd;
+    }
+    let calls = call_sums
+        .into_iter()
+        .map(|((region, model_id, principal, error_code), calls)| CallTotal {
+            region,
+            model_id,
+            principal,
+            error_code,
+            calls,
+        })
+        .collect();
+    let principals = cost_sums
+        .into_iter()
+        .map(|((region, model_id, model, principal, attribution), usd)| PrincipalTotal {
+            region,
+            model_id,
+            model,
+            principal,
+            attribution,
+            usd,
+        })
+        .collect();
+    (calls, principals)
 }
 
 /// Each principal's claim to its own label: attributed cost, then calls.
@@ -113,4 +164,64 @@ pub fn render(snapshot: &Snapshot) -> Vec<prometheus::proto::MetricFamily> {
         cost_family.sample(&labels, usd_sample(*usd));
     }
     vec![invocations.build(), errors.build(), cost_family.build()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(region: &str, principal: &str, code: Option<&str>, calls: u64) -> CallTotal {
+        CallTotal {
+            region: region.into(),
+            model_id: "us.anthropic.claude-sonnet-4-5-20250929-v1:0".into(),
+            principal: principal.into(),
+            error_code: code.map(Into::into),
+            calls,
+        }
+    }
+
+    fn cost(region: &str, principal: &str, attribution: Attribution, usd: &str) -> PrincipalTotal {
+        PrincipalTotal {
+            region: region.into(),
+            model_id: "us.anthropic.claude-sonnet-4-5-20250929-v1:0".into(),
+            model: "claude-sonnet-4-5".into(),
+            principal: principal.into(),
+            attribution,
+            usd: usd.parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn folded_totals_render_exactly_as_every_callers_rows_do() {
+        let (a, b, c, d) = ("role/app", "role/batch", "role/cron", "user/alice");
+        let calls = vec![
+            call("us-east-1", a, None, 7),
+            call("us-east-1", b, None, 3),
+            call("us-east-1", c, None, 2),
+            call("us-east-1", c, Some("ThrottlingException"), 1),
+            call("us-east-1", d, Some("ThrottlingException"), 4),
+            call("210987654321/eu-west-1", d, None, 5),
+            call("us-east-1", UNATTRIBUTED_PRINCIPAL, None, 9),
+        ];
+        let costs = vec![
+            cost("us-east-1", a, Attribution::Exact, "0.000003"),
+            cost("us-east-1", b, Attribution::Exact, "1.100001"),
+            cost("us-east-1", c, Attribution::Exact, "2.200002"),
+            cost("us-east-1", c, Attribution::Estimated, "0.3"),
+            cost("210987654321/eu-west-1", d, Attribution::Estimated, "0.000000001"),
+            cost("us-east-1", UNATTRIBUTED_PRINCIPAL, Attribution::Unattributed, "4"),
+        ];
+        let kept: BTreeSet<String> = [a.to_string()].into();
+        let every = Snapshot {
+            call_totals: calls.clone(),
+            principal_totals: costs.clone(),
+            principals_kept: kept.clone(),
+            ..Snapshot::default()
+        };
+        let (calls, costs) = fold_unkept(calls, costs, &kept);
+        assert_eq!(calls.len(), 5, "{calls:?}");
+        assert_eq!(costs.len(), 5, "{costs:?}");
+        let folded = Snapshot { call_totals: calls, principal_totals: costs, ..every.clone() };
+        assert_eq!(render(&folded), render(&every));
+    }
 }
