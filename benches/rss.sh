@@ -4,10 +4,12 @@
 #
 #   benches/rss.sh [SECONDS]        # default 180
 #   benches/rss.sh 180 --models 50 --regions 5 --principals 1000
+#   benches/rss.sh 180 --accounts 20 --regions 5 --models 10 --principals 100
 #
-# The second form runs a scaled workload instead (benches/rss/scale.rs):
+# The other forms run a scaled workload instead (benches/rss/scale.rs):
 # usage metrics of that many model IDs in each region, CloudTrail events of
-# that many principals, and the configuration it writes for that size.
+# that many principals, in the primary account and (--accounts N) N - 1
+# member accounts, and the configuration it writes for that size.
 #
 # Builds the release binary as the image does (without the `demo` feature),
 # then runs the `rss` bench, which starts the
