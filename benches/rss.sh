@@ -11,7 +11,7 @@
 # that many principals, in the primary account and (--accounts N) N - 1
 # member accounts, and the configuration it writes for that size.
 #
-# Builds the release binary as the image does (without the `demo` feature),
+# Builds the binary as the image does (`--profile image`, without the `demo` feature),
 # then runs the `rss` bench, which starts the
 # emulator, publishes the workload, spawns the daemon with config/demo.toml
 # (2 regions, every 20 s), samples /proc/<pid>/{status,stat} every second and
@@ -26,12 +26,12 @@ shift || true
 if [[ ! -x .venv/emulator/bin/python && -z "${BCM_EMULATOR_VENV:-}" ]]; then
     bash tests/emulator/setup.sh
 fi
-cargo build --release --no-default-features --bin bedrock-cost-monitor
+cargo build --profile image --no-default-features --bin bedrock-cost-monitor
 # Set aside: building the bench rebuilds the binary in place with the default
 # features, and what is measured must be what the image runs.
 daemon_dir="$(mktemp -d)"
 trap 'rm -rf "${daemon_dir}"' EXIT
-cp "${CARGO_TARGET_DIR:-${repo_root}/target}/release/bedrock-cost-monitor" "${daemon_dir}/"
+cp "${CARGO_TARGET_DIR:-${repo_root}/target}/image/bedrock-cost-monitor" "${daemon_dir}/"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs); load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 # As the container image runs it (deploy/docker/Dockerfile sets the same);
 # BCM_RSS_ARENAS= (empty) measures glibc's default instead.

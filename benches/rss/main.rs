@@ -1,5 +1,5 @@
 //! Benchmark: steady RSS and CPU of `bedrock-cost-monitor run` against the
-//! local AWS emulator (driven by `benches/rss.sh`, which builds the release
+//! local AWS emulator (driven by `benches/rss.sh`, which builds the image's
 //! binary first).
 //!
 //! 1. Starts the emulator (`emulator::Emulator`: moto + gateway) and writes
@@ -23,7 +23,7 @@
 //!    Prometheus would. Stops the daemon with SIGTERM and prints a summary.
 //!
 //! Real work only with `--rss` (and `--bench`): `cargo bench --bench rss --
-//! --rss [--secs 180] [--daemon target/release/bedrock-cost-monitor]
+//! --rss [--secs 180] [--daemon target/image/bedrock-cost-monitor]
 //! [--models 50 --regions 5 --principals 1000 [--accounts 20]]`. Plain
 //! `cargo bench` and `cargo test --all-targets` skip it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -71,7 +71,7 @@ fn options(root: &Path) -> Options {
         secs: value("--secs").and_then(|s| s.parse().ok()).unwrap_or(180),
         daemon: value("--daemon")
             .map(PathBuf::from)
-            .unwrap_or_else(|| root.join("target/release/bedrock-cost-monitor")),
+            .unwrap_or_else(|| root.join("target/image/bedrock-cost-monitor")),
         scale: scale::Scale::from_args(&args),
     }
 }
@@ -180,7 +180,10 @@ fn spawn_daemon(
         .stderr(log)
         .spawn()
         .unwrap_or_else(|e| {
-            panic!("cannot start {}: {e} (build it: cargo build --release)", opts.daemon.display())
+            panic!(
+                "cannot start {}: {e} (build it: cargo build --profile image --no-default-features)",
+                opts.daemon.display()
+            )
         })
 }
 
