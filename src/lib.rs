@@ -23,6 +23,7 @@ pub mod diag;
 pub mod emulator;
 pub mod ledger;
 pub mod logging;
+pub mod memory;
 pub mod money;
 pub mod names;
 pub mod pricing;

@@ -170,6 +170,10 @@ impl Loop {
         let started = Instant::now();
         let result = self.job.job.run_once().await;
         self.hooks.finished(self.job.job.name(), &result, started.elapsed());
+        // A run is a burst (pages of AWS responses, a ledger read, a
+        // refresh's totals) freed at its end: its pages go back now, or the
+        // heap keeps the size of the largest run (`memory.rs`).
+        crate::memory::release_free_pages();
     }
 
     /// Ticks that fell due while the run was still going are skipped, not queued.

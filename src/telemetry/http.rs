@@ -54,8 +54,11 @@ pub fn limited(routes: Router, limits: &ListenerLimits) -> Router {
 }
 
 async fn metrics(State(state): State<HttpState>) -> Response {
-    let encoder = TextEncoder::new();
-    match encoder.encode_to_string(&state.registry.gather()) {
+    let encoded = TextEncoder::new().encode_to_string(&state.registry.gather());
+    // Gathering builds every sample's label pairs (at 100 shards some 20,000
+    // samples, several MB of small blocks): returned once they are freed.
+    crate::memory::release_free_pages();
+    match encoded {
         Ok(text) => ([(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)], text).into_response(),
         Err(error) => {
             tracing::error!(%error, "cannot encode metrics");
