@@ -147,6 +147,7 @@ pub async fn run(loaded: Loaded, mut options: RunOptions) -> Result<Stopped, App
             metrics: c.metrics.clone(),
             readiness: c.readiness.clone(),
             clock: options.clock.clone(),
+            store: c.store.clone(),
         }),
     };
     let deadline = Duration::from_secs(config.monitor.shutdown_deadline_secs);

@@ -196,6 +196,13 @@ pub trait Store: Send + Sync {
         Ok(None)
     }
 
+    /// Gives back the memory the store keeps between calls, once a job run
+    /// has ended (the embedded store's page cache, refilled from the file
+    /// on the next read); a no-op for a store that keeps none.
+    async fn release_memory(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// The AWS requests and capacity this process's store has used so far,
     /// for the self-cost; `None` for a store that makes no AWS requests.
     fn request_usage(&self) -> Option<StoreUsage> {

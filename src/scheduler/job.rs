@@ -61,9 +61,13 @@ pub trait Job: Send + Sync {
 }
 
 /// Where the scheduler reports what happened (self-metrics, logs).
+#[async_trait]
 pub trait SchedulerHooks: Send + Sync {
     fn finished(&self, job: JobName, result: &Result<Completed, JobError>, took: Duration);
     fn skipped(&self, job: JobName, ticks: u64);
+    /// After every run, once `finished` has: a run is a burst, and what it
+    /// leaves cached is handed back here (`app::hooks`).
+    async fn after_run(&self) {}
 }
 
 pub struct ScheduledJob {

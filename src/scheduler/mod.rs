@@ -170,10 +170,7 @@ impl Loop {
         let started = Instant::now();
         let result = self.job.job.run_once().await;
         self.hooks.finished(self.job.job.name(), &result, started.elapsed());
-        // A run is a burst (pages of AWS responses, a ledger read, a
-        // refresh's totals) freed at its end: its pages go back now, or the
-        // heap keeps the size of the largest run (`memory.rs`).
-        crate::memory::release_free_pages();
+        self.hooks.after_run().await;
     }
 
     /// Ticks that fell due while the run was still going are skipped, not queued.
@@ -238,14 +235,21 @@ mod tests {
     struct Recorder {
         finished: Mutex<Vec<bool>>,
         skipped: AtomicU64,
+        /// How many runs had finished at each `after_run`.
+        after_runs: Mutex<Vec<usize>>,
     }
 
+    #[async_trait::async_trait]
     impl SchedulerHooks for Recorder {
         fn finished(&self, _: JobName, result: &Result<Completed, JobError>, _: Duration) {
             self.finished.lock().unwrap().push(result.is_ok());
         }
         fn skipped(&self, _: JobName, ticks: u64) {
             self.skipped.fetch_add(ticks, Ordering::SeqCst);
+        }
+        async fn after_run(&self) {
+            let finished = self.finished.lock().unwrap().len();
+            self.after_runs.lock().unwrap().push(finished);
         }
     }
 
@@ -285,6 +289,9 @@ mod tests {
         assert!(finished.len() >= 3, "{finished:?}");
         assert!(finished.contains(&false), "a failed run is reported and the loop goes on");
         assert!(hooks.skipped.load(Ordering::SeqCst) >= 2);
+        // Each run, failed or not, is followed by one `after_run`, after its report.
+        let after_runs = hooks.after_runs.lock().unwrap().clone();
+        assert_eq!(after_runs, (1..=finished.len()).collect::<Vec<_>>());
     }
 
     #[tokio::test(start_paused = true)]

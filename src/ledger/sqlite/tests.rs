@@ -180,3 +180,21 @@ async fn a_version_5_ledger_is_rekeyed_to_names_with_every_row_and_digit() {
     assert_eq!(stats, WriteStats::default());
     assert!(dir.path().join(format!("{FILE_NAME}.v5.bak")).exists(), "the old file is copied aside first");
 }
+
+#[tokio::test]
+async fn released_cache_is_read_again_from_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    store.write(&batch(10, "0.5")).await.unwrap();
+    let before = store.cost_totals().await.unwrap();
+    store.release_memory().await.unwrap();
+    assert_eq!(store.cost_totals().await.unwrap(), before);
+    // Between two writes too: the second still adds to the first.
+    store.release_memory().await.unwrap();
+    let mut second = batch(5, "0.25");
+    second.lines[0].minute = minute(1);
+    second.points[0].minute = minute(1);
+    second.watermark = Some(minute(2));
+    store.write(&second).await.unwrap();
+    assert_eq!(store.cost_totals().await.unwrap()[0].usd, Decimal::from_str("0.75").unwrap());
+}
