@@ -8,9 +8,11 @@
 //! burst. `malloc_trim(0)` walks every arena and returns each whole free page
 //! inside it, wherever it is.
 //!
-//! Called at the end of the bursts (a snapshot refresh, a `/metrics`
-//! scrape), never in a loop: glibc locks each arena in turn while it walks.
-//! Owns no state; elsewhere than glibc it does nothing.
+//! Called at the end of the bursts, never in a loop: after every job run
+//! (`app/hooks.rs`, through `SchedulerHooks::after_run`) and after every
+//! `/metrics` scrape. glibc locks each arena in turn while it walks, so the
+//! callers run it on a blocking thread (`scheduler::blocking`), never on an
+//! async worker. Owns no state; elsewhere than glibc it does nothing.
 
 /// Returns the allocator's whole free pages to the system; whether any were.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -66,6 +66,8 @@ impl SchedulerHooks for TelemetryHooks {
         if let Err(error) = self.store.release_memory().await {
             tracing::debug!(%error, "the store kept its cache");
         }
-        crate::memory::release_free_pages();
+        if let Err(error) = crate::scheduler::blocking(crate::memory::release_free_pages).await {
+            tracing::debug!(%error, "the heap was not trimmed");
+        }
     }
 }

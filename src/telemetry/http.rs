@@ -56,8 +56,11 @@ pub fn limited(routes: Router, limits: &ListenerLimits) -> Router {
 async fn metrics(State(state): State<HttpState>) -> Response {
     let encoded = TextEncoder::new().encode_to_string(&state.registry.gather());
     // Gathering builds every sample's label pairs (at 100 shards some 20,000
-    // samples, several MB of small blocks): returned once they are freed.
-    crate::memory::release_free_pages();
+    // samples, several MB of small blocks): returned once they are freed,
+    // off the async workers (the walk locks the allocator's arenas).
+    if let Err(error) = crate::scheduler::blocking(crate::memory::release_free_pages).await {
+        tracing::debug!(%error, "the heap was not trimmed");
+    }
     match encoded {
         Ok(text) => ([(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)], text).into_response(),
         Err(error) => {
